@@ -1,0 +1,52 @@
+# unionaid: `make run` serves the demo, `make test` runs the suite. Nothing else is needed:
+# the first run creates .venv and installs the locked dependencies.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint fmt bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/unionaid migrate --noinput
+	$(BIN)/unionaid demo --if-empty
+	$(BIN)/unionaid demo_logins
+	@echo "unionaid: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@$(BIN)/unionaid db_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/unionaid runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# Re-resolve the lock file from pyproject.toml (maintainers only).
+lock:
+	rm -rf .lockenv && $(PY) -m venv .lockenv
+	.lockenv/bin/pip install -q -e '.[dev]'
+	.lockenv/bin/pip freeze --all --exclude-editable | grep -v -e "^-e" -e "^pip==" -e "^wheel==" > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* .pytest_cache

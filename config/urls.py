@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from unionaid.api.api import api
+from unionaid.web.views import healthz
+
+urlpatterns = [
+    path("", include("unionaid.web.urls")),
+    path("accounts/", include("unionaid.accounts.urls")),
+    path("org/", include("unionaid.org.urls")),
+    path("members/", include("unionaid.members.urls")),
+    path("audit/", include("unionaid.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("healthz", healthz),
+]

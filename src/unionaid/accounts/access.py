@@ -1,0 +1,164 @@
+"""Who may do what, where: the one place that turns a user's current posts into rights.
+
+A user's rights are the union of *grants*. Each current Assignment yields one grant per Role of
+its Position: that role's permissions, applied with its data scope relative to the position's
+unit. A worker's own login adds a self-only grant. Nothing else gives rights: not
+``is_staff``, not ``is_superuser``.
+
+``Access.scope_q(perm)`` turns the grants that carry ``perm`` into one ``Q`` over records; the
+union of exactly those grants, never wider. Every scoped selector uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from unionaid.accounts.models import SCOPE_BREADTH, Assignment, DataScope
+from unionaid.accounts.permissions import WORKER_SELF_PERMISSIONS, admin_duties
+
+
+@dataclass(frozen=True)
+class Grant:
+    permissions: frozenset[str]
+    scope: str
+    unit_id: int | None
+    unit_path: str
+    position_label: str
+    assignment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    user_id: int | None
+    member_id: int | None
+    grants: tuple[Grant, ...] = ()
+    position_labels: tuple[str, ...] = field(default=())
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return frozenset().union(*(g.permissions for g in self.grants))
+
+    @property
+    def duties(self) -> set[str]:
+        return admin_duties(self.permissions)
+
+    @property
+    def is_staff_member(self) -> bool:
+        return any(g.assignment_id for g in self.grants)
+
+    def has_perm(self, perm: str) -> bool:
+        return any(perm in g.permissions for g in self.grants)
+
+    def grants_for(self, perm: str) -> list[Grant]:
+        return [g for g in self.grants if perm in g.permissions]
+
+    def scope_q(self, perm: str, *, unit_field: str = "org_unit", self_field: str = "pk") -> Q:
+        """A filter matching exactly the records this user may touch with ``perm``.
+
+        ``unit_field`` is the lookup path from the record to its OrgUnit, ``self_field`` the
+        lookup to the Member id the record belongs to. No grant → a filter matching nothing.
+        """
+        q = Q(pk__in=[])
+        for grant in self.grants_for(perm):
+            if grant.scope == DataScope.ALL:
+                return Q()
+            if grant.scope == DataScope.UNIT_AND_BELOW:
+                q |= Q(**{f"{unit_field}__path__startswith": grant.unit_path})
+            elif grant.scope == DataScope.UNIT:
+                q |= Q(**{f"{unit_field}_id": grant.unit_id})
+            elif grant.scope == DataScope.SELF and self.member_id:
+                q |= Q(**{self_field: self.member_id})
+        return q
+
+    def covers_unit(self, perm: str, unit) -> bool:
+        """May this user act with ``perm`` on records of ``unit`` (the unit as a whole)?"""
+        for grant in self.grants_for(perm):
+            if grant.scope == DataScope.ALL:
+                return True
+            if grant.scope == DataScope.UNIT_AND_BELOW and unit.path.startswith(grant.unit_path):
+                return True
+            if grant.scope == DataScope.UNIT and unit.pk == grant.unit_id:
+                return True
+        return False
+
+    def covers_scope(self, perm: str, unit, scope: str) -> bool:
+        """Is the visible set "``scope`` at ``unit``" inside what this user holds with ``perm``?
+
+        Used so that nobody grants a scope wider than their own.
+        """
+        for grant in self.grants_for(perm):
+            if grant.scope == DataScope.ALL:
+                return True
+            if scope == DataScope.ALL:
+                continue
+            if grant.scope == DataScope.UNIT_AND_BELOW and unit.path.startswith(grant.unit_path):
+                return True
+            if (
+                grant.scope == DataScope.UNIT
+                and unit.pk == grant.unit_id
+                and SCOPE_BREADTH[DataScope(scope)] <= SCOPE_BREADTH[DataScope.UNIT]
+            ):
+                return True
+        return False
+
+
+ANONYMOUS = Access(user_id=None, member_id=None)
+
+
+def compute_access(user, *, at=None) -> Access:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    assignments = (
+        Assignment.objects.current(at or timezone.now())
+        .filter(user_id=user.pk, position__is_active=True, position__org_unit__is_closed=False)
+        .select_related("position__org_unit")
+        .prefetch_related("position__roles")
+    )
+    grants: list[Grant] = []
+    labels: list[str] = []
+    for assignment in assignments:
+        position = assignment.position
+        labels.append(f"{position.org_unit.name}·{position.name}")
+        for role in position.roles.all():
+            grants.append(
+                Grant(
+                    permissions=frozenset(role.permissions),
+                    scope=role.data_scope,
+                    unit_id=position.org_unit_id,
+                    unit_path=position.org_unit.path,
+                    position_label=labels[-1],
+                    assignment_id=assignment.pk,
+                )
+            )
+    if user.member_id:
+        grants.append(
+            Grant(
+                permissions=WORKER_SELF_PERMISSIONS,
+                scope=DataScope.SELF,
+                unit_id=None,
+                unit_path="",
+                position_label="",
+            )
+        )
+    return Access(
+        user_id=user.pk, member_id=user.member_id, grants=tuple(grants),
+        position_labels=tuple(labels),
+    )
+
+
+def access_for(user) -> Access:
+    """The user's rights, computed once per request (cached on the user object)."""
+    cached = getattr(user, "_unionaid_access", None)
+    if cached is None:
+        cached = compute_access(user)
+        if user is not None and getattr(user, "is_authenticated", False):
+            user._unionaid_access = cached
+    return cached
+
+
+def forget_access(user) -> None:
+    if hasattr(user, "_unionaid_access"):
+        del user._unionaid_access

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.shortcuts import redirect
+from django_otp import user_has_device
+
+from unionaid.accounts.access import access_for
+
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz")
+
+
+class AccessMiddleware:
+    """Requires a verified second factor for the three admin duties (and for anyone who turned
+    TOTP on). The API checks the same rule in its own auth classes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
+            if needs_second_factor(user) and not user.is_verified():
+                if user_has_device(user, confirmed=True):
+                    return redirect(f"/accounts/otp/?next={request.get_full_path()}")
+                return redirect("accounts:otp-setup")
+        return self.get_response(request)
+
+
+def needs_second_factor(user) -> bool:
+    return bool(access_for(user).duties) or user_has_device(user, confirmed=True)

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS
+
+
+class User(AbstractUser):
+    """A login. Staff get their rights only through current Assignments; a worker's login is
+    linked to their Member record and sees only themself."""
+
+    member = models.OneToOneField(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="user", verbose_name=_("对应职工"),
+    )
+    # Bumped to end every session of the user at once (disable, last assignment ended).
+    session_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("用户")
+
+    def get_session_auth_hash(self) -> str:
+        # Sessions remember this hash; changing the password or session_version invalidates them.
+        return salted_hmac(
+            "unionaid.accounts.User.session",
+            f"{self.password}:{self.session_version}",
+            secret=settings.SECRET_KEY,
+            algorithm="sha256",
+        ).hexdigest()
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class DataScope(models.TextChoices):
+    """RuoYi's data scopes, which Chinese admins already know."""
+
+    ALL = "all", _("全部数据")
+    UNIT_AND_BELOW = "unit_and_below", _("本单位及以下")
+    UNIT = "unit", _("本单位")
+    SELF = "self", _("仅本人")
+
+
+SCOPE_BREADTH = {DataScope.SELF: 0, DataScope.UNIT: 1, DataScope.UNIT_AND_BELOW: 2, DataScope.ALL: 3}
+
+
+class Role(models.Model):
+    code = models.SlugField(_("编码"), max_length=50, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    permissions = models.JSONField(_("权限"), default=list)
+    data_scope = models.CharField(
+        _("数据范围"), max_length=20, choices=DataScope.choices, default=DataScope.UNIT_AND_BELOW
+    )
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("角色")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = set(self.permissions) - set(PERMISSIONS)
+        if unknown:
+            raise ValidationError({"permissions": _("未知权限：%s") % ", ".join(sorted(unknown))})
+        duties = set(self.permissions) & set(ADMIN_DUTIES)
+        if len(duties) > 1:
+            raise ValidationError(
+                {"permissions": _("系统管理、安全管理、审计管理三类权限不能放在同一角色（三权分立）。")}
+            )
+
+
+class Position(models.Model):
+    """A staff post in one OrgUnit (e.g. 站段工会帮扶干事); it carries roles."""
+
+    org_unit = models.ForeignKey(
+        "org.OrgUnit", on_delete=models.PROTECT, related_name="positions", verbose_name=_("单位")
+    )
+    name = models.CharField(_("岗位名称"), max_length=60)
+    roles = models.ManyToManyField(Role, related_name="positions", verbose_name=_("角色"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("岗位")
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "name"], name="position_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit.name}·{self.name}"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def current(self, at=None):
+        at = at or timezone.now()
+        return self.filter(starts_at__lte=at).filter(
+            models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=at)
+        )
+
+
+class Assignment(models.Model):
+    """A user holding a Position from ``starts_at`` until ``ends_at`` (exclusive)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("用户")
+    )
+    position = models.ForeignKey(
+        Position, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("岗位")
+    )
+    starts_at = models.DateTimeField(_("开始"), default=timezone.now)
+    ends_at = models.DateTimeField(_("结束"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("任职")
+        indexes = [models.Index(fields=["user", "ends_at"], name="assignment_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.position}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for apps. Only a hash is stored; the token is shown once at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=60)
+    prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,38 @@
+"""The catalogue of action permissions a Role can carry, and the three admin duties.
+
+Permissions are plain codes (``members.view``); a Role is a set of them plus a data scope.
+Separation of duties (等保 三权分立): the system, security and audit admin permissions are
+never combined in one role, nor held together by one user.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+PERMISSIONS: dict[str, str] = {
+    "org.view": _("查看组织"),
+    "org.manage": _("管理组织机构"),
+    "members.view": _("查看职工"),
+    "members.change": _("新增、修改职工"),
+    "members.reveal": _("查看完整证件号、手机号"),
+    "members.import": _("导入职工名册"),
+    "members.export": _("导出职工名册"),
+    "members.consent": _("登记个人信息同意"),
+    "system.config": _("系统配置（系统管理员）"),
+    "security.manage": _("用户、岗位、角色、任职管理（安全管理员）"),
+    "audit.view": _("查阅审计日志（审计管理员）"),
+}
+
+# The three admin duties (三权分立). Each is identified by the permission that defines it.
+ADMIN_DUTIES: dict[str, str] = {
+    "system.config": "system",
+    "security.manage": "security",
+    "audit.view": "audit",
+}
+
+# What a worker may do with their own record, without any post.
+WORKER_SELF_PERMISSIONS = frozenset({"members.view"})
+
+
+def admin_duties(perms) -> set[str]:
+    return {duty for perm, duty in ADMIN_DUTIES.items() if perm in perms}

@@ -1,0 +1,282 @@
+"""Users, roles, posts and assignments: the security admin's work (安全管理员).
+
+Rules enforced here, whatever the edge:
+* only holders of ``security.manage`` manage users, posts, roles and assignments, and only for
+  units their own grant of it covers;
+* nobody grants themself anything; nobody grants a data scope wider than their own;
+* the three admin duties (system / security / audit) are never held by one user;
+* ending a user's last assignment or disabling the user ends their sessions and API tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from unionaid.accounts.access import access_for, compute_access, forget_access
+from unionaid.accounts.models import ApiToken, Assignment, DataScope, Position, Role, User
+from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, admin_duties
+from unionaid.audit.services import audit_record
+from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from unionaid.org.models import OrgUnit
+
+MANAGE = "security.manage"
+
+
+def _require_security(actor, unit: OrgUnit | None = None) -> None:
+    access = access_for(actor)
+    if not access.has_perm(MANAGE):
+        raise PermissionDenied(_("只有安全管理员可以管理用户、岗位、角色和任职。"))
+    if unit is not None and not access.covers_unit(MANAGE, unit):
+        raise PermissionDenied(_("您无权管理“%(unit)s”的岗位与任职。") % {"unit": unit.name})
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        messages = " ".join(exc.messages)
+        raise ServiceError(messages, code="weak_password", fields={"password": messages}) from None
+
+
+@transaction.atomic
+def user_create(
+    *, actor, username: str, password: str, full_name: str = "", member=None, email: str = ""
+) -> User:
+    """Create a login. ``actor=None`` is allowed only for set-up commands (demo, first admin)."""
+    if actor is not None:
+        _require_security(actor)
+    username = (username or "").strip()
+    if not username:
+        raise ServiceError(_("请填写用户名。"), code="validation_error",
+                           fields={"username": _("请填写用户名。")})
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(_("用户名已存在。"), code="duplicate_username",
+                       fields={"username": _("用户名已存在。")})
+    user = User(username=username, first_name=full_name[:150], email=email, member=member)
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    audit_record(actor=actor, action="user.create", target=user,
+                 changes={"username": username, "member": member.pk if member else None})
+    return user
+
+
+def _end_sessions_and_tokens(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(session_version=user.session_version + 1)
+    user.session_version += 1
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def user_set_active(*, actor, user: User, active: bool) -> User:
+    _require_security(actor)
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("不能停用或启用自己的账号。"))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        _end_sessions_and_tokens(user)
+    audit_record(actor=actor, action="user.enable" if active else "user.disable", target=user)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor, user: User, password: str) -> User:
+    if actor.pk != user.pk:
+        _require_security(actor)
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor, action="user.password", target=user)
+    return user
+
+
+def _clean_permissions(permissions) -> list[str]:
+    perms = sorted(set(permissions or []))
+    unknown = [p for p in perms if p not in PERMISSIONS]
+    if unknown:
+        raise ServiceError(_("未知权限：%s") % ", ".join(unknown), code="unknown_permission")
+    if len(set(perms) & set(ADMIN_DUTIES)) > 1:
+        raise ServiceError(
+            _("系统管理、安全管理、审计管理三类权限不能放在同一角色（三权分立）。"),
+            code="separation_of_duties",
+        )
+    return perms
+
+
+@transaction.atomic
+def role_save(
+    *, actor, code: str, name: str, permissions, data_scope: str, description: str = "",
+    role: Role | None = None,
+) -> Role:
+    if actor is not None:
+        _require_security(actor)
+    if data_scope not in DataScope.values:
+        raise ServiceError(_("数据范围无效。"), code="validation_error")
+    perms = _clean_permissions(permissions)
+    if role is None:
+        if Role.objects.filter(code=code).exists():
+            raise Conflict(_("角色编码已存在。"), code="duplicate_code")
+        role = Role(code=code)
+        before = {}
+    else:
+        before = {"name": role.name, "permissions": role.permissions, "data_scope": role.data_scope}
+        holders = User.objects.filter(
+            assignments__in=Assignment.objects.current(), assignments__position__roles=role
+        ).distinct()
+        for holder in holders:
+            _check_duties_after(holder, extra_perms=set(perms))
+    role.name, role.permissions, role.data_scope = name, perms, data_scope
+    role.description = description
+    role.save()
+    audit_record(actor=actor, action="role.save", target=role, changes={
+        "before": before, "after": {"name": name, "permissions": perms, "data_scope": data_scope}})
+    return role
+
+
+@transaction.atomic
+def position_create(*, actor, org_unit: OrgUnit, name: str, roles=()) -> Position:
+    if actor is not None:
+        _require_security(actor, org_unit)
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("请填写岗位名称。"), code="validation_error",
+                           fields={"name": _("请填写岗位名称。")})
+    if Position.objects.filter(org_unit=org_unit, name=name).exists():
+        raise Conflict(_("该单位已有同名岗位。"), code="duplicate_position")
+    position = Position.objects.create(org_unit=org_unit, name=name)
+    position.roles.set(roles)
+    audit_record(actor=actor, action="position.create", target=position,
+                 org_unit_path=org_unit.path,
+                 changes={"roles": [r.code for r in roles]})
+    return position
+
+
+def _check_duties_after(user: User, *, extra_perms: set[str]) -> None:
+    held = set(compute_access(user).permissions) | extra_perms
+    if len(admin_duties(held)) > 1:
+        raise ServiceError(
+            _("同一用户不能同时担任系统管理员、安全管理员、审计管理员中的两个（三权分立）。"),
+            code="separation_of_duties",
+        )
+
+
+@transaction.atomic
+def assignment_grant(
+    *, actor, user: User, position: Position, starts_at=None, ends_at=None, note: str = ""
+) -> Assignment:
+    """Give ``user`` the post ``position``. Rights follow from the next request on."""
+    position = Position.objects.select_related("org_unit").get(pk=position.pk)
+    roles = list(position.roles.all())
+    if actor is not None:
+        _require_security(actor, position.org_unit)
+        if actor.pk == user.pk:
+            raise PermissionDenied(_("不能给自己任职或授权。"), code="self_grant")
+        actor_access = access_for(actor)
+        for role in roles:
+            if not actor_access.covers_scope(MANAGE, position.org_unit, role.data_scope):
+                raise PermissionDenied(
+                    _("角色“%(role)s”的数据范围超出了您自己的管理范围。") % {"role": role.name},
+                    code="scope_too_wide",
+                )
+    if not position.is_active or position.org_unit.is_closed:
+        raise ServiceError(_("该岗位已停用或所在单位已撤销。"), code="position_inactive")
+    if not user.is_active:
+        raise ServiceError(_("该用户已停用。"), code="user_inactive")
+    _check_duties_after(user, extra_perms={p for r in roles for p in r.permissions})
+    assignment = Assignment.objects.create(
+        user=user, position=position, starts_at=starts_at or timezone.now(), ends_at=ends_at,
+        granted_by=actor, note=note[:200],
+    )
+    forget_access(user)
+    audit_record(actor=actor, action="assignment.grant", target=user,
+                 org_unit_path=position.org_unit.path,
+                 changes={"position": str(position), "assignment": assignment.pk})
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, actor, assignment: Assignment, at=None) -> Assignment:
+    """End a post now. The user's rights from it stop on their next request; ending their last
+    post also ends their sessions and API tokens."""
+    assignment = (
+        Assignment.objects.select_for_update().select_related("position__org_unit", "user")
+        .get(pk=assignment.pk)
+    )
+    if actor is not None:
+        _require_security(actor, assignment.position.org_unit)
+    now = at or timezone.now()
+    if assignment.ends_at is not None and assignment.ends_at <= now:
+        raise Conflict(_("该任职已结束。"), code="already_ended")
+    assignment.ends_at = now
+    assignment.save(update_fields=["ends_at"])
+    user = assignment.user
+    remaining = Assignment.objects.current(now).filter(user=user).exists()
+    if not remaining:
+        _end_sessions_and_tokens(user)
+    forget_access(user)
+    audit_record(actor=actor, action="assignment.end", target=user,
+                 org_unit_path=assignment.position.org_unit.path,
+                 changes={"position": str(assignment.position), "assignment": assignment.pk,
+                          "sessions_ended": not remaining})
+    return assignment
+
+
+@transaction.atomic
+def assignment_move(*, actor, assignment: Assignment, position: Position) -> Assignment:
+    """Change post: end the old assignment and start the new one in one step."""
+    user = assignment.user
+    new = assignment_grant(actor=actor, user=user, position=position)
+    assignment_end(actor=actor, assignment=assignment)
+    return new
+
+
+# -- API tokens -------------------------------------------------------------------------------
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
+    """Create a token for the actor themself; the clear token is returned once."""
+    raw = "ua_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=actor, name=(name or "app")[:60], prefix=raw[3:11],
+                                    digest=_digest(raw))
+    audit_record(actor=actor, action="token.create", target=actor, changes={"name": token.name})
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token_id: int) -> None:
+    token = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).first()
+    if token is None:
+        raise NotFound()
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, action="token.revoke", target=actor, changes={"name": token.name})
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    if not raw or not raw.startswith("ua_"):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(raw), revoked_at__isnull=True).first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

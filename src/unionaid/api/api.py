@@ -1,0 +1,74 @@
+"""The JSON API: /api/v1/…, OpenAPI at /api/openapi.json, errors as {code, message}."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from unionaid.api.auth import AUTH
+from unionaid.core.errors import ServiceError
+
+api = NinjaAPI(
+    title="unionaid API",
+    version="1",
+    description="工会精准帮扶系统接口 / unionaid back-office API",
+    auth=AUTH,
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request, exc: ServiceError):
+    return api.create_response(request, error_body(exc.code, exc.message, exc.fields),
+                               status=exc.status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, error_body("not_found", _("记录不存在或无权查看。")),
+                               status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(request, error_body("unauthenticated", _("请先登录或提供有效令牌。")),
+                               status=401)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc: NinjaValidationError):
+    fields = {}
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", [])[1:]) or "body"
+        fields[loc] = err.get("msg", "")
+    return api.create_response(
+        request, error_body("validation_error", _("提交的数据格式不正确。"), fields), status=422
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+def _register_routers() -> None:
+    from unionaid.members.api import router as members_router
+    from unionaid.org.api import router as org_router
+
+    api.add_router("/v1/org", org_router)
+    api.add_router("/v1/members", members_router)
+
+
+_register_routers()

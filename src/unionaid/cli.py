@@ -1,0 +1,38 @@
+"""The ``unionaid`` console command: manage.py with shorter names.
+
+    unionaid demo                      build the demo union
+    unionaid audit verify              check the audit hash chain
+    unionaid import members FILE       import a roster (.xlsx/.csv), --dry-run to check only
+    unionaid keys rotate               re-encrypt personal data with the active key
+    unionaid <any manage.py command>   e.g. unionaid migrate, unionaid runserver
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ALIASES = {
+    ("audit", "verify"): ["audit_verify"],
+    ("import", "members"): ["import_members"],
+    ("export", "members"): ["export_members"],
+    ("keys", "rotate"): ["keys_rotate"],
+}
+
+
+def translate(argv: list[str]) -> list[str]:
+    if len(argv) >= 2 and (argv[0], argv[1]) in ALIASES:
+        return ALIASES[(argv[0], argv[1])] + argv[2:]
+    return argv
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    args = translate(list(sys.argv[1:] if argv is None else argv))
+    execute_from_command_line(["unionaid", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Per-request context (client IP, request id) for the audit journal, kept in a contextvar."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip: str | None = None
+    user_agent: str = ""
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "unionaid_request_context", default=RequestContext()  # noqa: B039
+)
+
+
+def current() -> RequestContext:
+    return _current.get()
+
+
+def set_current(ctx: RequestContext) -> contextvars.Token:
+    return _current.set(ctx)
+
+
+def reset(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")

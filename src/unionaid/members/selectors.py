@@ -1,0 +1,86 @@
+"""Reads of member data. Every query of personal data passes through ``members_visible_to``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from unionaid.accounts.access import access_for
+from unionaid.audit.services import audit_record
+from unionaid.core import crypto, idcard, masking
+from unionaid.core.errors import NotFound
+from unionaid.members.models import Member
+
+ID_PURPOSE = "member.id_number"
+PHONE_PURPOSE = "member.phone"
+
+
+def id_number_hash(number: str) -> str:
+    return crypto.blind_index(number, purpose=ID_PURPOSE)
+
+
+def phone_hash(phone: str) -> str:
+    return crypto.blind_index(phone, purpose=PHONE_PURPOSE)
+
+
+def members_visible_to(*, user, perm: str = "members.view") -> QuerySet[Member]:
+    access = access_for(user)
+    return Member.objects.filter(access.scope_q(perm, unit_field="org_unit", self_field="pk"))
+
+
+def record_denial(*, user, target_type: str, target_id, action: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=user, action="access.denied", outcome="denied", target_type=target_type,
+            target_id=target_id, changes={"attempted": action},
+        )
+
+
+def member_get_for_user(*, user, pk, perm: str = "members.view") -> Member:
+    """The member with ``pk`` if ``user`` may see it with ``perm``; otherwise NotFound.
+
+    Out of scope looks exactly like "does not exist"; the attempt is journaled.
+    """
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    member = (
+        members_visible_to(user=user, perm=perm)
+        .select_related("org_unit")
+        .filter(pk=pk)
+        .first()
+    )
+    if member is None:
+        if Member.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="members.member", target_id=pk, action=perm)
+        raise NotFound()
+    return member
+
+
+def member_search(*, user, query: str = "", unit=None, perm: str = "members.view") -> QuerySet:
+    """Search by full ID number, phone, or name (prefix), optionally inside a unit's subtree."""
+    qs = members_visible_to(user=user, perm=perm).select_related("org_unit")
+    if unit is not None:
+        qs = qs.filter(org_unit__path__startswith=unit.path)
+    query = (query or "").strip()
+    if not query:
+        return qs.order_by("org_unit__path", "name", "pk")
+    digits = query.replace(" ", "")
+    if len(digits) in (15, 18) and digits[:-1].isdigit():
+        try:
+            number = idcard.parse_id_number(digits).number
+        except idcard.IdNumberError:
+            return qs.none()
+        return qs.filter(id_number_hash=id_number_hash(number))
+    if digits.lstrip("+").isdigit() and len(digits) >= 11:
+        try:
+            phone = masking.normalize_phone(digits)
+        except ValueError:
+            return qs.none()
+        return qs.filter(phone_hash=phone_hash(phone))
+    return qs.filter(name__startswith=query).order_by("name", "pk")
+
+
+def household_for(*, member: Member):
+    return member.household.all().order_by("relation", "pk")
