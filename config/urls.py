@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("unionaid.web.urls")),
     path("accounts/", include("unionaid.accounts.urls")),
     path("org/", include("unionaid.org.urls")),
+    path("members/io/", include("unionaid.members.io_urls")),
     path("members/", include("unionaid.members.urls")),
     path("audit/", include("unionaid.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
