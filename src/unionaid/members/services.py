@@ -196,17 +196,20 @@ def member_update(*, actor, member: Member, **fields) -> Member:
 REVEALABLE = {"id_number": "id_number_enc", "phone": "phone_enc", "bank_account": "bank_account_enc"}
 
 
-@transaction.atomic
 def member_reveal(*, actor, member: Member, field: str) -> str:
-    """Return one sensitive value in clear; needs members.reveal and is journaled."""
+    """Return one sensitive value in clear; needs members.reveal and is journaled.
+
+    A refused attempt is journaled too, in its own transaction so the refusal survives.
+    """
     if field not in REVEALABLE:
         raise ServiceError(_("不支持查看该字段。"), code="invalid_field")
-    if not access_for(actor).covers_unit("members.reveal", member.org_unit):
-        audit_record(actor=actor, action="member.reveal", outcome="denied", target=member,
-                     changes={"field": field})
+    allowed = access_for(actor).covers_unit("members.reveal", member.org_unit)
+    with transaction.atomic():
+        audit_record(actor=actor, action="member.reveal", target=member,
+                     outcome="ok" if allowed else "denied",
+                     org_unit_path=member.org_unit.path, changes={"field": field})
+    if not allowed:
         raise PermissionDenied(_("您无权查看完整信息。"))
-    audit_record(actor=actor, action="member.reveal", target=member,
-                 org_unit_path=member.org_unit.path, changes={"field": field})
     return getattr(member, REVEALABLE[field])
 
 

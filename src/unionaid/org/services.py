@@ -82,13 +82,13 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     _require_manage(actor, new_parent)
     unit = OrgUnit.objects.get(pk=unit.pk)
     new_parent = OrgUnit.objects.get(pk=new_parent.pk)
-    if unit.is_root():
+    if unit.depth == 1:
         raise ServiceError(_("不能移动根单位。"), code="cannot_move_root")
     if new_parent.path.startswith(unit.path):
         raise ServiceError(_("不能把单位移动到它自己或其下级单位之下。"), code="move_into_self")
     if new_parent.is_closed:
         raise ServiceError(_("目标上级单位已撤销。"), code="unit_closed")
-    old_parent = unit.get_parent()
+    old_parent = OrgUnit.objects.get_parent(unit)
     OrgUnit.objects.move(unit, new_parent, pos="sorted-child")
     unit.refresh_from_db()
     audit_record(actor=actor, action="org.move", target=unit, org_unit_path=unit.path,
@@ -113,7 +113,7 @@ def orgunit_close(*, actor, unit: OrgUnit) -> OrgUnit:
             % {"unit": unit.name, "n": member_count},
             code="unit_has_members",
         )
-    open_children = unit.get_children().filter(is_closed=False).count()
+    open_children = OrgUnit.objects.get_children(unit).filter(is_closed=False).count()
     if open_children:
         raise Conflict(_("请先撤销或移走“%(unit)s”的 %(n)d 个下级单位。")
                        % {"unit": unit.name, "n": open_children}, code="unit_has_children")

@@ -4,12 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from unionaid.accounts.access import access_for
+from unionaid.web.selectors import dashboard_for
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"access": access_for(request.user)})
+    return render(request, "web/home.html", {"dashboard": dashboard_for(user=request.user)})
 
 
 def healthz(request):

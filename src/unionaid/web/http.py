@@ -1,0 +1,78 @@
+"""Small helpers shared by the back-office views: 404 for out-of-scope records, service errors
+onto forms, and cheap "next page" paging that never counts a large set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django import forms
+from django.http import Http404
+
+from unionaid.core.errors import NotFound, ServiceError
+
+T = TypeVar("T")
+
+PAGE_SIZE = 50
+MAX_PAGE = 10_000
+
+
+def or_404(getter: Callable[..., T], **kwargs: Any) -> T:
+    """Call a ``*_get_for_user`` selector; out of scope (NotFound) becomes a plain 404."""
+    try:
+        return getter(**kwargs)
+    except NotFound:
+        raise Http404() from None
+
+
+def apply_service_error(form: forms.Form, exc: ServiceError) -> None:
+    """Put a ServiceError's Chinese messages on the form, per field where the form has it."""
+    placed = False
+    for field, message in (exc.fields or {}).items():
+        if field in form.fields:
+            form.add_error(field, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@dataclass(frozen=True)
+class CheapPage:
+    """One page of rows, fetched as ``size + 1`` rows to know whether another page exists."""
+
+    rows: list
+    number: int
+    has_next: bool
+    size: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        number = int(raw or 1)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def cheap_page(queryset, raw_page: str | None, *, size: int = PAGE_SIZE) -> CheapPage:
+    number = page_number(raw_page)
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    return CheapPage(rows=rows[:size], number=number, has_next=len(rows) > size, size=size)
