@@ -16,6 +16,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,7 +57,8 @@ def user_create(
     if not username:
         raise ServiceError(_("请填写用户名。"), code="validation_error",
                            fields={"username": _("请填写用户名。")})
-    if User.objects.filter(username__iexact=username).exists():
+    # Lower() rather than __iexact: SQLite runs with case_sensitive_like=ON, which makes iexact exact.
+    if User.objects.alias(name_lower=Lower("username")).filter(name_lower=username.lower()).exists():
         raise Conflict(_("用户名已存在。"), code="duplicate_username",
                        fields={"username": _("用户名已存在。")})
     user = User(username=username, first_name=full_name[:150], email=email, member=member)
@@ -249,7 +251,13 @@ def _digest(token: str) -> str:
 
 @transaction.atomic
 def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
-    """Create a token for the actor themself; the clear token is returned once."""
+    """Create a token for the actor themself; the clear token is returned once.
+
+    The three admin duties work only in a 2FA-verified browser session, never with a token.
+    """
+    if access_for(actor).duties:
+        raise PermissionDenied(_("管理员账号不能创建接口令牌，请在浏览器中经双因素验证后操作。"),
+                               code="admin_token_refused")
     raw = "ua_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=actor, name=(name or "app")[:60], prefix=raw[3:11],
                                     digest=_digest(raw))

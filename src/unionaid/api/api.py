@@ -31,8 +31,10 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 @api.exception_handler(ServiceError)
 def _service_error(request, exc: ServiceError):
+    # Invalid input is 422 whether the schema or the service found it.
+    status = 422 if exc.code == "validation_error" else exc.status
     return api.create_response(request, error_body(exc.code, exc.message, exc.fields),
-                               status=exc.status)
+                               status=status)
 
 
 @api.exception_handler(Http404)
@@ -64,9 +66,11 @@ def _http_error(request, exc: HttpError):
 
 
 def _register_routers() -> None:
+    from unionaid.accounts.api import router as accounts_router
     from unionaid.members.api import router as members_router
     from unionaid.org.api import router as org_router
 
+    api.add_router("/v1/auth", accounts_router)
     api.add_router("/v1/org", org_router)
     api.add_router("/v1/members", members_router)
 

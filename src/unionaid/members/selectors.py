@@ -65,7 +65,7 @@ def member_search(*, user, query: str = "", unit=None, perm: str = "members.view
         qs = qs.filter(org_unit__path__startswith=unit.path)
     query = (query or "").strip()
     if not query:
-        return qs.order_by("org_unit__path", "name", "pk")
+        return qs.order_by("name", "pk")
     digits = query.replace(" ", "")
     if len(digits) in (15, 18) and digits[:-1].isdigit():
         try:
