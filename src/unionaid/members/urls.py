@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from unionaid.members import views
 
 app_name = "members"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.member_list, name="member-list"),
+    path("new/", views.member_create, name="member-create"),
+    path("<int:pk>/", views.member_detail, name="member-detail"),
+    path("<int:pk>/edit/", views.member_edit, name="member-edit"),
+    path("<int:pk>/reveal/<str:field>/", views.member_reveal, name="member-reveal"),
+    path("<int:pk>/consent/", views.member_consent, name="member-consent"),
+    path("<int:pk>/household/new/", views.household_create, name="household-create"),
+]

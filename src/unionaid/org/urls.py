@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from unionaid.org import views
 
 app_name = "org"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("<int:pk>/", views.unit_detail, name="unit-detail"),
+    path("<int:pk>/children/new/", views.unit_create_child, name="unit-create-child"),
+    path("<int:pk>/rename/", views.unit_rename, name="unit-rename"),
+    path("<int:pk>/move/", views.unit_move, name="unit-move"),
+    path("<int:pk>/close/", views.unit_close, name="unit-close"),
+]

@@ -1,0 +1,108 @@
+"""Build the whole demo union in one transaction: tree, roles, posts, personas, members."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from unionaid.audit.services import audit_record
+from unionaid.core.synthetic import SyntheticPeople
+from unionaid.org.models import OrgUnit
+from unionaid.web.demo import people as demo_people
+from unionaid.web.demo import staff
+from unionaid.web.demo.tree import DemoTree, build_tree
+
+DEFAULT_MEMBERS = 5000
+DEFAULT_SEED = 2026
+
+
+class DemoNotEmptyError(Exception):
+    """The database already holds an org tree; the demo never mixes with real data."""
+
+
+@dataclass
+class DemoResult:
+    tree: DemoTree
+    users: dict = field(default_factory=dict)
+    members: int = 0
+    household: int = 0
+    consents: int = 0
+    seconds: float = 0.0
+
+    @property
+    def unit_counts(self) -> dict[str, int]:
+        return {
+            "站段": len(self.tree.stations),
+            "车间": len(self.tree.workshops),
+            "班组": len(self.tree.teams),
+        }
+
+
+def is_empty() -> bool:
+    return not OrgUnit.objects.exists()
+
+
+def persona_units(tree: DemoTree) -> dict[str, OrgUnit]:
+    """The station, workshop and team the cadre personas work in (one nested chain)."""
+    station = tree.stations[0]
+    workshop = next(w for w in tree.workshops if w.path.startswith(station.path))
+    team = next(t for t in tree.teams if t.path.startswith(workshop.path))
+    return {
+        "bureau_cadre": tree.root,
+        "audit_admin": tree.root,
+        "station_cadre": station,
+        "workshop_cadre": workshop,
+        "team_cadre": team,
+    }
+
+
+@transaction.atomic
+def build_demo(
+    *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, with_logins: bool = True
+) -> DemoResult:
+    """Create the demo union. Raises ``DemoNotEmptyError`` if any OrgUnit exists.
+
+    ``with_logins=False`` still creates the roles, posts and persona users (the benchmarks need
+    a station cadre) but no TOTP devices; ``members=0`` builds the tree only.
+    """
+    started = time.perf_counter()
+    if not is_empty():
+        raise DemoNotEmptyError()
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not crypto
+    names = SyntheticPeople(seed + 1)
+    roles = staff.create_roles()
+    holder: dict[str, object] = {}
+
+    def make_sysadmin(root):
+        holder["sysadmin"] = staff.create_sysadmin(root=root, roles=roles, full_name=names.name())
+        return holder["sysadmin"]
+
+    tree = build_tree(actor_factory=make_sysadmin, rng=rng)
+    secadmin = staff.create_security_admin(root=tree.root, roles=roles, full_name=names.name())
+    units = persona_units(tree)
+    users = staff.create_posts_and_logins(
+        secadmin=secadmin, tree=tree, roles=roles, persona_units=units,
+        names={p.username: names.name() for p in staff.PERSONAS},
+    )
+    users.update(sysadmin=holder["sysadmin"], secadmin=secadmin)
+
+    saved, stats = demo_people.load_people(
+        total=members, teams=tree.teams, seed=seed, first_team=units["team_cadre"]
+    )
+    if saved:
+        users["worker"] = staff.create_worker_login(secadmin=secadmin, member=saved[0])
+    if with_logins:
+        staff.create_demo_devices(users[u] for u in ("sysadmin", "secadmin", "auditadmin"))
+    audit_record(
+        actor=None, actor_label="demo", action="demo.build", target=tree.root,
+        org_unit_path=tree.root.path,
+        changes={"members": stats.members, "household": stats.household,
+                 "consents": stats.consents, "seed": seed, "units": len(tree.units)},
+    )
+    return DemoResult(
+        tree=tree, users=users, members=stats.members, household=stats.household,
+        consents=stats.consents, seconds=time.perf_counter() - started,
+    )

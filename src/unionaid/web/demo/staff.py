@@ -1,0 +1,171 @@
+"""Demo roles, posts and the persona logins. Created only by ``manage.py demo``.
+
+Every object goes through the accounts services, so the demo's audit journal looks like a real
+installation's: the security admin (安全管理员) creates the posts and grants the assignments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from unionaid.accounts import services as account_services
+from unionaid.accounts.models import DataScope, Position, Role, User
+from unionaid.org.models import OrgUnit
+
+# One password for every demo login; it satisfies the password rules (length, 3 classes).
+DEMO_PASSWORD = "Demo-2026-pass"
+DEMO_DEVICE_NAME = "demo"
+
+MEMBER_CADRE = ["members.view", "members.change", "members.consent", "org.view"]
+
+# code: (name, permissions, data scope)
+ROLES: dict[str, tuple[str, list[str], str]] = {
+    "system_admin": ("系统管理员", ["system.config", "org.manage", "org.view"], DataScope.ALL),
+    "security_admin": ("安全管理员", ["security.manage", "org.view"], DataScope.ALL),
+    "audit_admin": ("审计管理员", ["audit.view", "org.view"], DataScope.ALL),
+    "bureau_cadre": (
+        "路局帮扶干事",
+        [*MEMBER_CADRE, "members.reveal", "members.export", "members.import"],
+        DataScope.ALL,
+    ),
+    "station_cadre": (
+        "站段帮扶干事",
+        [*MEMBER_CADRE, "members.export", "members.import", "org.manage"],
+        DataScope.UNIT_AND_BELOW,
+    ),
+    "workshop_cadre": ("车间干事", MEMBER_CADRE, DataScope.UNIT_AND_BELOW),
+    "team_cadre": ("班组干事", MEMBER_CADRE, DataScope.UNIT_AND_BELOW),
+}
+
+# Post name per role, created in every unit of the matching level.
+POST_NAMES = {
+    "system_admin": "系统管理员",
+    "security_admin": "安全管理员",
+    "audit_admin": "审计管理员",
+    "bureau_cadre": "路局工会帮扶干事",
+    "station_cadre": "站段工会帮扶干事",
+    "workshop_cadre": "车间工会干事",
+    "team_cadre": "班组工会干事",
+}
+
+
+@dataclass(frozen=True)
+class Persona:
+    username: str
+    role: str  # key of ROLES; "" for the worker's own login
+    post_zh: str
+    post_en: str
+    sees_zh: str
+    sees_en: str
+
+    @property
+    def needs_otp(self) -> bool:
+        return self.role in ("system_admin", "security_admin", "audit_admin")
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona("sysadmin", "system_admin", "路局工会·系统管理员", "bureau system admin",
+            "组织机构与系统配置，不看职工个人信息", "org tree and settings; no member data"),
+    Persona("secadmin", "security_admin", "路局工会·安全管理员", "bureau security admin",
+            "用户、岗位、角色、任职", "users, posts, roles, assignments"),
+    Persona("auditadmin", "audit_admin", "路局工会·审计管理员", "bureau audit admin",
+            "审计日志（只读）", "the audit journal (read-only)"),
+    Persona("bureau_cadre", "bureau_cadre", "路局工会·帮扶干事", "bureau assistance cadre",
+            "全局职工，可查看完整证件号、导入导出", "all members; may reveal IDs, import, export"),
+    Persona("station_cadre", "station_cadre", "太原车务段·站段工会帮扶干事", "station cadre",
+            "本站段及以下的职工与组织", "members and units of their 站段 subtree"),
+    Persona("workshop_cadre", "workshop_cadre", "车间工会干事", "workshop cadre",
+            "本车间及以下的职工", "members of their 车间 subtree"),
+    Persona("team_cadre", "team_cadre", "班组工会干事", "team cadre",
+            "本班组的职工", "members of their 班组 only"),
+    Persona("worker", "", "职工本人", "a worker (member's own login)",
+            "仅本人信息", "only their own record"),
+)
+
+
+def demo_totp_key(username: str) -> str:
+    """The fixed, public TOTP key of a demo admin (40 hex characters). Demo only."""
+    return hashlib.sha1(f"unionaid-demo-totp:{username}".encode(), usedforsecurity=False).hexdigest()
+
+
+def create_roles() -> dict[str, Role]:
+    return {
+        code: account_services.role_save(
+            actor=None, code=code, name=name, permissions=perms, data_scope=scope
+        )
+        for code, (name, perms, scope) in ROLES.items()
+    }
+
+
+def _post(actor, unit: OrgUnit, role: Role, code: str) -> Position:
+    return account_services.position_create(
+        actor=actor, org_unit=unit, name=POST_NAMES[code], roles=[role]
+    )
+
+
+def _login(actor, username: str, full_name: str, member=None) -> User:
+    return account_services.user_create(
+        actor=actor, username=username, password=DEMO_PASSWORD, full_name=full_name, member=member
+    )
+
+
+def create_sysadmin(*, root: OrgUnit, roles: dict[str, Role], full_name: str) -> User:
+    """The system admin, who then builds the org tree. Bootstrapped with ``actor=None``."""
+    user = _login(None, "sysadmin", full_name)
+    position = _post(None, root, roles["system_admin"], "system_admin")
+    account_services.assignment_grant(actor=None, user=user, position=position)
+    return user
+
+
+def create_security_admin(*, root: OrgUnit, roles: dict[str, Role], full_name: str) -> User:
+    """The security admin; bootstrapped with ``actor=None``, then the actor of all other posts."""
+    user = _login(None, "secadmin", full_name)
+    position = _post(None, root, roles["security_admin"], "security_admin")
+    account_services.assignment_grant(actor=None, user=user, position=position)
+    return user
+
+
+def create_posts_and_logins(
+    *, secadmin: User, tree, roles: dict[str, Role], persona_units: dict[str, OrgUnit],
+    names: dict[str, str],
+) -> dict[str, User]:
+    """Posts in every unit of every level, and one login per staff persona.
+
+    ``persona_units`` gives the unit whose post each cadre persona holds.
+    """
+    posts: dict[tuple[str, int], Position] = {}
+    for code in ("audit_admin", "bureau_cadre"):
+        posts[(code, tree.root.pk)] = _post(secadmin, tree.root, roles[code], code)
+    for code, units in (
+        ("station_cadre", tree.stations),
+        ("workshop_cadre", tree.workshops),
+        ("team_cadre", tree.teams),
+    ):
+        for unit in units:
+            posts[(code, unit.pk)] = _post(secadmin, unit, roles[code], code)
+    users: dict[str, User] = {}
+    for persona in PERSONAS:
+        if persona.role in ("", "system_admin", "security_admin"):
+            continue
+        unit = persona_units.get(persona.role, tree.root)
+        user = _login(secadmin, persona.username, names[persona.username])
+        account_services.assignment_grant(
+            actor=secadmin, user=user, position=posts[(persona.role, unit.pk)]
+        )
+        users[persona.username] = user
+    return users
+
+
+def create_worker_login(*, secadmin: User, member) -> User:
+    return _login(secadmin, "worker", member.name, member=member)
+
+
+def create_demo_devices(users) -> None:
+    """A confirmed TOTP device with a fixed demo key for each admin duty holder."""
+    for user in users:
+        TOTPDevice.objects.create(
+            user=user, name=DEMO_DEVICE_NAME, key=demo_totp_key(user.username), confirmed=True
+        )

@@ -1,0 +1,46 @@
+"""``manage.py demo`` (``unionaid demo``): build the demo union on an empty database."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from unionaid.web.demo import DEFAULT_MEMBERS, DEFAULT_SEED, DemoNotEmptyError, build_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a synthetic railway-bureau union (org tree, roles, persona logins, members). "
+        "Refuses to run on a database that already has an org tree."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty", action="store_true",
+            help="do nothing (and succeed) if any org unit exists",
+        )
+        parser.add_argument("--members", type=int, default=DEFAULT_MEMBERS,
+                            help=f"number of members (default {DEFAULT_MEMBERS})")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                            help=f"random seed (default {DEFAULT_SEED})")
+
+    def handle(self, *args, if_empty=False, members=DEFAULT_MEMBERS, seed=DEFAULT_SEED, **opts):
+        if members < 0:
+            raise CommandError("--members must be 0 or more")
+        try:
+            result = build_demo(members=members, seed=seed)
+        except DemoNotEmptyError:
+            if if_empty:
+                self.stdout.write("数据库已有组织数据，跳过演示数据。 (database not empty, demo skipped)")
+                return
+            raise CommandError(
+                "数据库已有组织数据，演示数据只能建在空库上。 "
+                "(the database already has org units; the demo only builds on an empty one)"
+            ) from None
+        counts = result.unit_counts
+        self.stdout.write(self.style.SUCCESS(
+            f"演示工会已建成 (demo union built) in {result.seconds:.1f}s: "
+            f"{counts['站段']} 站段, {counts['车间']} 车间, {counts['班组']} 班组, "
+            f"{result.members} 职工 (members), {result.household} 家庭成员 (household), "
+            f"{result.consents} 同意记录 (consents), {len(result.users)} 登录 (logins)."
+        ))
+        self.stdout.write("登录账号见 (logins): manage.py demo_logins")

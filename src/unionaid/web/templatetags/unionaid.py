@@ -1,0 +1,37 @@
+"""Template helpers for the back office: Bootstrap widgets and masking of loose values."""
+
+from __future__ import annotations
+
+from django import forms, template
+
+from unionaid.core import masking
+
+register = template.Library()
+
+
+@register.filter
+def bs_widget(bound_field):
+    """Render a bound field's widget with Bootstrap classes (and is-invalid on errors)."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select form-select-lg"
+    else:
+        css = "form-control form-control-lg"
+    if bound_field.errors:
+        css += " is-invalid"
+    attrs = {"class": css}
+    if bound_field.help_text:
+        attrs["aria-describedby"] = f"{bound_field.auto_id}_help"
+    return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(bound_field) -> bool:
+    return isinstance(bound_field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def mask_id(value) -> str:
+    return masking.mask_id_number(value)
