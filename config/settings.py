@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "unionaid.org",
     "unionaid.accounts",
     "unionaid.members",
+    "unionaid.notifications",
+    "unionaid.funds",
+    "unionaid.approvals",
+    "unionaid.assistance",
+    "unionaid.portal",
     "unionaid.web",
 ]
 
@@ -149,6 +154,7 @@ AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "unionaid.accounts.views.locked_out"  # renders that template in Chinese
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 

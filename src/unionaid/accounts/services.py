@@ -29,6 +29,16 @@ from unionaid.org.models import OrgUnit
 
 MANAGE = "security.manage"
 
+# Called as hook(actor=..., assignment=...) inside assignment_end's transaction, after the
+# assignment has ended. Domains that hold work for a post (the approval engine's open tasks)
+# register here from their AppConfig.ready, so accounts never imports them.
+_ASSIGNMENT_END_HOOKS: list = []
+
+
+def register_assignment_end_hook(hook) -> None:
+    if hook not in _ASSIGNMENT_END_HOOKS:
+        _ASSIGNMENT_END_HOOKS.append(hook)
+
 
 def _require_security(actor, unit: OrgUnit | None = None) -> None:
     access = access_for(actor)
@@ -227,6 +237,8 @@ def assignment_end(*, actor, assignment: Assignment, at=None) -> Assignment:
     if not remaining:
         _end_sessions_and_tokens(user)
     forget_access(user)
+    for hook in _ASSIGNMENT_END_HOOKS:
+        hook(actor=actor, assignment=assignment)
     audit_record(actor=actor, action="assignment.end", target=user,
                  org_unit_path=assignment.position.org_unit.path,
                  changes={"position": str(assignment.position), "assignment": assignment.pk,

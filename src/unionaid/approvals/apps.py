@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ApprovalsConfig(AppConfig):
+    """The generic approval engine: flows of ordered steps held by posts, versioned, inherited
+    down the org tree. Used by assistance applications and (next) hardship-archive enrolment."""
+
+    name = "unionaid.approvals"
+    label = "approvals"
+

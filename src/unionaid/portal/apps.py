@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    """The worker's own phone-friendly pages: my applications, their timeline, notifications."""
+
+    name = "unionaid.portal"
+    label = "portal"
