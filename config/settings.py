@@ -112,7 +112,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA case_sensitive_like=ON;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -38,7 +38,7 @@ ADMIN_DUTIES: dict[str, str] = {
 }
 
 # What a worker may do with their own record, without any post.
-WORKER_SELF_PERMISSIONS = frozenset({"members.view"})
+WORKER_SELF_PERMISSIONS = frozenset({"members.view", "assistance.view"})
 
 
 def admin_duties(perms) -> set[str]:

@@ -67,7 +67,7 @@ def user_create(
     if not username:
         raise ServiceError(_("请填写用户名。"), code="validation_error",
                            fields={"username": _("请填写用户名。")})
-    # Lower() rather than __iexact: SQLite runs with case_sensitive_like=ON, which makes iexact exact.
+    # User names are unique regardless of letter case.
     if User.objects.alias(name_lower=Lower("username")).filter(name_lower=username.lower()).exists():
         raise Conflict(_("用户名已存在。"), code="duplicate_username",
                        fields={"username": _("用户名已存在。")})
@@ -133,6 +133,9 @@ def role_save(
 ) -> Role:
     if actor is not None:
         _require_security(actor)
+        # Roles are global objects: only a security admin with an all-units grant edits them.
+        if not any(g.scope == DataScope.ALL for g in access_for(actor).grants_for(MANAGE)):
+            raise PermissionDenied(_("只有全局安全管理员可以维护角色。"), code="roles_global_only")
     if data_scope not in DataScope.values:
         raise ServiceError(_("数据范围无效。"), code="validation_error")
     perms = _clean_permissions(permissions)

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from unionaid.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="event-list"),
+    path("export/", views.event_export, name="event-export"),
+    path("<int:pk>/", views.event_detail, name="event-detail"),
+]

@@ -127,11 +127,15 @@ def build_keyring(
     active = active or next(iter(keys))
     if active not in keys:
         raise ImproperlyConfigured(f"UNIONAID_ACTIVE_KEY {active!r} is not in UNIONAID_KEYS")
+    if len(keys[active]) != KEY_SIZES[suite]:
+        raise ImproperlyConfigured(
+            f"key {active!r} must be {KEY_SIZES[suite]} bytes for suite {suite!r}"
+        )
+    # Older keys only decrypt; they may belong to the other suite while switching aes -> sm
+    # (the token names its suite; ``unionaid keys rotate`` re-encrypts with the active key).
     for kid, key in keys.items():
-        if len(key) != KEY_SIZES[suite]:
-            raise ImproperlyConfigured(
-                f"key {kid!r} must be {KEY_SIZES[suite]} bytes for suite {suite!r}"
-            )
+        if len(key) not in KEY_SIZES.values():
+            raise ImproperlyConfigured(f"key {kid!r} must be 16 or 32 bytes")
     if index_key_b64:
         index_key = base64.b64decode(index_key_b64)
     elif allow_dev:

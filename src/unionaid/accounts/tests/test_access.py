@@ -139,3 +139,15 @@ def test_only_security_admin_manages_assignments(personas, union, roles):
     for actor in (personas.bureau_admin, personas.audit_admin, personas.station_cadre):
         with pytest.raises(PermissionDenied):
             services.assignment_grant(actor=actor, user=personas.team_cadre, position=position)
+
+
+def test_only_an_all_units_security_admin_edits_roles(union, roles, personas):
+    local_security = make_role("station-security2", ["security.manage"], DataScope.UNIT_AND_BELOW)
+    station_security = make_staff("station_security2", union.station_a, [local_security])
+    with pytest.raises(PermissionDenied) as exc:
+        services.role_save(actor=station_security, code="new-role", name="新角色",
+                           permissions=["members.view"], data_scope="unit")
+    assert exc.value.code == "roles_global_only"
+    role = services.role_save(actor=personas.security_admin, code="new-role", name="新角色",
+                              permissions=["members.view"], data_scope="unit")
+    assert role.pk

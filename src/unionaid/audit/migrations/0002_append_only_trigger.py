@@ -26,7 +26,7 @@ DROP FUNCTION IF EXISTS audit_event_append_only();
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)  # no %-placeholders: keep "%" literal
 
 
 def backwards(apps, schema_editor):
