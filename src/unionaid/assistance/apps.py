@@ -7,3 +7,13 @@ class AssistanceConfig(AppConfig):
     name = "unionaid.assistance"
     label = "assistance"
 
+    def ready(self) -> None:
+        from unionaid.approvals.registry import register_subject
+        from unionaid.assistance.approval_subject import ApplicationSubject
+        from unionaid.assistance.services import outcomes
+        from unionaid.assistance.services.applications import SUBJECT_KIND
+        from unionaid.funds.services import register_paid_hook, register_reversed_hook
+
+        register_subject(ApplicationSubject())
+        register_paid_hook(SUBJECT_KIND, outcomes.disbursement_paid)
+        register_reversed_hook(SUBJECT_KIND, outcomes.disbursement_reversed)

@@ -1,0 +1,98 @@
+"""Yearly caps: per item (``AssistanceItem.per_person_cap`` / ``per_household_cap``) and across
+items (``AnnualCap``, for one category or all), per person and per household.
+
+What counts against a cap is every application of the year that is under review, returned for
+material, approved or paid (so two open applications cannot together pass a cap). A household is
+the member plus every member whose ID number appears in the member's household, or whose
+household lists the member.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from unionaid.assistance.amounts import yuan
+from unionaid.assistance.facts import year_bounds
+from unionaid.assistance.models import AnnualCap, Application, ApplicationStatus
+from unionaid.core.errors import Conflict
+
+COUNTING = (ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED, ApplicationStatus.APPROVED,
+            ApplicationStatus.PAID)
+
+
+def household_member_ids(member) -> set[int]:
+    """The member and the union members who share their household (two small queries)."""
+    from unionaid.members.models import HouseholdMember, Member
+
+    hashes = [h for h in member.household.values_list("id_number_hash", flat=True) if h]
+    linked = Member.objects.filter(
+        Q(id_number_hash__in=hashes)
+        | Q(pk__in=HouseholdMember.objects.filter(id_number_hash=member.id_number_hash)
+            .values("member_id"))
+    ).values_list("pk", flat=True)
+    return {member.pk, *linked}
+
+
+def committed(*, member_ids, year: int, item=None, category=None,
+              exclude_pk: int | None = None) -> Decimal:
+    start, end = year_bounds(year)
+    qs = Application.objects.filter(member_id__in=list(member_ids), status__in=COUNTING,
+                                    submitted_at__gte=start, submitted_at__lt=end)
+    if item is not None:
+        qs = qs.filter(item_id=item.pk)
+    if category is not None:
+        qs = qs.filter(item__category_id=category.pk)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def _caps_for(item) -> list[tuple[str, Decimal, bool, dict]]:
+    """(label, cap, per_household, filter) for every cap that applies to ``item``."""
+    caps: list[tuple[str, Decimal, bool, dict]] = []
+    if item.per_person_cap is not None:
+        caps.append((_("本项目每人每年"), item.per_person_cap, False, {"item": item}))
+    if item.per_household_cap is not None:
+        caps.append((_("本项目每户每年"), item.per_household_cap, True, {"item": item}))
+    annual = AnnualCap.objects.filter(Q(category__isnull=True) | Q(category_id=item.category_id))
+    for cap in annual.select_related("category"):
+        scope = (_("%(c)s类") % {"c": cap.category.name}) if cap.category else _("全部项目")
+        where = {"category": cap.category} if cap.category else {}
+        if cap.per_person is not None:
+            caps.append((_("%(s)s每人每年") % {"s": scope}, cap.per_person, False, where))
+        if cap.per_household is not None:
+            caps.append((_("%(s)s每户每年") % {"s": scope}, cap.per_household, True, where))
+    return caps
+
+
+def apply_caps(*, application, amount: Decimal, year: int) -> tuple[Decimal, list[str]]:
+    """The amount after every cap, with a calculation line for each cap that bites.
+
+    A cap already used up refuses the application (Conflict "cap_reached"); a cap partly used
+    lowers the amount to what is left.
+    """
+    steps: list[str] = []
+    member = application.member
+    household: set[int] | None = None
+    for label, cap, per_household, where in _caps_for(application.item):
+        if per_household and household is None:
+            household = household_member_ids(member)
+        ids = household if per_household else {member.pk}
+        used = committed(member_ids=ids, year=year, exclude_pk=application.pk, **where)
+        left = cap - used
+        if left <= 0:
+            raise Conflict(
+                _("%(label)s帮扶上限为 %(cap)s 元，本年度已申请或已获 %(used)s 元，已达上限，"
+                  "不能再申请。") % {"label": label, "cap": yuan(cap), "used": yuan(used)},
+                code="cap_reached",
+            )
+        if amount > left:
+            steps.append(
+                _("%(label)s上限 %(cap)s 元，本年度已申请或已获 %(used)s 元，本次最多 %(left)s 元。")
+                % {"label": label, "cap": yuan(cap), "used": yuan(used), "left": yuan(left)}
+            )
+            amount = left
+    return amount, steps

@@ -1,0 +1,123 @@
+"""Reads of the assistance app. Applications and their materials are personal data: every query
+goes through ``applications_visible_to`` (scope of ``assistance.view``; a worker sees only their
+own). Out of scope looks exactly like "not found", and the attempt is journaled."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from unionaid.accounts.access import access_for
+from unionaid.assistance import storage
+from unionaid.assistance.models import Application, AssistanceItem, Attachment
+from unionaid.audit.services import audit_record
+from unionaid.core.errors import NotFound
+from unionaid.members.selectors import record_denial
+
+
+def applications_visible_to(*, user, perm: str = "assistance.view") -> QuerySet[Application]:
+    access = access_for(user)
+    return (Application.objects
+            .filter(access.scope_q(perm, unit_field="org_unit", self_field="member_id"))
+            .select_related("member", "item__category", "org_unit"))
+
+
+def application_list(*, user, status: str | None = None, item=None, unit=None,
+                     query: str = "") -> QuerySet[Application]:
+    """The applications ``user`` may see, newest first, with simple filters."""
+    qs = applications_visible_to(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    if item is not None:
+        qs = qs.filter(item=item)
+    if unit is not None:
+        qs = qs.filter(org_unit__path__startswith=unit.path)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(member__name__startswith=query) | Q(item__name__contains=query))
+    return qs.order_by("-created_at", "-pk")
+
+
+def _pk(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def application_get_for_user(*, user, pk, perm: str = "assistance.view") -> Application:
+    pk = _pk(pk)
+    application = (applications_visible_to(user=user, perm=perm)
+                   .select_related("item__funding_source", "filed_by", "case")
+                   .prefetch_related("attachments").filter(pk=pk).first())
+    if application is None:
+        if Application.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="assistance.application", target_id=pk,
+                          action=perm)
+        raise NotFound()
+    return application
+
+
+def attachment_open_for_user(*, user, pk, thumbnail: bool = False):
+    """(binary file handle, content type, download file name) of a material ``user`` may see.
+
+    Staff reads are journaled (materials are ID cards, diagnoses, payslips); the worker reading
+    their own is not. The caller closes the handle (e.g. FileResponse does).
+    """
+    pk = _pk(pk)
+    attachment = (Attachment.objects.select_related("application__org_unit")
+                  .filter(pk=pk, application__in=applications_visible_to(user=user)).first())
+    if attachment is None:
+        if Attachment.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="assistance.attachment", target_id=pk,
+                          action="assistance.view")
+        raise NotFound()
+    path = attachment.thumbnail_path if thumbnail else attachment.storage_path
+    if not path:
+        raise NotFound()
+    try:
+        handle = storage.open_private(path)
+    except (FileNotFoundError, OSError):
+        raise NotFound() from None
+    application = attachment.application
+    if getattr(user, "member_id", None) != application.member_id:
+        with transaction.atomic():
+            audit_record(actor=user, action="attachment.view", target=application,
+                         org_unit_path=application.org_unit.path,
+                         changes={"attachment": attachment.pk, "thumbnail": thumbnail})
+    content_type = "image/jpeg" if thumbnail else attachment.content_type
+    extension = storage.ALLOWED.get(content_type, "bin")
+    stem = attachment.original_name.rsplit(".", 1)[0] or attachment.material
+    return handle, content_type, f"{stem}{'_thumb' if thumbnail else ''}.{extension}"
+
+
+def catalog_items(*, include_inactive: bool = False, category=None,
+                  query: str = "") -> QuerySet[AssistanceItem]:
+    """The catalog for lists (hundreds of items: one query with its joins)."""
+    qs = AssistanceItem.objects.select_related("category", "funding_source")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if category is not None:
+        qs = qs.filter(category=category)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(name__contains=query) | Q(code__startswith=query.lower()))
+    return qs.order_by("category__order", "category__code", "code")
+
+
+def items_available_to(member, *, day=None) -> QuerySet[AssistanceItem]:
+    """Items open for applications today (active, within validity). Eligibility is checked
+    per application (it needs the facts the worker states)."""
+    day = day or timezone.localdate()
+    return (catalog_items()
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day)))
+
+
+def item_get(*, pk) -> AssistanceItem:
+    item = AssistanceItem.objects.select_related("category", "funding_source").filter(
+        pk=_pk(pk)).first()
+    if item is None:
+        raise NotFound()
+    return item
