@@ -8,3 +8,8 @@ class ApprovalsConfig(AppConfig):
     name = "unionaid.approvals"
     label = "approvals"
 
+    def ready(self) -> None:
+        from unionaid.accounts.services import register_assignment_end_hook
+        from unionaid.approvals.handover import on_assignment_ended
+
+        register_assignment_end_hook(on_assignment_ended)

@@ -118,6 +118,9 @@ class ApprovalCase(models.Model):
     fast_track = models.BooleanField(_("特事特办"), default=False)
     fast_track_reason = models.CharField(max_length=200, blank=True)
     fast_track_reviewed_at = models.DateTimeField(null=True, blank=True)
+    fast_track_reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                               on_delete=models.PROTECT, related_name="+")
+    fast_track_review_comment = models.CharField(_("事后审核意见"), max_length=500, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -138,8 +141,15 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已取消")
 
 
+class SkipKind(models.TextChoices):
+    CONDITION = "condition", _("满足跳过条件")
+    LEVEL = "level", _("层级不适用")
+    FAST_TRACK = "fast_track", _("特事特办")
+
+
 class ApprovalTask(models.Model):
-    """One step of one case. Only the case's current step has a pending task (strict order)."""
+    """One step of one case. Only the case's current step has a pending task (strict order).
+    A skipped step is kept as a SKIPPED task whose ``comment`` holds the reason."""
 
     case = models.ForeignKey(ApprovalCase, on_delete=models.PROTECT, related_name="tasks")
     step = models.ForeignKey(FlowStep, on_delete=models.PROTECT, related_name="+")
@@ -160,6 +170,7 @@ class ApprovalTask(models.Model):
     on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     comment = models.CharField(_("意见"), max_length=500, blank=True)
+    skip_kind = models.CharField(max_length=12, choices=SkipKind.choices, blank=True)
 
     class Meta:
         verbose_name = _("待办")
@@ -169,6 +180,7 @@ class ApprovalTask(models.Model):
             models.Index(fields=["assigned_user", "status", "created_at"],
                          name="task_user_todo_idx"),
             models.Index(fields=["case", "order"], name="task_case_order_idx"),
+            models.Index(fields=["status", "due_at"], name="task_status_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +201,8 @@ class Delegation(models.Model):
 
     class Meta:
         verbose_name = _("委托代办")
+        indexes = [models.Index(fields=["to_user", "ends_at"], name="delegation_to_idx"),
+                   models.Index(fields=["from_user", "ends_at"], name="delegation_from_idx")]
 
     def __str__(self) -> str:
         return f"{self.from_user} → {self.to_user}"

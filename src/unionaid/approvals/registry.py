@@ -24,6 +24,13 @@ class ApprovalSubject(Protocol):
     def on_returned(self, *, case, actor) -> None:
         """Sent back for more material; the subject may be resubmitted (a new case)."""
 
+    # Optional attributes the engine uses when present (getattr with a default):
+    #   flow_permission: str   permission needed to save flows (default "assistance.catalog")
+    #   view_permission: str   permission whose scope lets a user view tasks (default
+    #                          "assistance.view")
+    #   fact_names(subject_key) -> set[str] | None   names a skip condition may use
+    #   link(subject_id) -> str                      where notifications point
+
 
 _SUBJECTS: dict[str, Any] = {}
 
@@ -34,3 +41,12 @@ def register_subject(handler: ApprovalSubject) -> None:
 
 def subject_handler(kind: str) -> ApprovalSubject:
     return _SUBJECTS[kind]
+
+
+def has_subject(kind: str) -> bool:
+    return kind in _SUBJECTS
+
+
+def unregister_subject(kind: str) -> None:
+    """For tests that register a throwaway kind."""
+    _SUBJECTS.pop(kind, None)

@@ -1,0 +1,197 @@
+"""Reads of the approval engine: an approver's to-do list, a case's timeline, one task.
+
+``todo_for_user`` is the hot path: two tiny lookups (the user's current posts and who delegated
+to them) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
+created_at) indexes; nothing per row.
+"""
+
+from __future__ import annotations
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from unionaid.accounts.access import access_for
+from unionaid.accounts.models import Assignment
+from unionaid.approvals import assignees, registry
+from unionaid.approvals.models import (
+    ApprovalCase,
+    ApprovalFlow,
+    ApprovalTask,
+    AssigneeKind,
+    CaseStatus,
+    FlowVersion,
+    SkipKind,
+    TaskStatus,
+)
+from unionaid.core.errors import NotFound
+from unionaid.members.selectors import record_denial
+from unionaid.org.selectors import units_visible_to
+
+DEFAULT_VIEW_PERMISSION = "assistance.view"
+DEFAULT_FLOW_PERMISSION = "assistance.catalog"
+TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position__org_unit",
+                "assigned_user")
+
+
+def _reach(user, now) -> tuple[list[int], list[int]]:
+    """(position ids, user ids) whose pending tasks ``user`` may decide now: their own posts
+    and name, and those of everyone who currently delegates to them."""
+    delegators = list(assignees.active_delegations(user, now)
+                      .values_list("from_user_id", flat=True).distinct())
+    users = [user.pk, *delegators]
+    positions = list(
+        Assignment.objects.current(now)
+        .filter(user_id__in=users, position__is_active=True, position__org_unit__is_closed=False)
+        .values_list("position_id", flat=True).distinct()
+    )
+    return positions, users
+
+
+def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
+    """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Cases the user
+    filed or that are their own are left out (they could not decide them)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ApprovalTask.objects.none()
+    now = timezone.now()
+    positions, users = _reach(user, now)
+    where = Q(assigned_user_id__in=users)
+    if positions:
+        where |= Q(assigned_position_id__in=positions)
+    qs = (
+        ApprovalTask.objects.filter(where, status=TaskStatus.PENDING)
+        .exclude(case__filed_by_id=user.pk)
+        .select_related(*TODO_RELATED)
+        .annotate(is_overdue=Case(When(due_at__lt=now, then=Value(True)), default=Value(False),
+                                  output_field=BooleanField()))
+        .order_by("created_at", "pk")
+    )
+    if user.member_id:
+        qs = qs.exclude(case__applicant_id=user.member_id)
+    return qs
+
+
+def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:
+    """Fast-tracked cases still waiting for the review of someone who would have decided one
+    of their skipped steps (the user, by post, name or delegation)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ApprovalCase.objects.none()
+    positions, users = _reach(user, timezone.now())
+    skipped = ApprovalTask.objects.filter(
+        Q(assigned_position_id__in=positions) | Q(assigned_user_id__in=users),
+        skip_kind=SkipKind.FAST_TRACK,
+    )
+    return (ApprovalCase.objects.filter(fast_track=True, fast_track_reviewed_at__isnull=True,
+                                        pk__in=skipped.values("case_id"))
+            .exclude(filed_by_id=user.pk).select_related("org_unit", "applicant")
+            .order_by("started_at", "pk"))
+
+
+def _name(user) -> str:
+    return user.display_name if user is not None else ""
+
+
+def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list[dict]:
+    """Every task of the case in order: step, status, who decided as which post and when, the
+    comment; a pending task shows whom it waits for. With ``include_upcoming``, steps not
+    reached yet follow with status "upcoming"."""
+    now = timezone.now()
+    tasks = list(
+        ApprovalTask.objects.filter(case_id=case.pk)
+        .select_related("step", "decided_by", "on_behalf_of", "assigned_position__org_unit",
+                        "assigned_user")
+        .order_by("order", "pk")
+    )
+    out = []
+    for task in tasks:
+        pending = task.status == TaskStatus.PENDING
+        out.append({
+            "task_id": task.pk,
+            "order": task.order,
+            "step": task.step.name,
+            "status": task.status,
+            "status_label": task.get_status_display(),
+            "decided_by": _name(task.decided_by),
+            "decided_as": task.decided_as,
+            "on_behalf_of": _name(task.on_behalf_of),
+            "decided_at": task.decided_at,
+            "comment": task.comment,
+            "skip_kind": task.skip_kind,
+            "assignee": assignees.task_assignee_label(task) if pending else "",
+            "created_at": task.created_at,
+            "due_at": task.due_at,
+            "is_overdue": bool(pending and task.due_at and task.due_at < now),
+            "escalated_at": task.escalated_at,
+        })
+    if include_upcoming and case.status == CaseStatus.IN_PROGRESS:
+        reached = max((t.order for t in tasks), default=0)
+        for step in case.flow_version.steps.filter(order__gt=reached).order_by("order"):
+            out.append({
+                "task_id": None, "order": step.order, "step": step.name, "status": "upcoming",
+                "status_label": _("未开始"), "decided_by": "", "decided_as": "",
+                "on_behalf_of": "", "decided_at": None, "comment": "", "skip_kind": "",
+                "assignee": "", "created_at": None, "due_at": None, "is_overdue": False,
+                "escalated_at": None,
+            })
+    return out
+
+
+def case_for_subject(*, subject_kind: str, subject_id: int) -> ApprovalCase | None:
+    """The latest case of a subject (a returned application may have several)."""
+    return (ApprovalCase.objects.filter(subject_kind=subject_kind, subject_id=subject_id)
+            .select_related("org_unit", "flow_version__flow").order_by("-started_at", "-pk")
+            .first())
+
+
+def task_get_for_user(*, user, pk) -> ApprovalTask:
+    """The task if the user may decide it, decided it, or its case is in the user's view scope
+    for the subject (assistance.view by default); otherwise NotFound (and the try journaled)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    task = (ApprovalTask.objects.select_related(*TODO_RELATED, "step__user_position__org_unit")
+            .filter(pk=pk).first())
+    if task is None:
+        raise NotFound()
+    if user is not None and getattr(user, "is_authenticated", False):
+        if user.pk in (task.decided_by_id, task.on_behalf_of_id):
+            return task
+        if task.status == TaskStatus.PENDING and assignees.authority(user, task):
+            return task
+        kind = task.case.subject_kind
+        perm = (getattr(registry.subject_handler(kind), "view_permission", None)
+                if registry.has_subject(kind) else None) or DEFAULT_VIEW_PERMISSION
+        scope = access_for(user).scope_q(perm, unit_field="org_unit", self_field="applicant_id")
+        if ApprovalCase.objects.filter(scope, pk=task.case_id).exists():
+            return task
+    record_denial(user=user, target_type="approvals.approvaltask", target_id=pk,
+                  action="approvals.task.view")
+    raise NotFound()
+
+
+def flows_visible_to(*, user, subject_kind: str) -> QuerySet[ApprovalFlow]:
+    """Flows of ``subject_kind`` defined in units the user may maintain flows for."""
+    perm = (getattr(registry.subject_handler(subject_kind), "flow_permission", None)
+            if registry.has_subject(subject_kind) else None) or DEFAULT_FLOW_PERMISSION
+    units = units_visible_to(user=user, perm=perm)
+    return (ApprovalFlow.objects.filter(org_unit__in=units, subject_kind=subject_kind)
+            .select_related("org_unit").order_by("org_unit__path", "subject_key"))
+
+
+def flow_steps_as_dicts(*, version: FlowVersion) -> list[dict]:
+    """A version's steps in the shape ``flow_save`` takes (to prefill an editor)."""
+    out = []
+    for step in version.steps.order_by("order"):
+        row = {"name": step.name, "assignee_kind": step.assignee_kind,
+               "skip_condition": step.skip_condition, "due_days": step.due_days,
+               "allow_batch": step.allow_batch,
+               "skippable_by_fast_track": step.skippable_by_fast_track,
+               "is_public_notice": step.is_public_notice,
+               "notice_working_days": step.notice_working_days}
+        if step.assignee_kind == AssigneeKind.USER:
+            row.update(user=step.user_id, user_position=step.user_position_id)
+        else:
+            row.update(position_name=step.position_name, unit_depth=step.unit_depth)
+        out.append(row)
+    return out

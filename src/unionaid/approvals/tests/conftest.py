@@ -1,0 +1,133 @@
+"""Set-up for approval-engine tests: a throwaway subject kind and a few posts.
+
+    bureau:     帮扶干事 (bureau_officer), 主席 (chairman)
+    station_a:  帮扶干事 (station_officer)
+    station_b:  帮扶干事 (station_b_officer)
+
+The standard flow: 1 站段审核 (站段 帮扶干事) → 2 路局复核 (路局 帮扶干事, skipped when
+amount <= 2000) → 3 主席审批 (路局 主席).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from conftest import PASSWORD, make_role
+from unionaid.accounts import services as account_services
+from unionaid.accounts.models import Position, User
+from unionaid.approvals import registry
+from unionaid.approvals import services as approvals
+
+KIND = "test.subject"
+
+STANDARD_STEPS = [
+    {"name": "站段审核", "position_name": "帮扶干事", "unit_depth": 2},
+    {"name": "路局复核", "position_name": "帮扶干事", "unit_depth": 1,
+     "skip_condition": "amount <= 2000"},
+    {"name": "主席审批", "position_name": "主席", "unit_depth": 1},
+]
+
+
+@dataclass
+class FakeSubject:
+    """Records every call the engine makes, so tests can assert them."""
+
+    kind: str = KIND
+    calls: list = field(default_factory=list)
+    fail_on: str = ""
+
+    def label(self, subject_id):
+        return f"测试事项#{subject_id}"
+
+    def _record(self, name, case, **extra):
+        self.calls.append((name, case.pk, *extra.values()))
+        if self.fail_on == name:
+            raise RuntimeError("handler failed")
+
+    def on_step_started(self, *, case, task):
+        self._record("started", case, order=task.order)
+
+    def on_approved(self, *, case, actor):
+        self._record("approved", case)
+
+    def on_rejected(self, *, case, actor):
+        self._record("rejected", case)
+
+    def on_returned(self, *, case, actor):
+        self._record("returned", case)
+
+    def names(self):
+        return [c[0] for c in self.calls]
+
+
+@pytest.fixture
+def subject():
+    handler = FakeSubject()
+    registry.register_subject(handler)
+    yield handler
+    registry.unregister_subject(KIND)
+
+
+def new_user(username):
+    return account_services.user_create(actor=None, username=username, password=PASSWORD)
+
+
+def hold(user, position):
+    return account_services.assignment_grant(actor=None, user=user, position=position)
+
+
+@dataclass
+class Chain:
+    union: object
+    subject: FakeSubject
+    approver_role: object
+    station_post: Position
+    bureau_post: Position
+    chairman_post: Position
+    station_b_post: Position
+    station_officer: User
+    bureau_officer: User
+    chairman: User
+    station_b_officer: User
+    filer: User
+    applicant: object
+    seq: list = field(default_factory=lambda: [0])
+
+    def start(self, facts=None, *, unit=None, applicant=None, key="ITEM-1", **kw):
+        self.seq[0] += 1
+        return approvals.case_start(
+            actor=kw.pop("actor", self.filer), subject_kind=KIND, subject_id=self.seq[0],
+            subject_key=key, org_unit=unit or self.union.team_a,
+            applicant=applicant or self.applicant,
+            facts={"amount": 3000} if facts is None else facts, **kw,
+        )
+
+
+@pytest.fixture
+def chain(union, personas, make_member, subject) -> Chain:
+    role = make_role("approver", ["assistance.view", "org.view"])
+
+    def post(unit, name):
+        return account_services.position_create(actor=None, org_unit=unit, name=name,
+                                                 roles=[role])
+
+    station_post = post(union.station_a, "帮扶干事")
+    bureau_post = post(union.bureau, "帮扶干事")
+    chairman_post = post(union.bureau, "主席")
+    station_b_post = post(union.station_b, "帮扶干事")
+    people = {}
+    for username, position in [("station_officer", station_post),
+                               ("bureau_officer", bureau_post),
+                               ("chairman", chairman_post),
+                               ("station_b_officer", station_b_post)]:
+        people[username] = new_user(username)
+        hold(people[username], position)
+    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="", org_unit=union.bureau,
+                        name="标准流程", steps=STANDARD_STEPS)
+    return Chain(
+        union=union, subject=subject, approver_role=role, station_post=station_post,
+        bureau_post=bureau_post, chairman_post=chairman_post, station_b_post=station_b_post,
+        filer=personas.team_cadre, applicant=make_member(union.team_a), **people,
+    )
