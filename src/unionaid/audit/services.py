@@ -71,7 +71,8 @@ def audit_record(
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         target_label = target_label or str(target)[:200]
-    with transaction.atomic():
+    # No savepoint of its own: the event commits or rolls back with the caller's change.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])

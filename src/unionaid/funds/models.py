@@ -4,9 +4,11 @@ lock, and can be recomputed from the entries at any time (``funds.services.ledge
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,6 +24,10 @@ class FundingSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+HALF_CENT = Decimal("0.005")
+BALANCE_SUM = F("available") + F("reserved") + F("paid") + F("allocated_down")
 
 
 class Budget(models.Model):
@@ -41,6 +47,8 @@ class Budget(models.Model):
     available = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     reserved = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     paid = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Moved on to child units' budgets (allocate down).
+    allocated_down = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="children")
 
@@ -51,6 +59,16 @@ class Budget(models.Model):
                                     name="budget_unique_unit_source_year"),
             models.CheckConstraint(condition=Q(available__gte=0), name="budget_available_gte_0"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="budget_reserved_gte_0"),
+            models.CheckConstraint(condition=Q(paid__gte=0), name="budget_paid_gte_0"),
+            models.CheckConstraint(condition=Q(allocated_down__gte=0),
+                                   name="budget_allocated_down_gte_0"),
+            # allocated = available + reserved + paid + allocated_down, to the cent (the
+            # half-cent tolerance only absorbs SQLite's binary floating point).
+            models.CheckConstraint(
+                condition=Q(allocated__gt=BALANCE_SUM - HALF_CENT)
+                & Q(allocated__lt=BALANCE_SUM + HALF_CENT),
+                name="budget_columns_balance",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,7 +114,13 @@ class LedgerEntry(models.Model):
 
     class Meta:
         verbose_name = _("资金流水")
-        indexes = [models.Index(fields=["subject_kind", "subject_id"], name="entry_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_kind", "subject_id"], name="entry_subject_idx"),
+            models.Index(fields=["budget", "-id"], name="entry_budget_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_0"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.txn} {self.account} {self.amount}"
@@ -107,6 +131,7 @@ class DisbursementStatus(models.TextChoices):
     IN_BATCH = "in_batch", _("已列入批次")
     PAID = "paid", _("已发放")
     REVERSED = "reversed", _("已冲正")
+    RELEASED = "released", _("已释放预留")
 
 
 class Disbursement(models.Model):
@@ -126,12 +151,17 @@ class Disbursement(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)
     reversal_reason = models.CharField(max_length=200, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("发放")
         constraints = [
             models.UniqueConstraint(fields=["subject_kind", "subject_id"],
                                     name="disbursement_one_per_subject"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_gt_0"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "budget"], name="disbursement_status_idx"),
         ]
 
     def __str__(self) -> str:

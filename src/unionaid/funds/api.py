@@ -1,0 +1,296 @@
+"""/api/v1/funds: budgets and their ledger in the caller's funds scope, and the auditor's
+payment trace (``trace.view``; every read journaled by ``funds.selectors.payment_trace``).
+
+Money is returned as decimal strings ("5000.00"). Bank accounts never leave here; the member
+shows masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.api.schemas import READ_ERRORS, ErrorOut
+from unionaid.funds import selectors
+from unionaid.org.selectors import unit_get_for_user
+
+router = Router(tags=["funds"])
+
+
+def _no_store(response: HttpResponse) -> None:
+    response["Cache-Control"] = "no-store"
+
+
+def _name(user) -> str:
+    return user.display_name if user is not None else ""
+
+
+# -- GET /budgets -------------------------------------------------------------------------------
+
+class BudgetListQuery(Schema):
+    year: int | None = Field(None, ge=2000, le=2100)
+    unit_id: int | None = Field(None, description="只看该单位及其下级的预算")
+    funding_source: str = Field("", max_length=40, description="经费口径编码")
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class BudgetListItemOut(Schema):
+    id: int
+    year: int
+    org_unit_id: int
+    org_unit_name: str = Field(..., alias="org_unit.name")
+    funding_source_code: str = Field(..., alias="funding_source.code")
+    funding_source_name: str = Field(..., alias="funding_source.name")
+    allocated: Decimal
+    available: Decimal
+    reserved: Decimal
+    paid: Decimal
+    allocated_down: Decimal
+    parent_id: int | None
+
+
+class BudgetListOut(Schema):
+    items: list[BudgetListItemOut]
+    next_cursor: str | None
+    next: str | None
+
+
+@router.get("/budgets", response={200: BudgetListOut, **READ_ERRORS, 422: ErrorOut},
+            summary="预算（经费额度）列表：可用、已核定待发、已发放、下拨")
+def budget_list(request, response: HttpResponse, filters: Query[BudgetListQuery]):
+    qs = selectors.budgets_visible_to(user=request.auth)
+    if filters.unit_id is not None:
+        unit = unit_get_for_user(user=request.auth, pk=filters.unit_id, perm="funds.view")
+        qs = qs.filter(org_unit__path__startswith=unit.path)
+    if filters.year is not None:
+        qs = qs.filter(year=filters.year)
+    if filters.funding_source:
+        qs = qs.filter(funding_source__code=filters.funding_source.strip())
+    page = keyset_page(qs.order_by("-year", "pk"), cursor=filters.cursor, limit=filters.limit)
+    _no_store(response)
+    return {"items": page.items, "next_cursor": page.next_cursor,
+            "next": next_link(request, page.next_cursor)}
+
+
+# -- GET /budgets/{id}/entries ------------------------------------------------------------------
+
+class EntryListQuery(Schema):
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class EntryOut(Schema):
+    id: int
+    txn: uuid.UUID
+    account: str
+    account_label: str = Field(..., alias="get_account_display")
+    amount: Decimal = Field(..., description="带符号金额")
+    kind: str
+    kind_label: str = Field(..., alias="get_kind_display")
+    subject_kind: str
+    subject_id: int | None
+    disbursement_id: int | None
+    reverses_txn: uuid.UUID | None
+    memo: str
+    created_at: dt.datetime
+    created_by: str = Field(..., alias="created_by_name")
+
+
+class EntryListOut(Schema):
+    budget_id: int
+    items: list[EntryOut]
+    next_cursor: str | None
+    next: str | None
+
+
+@router.get("/budgets/{budget_id}/entries",
+            response={200: EntryListOut, **READ_ERRORS, 422: ErrorOut},
+            summary="预算的资金流水（只增不改，最新的在前）")
+def budget_entries(request, response: HttpResponse, budget_id: int,
+                   filters: Query[EntryListQuery]):
+    budget = selectors.budget_get_for_user(user=request.auth, pk=budget_id)
+    page = keyset_page(selectors.entries_for_budget(budget=budget), cursor=filters.cursor,
+                       limit=filters.limit)
+    for entry in page.items:
+        entry.created_by_name = _name(entry.created_by)
+    _no_store(response)
+    return {"budget_id": budget.pk, "items": page.items, "next_cursor": page.next_cursor,
+            "next": next_link(request, page.next_cursor)}
+
+
+# -- GET /disbursements/{id}/trace --------------------------------------------------------------
+
+class TraceDisbursementOut(Schema):
+    id: int
+    amount: Decimal
+    status: str
+    status_label: str
+    reserved_at: dt.datetime
+    paid_at: dt.datetime | None
+    reversed_at: dt.datetime | None
+    reversal_reason: str
+    released_at: dt.datetime | None
+
+
+class TraceMemberOut(Schema):
+    id: int
+    name: str
+    id_number_masked: str
+    org_unit_name: str
+
+
+class TraceApplicationOut(Schema):
+    id: int
+    item_code: str
+    item_name: str
+    category_name: str
+    period: str
+    status: str
+    amount: Decimal
+    calculation: list[str]
+    on_behalf: bool
+    filed_by: str
+    fast_track: bool
+    fast_track_reason: str
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+
+
+class TraceMaterialOut(Schema):
+    id: int
+    material: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+class TraceDecisionOut(Schema):
+    order: int
+    step: str
+    status: str
+    status_label: str
+    decided_by: str
+    decided_as: str
+    on_behalf_of: str
+    decided_at: dt.datetime | None
+    comment: str
+    skip_kind: str
+
+
+class TraceBudgetOut(Schema):
+    id: int
+    org_unit_name: str
+    funding_source_name: str
+    year: int
+
+
+class TraceEntryOut(Schema):
+    id: int
+    txn: uuid.UUID
+    budget_id: int
+    account: str
+    amount: Decimal
+    kind: str
+    memo: str
+    created_at: dt.datetime
+    created_by: str
+
+
+class TraceBatchOut(Schema):
+    id: int
+    org_unit_name: str
+    status: str
+    total: Decimal
+    created_at: dt.datetime
+    created_by: str
+    exported_at: dt.datetime | None
+    confirmed_at: dt.datetime | None
+    confirmed_by: str
+
+
+class TraceEventOut(Schema):
+    id: int
+    occurred_at: dt.datetime
+    action: str
+    actor: str
+    actor_positions: str
+    changes: dict[str, Any]
+
+
+class TraceOut(Schema):
+    disbursement: TraceDisbursementOut
+    member: TraceMemberOut
+    application: TraceApplicationOut | None
+    materials: list[TraceMaterialOut]
+    decisions: list[TraceDecisionOut]
+    budgets: list[TraceBudgetOut] = Field(..., description="出资预算及其上级来源（逐级下拨）")
+    entries: list[TraceEntryOut]
+    batch: TraceBatchOut | None
+    events: list[TraceEventOut]
+
+
+def _application(app) -> dict | None:
+    if app is None:
+        return None
+    return {"id": app.pk, "item_code": app.item.code, "item_name": app.item.name,
+            "category_name": app.item.category.name, "period": app.period,
+            "status": app.status, "amount": app.amount, "calculation": app.calculation,
+            "on_behalf": app.on_behalf, "filed_by": _name(app.filed_by),
+            "fast_track": app.fast_track, "fast_track_reason": app.fast_track_reason,
+            "created_at": app.created_at, "submitted_at": app.submitted_at,
+            "decided_at": app.decided_at}
+
+
+def _batch(batch) -> dict | None:
+    if batch is None:
+        return None
+    return {"id": batch.pk, "org_unit_name": batch.org_unit.name, "status": batch.status,
+            "total": batch.total, "created_at": batch.created_at,
+            "created_by": _name(batch.created_by), "exported_at": batch.exported_at,
+            "confirmed_at": batch.confirmed_at, "confirmed_by": _name(batch.confirmed_by)}
+
+
+@router.get("/disbursements/{disbursement_id}/trace",
+            response={200: TraceOut, **READ_ERRORS},
+            summary="资金追溯：一笔发放的完整链条（申请、材料、每级审批、预算、批次、确认；查询留痕）")
+def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
+    trace = selectors.payment_trace(user=request.auth, disbursement_id=disbursement_id)
+    d, member = trace["disbursement"], trace["member"]
+    _no_store(response)
+    return {
+        "disbursement": {"id": d.pk, "amount": d.amount, "status": d.status,
+                         "status_label": d.get_status_display(), "reserved_at": d.reserved_at,
+                         "paid_at": d.paid_at, "reversed_at": d.reversed_at,
+                         "reversal_reason": d.reversal_reason, "released_at": d.released_at},
+        "member": {"id": member.pk, "name": member.name,
+                   "id_number_masked": member.id_number_masked,
+                   "org_unit_name": member.org_unit.name},
+        "application": _application(trace["application"]),
+        "materials": [{"id": m.pk, "material": m.material, "original_name": m.original_name,
+                       "content_type": m.content_type, "size": m.size, "sha256": m.sha256,
+                       "uploaded_by": _name(m.uploaded_by), "uploaded_at": m.uploaded_at}
+                      for m in trace["materials"]],
+        "decisions": trace["decisions"],
+        "budgets": [{"id": b.pk, "org_unit_name": b.org_unit.name,
+                     "funding_source_name": b.funding_source.name, "year": b.year}
+                    for b in trace["budgets"]],
+        "entries": [{"id": e.pk, "txn": e.txn, "budget_id": e.budget_id, "account": e.account,
+                     "amount": e.amount, "kind": e.kind, "memo": e.memo,
+                     "created_at": e.created_at, "created_by": _name(e.created_by)}
+                    for e in trace["entries"]],
+        "batch": _batch(trace["batch"]),
+        "events": [{"id": ev.pk, "occurred_at": ev.occurred_at, "action": ev.action,
+                    "actor": ev.actor_label, "actor_positions": ev.actor_positions,
+                    "changes": ev.changes} for ev in trace["events"]],
+    }

@@ -1,0 +1,186 @@
+"""Reads of budgets, the ledger, disbursements and batches, always through the access layer;
+and the auditor's payment trace (every read journaled)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from unionaid.accounts.access import access_for
+from unionaid.audit.models import AuditEvent
+from unionaid.audit.services import audit_record
+from unionaid.core.errors import NotFound
+from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, LedgerEntry
+from unionaid.org.models import OrgUnit
+from unionaid.org.selectors import units_visible_to
+
+FUNDS_PERMS = ("funds.view", "funds.manage", "funds.confirm")
+APPLICATION_KIND = "assistance.application"
+
+
+def _funds_q(user, unit_field: str) -> Q:
+    access = access_for(user)
+    q = Q(pk__in=[])
+    for perm in FUNDS_PERMS:
+        part = access.scope_q(perm, unit_field=unit_field)
+        if not part:  # an "all data" grant: Q() matches everything (and q | Q() would not)
+            return part
+        q |= part
+    return q
+
+
+def _pk(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def budgets_visible_to(*, user) -> QuerySet[Budget]:
+    return (Budget.objects.filter(_funds_q(user, "org_unit"))
+            .select_related("org_unit", "funding_source", "parent__org_unit"))
+
+
+def budget_get_for_user(*, user, pk) -> Budget:
+    budget = budgets_visible_to(user=user).filter(pk=_pk(pk)).first()
+    if budget is None:
+        raise NotFound()
+    return budget
+
+
+def entries_for_budget(*, budget: Budget) -> QuerySet[LedgerEntry]:
+    """The budget's ledger, newest first (callers got ``budget`` from a scoped selector)."""
+    return (LedgerEntry.objects.filter(budget=budget)
+            .select_related("created_by", "disbursement__member").order_by("-id"))
+
+
+def disbursements_visible_to(*, user) -> QuerySet[Disbursement]:
+    return (Disbursement.objects.filter(_funds_q(user, "budget__org_unit"))
+            .select_related("member", "budget__org_unit", "budget__funding_source", "batch"))
+
+
+def disbursement_get_for_user(*, user, pk) -> Disbursement:
+    disbursement = disbursements_visible_to(user=user).filter(pk=_pk(pk)).first()
+    if disbursement is None:
+        raise NotFound()
+    return disbursement
+
+
+def batches_visible_to(*, user) -> QuerySet[DisbursementBatch]:
+    return (DisbursementBatch.objects.filter(_funds_q(user, "org_unit"))
+            .select_related("org_unit", "funding_source", "created_by", "confirmed_by"))
+
+
+def batch_get_for_user(*, user, pk) -> DisbursementBatch:
+    batch = batches_visible_to(user=user).filter(pk=_pk(pk)).first()
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+def units_for_funds(*, user, perm: str = "funds.manage") -> QuerySet[OrgUnit]:
+    """Open units the user may manage money for (for forms)."""
+    return units_visible_to(user=user, perm=perm).filter(is_closed=False).order_by("path")
+
+
+def child_units_for(*, budget: Budget) -> QuerySet[OrgUnit]:
+    """Open units below the budget's unit: where it may allocate down."""
+    return OrgUnit.objects.filter(is_closed=False, path__startswith=budget.org_unit.path,
+                                  depth__gt=budget.org_unit.depth).order_by("path")
+
+
+# -- the auditor's payment trace ------------------------------------------------------------
+
+def _journal(*, user, action: str, target_id, outcome: str = "ok", **changes) -> None:
+    with transaction.atomic():
+        audit_record(actor=user, action=action, outcome=outcome,
+                     target_type="funds.disbursement", target_id=target_id, changes=changes)
+
+
+def _decisions(case) -> list[dict]:
+    if case is None:
+        return []
+    from unionaid.approvals.selectors import case_timeline
+
+    return list(case_timeline(case=case))
+
+
+def _application(disbursement: Disbursement):
+    if disbursement.subject_kind != APPLICATION_KIND:
+        return None
+    from unionaid.assistance.models import Application
+
+    return (Application.objects.select_related("item__category", "filed_by", "org_unit", "case")
+            .filter(pk=disbursement.subject_id).first())
+
+
+def _budget_lineage(budget: Budget) -> list[Budget]:
+    """The budget and the budgets it was allocated down from (a few rows, tree depth)."""
+    lineage, seen, current = [budget], {budget.pk}, budget
+    while current.parent_id and current.parent_id not in seen and len(lineage) < 10:
+        current = Budget.objects.select_related("org_unit", "funding_source").get(
+            pk=current.parent_id)
+        lineage.append(current)
+        seen.add(current.pk)
+    return lineage
+
+
+def _events(disbursement: Disbursement) -> list[AuditEvent]:
+    """The journal of the money movements of this payment and its batch (not the reads)."""
+    q = Q(target_type="funds.disbursement", target_id=str(disbursement.pk))
+    if disbursement.batch_id:
+        q |= Q(target_type="funds.disbursementbatch", target_id=str(disbursement.batch_id))
+    return list(AuditEvent.objects.filter(q, action__startswith="funds.")
+                .exclude(action="funds.trace_view").order_by("id")[:200])
+
+
+def payment_trace(*, user, disbursement_id) -> dict:
+    """One payment's whole chain for an auditor (trace.view): application, materials, each
+    decision, the budget it came from, the ledger entries, the batch and its confirmation.
+
+    Out of the user's trace.view scope looks like "not found"; every read, and every refused
+    read, is journaled.
+    """
+    pk = _pk(disbursement_id)
+    access = access_for(user)
+    disbursement = (
+        Disbursement.objects.filter(access.scope_q("trace.view", unit_field="budget__org_unit"))
+        .select_related("member__org_unit", "budget__org_unit", "budget__funding_source",
+                        "batch__created_by", "batch__confirmed_by", "batch__org_unit")
+        .filter(pk=pk).first()
+    )
+    if disbursement is None:
+        if Disbursement.objects.filter(pk=pk).exists():
+            _journal(user=user, action="access.denied", target_id=pk, outcome="denied",
+                     attempted="trace.view")
+        raise NotFound()
+    application = _application(disbursement)
+    trace = {
+        "disbursement": disbursement,
+        "member": disbursement.member,
+        "application": application,
+        "materials": list(application.attachments.select_related("uploaded_by").order_by("pk"))
+        if application else [],
+        "decisions": _decisions(application.case if application else None),
+        "budgets": _budget_lineage(disbursement.budget),
+        "entries": list(disbursement.entries.select_related("created_by").order_by("id")),
+        "batch": disbursement.batch,
+        "confirmation": (
+            {"by": disbursement.batch.confirmed_by, "at": disbursement.batch.confirmed_at}
+            if disbursement.batch and disbursement.batch.confirmed_at else None
+        ),
+        "events": _events(disbursement),
+    }
+    _journal(user=user, action="funds.trace_view", target_id=pk)
+    return trace
+
+
+def trace_find(*, user, kind: str, number: int) -> int | None:
+    """The disbursement id for a disbursement or application number, within trace.view."""
+    qs = Disbursement.objects.filter(
+        access_for(user).scope_q("trace.view", unit_field="budget__org_unit"))
+    if kind == "application":
+        qs = qs.filter(subject_kind=APPLICATION_KIND, subject_id=number)
+    else:
+        qs = qs.filter(pk=number)
+    return qs.values_list("pk", flat=True).first()

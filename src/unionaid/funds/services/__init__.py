@@ -1,0 +1,46 @@
+"""Writes to budgets and the ledger (see ``ledger`` for the sign convention).
+
+Every function is keyword-only, transactional and journals its change in the same transaction.
+"""
+
+from unionaid.funds.services.batches import batch_confirm, batch_create, batch_export
+from unionaid.funds.services.budgets import (
+    budget_allocate,
+    budget_allocate_down,
+    budget_for,
+    funding_source_save,
+)
+from unionaid.funds.services.disbursements import (
+    disbursement_release,
+    disbursement_reverse,
+    release,
+    reserve,
+)
+from unionaid.funds.services.ledger import (
+    Mismatch,
+    ledger_recompute,
+    positive_money,
+    register_paid_hook,
+    register_reversed_hook,
+    to_money,
+)
+
+__all__ = [
+    "Mismatch",
+    "batch_confirm",
+    "batch_create",
+    "batch_export",
+    "budget_allocate",
+    "budget_allocate_down",
+    "budget_for",
+    "disbursement_release",
+    "disbursement_reverse",
+    "funding_source_save",
+    "ledger_recompute",
+    "positive_money",
+    "register_paid_hook",
+    "register_reversed_hook",
+    "release",
+    "reserve",
+    "to_money",
+]

@@ -1,0 +1,188 @@
+"""Disbursement batches: gather reserved disbursements, export the bank transfer file,
+confirm payment. A disbursement is in at most one batch; confirming twice pays once."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from unionaid.accounts.access import access_for
+from unionaid.audit.services import audit_record
+from unionaid.core import masking
+from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
+from unionaid.funds.models import (
+    Account,
+    BatchStatus,
+    Disbursement,
+    DisbursementBatch,
+    DisbursementStatus,
+    EntryKind,
+    FundingSource,
+)
+from unionaid.funds.services.budgets import require_unit_perm
+from unionaid.funds.services.ledger import PAID_HOOKS, ZERO, Leg, lock_budgets, post, run_hooks
+from unionaid.org.models import OrgUnit
+
+EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "金额（元）", "附言"]
+FORMATS = ("xlsx", "csv")
+
+
+@transaction.atomic
+def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
+                 disbursement_ids: Iterable[int] | None = None) -> DisbursementBatch:
+    """A draft batch of reserved disbursements from budgets of ``funding_source`` in the
+    unit's subtree (and the actor's funds.manage scope): all of them, or ``disbursement_ids``."""
+    require_unit_perm(actor, "funds.manage", org_unit)
+    candidates = (
+        Disbursement.objects.select_for_update(of=("self",))
+        .filter(budget__funding_source=funding_source,
+                budget__org_unit__path__startswith=org_unit.path)
+        .filter(access_for(actor).scope_q("funds.manage", unit_field="budget__org_unit"))
+        .order_by("pk")
+    )
+    if disbursement_ids is not None:
+        wanted = {int(pk) for pk in disbursement_ids}
+        rows = list(candidates.filter(pk__in=wanted))
+        if len(rows) != len(wanted) or any(
+            d.status != DisbursementStatus.RESERVED for d in rows
+        ):
+            raise Conflict(_("所选款项中有的不存在、不属于本单位该经费口径，或已列入其他批次。"),
+                           code="not_batchable")
+    else:
+        rows = list(candidates.filter(status=DisbursementStatus.RESERVED))
+    if not rows:
+        raise ServiceError(_("没有可列入批次的待发放款项。"), code="nothing_to_batch")
+    batch = DisbursementBatch.objects.create(
+        org_unit=org_unit, funding_source=funding_source, created_by=actor,
+        total=sum((d.amount for d in rows), ZERO),
+    )
+    ids = [d.pk for d in rows]
+    updated = Disbursement.objects.filter(pk__in=ids, status=DisbursementStatus.RESERVED).update(
+        status=DisbursementStatus.IN_BATCH, batch=batch
+    )
+    if updated != len(ids):  # unreachable with the row locks; the last guard against two batches
+        raise Conflict(_("所选款项已被列入其他批次，请刷新后重试。"), code="not_batchable")
+    audit_record(actor=actor, action="funds.batch_create", target=batch,
+                 org_unit_path=org_unit.path,
+                 changes={"count": len(ids), "total": str(batch.total), "disbursements": ids})
+    return batch
+
+
+def _sanitize(value: str) -> str:
+    """Keep spreadsheet formulas out of exported text cells (CSV/formula injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _rows(batch: DisbursementBatch, *, clear: bool) -> list[list[str]]:
+    rows = []
+    disbursements = (batch.disbursements.select_related("member").order_by("pk"))
+    for n, d in enumerate(disbursements, start=1):
+        account = d.member.bank_account_enc or ""
+        shown = account if clear else masking.mask_bank_account(account)
+        rows.append([str(n), _sanitize(d.member.name), shown or _("（未登记）"),
+                     f"{d.amount:.2f}", f"UA{batch.pk}-{d.pk} 工会帮扶"])
+    return rows
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADERS)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
+
+
+def _xlsx(rows: list[list[str]], batch: DisbursementBatch) -> bytes:
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet(_("转账明细"))
+    bold, money = book.add_format({"bold": True}), book.add_format({"num_format": "0.00"})
+    text = book.add_format({"num_format": "@"})
+    sheet.write_row(0, 0, EXPORT_HEADERS, bold)
+    for r, row in enumerate(rows, start=1):
+        sheet.write_number(r, 0, int(row[0]))
+        sheet.write_string(r, 1, row[1])
+        sheet.write_string(r, 2, row[2], text)  # a bank account is text, never a number
+        sheet.write_number(r, 3, Decimal(row[3]), money)
+        sheet.write_string(r, 4, row[4])
+    sheet.write_string(len(rows) + 1, 2, _("合计"), bold)
+    sheet.write_number(len(rows) + 1, 3, batch.total, money)
+    sheet.set_column(1, 1, 12)
+    sheet.set_column(2, 2, 24)
+    sheet.set_column(3, 3, 14)
+    sheet.set_column(4, 4, 22)
+    book.close()
+    return buf.getvalue()
+
+
+@transaction.atomic
+def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple[str, bytes]:
+    """The bank transfer file (name, account, amount, reference). Accounts are in clear only
+    for holders of funds.confirm for the batch's unit; every export is journaled."""
+    if fmt not in FORMATS:
+        raise ServiceError(_("不支持的文件格式。"), code="validation_error")
+    access = access_for(actor)
+    unit = OrgUnit.objects.get(pk=batch.org_unit_id)
+    clear = access.covers_unit("funds.confirm", unit)
+    if not clear and not access.covers_unit("funds.manage", unit):
+        raise PermissionDenied(_("您无权导出该批次。"))
+    batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    rows = _rows(batch, clear=clear)
+    content = _csv(rows) if fmt == "csv" else _xlsx(rows, batch)
+    if batch.status == BatchStatus.DRAFT:
+        batch.status, batch.exported_at = BatchStatus.EXPORTED, timezone.now()
+        batch.save(update_fields=["status", "exported_at"])
+    audit_record(actor=actor, action="funds.batch_export", target=batch, org_unit_path=unit.path,
+                 changes={"format": fmt, "accounts_in_clear": clear, "rows": len(rows),
+                          "total": str(batch.total)})
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return f"batch-{batch.pk}-{stamp}.{fmt}", content
+
+
+@transaction.atomic
+def batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
+    """Mark every disbursement of the batch paid (PAY entries: reserved −X, paid +X).
+    Idempotent: confirming a confirmed batch changes nothing."""
+    unit = OrgUnit.objects.get(pk=batch.org_unit_id)
+    require_unit_perm(actor, "funds.confirm", unit)
+    budget_ids = set(batch.disbursements.values_list("budget_id", flat=True))
+    budgets = lock_budgets(budget_ids)  # budgets before the batch's rows: the one lock order
+    batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.CONFIRMED:
+        return batch
+    if batch.status != BatchStatus.EXPORTED:
+        raise Conflict(_("请先导出银行转账文件，再确认发放。"), code="not_exported")
+    rows = list(Disbursement.objects.select_for_update()
+                .filter(batch=batch, status=DisbursementStatus.IN_BATCH).order_by("pk"))
+    if not rows:
+        raise Conflict(_("该批次没有待确认的款项。"), code="nothing_to_confirm")
+    legs = []
+    for d in rows:
+        budget = budgets[d.budget_id]
+        legs += [Leg(budget, Account.RESERVED, -d.amount, d, d.subject_kind, d.subject_id),
+                 Leg(budget, Account.PAID, d.amount, d, d.subject_kind, d.subject_id)]
+    txn = post(kind=EntryKind.PAY, actor=actor, legs=legs, memo=f"批次{batch.pk}")
+    now = timezone.now()
+    Disbursement.objects.filter(pk__in=[d.pk for d in rows]).update(
+        status=DisbursementStatus.PAID, paid_at=now
+    )
+    batch.status, batch.confirmed_at, batch.confirmed_by = BatchStatus.CONFIRMED, now, actor
+    batch.total = (Disbursement.objects.filter(batch=batch).aggregate(s=Sum("amount"))["s"]
+                   or ZERO)
+    batch.save(update_fields=["status", "confirmed_at", "confirmed_by", "total"])
+    for d in rows:
+        d.status, d.paid_at = DisbursementStatus.PAID, now
+        run_hooks(PAID_HOOKS, d, actor)
+    audit_record(actor=actor, action="funds.batch_confirm", target=batch, org_unit_path=unit.path,
+                 changes={"count": len(rows), "total": str(batch.total), "txn": str(txn),
+                          "disbursements": [d.pk for d in rows]})
+    return batch

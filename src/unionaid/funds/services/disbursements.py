@@ -1,0 +1,198 @@
+"""Disbursements: reserving money at final approval, releasing an unpaid reservation and
+reversing a payment. Lock order everywhere: budget(s) first, then the disbursement."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from unionaid.audit.services import audit_record
+from unionaid.core.errors import Conflict, NotFound, ServiceError
+from unionaid.funds.models import (
+    Account,
+    BatchStatus,
+    Budget,
+    Disbursement,
+    DisbursementBatch,
+    DisbursementStatus,
+    EntryKind,
+    FundingSource,
+    LedgerEntry,
+)
+from unionaid.funds.services.budgets import ancestor_paths, require_unit_perm
+from unionaid.funds.services.ledger import (
+    REVERSED_HOOKS,
+    Leg,
+    insufficient,
+    lock_budgets,
+    positive_money,
+    post,
+    run_hooks,
+)
+from unionaid.org.models import OrgUnit
+
+RELEASABLE = (DisbursementStatus.RESERVED, DisbursementStatus.IN_BATCH)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("请填写原因。")
+        raise ServiceError(message, code="validation_error", fields={"reason": message})
+    return reason[:200]
+
+
+def _lock_nearest_budget(org_unit: OrgUnit, funding_source: FundingSource, year: int) -> Budget:
+    budget = (
+        Budget.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "funding_source")
+        .filter(funding_source=funding_source, year=year,
+                org_unit__path__in=ancestor_paths(org_unit))
+        .order_by("-org_unit__depth")
+        .first()
+    )
+    if budget is None:
+        raise Conflict(
+            _("“%(unit)s”及其上级单位没有%(year)s年“%(source)s”预算，无法核定发放。")
+            % {"unit": org_unit.name, "year": year, "source": funding_source.name},
+            code="no_budget",
+        )
+    return budget
+
+
+@transaction.atomic
+def reserve(*, actor, subject_kind: str, subject_id: int, member, org_unit: OrgUnit,
+            funding_source: FundingSource, year: int, amount) -> Disbursement:
+    """Commit ``amount`` from the nearest budget up the tree for an approved subject.
+
+    Called by a subject's approval handler inside the engine's transaction (the approval is
+    the authority, so no funds permission is checked here). Idempotent: a second call for the
+    same subject returns the existing disbursement and moves no money; a released reservation
+    is reserved again. Not enough available → Conflict ``budget_insufficient``.
+    """
+    amount = positive_money(amount)
+    budget = _lock_nearest_budget(org_unit, funding_source, year)
+    # Looked up under the budget's lock: a racing call for the same subject has committed by
+    # now (it locked the same budget), so it is found here and no money moves twice.
+    existing = (Disbursement.objects.select_for_update()
+                .filter(subject_kind=subject_kind, subject_id=subject_id).first())
+    if existing is not None and existing.status != DisbursementStatus.RELEASED:
+        return existing
+    if budget.available < amount:
+        raise insufficient(budget, amount)
+    if existing is None:
+        # The unique constraint on (subject_kind, subject_id) is the last guard should a racing
+        # call have gone through another budget (the tree's budgets changed meanwhile).
+        disbursement = Disbursement.objects.create(subject_kind=subject_kind,
+                                                   subject_id=subject_id, budget=budget,
+                                                   member=member, amount=amount)
+    else:
+        disbursement = existing
+        disbursement.budget, disbursement.amount = budget, amount
+        disbursement.status, disbursement.released_at = DisbursementStatus.RESERVED, None
+        disbursement.save(update_fields=["budget", "amount", "status", "released_at"])
+    txn = post(kind=EntryKind.RESERVE, actor=actor, legs=[
+        Leg(budget, Account.AVAILABLE, -amount, disbursement, subject_kind, subject_id),
+        Leg(budget, Account.RESERVED, amount, disbursement, subject_kind, subject_id),
+    ])
+    audit_record(actor=actor, action="funds.reserve", target=disbursement,
+                 org_unit_path=budget.org_unit.path,
+                 changes={"amount": str(amount), "budget": budget.pk,
+                          "subject": f"{subject_kind}#{subject_id}", "txn": str(txn)})
+    return disbursement
+
+
+def _lock_disbursement(pk: int) -> tuple[Disbursement, Budget]:
+    """Lock a disbursement's budget, then the disbursement itself."""
+    budget_id = Disbursement.objects.filter(pk=pk).values_list("budget_id", flat=True).first()
+    if budget_id is None:
+        raise NotFound()
+    budget = lock_budgets([budget_id])[budget_id]
+    disbursement = Disbursement.objects.select_for_update().get(pk=pk)
+    if disbursement.budget_id != budget.pk:
+        raise Conflict(_("数据已被他人修改，请刷新后重试。"), code="concurrent_change")
+    return disbursement, budget
+
+
+def _release(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
+    reason = _reason(reason)
+    disbursement, budget = _lock_disbursement(disbursement.pk)
+    if disbursement.status == DisbursementStatus.RELEASED:
+        return disbursement
+    if disbursement.status not in RELEASABLE:
+        raise Conflict(_("该笔款项已发放或已冲正，不能释放预留；已发放的请办理冲正。"),
+                       code="not_releasable")
+    batch = None
+    if disbursement.batch_id:
+        batch = DisbursementBatch.objects.select_for_update().get(pk=disbursement.batch_id)
+        if batch.status != BatchStatus.DRAFT:
+            raise Conflict(_("该笔款项所在批次已导出银行文件，不能释放预留。"),
+                           code="batch_not_draft")
+    amount = disbursement.amount
+    kind, sid = disbursement.subject_kind, disbursement.subject_id
+    txn = post(kind=EntryKind.RELEASE, actor=actor, memo=reason, legs=[
+        Leg(budget, Account.RESERVED, -amount, disbursement, kind, sid),
+        Leg(budget, Account.AVAILABLE, amount, disbursement, kind, sid),
+    ])
+    disbursement.status = DisbursementStatus.RELEASED
+    disbursement.released_at = timezone.now()
+    disbursement.batch = None
+    disbursement.save(update_fields=["status", "released_at", "batch"])
+    if batch is not None:
+        batch.total -= amount
+        batch.save(update_fields=["total"])
+    audit_record(actor=actor, action="funds.release", target=disbursement,
+                 org_unit_path=budget.org_unit.path,
+                 changes={"amount": str(amount), "reason": reason, "txn": str(txn),
+                          "batch": batch.pk if batch else None})
+    return disbursement
+
+
+@transaction.atomic
+def release(*, actor, subject_kind: str, subject_id: int, reason: str) -> Disbursement:
+    """Cancel the reservation of a subject not yet paid (e.g. the approval was withdrawn);
+    the money goes back to available. Called by subject handlers (no funds permission)."""
+    disbursement = Disbursement.objects.filter(subject_kind=subject_kind,
+                                               subject_id=subject_id).first()
+    if disbursement is None:
+        raise NotFound(_("没有找到该事项的核定发放记录。"), code="no_disbursement")
+    return _release(actor=actor, disbursement=disbursement, reason=reason)
+
+
+@transaction.atomic
+def disbursement_release(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
+    """The finance office's "cancel reservation" (needs funds.manage for the budget's unit)."""
+    require_unit_perm(actor, "funds.manage", disbursement.budget.org_unit)
+    return _release(actor=actor, disbursement=disbursement, reason=reason)
+
+
+@transaction.atomic
+def disbursement_reverse(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
+    """Undo a payment made by mistake (冲正): new REVERSE entries (paid −X, available +X)
+    restore the budget; nothing is edited or deleted. Needs funds.confirm."""
+    require_unit_perm(actor, "funds.confirm", disbursement.budget.org_unit)
+    reason = _reason(reason)
+    disbursement, budget = _lock_disbursement(disbursement.pk)
+    if disbursement.status == DisbursementStatus.REVERSED:
+        raise Conflict(_("该笔发放已冲正，不能重复冲正。"), code="already_reversed")
+    if disbursement.status != DisbursementStatus.PAID:
+        raise Conflict(_("只有已发放的款项才能冲正；未发放的请释放预留。"), code="not_paid")
+    amount = disbursement.amount
+    kind, sid = disbursement.subject_kind, disbursement.subject_id
+    pay_txn = (LedgerEntry.objects.filter(disbursement=disbursement, kind=EntryKind.PAY)
+               .order_by("-id").values_list("txn", flat=True).first())
+    txn = post(kind=EntryKind.REVERSE, actor=actor, memo=reason, reverses_txn=pay_txn, legs=[
+        Leg(budget, Account.PAID, -amount, disbursement, kind, sid),
+        Leg(budget, Account.AVAILABLE, amount, disbursement, kind, sid),
+    ])
+    disbursement.status = DisbursementStatus.REVERSED
+    disbursement.reversed_at = timezone.now()
+    disbursement.reversal_reason = reason
+    disbursement.save(update_fields=["status", "reversed_at", "reversal_reason"])
+    run_hooks(REVERSED_HOOKS, disbursement, actor)
+    audit_record(actor=actor, action="funds.reverse", target=disbursement,
+                 org_unit_path=budget.org_unit.path,
+                 changes={"amount": str(amount), "reason": reason, "txn": str(txn),
+                          "reverses_txn": str(pay_txn) if pay_txn else None})
+    return disbursement
