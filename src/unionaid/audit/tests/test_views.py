@@ -111,7 +111,10 @@ def test_it_pages_by_fifty_without_counting(auditor, django_assert_max_num_queri
     assert max(e.id for e in rows) < min(e.id for e in page.rows)
     with django_assert_max_num_queries(25) as ctx:
         auditor.get(LIST, {"action": "test.bulk"})
-    assert not any("COUNT(" in q["sql"].upper() for q in ctx.captured_queries)
+    assert not any(
+        "COUNT(" in q["sql"].upper() and "AUDIT_AUDITEVENT" in q["sql"].upper()
+        for q in ctx.captured_queries
+    )
 
 
 def test_the_detail_shows_before_and_after_and_is_journaled(auditor, personas, roles):
