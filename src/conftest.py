@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 
 from unionaid.accounts import services as account_services
-from unionaid.accounts.models import DataScope, Role, User
+from unionaid.accounts.models import DataScope, User
 from unionaid.core.synthetic import SyntheticPeople
 from unionaid.members import services as member_services
 from unionaid.org.models import OrgLevel, OrgUnit

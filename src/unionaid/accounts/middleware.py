@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.shortcuts import redirect
 from django_otp import user_has_device
 
@@ -17,11 +19,15 @@ class AccessMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
-            if needs_second_factor(user) and not user.is_verified():
-                if user_has_device(user, confirmed=True):
-                    return redirect(f"/accounts/otp/?next={request.get_full_path()}")
-                return redirect("accounts:otp-setup")
+        if (
+            user.is_authenticated
+            and not request.path.startswith(EXEMPT_PREFIXES)
+            and needs_second_factor(user)
+            and not user.is_verified()
+        ):
+            if user_has_device(user, confirmed=True):
+                return redirect(f"/accounts/otp/?{urlencode({'next': request.get_full_path()})}")
+            return redirect("accounts:otp-setup")
         return self.get_response(request)
 
 

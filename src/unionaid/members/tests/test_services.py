@@ -16,7 +16,7 @@ from unionaid.members.selectors import member_get_for_user, member_search
 
 def raw_column(member_id: int, column: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM members_member WHERE id = %s", [member_id])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM members_member WHERE id = %s", [member_id])
         return cursor.fetchone()[0]
 
 
