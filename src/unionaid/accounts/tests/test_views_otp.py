@@ -36,7 +36,7 @@ def test_an_admin_with_an_unverified_device_is_sent_to_verify(client, personas):
     client.force_login(personas.bureau_admin)
     response = client.get("/org/")
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('accounts:otp-verify')}?next=/org/"
+    assert response["Location"] == f"{reverse('accounts:otp-verify')}?next=%2Forg%2F"
 
 
 def test_the_admin_pages_under_accounts_also_require_the_second_factor(client, personas):
