@@ -9,6 +9,7 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core import crypto, idcard, masking
 from unionaid.core.errors import NotFound
+from unionaid.core.lookups import prefix_q
 from unionaid.members.models import Member
 
 ID_PURPOSE = "member.id_number"
@@ -65,7 +66,11 @@ def member_search(*, user, query: str = "", unit=None, perm: str = "members.view
         qs = qs.filter(org_unit__path__startswith=unit.path)
     query = (query or "").strip()
     if not query:
-        return qs.order_by("name", "pk")
+        # Unit path first: the database walks the subtree's units in path order and each unit's
+        # members through (org_unit, name), stopping after one page. Ordering by name alone
+        # sorts the whole subtree on every page (1.5 s for a 站段 of 109 k members on
+        # PostgreSQL; docs/benchmarks.md).
+        return qs.order_by("org_unit__path", "name", "pk")
     digits = query.replace(" ", "")
     if len(digits) in (15, 18) and digits[:-1].isdigit():
         try:
@@ -79,7 +84,7 @@ def member_search(*, user, query: str = "", unit=None, perm: str = "members.view
         except ValueError:
             return qs.none()
         return qs.filter(phone_hash=phone_hash(phone))
-    return qs.filter(name__startswith=query).order_by("name", "pk")
+    return qs.filter(prefix_q("name", query)).order_by("name", "pk")
 
 
 def household_for(*, member: Member):

@@ -127,9 +127,18 @@ def build_members(
     return members
 
 
+COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛")
+
+
+def _given_name(people: SyntheticPeople, sex: str) -> str:
+    full = people.name(sex)
+    return full[2:] if full[:2] in COMPOUND_SURNAMES else full[1:]
+
+
 def _relative(member_id: int, name: str, relation: str, birth: dt.date, people: SyntheticPeople,
-              *, with_id: bool, health: str = "", occupation: str = "") -> HouseholdMember:
-    number = people.id_number(birth_date=birth) if with_id else ""
+              *, sex: str, with_id: bool, health: str = "", occupation: str = "",
+              ) -> HouseholdMember:
+    number = people.id_number(birth_date=birth, sex=sex) if with_id else ""
     return HouseholdMember(
         member_id=member_id, name=name, relation=relation, birth_date=birth,
         id_number_enc=number, id_number_hash=id_number_hash(number) if number else "",
@@ -160,32 +169,34 @@ def build_households(
         for kind in sorted(granted):
             consents.append(Consent(member_id=member.pk, kind=kind, granted_at=now,
                                     method="书面签字"))
-        surname = member.name[0]
+        surname = member.name[:2] if member.name[:2] in COMPOUND_SURNAMES else member.name[0]
         age = _age(member.birth_date, today)
         if age >= 24 and rng.random() < 0.8:
             spouse_sex = "F" if member.sex == "M" else "M"
             birth = min(today, _shift_years(member.birth_date, rng.randint(-3, 3), rng))
             household.append(_relative(
                 member.pk, people.name(spouse_sex), Relation.SPOUSE, birth, people,
-                with_id=rng.random() < 0.7, occupation=rng.choice(SPOUSE_JOBS)))
+                sex=spouse_sex, with_id=rng.random() < 0.7, occupation=rng.choice(SPOUSE_JOBS)))
         for _ in range(rng.choice((0, 1, 1, 1, 2, 2))):
             birth = _shift_years(member.birth_date, rng.randint(23, 38), rng)
             if birth > today:
                 continue
             if _age(birth, today) < CHILD_AGE and ConsentKind.CHILDREN not in granted:
                 continue
+            sex = people.sex()
             household.append(_relative(
-                member.pk, surname + people.name()[1:], Relation.CHILD, birth, people,
-                with_id=rng.random() < 0.6,
+                member.pk, surname + _given_name(people, sex), Relation.CHILD, birth, people,
+                sex=sex, with_id=rng.random() < 0.6,
                 occupation=rng.choice(CHILD_SCHOOLING) if _age(birth, today) < 23 else ""))
         if rng.random() < 0.35:
             birth = _shift_years(member.birth_date, -rng.randint(22, 32), rng)
             health = ""
             if ConsentKind.HEALTH in granted and rng.random() < 0.6:
                 health = rng.choice(HEALTH_NOTES)
+            sex = people.sex()
             household.append(_relative(
-                member.pk, surname + people.name()[1:], Relation.PARENT, birth, people,
-                with_id=rng.random() < 0.5, health=health, occupation="退休"))
+                member.pk, surname + _given_name(people, sex), Relation.PARENT, birth, people,
+                sex=sex, with_id=rng.random() < 0.5, health=health, occupation="退休"))
     return household, consents
 
 

@@ -88,6 +88,12 @@ def test_it_stores_members_with_valid_encrypted_ids(demo):
 def test_it_keeps_household_data_within_consent(demo):
     assert HouseholdMember.objects.filter(relation=Relation.SPOUSE).exists()
     assert HouseholdMember.objects.filter(relation=Relation.CHILD).exists()
+    with_id = HouseholdMember.objects.exclude(id_number_enc="")
+    assert with_id.exists()
+    for person in with_id:
+        info = idcard.parse_id_number(person.id_number_enc)
+        assert info.birth_date == person.birth_date
+        assert person.id_number_hash == id_number_hash(info.number)
     with_health = HouseholdMember.objects.exclude(health_note_enc="")
     assert with_health.exists()
     for person in with_health.select_related("member"):

@@ -94,6 +94,6 @@ def test_it_renders_the_member_detail_without_inline_scripts(client, personas, u
 
 def test_it_links_a_worker_to_their_own_record(client, worker):
     client.force_login(worker)
-    html = client.get(reverse("web:home")).content.decode()
+    html = client.get(reverse("web:home"), follow=True).content.decode()  # → portal:home
     assert reverse("members:member-detail", args=[worker.member_id]) in html
     assert 'href="/members/new/"' not in html
