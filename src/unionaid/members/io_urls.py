@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from unionaid.members import io_views
 
 app_name = "members_io"
-urlpatterns: list = []
+urlpatterns = [
+    path("imports/", io_views.imports, name="imports"),
+    path("imports/<int:pk>/", io_views.job_detail, name="job"),
+    path("imports/<int:pk>/status/", io_views.job_status, name="job-status"),
+    path("imports/<int:pk>/confirm/", io_views.job_confirm, name="job-confirm"),
+    path("export/", io_views.export, name="export"),
+]
