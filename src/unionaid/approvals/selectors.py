@@ -170,6 +170,34 @@ def task_get_for_user(*, user, pk) -> ApprovalTask:
     raise NotFound()
 
 
+def case_get_for_user(*, user, pk) -> ApprovalCase:
+    """The case if it is in the user's view scope for its subject (a worker: their own), or the
+    user may decide or has decided one of its tasks; otherwise NotFound (journaled)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    case = (ApprovalCase.objects.select_related("org_unit", "applicant", "flow_version__flow")
+            .filter(pk=pk).first())
+    if case is None:
+        raise NotFound()
+    if user is not None and getattr(user, "is_authenticated", False):
+        kind = case.subject_kind
+        perm = (getattr(registry.subject_handler(kind), "view_permission", None)
+                if registry.has_subject(kind) else None) or DEFAULT_VIEW_PERMISSION
+        scope = access_for(user).scope_q(perm, unit_field="org_unit", self_field="applicant_id")
+        if ApprovalCase.objects.filter(scope, pk=pk).exists():
+            return case
+        tasks = ApprovalTask.objects.filter(case_id=pk).select_related(*TODO_RELATED)
+        if tasks.filter(Q(decided_by_id=user.pk) | Q(on_behalf_of_id=user.pk)).exists():
+            return case
+        if any(assignees.authority(user, t) for t in tasks.filter(status=TaskStatus.PENDING)):
+            return case
+    record_denial(user=user, target_type="approvals.approvalcase", target_id=pk,
+                  action="approvals.case.view")
+    raise NotFound()
+
+
 def flows_visible_to(*, user, subject_kind: str) -> QuerySet[ApprovalFlow]:
     """Flows of ``subject_kind`` defined in units the user may maintain flows for."""
     perm = (getattr(registry.subject_handler(subject_kind), "flow_permission", None)

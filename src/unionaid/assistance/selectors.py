@@ -115,6 +115,34 @@ def items_available_to(member, *, day=None) -> QuerySet[AssistanceItem]:
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day)))
 
 
+def item_estimate(*, item: AssistanceItem, member, facts: dict) -> dict:
+    """What applying for ``item`` with ``facts`` would give ``member`` now, without writing:
+    the amount after the yearly caps with its calculation lines, and the Chinese reasons why
+    the member would be refused (eligibility, a cap used up). Invalid facts raise ServiceError."""
+    from decimal import Decimal
+
+    from django.utils.translation import gettext as _
+
+    from unionaid.assistance import caps
+    from unionaid.assistance.services.catalog import calculate_amount, check_eligibility
+    from unionaid.core.errors import Conflict
+
+    amount, steps = calculate_amount(item=item, facts=facts)
+    problems = check_eligibility(item=item, member=member, facts=facts)
+    if amount > 0:
+        try:
+            amount, cap_steps = caps.apply_caps(application=Application(member=member, item=item),
+                                                amount=amount, year=timezone.localdate().year)
+            steps = [*steps, *cap_steps]
+        except Conflict as exc:
+            problems.append(exc.message)
+            amount = Decimal("0.00")
+    else:
+        problems.append(_("按本项目标准计算的金额为 0 元，不符合申请条件。"))
+    return {"amount": amount, "calculation": steps, "problems": problems,
+            "eligible": not problems}
+
+
 def item_get(*, pk) -> AssistanceItem:
     item = AssistanceItem.objects.select_related("category", "funding_source").filter(
         pk=_pk(pk)).first()

@@ -1,0 +1,308 @@
+"""/api/v1/approvals: an approver's to-do list, one task, decisions (single and batch), a case's
+timeline, and delegation while away.
+
+Every read goes through ``approvals.selectors`` (``todo_for_user``, ``task_get_for_user``,
+``case_get_for_user``): a task or case the caller may not see is "not found". Who may decide
+is the engine's rule (post held now, named person, delegate; never one's own, filed or a
+household member's case → code ``self_approval``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from unionaid.accounts.models import User
+from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.approvals import assignees, registry, selectors, services
+from unionaid.approvals.models import TaskStatus
+from unionaid.core.errors import ServiceError
+
+router = Router(tags=["approvals"])
+
+
+def _no_store(response: HttpResponse) -> None:
+    response["Cache-Control"] = "no-store"
+
+
+def _amount(facts: dict) -> Decimal | None:
+    value = (facts or {}).get("amount")
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
+    """Timeline rows for an answer; the applicant sees each approver as their post only."""
+    if not hide_names:
+        return rows
+    return [{**row, "decided_by": "", "on_behalf_of": ""} for row in rows]
+
+
+# -- GET /todo ----------------------------------------------------------------------------------
+
+class TodoQuery(Schema):
+    cursor: str | None = Field(None, description="上一页返回的 next_cursor")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class TodoItemOut(Schema):
+    id: int
+    case_id: int
+    subject_kind: str = Field(..., alias="case.subject_kind")
+    subject_id: int = Field(..., alias="case.subject_id")
+    item_code: str = ""
+    amount: Decimal | None = None
+    applicant_name: str = Field(..., alias="case.applicant.name")
+    org_unit_name: str = Field(..., alias="case.org_unit.name")
+    step: str = Field(..., alias="step.name")
+    order: int
+    assignee: str
+    allow_batch: bool = Field(..., alias="step.allow_batch")
+    fast_track: bool = Field(..., alias="case.fast_track")
+    created_at: dt.datetime
+    due_at: dt.datetime | None
+    is_overdue: bool
+
+
+class TodoOut(Schema):
+    items: list[TodoItemOut]
+    next_cursor: str | None
+    next: str | None = Field(None, description="下一页的地址；没有更多时为 null")
+
+
+@router.get("/todo", response={200: TodoOut, **READ_ERRORS, 422: ErrorOut},
+            summary="我的待办（本岗位、点名给我、委托给我的；最早的在前，标出逾期）")
+def todo(request, response: HttpResponse, filters: Query[TodoQuery]):
+    page = keyset_page(selectors.todo_for_user(user=request.auth), cursor=filters.cursor,
+                       limit=filters.limit)
+    for task in page.items:
+        task.item_code = str(task.case.facts.get("item_code", ""))
+        task.amount = _amount(task.case.facts)
+        task.assignee = assignees.task_assignee_label(task)
+    _no_store(response)
+    return {"items": page.items, "next_cursor": page.next_cursor,
+            "next": next_link(request, page.next_cursor)}
+
+
+# -- GET /tasks/{id} ----------------------------------------------------------------------------
+
+class TaskTimelineRowOut(Schema):
+    task_id: int | None
+    order: int
+    step: str
+    status: str
+    status_label: str
+    decided_by: str
+    decided_as: str
+    on_behalf_of: str
+    decided_at: dt.datetime | None
+    comment: str
+    skip_kind: str
+    assignee: str
+    due_at: dt.datetime | None
+    is_overdue: bool
+
+
+class TaskDetailOut(Schema):
+    id: int
+    case_id: int
+    status: str
+    status_label: str
+    step: str
+    order: int
+    assignee: str
+    allow_batch: bool
+    due_at: dt.datetime | None
+    is_overdue: bool
+    can_decide: bool = Field(..., description="当前用户现在能否办理此待办")
+    subject_kind: str
+    subject_id: int
+    subject_label: str
+    applicant_name: str
+    org_unit_name: str
+    amount: Decimal | None
+    facts: dict[str, Any]
+    fast_track: bool
+    fast_track_reason: str
+    case_status: str
+    timeline: list[TaskTimelineRowOut]
+
+
+def _subject_label(case) -> str:
+    if registry.has_subject(case.subject_kind):
+        return registry.subject_handler(case.subject_kind).label(case.subject_id)
+    return f"{case.subject_kind}#{case.subject_id}"
+
+
+@router.get("/tasks/{int:task_id}", response={200: TaskDetailOut, **READ_ERRORS},
+            summary="待办详情（申请概要、审批进度）")
+def task_detail(request, response: HttpResponse, task_id: int):
+    user = request.auth
+    task = selectors.task_get_for_user(user=user, pk=task_id)
+    case = task.case
+    pending = task.status == TaskStatus.PENDING
+    _no_store(response)
+    return {
+        "id": task.pk, "case_id": case.pk, "status": task.status,
+        "status_label": task.get_status_display(), "step": task.step.name, "order": task.order,
+        "assignee": assignees.task_assignee_label(task), "allow_batch": task.step.allow_batch,
+        "due_at": task.due_at,
+        "is_overdue": bool(pending and task.due_at and task.due_at < timezone.now()),
+        "can_decide": bool(pending and assignees.authority(user, task)
+                           and not assignees.is_self_or_household(user=user, case=case)),
+        "subject_kind": case.subject_kind, "subject_id": case.subject_id,
+        "subject_label": _subject_label(case), "applicant_name": case.applicant.name,
+        "org_unit_name": case.org_unit.name, "amount": _amount(case.facts), "facts": case.facts,
+        "fast_track": case.fast_track, "fast_track_reason": case.fast_track_reason,
+        "case_status": case.status,
+        "timeline": public_timeline(selectors.case_timeline(case=case, include_upcoming=True),
+                                    hide_names=user.member_id == case.applicant_id),
+    }
+
+
+# -- POST /tasks/{id}/decide --------------------------------------------------------------------
+
+class DecideIn(Schema):
+    decision: Literal["approve", "reject", "return"] = Field(
+        ..., description="approve 同意、reject 驳回、return 退回补充材料")
+    comment: str = Field("", max_length=500, description="驳回、退回时必填")
+
+
+class DecideOut(Schema):
+    id: int
+    status: str
+    decided_at: dt.datetime | None
+    decided_as: str
+    comment: str
+    case_id: int
+    case_status: str = Field(..., alias="case.status")
+
+
+@router.post("/tasks/{int:task_id}/decide", response={200: DecideOut, **WRITE_ERRORS},
+             summary="办理待办：同意、驳回或退回补充材料")
+def task_decide(request, task_id: int, payload: DecideIn):
+    task = selectors.task_get_for_user(user=request.auth, pk=task_id)
+    return services.task_decide(actor=request.auth, task=task, decision=payload.decision,
+                                comment=payload.comment)
+
+
+# -- POST /tasks/decide-batch -------------------------------------------------------------------
+
+class DecideBatchIn(Schema):
+    task_ids: list[int] = Field(..., min_length=1, max_length=200)
+    decision: Literal["approve", "reject", "return"]
+    comment: str = Field("", max_length=500)
+
+
+class DecidedTaskOut(Schema):
+    id: int
+    status: str
+    case_id: int
+
+
+class DecideBatchOut(Schema):
+    decided: list[DecidedTaskOut]
+
+
+@router.post("/tasks/decide-batch", response={200: DecideBatchOut, **WRITE_ERRORS},
+             summary="批量办理（仅限流程允许批量审批的节点；全部成功或全部不办）")
+def tasks_decide_batch(request, payload: DecideBatchIn):
+    ids = sorted(set(payload.task_ids))
+    for pk in ids:  # each one must be visible to the caller, else "not found"
+        selectors.task_get_for_user(user=request.auth, pk=pk)
+    decided = services.tasks_decide_batch(actor=request.auth, task_ids=ids,
+                                          decision=payload.decision, comment=payload.comment)
+    return {"decided": decided}
+
+
+# -- GET /cases/{id}/timeline -------------------------------------------------------------------
+
+class CaseTimelineRowOut(Schema):
+    task_id: int | None
+    order: int
+    step: str
+    status: str
+    status_label: str
+    decided_by: str
+    decided_as: str
+    on_behalf_of: str
+    decided_at: dt.datetime | None
+    comment: str
+    skip_kind: str
+    assignee: str
+    due_at: dt.datetime | None
+    is_overdue: bool
+
+
+class CaseTimelineOut(Schema):
+    case_id: int
+    subject_kind: str
+    subject_id: int
+    status: str
+    status_label: str
+    flow: str
+    flow_version: int
+    fast_track: bool
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    steps: list[CaseTimelineRowOut]
+
+
+@router.get("/cases/{case_id}/timeline", response={200: CaseTimelineOut, **READ_ERRORS},
+            summary="审批进度（每个节点的状态、办理岗位、时间和意见）")
+def case_timeline(request, response: HttpResponse, case_id: int):
+    user = request.auth
+    case = selectors.case_get_for_user(user=user, pk=case_id)
+    rows = selectors.case_timeline(case=case, include_upcoming=True)
+    _no_store(response)
+    return {
+        "case_id": case.pk, "subject_kind": case.subject_kind, "subject_id": case.subject_id,
+        "status": case.status, "status_label": case.get_status_display(),
+        "flow": case.flow_version.flow.name, "flow_version": case.flow_version.number,
+        "fast_track": case.fast_track, "started_at": case.started_at,
+        "finished_at": case.finished_at,
+        "steps": public_timeline(rows, hide_names=user.member_id == case.applicant_id),
+    }
+
+
+# -- POST /delegations --------------------------------------------------------------------------
+
+class DelegationCreateIn(Schema):
+    to_username: str = Field(..., min_length=1, max_length=150, description="代办人的登录名")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str = Field("", max_length=200)
+
+
+class DelegationCreateOut(Schema):
+    id: int
+    to_user_id: int
+    to_user_name: str = Field(..., alias="to_user.display_name")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+
+
+def _delegate(username: str) -> User | None:
+    """An active login by name; the service refuses anyone without a current post (the same
+    answer as for an unknown name, so the call can't be used to probe for logins)."""
+    return User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+
+
+@router.post("/delegations", response={201: DelegationCreateOut, **WRITE_ERRORS},
+             summary="委托代办：外出期间由他人办理我的待办")
+def delegation_create(request, payload: DelegationCreateIn):
+    to_user = _delegate(payload.to_username)
+    if to_user is None:
+        message = _("代办人须为在岗的工作人员。")
+        raise ServiceError(message, code="delegate_not_staff", fields={"to_username": message})
+    delegation = services.delegation_create(actor=request.auth, to_user=to_user,
+                                            starts_at=payload.starts_at, ends_at=payload.ends_at,
+                                            reason=payload.reason)
+    return Status(201, delegation)
