@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "unionaid.web.context_processors.access",
+                "unionaid.notifications.context_processors.notifications",
             ],
         },
     }

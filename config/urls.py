@@ -11,6 +11,8 @@ urlpatterns = [
     path("members/", include("unionaid.members.urls")),
     path("audit/", include("unionaid.audit.urls")),
     path("funds/", include("unionaid.funds.urls")),
+    path("assistance/", include("unionaid.assistance.urls")),
+    path("approvals/", include("unionaid.approvals.urls")),
     path("me/", include("unionaid.portal.urls")),
     path("notifications/", include("unionaid.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -55,11 +55,15 @@ class Access:
     def grants_for(self, perm: str) -> list[Grant]:
         return [g for g in self.grants if perm in g.permissions]
 
-    def scope_q(self, perm: str, *, unit_field: str = "org_unit", self_field: str = "pk") -> Q:
+    def scope_q(
+        self, perm: str, *, unit_field: str = "org_unit", self_field: str | None = None
+    ) -> Q:
         """A filter matching exactly the records this user may touch with ``perm``.
 
         ``unit_field`` is the lookup path from the record to its OrgUnit, ``self_field`` the
-        lookup to the Member id the record belongs to. No grant → a filter matching nothing.
+        lookup to the Member id the record belongs to (``"pk"`` for members themselves). Records
+        that belong to no member (budgets, posts) pass no ``self_field``, and a self-only grant
+        then matches nothing. No grant → a filter matching nothing.
         """
         q = Q(pk__in=[])
         for grant in self.grants_for(perm):
@@ -69,7 +73,7 @@ class Access:
                 q |= Q(**{f"{unit_field}__path__startswith": grant.unit_path})
             elif grant.scope == DataScope.UNIT:
                 q |= Q(**{f"{unit_field}_id": grant.unit_id})
-            elif grant.scope == DataScope.SELF and self.member_id:
+            elif grant.scope == DataScope.SELF and self.member_id and self_field:
                 q |= Q(**{self_field: self.member_id})
         return q
 

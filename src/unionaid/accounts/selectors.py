@@ -29,8 +29,8 @@ def users_visible_to(*, user) -> QuerySet[User]:
         return User.objects.none()
     if _has_all(access):
         return User.objects.all()
-    by_post = access.scope_q(MANAGE, unit_field="assignments__position__org_unit", self_field="pk")
-    by_member = access.scope_q(MANAGE, unit_field="member__org_unit", self_field="pk")
+    by_post = access.scope_q(MANAGE, unit_field="assignments__position__org_unit")
+    by_member = access.scope_q(MANAGE, unit_field="member__org_unit")
     unplaced = Q(assignments__isnull=True, member__isnull=True)
     inner = User.objects.filter(by_post | by_member | unplaced).values("pk")
     return User.objects.filter(pk__in=inner)

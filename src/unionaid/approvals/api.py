@@ -41,7 +41,8 @@ def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
     """Timeline rows for an answer; the applicant sees each approver as their post only."""
     if not hide_names:
         return rows
-    return [{**row, "decided_by": "", "on_behalf_of": ""} for row in rows]
+    return [{**row, "decided_by": "", "on_behalf_of": "", "assignee": row.get("assignee_post", "")}
+            for row in rows]
 
 
 # -- GET /todo ----------------------------------------------------------------------------------
@@ -151,7 +152,10 @@ def task_detail(request, response: HttpResponse, task_id: int):
     return {
         "id": task.pk, "case_id": case.pk, "status": task.status,
         "status_label": task.get_status_display(), "step": task.step.name, "order": task.order,
-        "assignee": assignees.task_assignee_label(task), "allow_batch": task.step.allow_batch,
+        "assignee": (assignees.task_assignee_post_label(task)
+                     if user.member_id == case.applicant_id
+                     else assignees.task_assignee_label(task)),
+        "allow_batch": task.step.allow_batch,
         "due_at": task.due_at,
         "is_overdue": bool(pending and task.due_at and task.due_at < timezone.now()),
         "can_decide": bool(pending and assignees.authority(user, task)

@@ -72,7 +72,14 @@ def step_assignee(step: FlowStep, unit: OrgUnit) -> tuple[Position | None, User 
                 _("审批节点“%(step)s”未指定审批人，请联系管理员检查流程配置。") % {"step": step.name},
                 code="no_assignee",
             )
-        return None, step.user
+        if named_user_may_act(step.user, step):
+            return None, step.user
+        if step.user_position_id:  # the named person left the post: it goes to the post
+            return step.user_position, None
+        raise ServiceError(
+            _("审批节点“%(step)s”的指定审批人已停用，请联系管理员检查流程配置。") % {"step": step.name},
+            code="no_assignee",
+        )
     position = step_position(step, unit)
     if position is None:
         raise ServiceError(
@@ -81,6 +88,18 @@ def step_assignee(step: FlowStep, unit: OrgUnit) -> tuple[Position | None, User 
             code="no_assignee",
         )
     return position, None
+
+
+def named_user_may_act(user: User, step: FlowStep, now=None) -> bool:
+    """A named approver (节点到人) acts only while active and, when the step names the post
+    they hold it through, while they still hold that post (also after it lapsed by date)."""
+    if user is None or not user.is_active:
+        return False
+    if not step.user_position_id:
+        return True
+    return Assignment.objects.current(now).filter(
+        user_id=user.pk, position_id=step.user_position_id, position__is_active=True
+    ).exists()
 
 
 def user_label(user: User | None) -> str:
@@ -96,11 +115,23 @@ def task_assignee_label(task: ApprovalTask) -> str:
     return ""
 
 
+def task_assignee_post_label(task: ApprovalTask) -> str:
+    """Like task_assignee_label but never a person's name (what an applicant may see)."""
+    if task.assigned_position_id:
+        return str(task.assigned_position)
+    if task.assigned_user_id:
+        step = task.step
+        return str(step.user_position) if step.user_position_id else _("指定审批人")
+    return ""
+
+
 # -- who may decide ---------------------------------------------------------------------------
 
 def active_delegations(user, now=None):
     now = now or timezone.now()
-    return Delegation.objects.filter(to_user_id=user.pk, starts_at__lte=now, ends_at__gt=now)
+    # A disabled user's delegations give nothing.
+    return Delegation.objects.filter(to_user_id=user.pk, starts_at__lte=now, ends_at__gt=now,
+                                     from_user__is_active=True)
 
 
 @dataclass(frozen=True)
@@ -115,7 +146,7 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
         return None
     now = now or timezone.now()
     current = Assignment.objects.current(now).filter(
-        position__is_active=True, position__org_unit__is_closed=False
+        position__is_active=True, position__org_unit__is_closed=False, user__is_active=True
     )
     if task.assigned_position_id:
         label = str(task.assigned_position)
@@ -130,6 +161,8 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
     if task.assigned_user_id:
         step = task.step
         label = str(step.user_position) if step.user_position_id else _("指定审批人")
+        if not named_user_may_act(task.assigned_user, step, now):
+            return None
         if task.assigned_user_id == user.pk:
             return Authority(decided_as=label)
         if active_delegations(user, now).filter(from_user_id=task.assigned_user_id).exists():

@@ -42,7 +42,8 @@ def _reach(user, now) -> tuple[list[int], list[int]]:
     users = [user.pk, *delegators]
     positions = list(
         Assignment.objects.current(now)
-        .filter(user_id__in=users, position__is_active=True, position__org_unit__is_closed=False)
+        .filter(user_id__in=users, position__is_active=True, position__org_unit__is_closed=False,
+                user__is_active=True)
         .values_list("position_id", flat=True).distinct()
     )
     return positions, users
@@ -55,7 +56,10 @@ def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
         return ApprovalTask.objects.none()
     now = timezone.now()
     positions, users = _reach(user, now)
-    where = Q(assigned_user_id__in=users)
+    # Named tasks count only while the named person still holds the post the step names.
+    where = Q(assigned_user_id__in=users) & (
+        Q(step__user_position__isnull=True) | Q(step__user_position_id__in=positions)
+    )
     if positions:
         where |= Q(assigned_position_id__in=positions)
     qs = (
@@ -118,6 +122,7 @@ def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list
             "comment": task.comment,
             "skip_kind": task.skip_kind,
             "assignee": assignees.task_assignee_label(task) if pending else "",
+            "assignee_post": assignees.task_assignee_post_label(task) if pending else "",
             "created_at": task.created_at,
             "due_at": task.due_at,
             "is_overdue": bool(pending and task.due_at and task.due_at < now),
@@ -130,7 +135,8 @@ def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list
                 "task_id": None, "order": step.order, "step": step.name, "status": "upcoming",
                 "status_label": _("未开始"), "decided_by": "", "decided_as": "",
                 "on_behalf_of": "", "decided_at": None, "comment": "", "skip_kind": "",
-                "assignee": "", "created_at": None, "due_at": None, "is_overdue": False,
+                "assignee": "", "assignee_post": "", "created_at": None, "due_at": None,
+                "is_overdue": False,
                 "escalated_at": None,
             })
     return out

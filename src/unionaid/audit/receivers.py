@@ -7,6 +7,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from unionaid.audit.services import audit_record
+from unionaid.core.logging import redact
 
 
 @receiver(user_logged_in)
@@ -24,7 +25,8 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username", ""))[:150]
+    # People type ID numbers and phones into the user-name box: never journal them in clear.
+    username = redact(str(credentials.get("username", "")))[:150]
     with transaction.atomic():
         audit_record(
             actor=None, actor_label=username, action="auth.login_failed", outcome="denied",

@@ -9,7 +9,7 @@ _PATTERNS = [
     (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[ID]"),
     (re.compile(r"(?<!\d)\d{15}(?!\d)"), "[ID]"),
     (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[PHONE]"),
-    (re.compile(r"(?<!\d)\d{16,19}(?!\d)"), "[ACCOUNT]"),
+    (re.compile(r"(?<!\d)\d{12,30}(?!\d)"), "[ACCOUNT]"),
 ]
 
 
@@ -20,9 +20,18 @@ def redact(text: str) -> str:
 
 
 class RedactPersonalData(logging.Filter):
+    """Redacts the message and any traceback (exception messages can quote values)."""
+
+    _formatter = logging.Formatter()
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info:
+            record.exc_text = redact(self._formatter.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True

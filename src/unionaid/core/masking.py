@@ -104,6 +104,13 @@ def mask_name(value: str | None) -> str:
     return name[:keep] + MASK_CHAR * (len(name) - keep)
 
 
+def looks_like_identifier(query: str | None) -> bool:
+    """True for text that may be an ID number, phone or account: such values never go into URLs
+    (query strings end up in access logs), only into POST bodies."""
+    compact = (query or "").replace(" ", "").lstrip("+")
+    return len(compact) >= 6 and compact[:-1].isdigit()
+
+
 def normalize_phone(raw: str | None) -> str:
     """Best-effort canonical form of a mainland mobile number.
 

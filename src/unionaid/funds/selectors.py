@@ -144,7 +144,8 @@ def payment_trace(*, user, disbursement_id) -> dict:
     pk = _pk(disbursement_id)
     access = access_for(user)
     disbursement = (
-        Disbursement.objects.filter(access.scope_q("trace.view", unit_field="budget__org_unit"))
+        Disbursement.objects.filter(access.scope_q("trace.view", unit_field="budget__org_unit",
+                                                   self_field="member_id"))
         .select_related("member__org_unit", "budget__org_unit", "budget__funding_source",
                         "batch__created_by", "batch__confirmed_by", "batch__org_unit")
         .filter(pk=pk).first()
@@ -178,7 +179,8 @@ def payment_trace(*, user, disbursement_id) -> dict:
 def trace_find(*, user, kind: str, number: int) -> int | None:
     """The disbursement id for a disbursement or application number, within trace.view."""
     qs = Disbursement.objects.filter(
-        access_for(user).scope_q("trace.view", unit_field="budget__org_unit"))
+        access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
+                                 self_field="member_id"))
     if kind == "application":
         qs = qs.filter(subject_kind=APPLICATION_KIND, subject_id=number)
     else:

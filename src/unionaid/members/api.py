@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
 from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core import masking
-from unionaid.core.errors import NotFound
+from unionaid.core.errors import NotFound, ServiceError
 from unionaid.members import selectors, services
 from unionaid.members.models import (
     ConsentKind,
@@ -41,7 +41,8 @@ def _no_store(response: HttpResponse) -> None:
 # -- GET /members -------------------------------------------------------------------------------
 
 class MemberListQuery(Schema):
-    q: str = Field("", max_length=50, description="姓名前缀、完整身份证号或手机号")
+    q: str = Field("", max_length=50,
+                   description="姓名前缀。身份证号、手机号请用 POST /members/search（不进访问日志）")
     unit_id: int | None = Field(None, description="只看该单位及其下级")
     cursor: str | None = Field(None, description="上一页返回的 next_cursor")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -74,6 +75,9 @@ def _member_page(request, *, q: str, unit_id: int | None, cursor: str | None, li
 @router.get("", response={200: MemberListOut, **READ_ERRORS, 422: ErrorOut},
             summary="职工列表（脱敏，游标分页）")
 def member_list(request, response: HttpResponse, filters: Query[MemberListQuery]):
+    if masking.looks_like_identifier(filters.q):
+        raise ServiceError(_("身份证号、手机号不能放在网址中，请使用 POST /api/v1/members/search。"),
+                           code="use_post_search")
     page = _member_page(request, q=filters.q, unit_id=filters.unit_id, cursor=filters.cursor,
                         limit=filters.limit)
     _no_store(response)
@@ -235,7 +239,7 @@ class HouseholdPersonOut(Schema):
     name: str
     relation: str
     relation_label: str = Field(..., alias="get_relation_display")
-    birth_date: dt.date | None
+    birth_year: int | None = Field(None, description="出生年份（完整日期随证件号脱敏）")
     id_number_masked: str
     occupation: str
     has_health_note: bool
@@ -245,6 +249,7 @@ def _household_view(person, *, health_consent: bool):
     """Masked view of a household person; a health note counts only while consent is in force
     (withdrawn consent stops processing). The note itself is never returned here."""
     person.id_number_masked = masking.mask_id_number(person.id_number_enc)
+    person.birth_year = person.birth_date.year if person.birth_date else None
     person.has_health_note = bool(person.health_note_enc) and health_consent
     return person
 
@@ -272,7 +277,7 @@ class HouseholdAddOut(Schema):
     id: int
     name: str
     relation: str
-    birth_date: dt.date | None
+    birth_year: int | None = None
     id_number_masked: str
     occupation: str
     has_health_note: bool

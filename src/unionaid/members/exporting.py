@@ -30,7 +30,7 @@ PERM = "members.export"
 REVEAL = "members.reveal"
 CHUNK = 2000
 COLUMNS = (  # (header, width)
-    ("姓名", 10), ("身份证号", 21), ("性别", 6), ("出生日期", 12), ("手机号", 14),
+    ("姓名", 10), ("身份证号", 21), ("性别", 6), ("出生日期（脱敏时仅年份）", 14), ("手机号", 14),
     ("单位", 24), ("单位编码", 14), ("用工形式", 16), ("会籍状态", 10), ("入会日期", 12),
     ("银行账号", 24),
 )
@@ -96,12 +96,13 @@ def export_members(
                 member.name,
                 member.id_number_enc if clear else member.id_number_masked,
                 member.get_sex_display(),
-                member.birth_date.isoformat(),
+                # The masked ID hides exactly the birth date: a masked export shows the year.
+                member.birth_date.isoformat() if clear else str(member.birth_date.year),
                 member.phone_enc if clear else member.phone_masked,
                 member.org_unit.name,
                 member.org_unit.code,
-                member.get_employment_form_display(),
-                member.get_membership_status_display(),
+                member.employment_form_label,
+                member.membership_status_label,
                 member.joined_on.isoformat() if member.joined_on else "",
                 member.bank_account_enc if clear else member.bank_account_masked,
             )

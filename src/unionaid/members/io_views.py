@@ -7,11 +7,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.masking import looks_like_identifier
 from unionaid.members import exporting, tasks
 from unionaid.members.importing import PERM as IMPORT_PERM
 from unionaid.members.io_reading import HEADERS
@@ -102,17 +104,23 @@ def job_confirm(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export(request):
-    """Download the roster the user may export: ?q=search&unit=<id>&reveal=1."""
+    """Download the roster the user may export (q=search, unit=<id>, reveal=1). The page's form
+    POSTs; a GET with an ID number or phone in ``q`` is refused so it never reaches a log."""
+    params = request.POST if request.method == "POST" else request.GET
+    query = params.get("q", "")[:100]
+    if request.method == "GET" and looks_like_identifier(query):
+        return render(request, "members/io_error.html",
+                      {"message": _("请勿把身份证号或手机号放在网址中，请通过页面表单导出。")},
+                      status=400)
     unit = None
-    if request.GET.get("unit"):
-        unit = or_404(unit_get_for_user, user=request.user, pk=request.GET["unit"],
+    if params.get("unit"):
+        unit = or_404(unit_get_for_user, user=request.user, pk=params["unit"],
                       perm=exporting.PERM)
     try:
         result = exporting.export_members(
-            actor=request.user, unit=unit, query=request.GET.get("q", "")[:100],
-            reveal=request.GET.get("reveal") == "1",
+            actor=request.user, unit=unit, query=query, reveal=params.get("reveal") == "1",
         )
     except NotFound:
         raise Http404() from None

@@ -293,6 +293,23 @@ def household_member_add(
     return person
 
 
+def household_health_note_reveal(*, actor, member: Member, person: HouseholdMember) -> str:
+    """A household person's health note in clear: sensitive personal information (PIPL art. 28),
+    so it needs members.reveal and the health consent in force, and every attempt is journaled."""
+    allowed = access_for(actor).covers_unit("members.reveal", member.org_unit)
+    consented = has_consent(member, ConsentKind.HEALTH)
+    with transaction.atomic():
+        audit_record(actor=actor, action="household.health_reveal", target=member,
+                     outcome="ok" if allowed and consented else "denied",
+                     org_unit_path=member.org_unit.path, changes={"household_member": person.pk})
+    if not allowed:
+        raise PermissionDenied(_("您无权查看完整信息。"))
+    if not consented:
+        raise PermissionDenied(_("职工已撤回或未给予健康信息同意，不予显示。"),
+                               code="consent_required")
+    return person.health_note_enc
+
+
 def household_health_note(*, member: Member, person: HouseholdMember) -> str | None:
     """The health note if consent is in force, else None (withdrawn consent blocks processing)."""
     if not person.health_note_enc:

@@ -70,7 +70,6 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError(message, code="invalid_file", fields={"file": message})
 
 
-@transaction.atomic
 def import_job_create(*, actor, upload, dry_run: bool) -> ImportJob:
     """Store an uploaded roster and queue its check or import."""
     if not access_for(actor).has_perm(PERM):
@@ -94,18 +93,21 @@ def import_job_create(*, actor, upload, dry_run: bool) -> ImportJob:
     if problem:
         path.unlink(missing_ok=True)
         raise _invalid(problem)
+    # The file is written before the transaction, so a failure anywhere in it (the commit
+    # included) must remove the file: a roster of clear ID numbers must not stay orphaned.
     try:
-        job = ImportJob.objects.create(
-            created_by=actor, org_unit=_job_unit(actor), file_name=name, stored_path=stored,
-            dry_run=dry_run,
-        )
-        audit_record(actor=actor, action="member.import_upload", target=job,
-                     org_unit_path=job.org_unit.path if job.org_unit else "",
-                     changes={"file": name, "dry_run": dry_run, "size": upload.size})
-    except Exception:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                created_by=actor, org_unit=_job_unit(actor), file_name=name,
+                stored_path=stored, dry_run=dry_run,
+            )
+            audit_record(actor=actor, action="member.import_upload", target=job,
+                         org_unit_path=job.org_unit.path if job.org_unit else "",
+                         changes={"file": name, "dry_run": dry_run, "size": upload.size})
+            transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
+    except BaseException:
         path.unlink(missing_ok=True)
         raise
-    transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
     return job
 
 

@@ -10,5 +10,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("<int:pk>/reveal/<str:field>/", views.member_reveal, name="member-reveal"),
     path("<int:pk>/consent/", views.member_consent, name="member-consent"),
+    path("<int:pk>/household/<int:person_pk>/health/", views.household_health_reveal,
+         name="household-health-reveal"),
     path("<int:pk>/household/new/", views.household_create, name="household-create"),
 ]

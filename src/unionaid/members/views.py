@@ -7,12 +7,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.core import masking
 from unionaid.core.errors import PermissionDenied, ServiceError
 from unionaid.members import selectors, services
 from unionaid.members.forms import (
@@ -31,10 +32,7 @@ def _get_member(request, pk, perm: str = "members.view"):
     return or_404(selectors.member_get_for_user, user=request.user, pk=pk, perm=perm)
 
 
-def _is_identifier(query: str) -> bool:
-    """ID numbers and phones are never put into URLs (they would end up in access logs)."""
-    compact = query.replace(" ", "").lstrip("+")
-    return len(compact) >= 6 and compact[:-1].isdigit()
+_is_identifier = masking.looks_like_identifier
 
 
 @login_required
@@ -120,12 +118,15 @@ def member_edit(request, pk: int):
 def member_detail(request, pk: int):
     member = _get_member(request, pk)
     access = access_for(request.user)
-    household = [
-        (person, services.household_health_note(member=member, person=person))
-        for person in selectors.household_for(member=member)
-    ]
     consents = [(kind, label, services.has_consent(member, kind))
                 for kind, label in ConsentKind.choices]
+    health_consent = {kind: held for kind, _label, held in consents}[ConsentKind.HEALTH]
+    # Health notes are never shown in clear on the page: only whether one is on file (and only
+    # while consent is in force); revealing it is a separate, journaled action.
+    household = [
+        (person, bool(person.health_note_enc) if health_consent else None)
+        for person in selectors.household_for(member=member)
+    ]
     unit = member.org_unit
     return render(request, "members/member_detail.html", {
         "member": member,
@@ -157,6 +158,26 @@ def member_reveal(request, pk: int, field: str):
     except ServiceError as exc:
         context["error"] = exc.message
         status = 403 if isinstance(exc, PermissionDenied) else 400
+    template = ("members/_reveal_result.html" if request.headers.get("HX-Request")
+                else "members/reveal_page.html")
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+@never_cache
+def household_health_reveal(request, pk: int, person_pk: int):
+    """htmx endpoint: one household person's health note, journaled by the service."""
+    member = _get_member(request, pk)
+    person = get_object_or_404(selectors.household_for(member=member), pk=person_pk)
+    context = {"member": member, "field": f"health-{person.pk}", "masked": _("已登记")}
+    status = 200
+    try:
+        context["value"] = services.household_health_note_reveal(
+            actor=request.user, member=member, person=person)
+    except ServiceError as exc:
+        context["error"] = exc.message
+        status = 403
     template = ("members/_reveal_result.html" if request.headers.get("HX-Request")
                 else "members/reveal_page.html")
     return render(request, template, context, status=status)

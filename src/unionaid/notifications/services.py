@@ -23,3 +23,8 @@ def notify(*, recipient, title: str, body: str = "", link: str = "", phone: str 
 def notification_mark_read(*, user, notification_id: int) -> int:
     return Notification.objects.filter(pk=notification_id, recipient=user,
                                        read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notification_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now())

@@ -17,6 +17,8 @@ def units_visible_to(*, user, perm: str = "org.view") -> QuerySet[OrgUnit]:
     access = access_for(user)
     q = None
     for grant in access.grants_for(perm):
+        if grant.scope == "self":  # a self-only grant covers no unit
+            continue
         if grant.scope == "all":
             return OrgUnit.objects.all()
         part = (

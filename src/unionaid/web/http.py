@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django import forms
-from django.http import Http404
+from django.http import FileResponse, Http404
 
 from unionaid.core.errors import NotFound, ServiceError
 
@@ -76,3 +76,17 @@ def cheap_page(queryset, raw_page: str | None, *, size: int = PAGE_SIZE) -> Chea
     offset = (number - 1) * size
     rows = list(queryset[offset : offset + size + 1])
     return CheapPage(rows=rows[:size], number=number, has_next=len(rows) > size, size=size)
+
+
+def private_file_response(handle, *, content_type: str, filename: str,
+                          download: bool = False) -> FileResponse:
+    """A private document (an applicant's material) for one reader: photos open inline, PDFs
+    and everything else download; never cached, never sniffed, never able to run in our origin."""
+    inline = content_type.startswith("image/") and not download
+    response = FileResponse(handle, content_type=content_type, as_attachment=not inline,
+                            filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store, max-age=0"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

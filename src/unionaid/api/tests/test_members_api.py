@@ -118,6 +118,14 @@ def test_search_by_id_number_in_the_body_stays_in_scope(personas, spread, as_ses
     assert _ids(theirs) == set()
 
 
+def test_an_id_number_in_the_list_url_is_refused(personas, spread, as_session):
+    api = as_session(personas.station_cadre)
+    response = api.get(f"/members?q={spread['team_a'].id_number_enc}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "use_post_search"
+    assert "POST" in response.json()["message"]
+
+
 def test_list_rejects_a_bad_cursor(personas, spread, as_session):
     api = as_session(personas.team_cadre)
     out_of_scope = api.get(f"/members?cursor={spread['team_b'].pk}")

@@ -211,7 +211,11 @@ def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> 
     ids = sorted({int(pk) for pk in task_ids})
     if not ids:
         raise ServiceError(_("请选择要办理的待办。"), code="nothing_selected")
-    rows = list(ApprovalTask.objects.filter(pk__in=ids)
+    # Only tasks in the actor's own to-do list: anything else is "not found", so a batch can't
+    # be used to probe which task ids exist or which steps they are at.
+    from unionaid.approvals.selectors import todo_for_user
+
+    rows = list(todo_for_user(user=actor).filter(pk__in=ids)
                 .values_list("pk", "case_id", "step__allow_batch", "step__name"))
     if len(rows) != len(ids):
         raise NotFound()

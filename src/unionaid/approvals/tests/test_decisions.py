@@ -10,7 +10,7 @@ from unionaid.approvals import services as approvals
 from unionaid.approvals.models import ApprovalTask, CaseStatus, TaskStatus
 from unionaid.approvals.tests.conftest import KIND, STANDARD_STEPS
 from unionaid.audit.models import AuditEvent
-from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
+from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.members import services as member_services
 
 pytestmark = pytest.mark.django_db
@@ -217,7 +217,8 @@ def test_a_batch_is_all_or_nothing(chain):
     )
     mine = chain.start(key="BATCH", actor=chain.station_officer)  # filed by the approver
     other = chain.start(key="BATCH")
-    with pytest.raises(PermissionDenied):
+    # The task the approver filed is not in their to-do list: the whole batch is "not found".
+    with pytest.raises(NotFound):
         approvals.tasks_decide_batch(actor=chain.station_officer,
                                      task_ids=[other.tasks.get().pk, mine.tasks.get().pk],
                                      decision="approve")

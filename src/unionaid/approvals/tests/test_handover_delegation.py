@@ -180,3 +180,38 @@ def test_it_refuses_an_invalid_delegation(chain, worker, bad):
     assert exc.value.message
     assert exc.value.code in {"invalid_delegate", "delegate_not_staff",
                                                     "invalid_period"}
+
+
+def test_a_named_approver_whose_post_lapsed_by_date_can_no_longer_decide(chain, named_flow):
+    # The assignment simply reaches its end date: no assignment_end call, no handover hook.
+    assignment = Assignment.objects.get(user=chain.chairman, position=chain.chairman_post)
+    case = chain.start(key="NAMED")
+    task = pending(case)
+    assert task.pk in todo_ids(chain.chairman)
+    Assignment.objects.filter(pk=assignment.pk).update(
+        ends_at=timezone.now() - dt.timedelta(minutes=1))
+    assert task.pk not in todo_ids(chain.chairman)
+    with pytest.raises(PermissionDenied):
+        approvals.task_decide(actor=chain.chairman, task=task, decision="approve")
+    # New cases go to the post itself, not to the person who left it.
+    new_case = chain.start(key="NAMED")
+    new_task = pending(new_case)
+    assert new_task.assigned_user is None
+    assert new_task.assigned_position == chain.chairman_post
+
+
+def test_a_disabled_users_delegation_gives_nothing(chain, security_admin):
+    case = chain.start()
+    deputy = new_user("deputy")
+    hold(deputy, chain.station_b_post)
+    now = timezone.now()
+    approvals.delegation_create(actor=chain.station_officer, to_user=deputy,
+                                starts_at=now - dt.timedelta(hours=1),
+                                ends_at=now + dt.timedelta(days=3), reason="休假")
+    task = pending(case)
+    assert task.pk in todo_ids(deputy)
+    account_services.user_set_active(actor=security_admin, user=chain.station_officer,
+                                     active=False)
+    assert task.pk not in todo_ids(deputy)
+    with pytest.raises(PermissionDenied):
+        approvals.task_decide(actor=deputy, task=task, decision="approve")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import FileResponse
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS
 from unionaid.assistance import selectors, services
+from unionaid.web.http import private_file_response
 
 router = Router(tags=["assistance"])
 
@@ -47,8 +47,4 @@ def attachment_add(request, application_id: int, material: Form[str],
 def attachment_file(request, attachment_id: int, thumb: bool = False):
     handle, content_type, filename = selectors.attachment_open_for_user(
         user=request.auth, pk=attachment_id, thumbnail=thumb)
-    response = FileResponse(handle, content_type=content_type, as_attachment=False,
-                            filename=filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(handle, content_type=content_type, filename=filename)

@@ -280,8 +280,8 @@ def _start_case(*, actor, application: Application, action: str) -> Application:
     application.status = ApplicationStatus.IN_REVIEW
     application.submitted_at = timezone.now()
     application.decided_at = None
-    application.save(update_fields=["facts", "amount", "calculation", "org_unit", "status",
-                                    "submitted_at", "decided_at", "updated_at"])
+    application.save(update_fields=["facts", "reason", "amount", "calculation", "org_unit",
+                                    "status", "submitted_at", "decided_at", "updated_at"])
     _audit(actor, action, application, item=application.item.code,
            amount=str(application.amount), on_behalf=application.on_behalf,
            fast_track=application.fast_track)

@@ -62,6 +62,8 @@ def test_a_masked_export_holds_no_clear_id_number(client, personas, roll):
         assert member.id_number_enc not in text
         assert member.phone_enc not in text
     assert "6222000011112222333" not in text
+    for member in roll.values():  # the masked digits are the birth date: only the year shows
+        assert member.birth_date.isoformat() not in text
     assert by_name[roll["team_a"].name][1] == roll["team_a"].id_number_masked
     event = AuditEvent.objects.get(action="member.export")
     assert event.changes["count"] == 2
@@ -119,7 +121,7 @@ def test_reveal_covers_only_the_units_of_the_reveal_right(union, roll):
 def test_the_export_filters_by_query_and_unit(client, personas, roll, union):
     client.force_login(personas.station_cadre)
 
-    by_id = read_rows(b"".join(client.get(EXPORT, {"q": roll["team_a"].id_number_enc})
+    by_id = read_rows(b"".join(client.post(EXPORT, {"q": roll["team_a"].id_number_enc})
                                .streaming_content))
     by_unit = read_rows(b"".join(client.get(EXPORT, {"unit": union.team_a.pk})
                                  .streaming_content))
@@ -168,3 +170,14 @@ def test_a_revealed_export_can_be_imported_elsewhere(personas, roll, tmp_path):
     again = Member.objects.get(name=roll["team_a"].name, org_unit=roll["team_a"].org_unit)
     assert again.id_number_enc == roll["team_a"].id_number_enc
     assert again.bank_account_enc == "6222000011112222333"
+
+
+def test_an_id_number_in_an_export_url_is_refused(client, personas, roll):
+    client.force_login(personas.station_cadre)
+    number = roll["team_a"].id_number_enc
+    response = client.get(EXPORT, {"q": number})
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action="member.export").exists()
+    response = client.post(EXPORT, {"q": number})
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(action="member.export").changes["count"] == 1

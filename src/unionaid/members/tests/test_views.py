@@ -338,13 +338,41 @@ def test_it_shows_a_health_note_only_while_consent_is_in_force(client, personas,
     })
     assert response.status_code == 302
     assert HouseholdMember.objects.filter(member=member_a, name="测试家属").exists()
-    assert "慢性肾病" in client.get(detail_url).content.decode()
+    # The page says a note is on file but never shows it in clear.
+    html = client.get(detail_url).content.decode()
+    assert "慢性肾病" not in html
+    assert "已登记" in html
+    person = HouseholdMember.objects.get(member=member_a, name="测试家属")
+    reveal_url = reverse("members:household-health-reveal", args=[member_a.pk, person.pk])
+    # The 班组 cadre has no members.reveal: refused and journaled.
+    response = client.post(reveal_url, headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    assert "慢性肾病" not in response.content.decode()
+    client.force_login(personas.station_cadre)
+    response = client.post(reveal_url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "慢性肾病" in response.content.decode()
+    outcomes = sorted(AuditEvent.objects.filter(action="household.health_reveal")
+                      .values_list("outcome", flat=True))
+    assert outcomes == ["denied", "ok"]
 
+    client.force_login(personas.team_cadre)
     client.post(consent_url, {"kind": "health", "action": "withdraw"})
     html = client.get(detail_url).content.decode()
     assert "慢性肾病" not in html
     assert "未取得健康信息同意" in html
     assert AuditEvent.objects.filter(action="consent.withdraw").count() == 1
+    # Withdrawn consent blocks processing even for someone who may reveal.
+    client.force_login(personas.station_cadre)
+    assert client.post(reveal_url, headers={"HX-Request": "true"}).status_code == 403
+
+
+def test_the_detail_page_shows_only_the_birth_year(client, personas, member_a):
+    # The masked ID hides exactly the birth date, so the page must not show it beside it.
+    client.force_login(personas.station_cadre)
+    html = client.get(reverse("members:member-detail", args=[member_a.pk])).content.decode()
+    assert member_a.birth_date.isoformat() not in html
+    assert member_a.id_number_masked in html
 
 
 def test_it_refuses_a_health_note_without_consent_and_keeps_the_form(client, personas, member_a):

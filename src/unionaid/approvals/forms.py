@@ -1,0 +1,217 @@
+"""Forms of the approval pages: a decision, a batch, the flow editor and its preview. They
+parse input only; the engine (approvals.services) checks every rule and its Chinese messages
+are put back on these forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from unionaid.accounts.models import Assignment, User
+from unionaid.approvals.models import AssigneeKind
+from unionaid.org.forms import UnitChoiceField
+from unionaid.org.models import OrgUnit
+
+DECISIONS = [("approve", _("同意")), ("reject", _("驳回")), ("return", _("退回补充材料"))]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.HiddenInput, error_messages={
+        "required": _("请选择同意、退回补充材料或驳回。"),
+        "invalid_choice": _("请选择同意、退回补充材料或驳回。")})
+    comment = forms.CharField(label=_("审批意见"), required=False, max_length=500,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("驳回或退回时必须填写意见。"))
+
+
+class IdListField(forms.Field):
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return sorted({int(v) for v in value or []})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("请求无效。")) from None
+
+
+class BatchForm(forms.Form):
+    task = IdListField(required=False)
+    comment = forms.CharField(label=_("批量审批意见"), required=False, max_length=500)
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(label=_("事后审核意见"), max_length=500,
+                              error_messages={"required": _("请填写事后审核意见。")})
+
+
+# -- flow editor ------------------------------------------------------------------------------
+
+class FlowForm(forms.Form):
+    name = forms.CharField(label=_("流程名称"), max_length=100,
+                           error_messages={"required": _("请填写流程名称（不超过100字）。")})
+    note = forms.CharField(label=_("修改说明"), required=False, max_length=200)
+
+
+def _level_choices(levels: dict[int, str]):
+    return [("", _("申请人所在单位")), *[(str(d), f"{d} · {n}") for d, n in sorted(levels.items())]]
+
+
+class StepForm(forms.Form):
+    name = forms.CharField(label=_("节点名称"), max_length=60)
+    assignee_kind = forms.ChoiceField(label=_("审批人"), choices=AssigneeKind.choices,
+                                      initial=AssigneeKind.POSITION)
+    unit_depth = forms.TypedChoiceField(label=_("岗位所在层级"), required=False, coerce=int,
+                                        empty_value=None)
+    position_name = forms.CharField(label=_("岗位名称"), required=False, max_length=60)
+    username = forms.CharField(label=_("指定人员（用户名）"), required=False, max_length=150)
+    user_position = forms.TypedChoiceField(label=_("其所在岗位"), required=False, coerce=int,
+                                           empty_value=None)
+    skip_condition = forms.CharField(label=_("跳过条件"), required=False, max_length=200,
+                                     widget=forms.TextInput(attrs={
+                                         "placeholder": "amount <= 2000",
+                                         "spellcheck": "false"}))
+    due_days = forms.IntegerField(label=_("时限（天）"), min_value=0, max_value=365, initial=3)
+    allow_batch = forms.BooleanField(label=_("允许批量审批"), required=False)
+    skippable_by_fast_track = forms.BooleanField(label=_("特事特办可跳过"), required=False)
+    is_public_notice = forms.BooleanField(label=_("公示节点"), required=False)
+    notice_working_days = forms.IntegerField(label=_("公示工作日"), required=False, min_value=0,
+                                             max_value=60)
+
+    def __init__(self, *args, levels: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit_depth"].choices = _level_choices(levels)
+        self.named_user: User | None = None
+        username = (self.data.get(self.add_prefix("username")) if self.is_bound
+                    else self.initial.get("username")) or ""
+        self.fields["user_position"].choices = [("", _("（唯一岗位时自动选择）")),
+                                                *posts_of(username.strip())]
+        # htmx: typing a user name refreshes the choice of their posts (no JS needed otherwise)
+        target = self.auto_id % self.add_prefix("user_position") if self.auto_id else ""
+        self.fields["username"].widget.attrs.update({
+            "hx-get": reverse("approvals:user-posts"), "hx-trigger": "change",
+            "hx-target": f"#{target}", "hx-swap": "innerHTML", "autocomplete": "off"})
+        self.fields["assignee_kind"].widget.attrs["data-step-kind"] = "1"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("assignee_kind") == AssigneeKind.USER and not self.has_error("username"):
+            username = (data.get("username") or "").strip()
+            self.named_user = User.objects.filter(username=username, is_active=True).first()
+            if self.named_user is None:
+                self.add_error("username", _("请填写有效的用户名。"))
+        return data
+
+    def as_step(self) -> dict:
+        """The step dict ``approvals.services.flow_save`` takes."""
+        data = self.cleaned_data
+        step = {key: data.get(key) for key in (
+            "name", "assignee_kind", "unit_depth", "position_name", "skip_condition",
+            "due_days", "allow_batch", "skippable_by_fast_track", "is_public_notice",
+            "notice_working_days")}
+        if data.get("assignee_kind") == AssigneeKind.USER:
+            step["user"] = self.named_user.pk if self.named_user else None
+            step["user_position"] = data.get("user_position")
+        return step
+
+
+def posts_of(username: str) -> list[tuple[int, str]]:
+    """The posts a user holds now (for the named-person step's "其所在岗位")."""
+    if not username:
+        return []
+    assignments = (Assignment.objects.current().filter(user__username=username,
+                                                       position__is_active=True)
+                   .select_related("position__org_unit").order_by("position_id"))
+    return [(a.position_id, str(a.position)) for a in assignments]
+
+
+class BaseStepFormSet(forms.BaseFormSet):
+    def __init__(self, *args, levels: dict[int, str], **kwargs):
+        self.levels = levels
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "levels": self.levels}
+
+    @property
+    def empty_form(self):
+        form = self.form(auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"),
+                         empty_permitted=True, use_required_attribute=False,
+                         levels=self.levels, renderer=self.renderer)
+        self.add_fields(form, None)
+        return form
+
+    def kept_forms(self) -> list[StepForm]:
+        """The steps to save, in the order given by their 顺序 field (then by position)."""
+        initial = self.initial_form_count()
+        forms_ = [f for i, f in enumerate(self.forms)
+                  if (i < initial or f.has_changed()) and not self._should_delete_form(f)]
+        return sorted(forms_, key=lambda f: (f.cleaned_data.get("ORDER") or 10_000,
+                                             self.forms.index(f)))
+
+
+StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=1, can_delete=True,
+                                    can_order=True, max_num=30, validate_max=True)
+
+
+class FlowPickForm(forms.Form):
+    """Which flow: a unit and an item (blank = the unit's general flow for every item)."""
+
+    unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=_("单位"),
+                           empty_label=_("请选择单位"),
+                           error_messages={"required": _("请选择单位。"),
+                                           "invalid_choice": _("单位不存在或不在您的管理范围内。")})
+    item = forms.ChoiceField(label=_("帮扶项目"), required=False)
+
+    def __init__(self, *args, units, levels, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["unit"].levels = levels
+        self.fields["item"].choices = [("", _("全部项目（通用流程）")), *items]
+
+
+class PreviewForm(FlowPickForm):
+    amount = forms.DecimalField(label=_("申请金额（元）"), required=False, min_value=0,
+                                max_digits=12, decimal_places=2,
+                                widget=forms.NumberInput(attrs={"inputmode": "decimal",
+                                                                "step": "0.01"}))
+    facts = forms.CharField(label=_("其他情况"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+                            help_text=_("每行一项，如 hardship_category = 深度困难、in_archive = 是。"))
+    fast_track = forms.BooleanField(label=_("特事特办"), required=False)
+
+    def clean_facts(self):
+        out = {}
+        for number, line in enumerate(self.cleaned_data["facts"].splitlines(), 1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip().isidentifier():
+                raise forms.ValidationError(
+                    _("第 %(n)s 行格式不正确，应为“名称 = 值”。"), params={"n": number})
+            out[name.strip()] = parse_value(value.strip())
+        return out
+
+    def sample_facts(self) -> dict:
+        facts = dict(self.cleaned_data["facts"])
+        if self.cleaned_data.get("amount") is not None:
+            facts["amount"] = self.cleaned_data["amount"]
+        facts.setdefault("amount", Decimal("0"))
+        facts["fast_track"] = bool(self.cleaned_data.get("fast_track"))
+        return facts
+
+
+def parse_value(text: str):
+    """"是"/"true" → True, "否"/"false" → False, numbers → Decimal, else the text (unquoted)."""
+    lowered = text.lower()
+    if lowered in {"是", "true", "yes"}:
+        return True
+    if lowered in {"否", "false", "no"}:
+        return False
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text.strip("'\"")
+    return number if number.is_finite() else text

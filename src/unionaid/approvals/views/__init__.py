@@ -1,0 +1,1 @@
+"""Back-office pages of the approval engine: the to-do list and decisions, the flow editor."""

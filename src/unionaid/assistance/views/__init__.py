@@ -1,0 +1,1 @@
+"""Back-office pages of the assistance app: applications, materials, the catalog editor."""

@@ -1,0 +1,38 @@
+"""Reads of the in-app inbox. A user only ever sees their own notifications."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from unionaid.core.errors import NotFound
+from unionaid.notifications.models import Notification
+
+# The badge stops counting here ("99+"): no COUNT over a long unread history.
+BADGE_CAP = 99
+
+
+def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, newest first."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    qs = Notification.objects.filter(recipient_id=user.pk)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-pk")
+
+
+def unread_count(*, user, cap: int = BADGE_CAP) -> int:
+    """How many unread notifications, counted up to ``cap + 1`` (uses the inbox index)."""
+    return notifications_for(user=user, unread_only=True)[: cap + 1].count()
+
+
+def notification_get_for_user(*, user, pk) -> Notification:
+    """One of the user's own notifications; anybody else's looks like "not found"."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    note = notifications_for(user=user).filter(pk=pk).first()
+    if note is None:
+        raise NotFound()
+    return note
