@@ -20,6 +20,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/unionaid migrate --noinput
+	$(BIN)/unionaid collectstatic --noinput -v0
 	$(BIN)/unionaid demo --if-empty
 	$(BIN)/unionaid demo_logins
 	@echo "unionaid: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
