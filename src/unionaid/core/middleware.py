@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
 from unionaid.core import context
 
 
@@ -20,3 +24,16 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             context.reset(token)
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Simplified Chinese unless the user chose another language (the language switcher's
+    cookie). Unlike Django's LocaleMiddleware, the browser's Accept-Language is ignored: an
+    office PC with an English Windows must still show the union's Chinese UI."""
+
+    def process_request(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
