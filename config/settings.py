@@ -103,6 +103,8 @@ TEMPLATES = [
     }
 ]
 
+if not env("DATABASE_URL"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # home of the embedded SQLite database
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'unionaid.sqlite3'}"),
