@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""unionaid benchmarks (``make bench``): import a synthetic 1M-member roster and time searches.
+"""unionaid benchmarks (``make bench``): a 1M-member roster and 1M historical applications.
 
-Reproducible and separate from the test suite. For each database it:
+Reproducible and separate from the test suite. Two suites (``--suite members|assistance|all``,
+default all). The members suite, for each database:
 
 1. creates a fresh benchmark database (SQLite file under benchmarks/data/, PostgreSQL database
    ``unionaid_bench`` on 127.0.0.1 as user postgres when reachable) and migrates it;
@@ -11,11 +12,18 @@ Reproducible and separate from the test suite. For each database it:
 5. measures p50/p95 of member search by ID number, by name prefix, and the subtree list pages
    (through django.test.Client as the 站段 cadre), with EXPLAIN output for the queries.
 
+The assistance suite (``helpers/assistance.py``), in the same database after the members suite:
+bulk-loads 1,000,000 historical applications with their approval cases and tasks, then measures
+an approver's to-do list and a worker's timeline (selectors and pages, p50/p95) and final
+approvals per second through ``approvals.services.task_decide`` (one process; two in parallel on
+PostgreSQL).
+
 Results go to benchmarks/results/results.json and results.md. Examples::
 
-    python benchmarks/run.py                         # both databases, 1,000,000 members
-    python benchmarks/run.py --db sqlite --members 50000
+    python benchmarks/run.py                         # both suites, both databases
+    python benchmarks/run.py --db sqlite --members 50000 --history 100000
     python benchmarks/run.py --db postgres --reuse   # keep the loaded database, re-measure
+    python benchmarks/run.py --suite assistance --db postgres --reuse --cases approvals_single
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
-DATA = BENCH / "data"
+DATA = Path(os.environ.get("BENCH_DATA_DIR", BENCH / "data"))
 RESULTS = BENCH / "results"
-PG_NAME = "unionaid_bench"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "unionaid_bench")
 PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
@@ -76,9 +84,9 @@ def fresh_database(db: str, reuse: bool) -> str:
     return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_NAME}"
 
 
-def run_child(args, db: str) -> dict:
-    url = fresh_database(db, args.reuse)
-    out = DATA / f"result-{db}.json"
+def run_child(args, db: str, suite: str = "members", reuse: bool | None = None) -> dict:
+    url = fresh_database(db, args.reuse if reuse is None else reuse)
+    out = DATA / f"result-{db}-{suite}.json"
     out.unlink(missing_ok=True)
     env = {
         **os.environ,
@@ -90,21 +98,33 @@ def run_child(args, db: str) -> dict:
     }
     cmd = [sys.executable, __file__, "--child", "--db", db, "--members", str(args.members),
            "--seed", str(args.seed), "--samples", str(args.samples), "--warmup",
-           str(args.warmup), "--out", str(out)]
+           str(args.warmup), "--out", str(out), "--suite", suite, "--history",
+           str(args.history), "--approvals", str(args.approvals)]
     if not args.analyze:
         cmd.append("--no-analyze")
-    if args.cases:
-        cmd += ["--cases", args.cases]
+    cases = [c for c in args.cases.split(",") if c and c in suite_cases(suite)]
+    if cases:
+        cmd += ["--cases", ",".join(cases)]
     subprocess.run(cmd, env=env, check=True, cwd=ROOT)
     return json.loads(out.read_text())
 
 
-def parse(argv=None):
-    from helpers.worker import CASES
+def suite_cases(suite: str) -> tuple[str, ...]:
+    from helpers import assistance, worker
 
+    return {"members": worker.CASES, "assistance": assistance.CASES,
+            "all": worker.CASES + assistance.CASES}[suite]
+
+
+def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--suite", choices=["members", "assistance", "all"], default="all")
     parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--history", type=int, default=1_000_000,
+                        help="historical applications of the assistance suite")
+    parser.add_argument("--approvals", type=int, default=1000,
+                        help="final approvals timed per throughput measurement")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--samples", type=int, default=300, help="timed calls per measurement")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls first")
@@ -114,7 +134,7 @@ def parse(argv=None):
                         help="don't run ANALYZE after the import")
     parser.add_argument("--cases", default="",
                         help="comma-separated measurements to run (default all): "
-                        + ", ".join(CASES))
+                        + ", ".join(suite_cases("all")))
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where to write results.json/results.md (default benchmarks/results)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -122,7 +142,9 @@ def parse(argv=None):
     args = parser.parse_args(argv)
     if args.samples < 200:
         parser.error("--samples must be at least 200")
-    unknown = set(filter(None, args.cases.split(","))) - set(CASES)
+    if args.approvals < 100:
+        parser.error("--approvals must be at least 100")
+    unknown = set(filter(None, args.cases.split(","))) - set(suite_cases(args.suite))
     if unknown:
         parser.error(f"unknown --cases: {', '.join(sorted(unknown))}")
     return args
@@ -133,11 +155,20 @@ def main(argv=None) -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     args.results.mkdir(parents=True, exist_ok=True)
     if args.child:
-        from helpers import worker
+        only = tuple(filter(None, args.cases.split(",")))
+        if args.suite == "assistance":
+            from helpers import assistance
 
-        worker.run(db=args.db, members=args.members, seed=args.seed, samples=args.samples,
-                   warmup=args.warmup, data_dir=DATA, out=args.out, analyze=args.analyze,
-                   only=tuple(filter(None, args.cases.split(","))))
+            assistance.run(db=args.db, members=args.members, history=args.history,
+                           approvals=args.approvals, seed=args.seed, samples=args.samples,
+                           warmup=args.warmup, data_dir=DATA, out=args.out,
+                           analyze=args.analyze, only=only)
+        else:
+            from helpers import worker
+
+            worker.run(db=args.db, members=args.members, seed=args.seed, samples=args.samples,
+                       warmup=args.warmup, data_dir=DATA, out=args.out, analyze=args.analyze,
+                       only=only)
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from helpers.machine import machine_info
@@ -146,7 +177,14 @@ def main(argv=None) -> int:
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in dbs and not postgres_reachable():
         dbs.remove("postgres")
-    runs = [run_child(args, db) for db in dbs]
+    only = set(filter(None, args.cases.split(",")))
+    suites = ["members", "assistance"] if args.suite == "all" else [args.suite]
+    suites = [s for s in suites if not only or only & set(suite_cases(s))]
+    runs = []
+    for db in dbs:
+        for n, suite in enumerate(suites):
+            # the assistance suite of "all" works on the database the members suite just built
+            runs.append(run_child(args, db, suite, reuse=True if n else None))
     if not runs:
         print("nothing to run")
         return 1

@@ -7,6 +7,31 @@ from pathlib import Path
 
 P95_TARGET_MS = 100
 IMPORT_TARGET_S = 600
+APPROVALS_TARGET_PER_S = 100
+
+
+def _merge_assistance(by_db: dict, run: dict, machine: dict, when: str) -> None:
+    """Put an assistance-suite run under ``assistance`` of its database's entry; a ``--reuse``
+    run keeps the earlier history-load timing, a ``--cases`` run the other measurements."""
+    base = by_db.get(run["db"]) or {"db": run["db"], "database": run["database"],
+                                    "members": run["members"], "machine": machine,
+                                    "ran_at": when, "cases": {}}
+    run["machine"], run["ran_at"] = machine, when
+    for case in [*run["cases"].values(), *run["throughput"].values()]:
+        case["ran_at"] = when
+    old = base.get("assistance")
+    if old and (old.get("members"), old.get("history_target")) == (
+            run["members"], run["history_target"]):
+        if run.get("history") is None and old.get("history"):
+            run["history"] = {**old["history"],
+                              "ran_at": old["history"].get("ran_at", old["ran_at"])}
+        if run.get("partial"):
+            run["cases"] = {**old.get("cases", {}), **run["cases"]}
+            run["throughput"] = {**old.get("throughput", {}), **run["throughput"]}
+    if run.get("history") and "ran_at" not in run["history"]:
+        run["history"]["ran_at"] = when
+    base["assistance"] = run
+    by_db[run["db"]] = base
 
 
 def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict:
@@ -19,6 +44,9 @@ def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict
     previous = json.loads(path.read_text()) if path.exists() else {}
     by_db = {r["db"]: r for r in previous.get("runs", [])}
     for run in runs:
+        if run.get("suite") == "assistance":
+            _merge_assistance(by_db, run, machine, when)
+            continue
         run["machine"] = machine
         run["ran_at"] = when
         for case in run["cases"].values():
@@ -30,8 +58,11 @@ def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict
                                  "ran_at": old["import"].get("ran_at", old["ran_at"])}
             if run.get("partial"):
                 run["cases"] = {**old.get("cases", {}), **run["cases"]}
+        if old and "assistance" in old:
+            run["assistance"] = old["assistance"]
         by_db[run["db"]] = run
-    merged = {"targets": {"import_s": IMPORT_TARGET_S, "p95_ms": P95_TARGET_MS},
+    merged = {"targets": {"import_s": IMPORT_TARGET_S, "p95_ms": P95_TARGET_MS,
+                          "approvals_per_s": APPROVALS_TARGET_PER_S},
               "runs": [by_db[k] for k in sorted(by_db)]}
     path.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n")
     return merged
@@ -41,9 +72,60 @@ def _ok(flag: bool) -> str:
     return "✅" if flag else "❌"
 
 
+def _latency_rows(cases: dict) -> list[str]:
+    rows = ["| measurement | p50 ms | p95 ms | p99 ms | samples | queries | load avg | "
+            "p95 ≤ 100 ms |", "|---|---:|---:|---:|---:|---:|---:|:-:|"]
+    for case in cases.values():
+        rows.append(
+            f"| {case['label']} | {case['p50_ms']} | {case['p95_ms']} | {case['p99_ms']} | "
+            f"{case['samples']} | {case['queries']} | "
+            f"{'–'.join(str(x) for x in case.get('load_avg', [])) or '?'} | "
+            f"{_ok(case['p95_ms'] <= P95_TARGET_MS)} |"
+        )
+    return rows
+
+
+def assistance_markdown(run: dict) -> list[str]:
+    a = run["assistance"]
+    m = a["machine"]
+    lines = [f"## {a['database']} — assistance: {a['members']:,} members, "
+             f"{a['history_target']:,} historical applications", "",
+             f"Last run {a['ran_at']} on {m['cpu_model']}, {m['nproc']} CPUs, "
+             f"{m['memory_gib']} GiB RAM.", ""]
+    h = a.get("history")
+    if h:
+        lines += ["| history load (bulk) | applications | cases | tasks | pending tasks | time | "
+                  "rows/s |", "|---|---:|---:|---:|---:|---:|---:|",
+                  f"| COPY / executemany | {h['applications']:,} | {h['cases']:,} | "
+                  f"{h['tasks']:,} | {h['pending_tasks']:,} | {h['load_s']} s | "
+                  f"{h['rows_per_s']:,} |", ""]
+    counts = a.get("todo_counts", {})
+    lines += [f"Pending tasks in the to-do lists: 站段 cadre {counts.get('station_cadre', '?'):,}, "
+              f"路局 cadre {counts.get('bureau_cadre', '?'):,}; the worker has "
+              f"{a.get('worker_applications', '?')} applications.", ""]
+    lines += _latency_rows(a["cases"])
+    if a.get("throughput"):
+        lines += ["", "| final approvals (task_decide → reserve) | processes | approvals | "
+                  "seconds | per second | p50 / p95 ms | queries each | load avg | "
+                  f"≥ {APPROVALS_TARGET_PER_S}/s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|:-:|"]
+        for key, t in a["throughput"].items():
+            lat = f"{t['p50_ms']} / {t['p95_ms']}" if "p50_ms" in t else "–"
+            lines.append(
+                f"| {key} | {t['processes']} | {t['approvals']:,} | {t['seconds']} | "
+                f"{t['per_s']} | {lat} | {t['queries_per_approval']} | "
+                f"{'–'.join(str(x) for x in t.get('load_avg', []))} | "
+                f"{_ok(t['per_s'] >= APPROVALS_TARGET_PER_S)} |")
+    return [*lines, ""]
+
+
 def markdown(merged: dict) -> str:
     lines = ["# unionaid benchmark results", ""]
     for run in merged["runs"]:
+        if not run.get("station"):  # only the assistance suite ran on this database
+            if run.get("assistance"):
+                lines += assistance_markdown(run)
+            continue
         m = run["machine"]
         lines += [
             f"## {run['database']} — {run['members']:,} members",
@@ -80,6 +162,8 @@ def markdown(merged: dict) -> str:
         lines += ["", "load avg: the machine's 1-minute load average before–after the measurement "
                   f"({m['nproc']} CPUs; '?' = not recorded). Above the CPU count, other work "
                   "competed for the CPUs and the times are pessimistic.", ""]
+        if run.get("assistance"):
+            lines += assistance_markdown(run)
     return "\n".join(lines)
 
 

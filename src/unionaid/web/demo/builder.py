@@ -1,4 +1,5 @@
-"""Build the whole demo union in one transaction: tree, roles, posts, personas, members."""
+"""Build the whole demo union in one transaction: tree, roles, posts, personas, members, and the
+三助 chain (catalog, approval flows, budgets, applications in every state)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from unionaid.core.synthetic import SyntheticPeople
 from unionaid.org.models import OrgUnit
 from unionaid.web.demo import people as demo_people
 from unionaid.web.demo import staff
+from unionaid.web.demo.applications import (
+    DEFAULT_APPLICATIONS,
+    ApplicationStats,
+    build_applications,
+)
+from unionaid.web.demo.casework import Cast
+from unionaid.web.demo.chain import ChainSetup, build_chain
 from unionaid.web.demo.tree import DemoTree, build_tree
 
 DEFAULT_MEMBERS = 5000
@@ -30,6 +38,8 @@ class DemoResult:
     members: int = 0
     household: int = 0
     consents: int = 0
+    chain: ChainSetup = field(default_factory=ChainSetup)
+    applications: ApplicationStats = field(default_factory=ApplicationStats)
     seconds: float = 0.0
 
     @property
@@ -61,12 +71,15 @@ def persona_units(tree: DemoTree) -> dict[str, OrgUnit]:
 
 @transaction.atomic
 def build_demo(
-    *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, with_logins: bool = True
+    *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, with_logins: bool = True,
+    applications: int = DEFAULT_APPLICATIONS,
 ) -> DemoResult:
     """Create the demo union. Raises ``DemoNotEmptyError`` if any OrgUnit exists.
 
     ``with_logins=False`` still creates the roles, posts and persona users (the benchmarks need
-    a station cadre) but no TOTP devices; ``members=0`` builds the tree only.
+    a station cadre) but no TOTP devices; ``members=0`` builds the tree, staff, catalog, flows
+    and budgets only; ``applications`` is how many applications to file besides the worker
+    persona's own (limited by the active members).
     """
     started = time.perf_counter()
     if not is_empty():
@@ -88,21 +101,37 @@ def build_demo(
         names={p.username: names.name() for p in staff.PERSONAS},
     )
     users.update(sysadmin=holder["sysadmin"], secadmin=secadmin)
+    unit_staff = staff.create_unit_staff(secadmin=secadmin, tree=tree, roles=roles,
+                                         persona_units=units, names=names)
 
     saved, stats = demo_people.load_people(
         total=members, teams=tree.teams, seed=seed, first_team=units["team_cadre"]
     )
     if saved:
         users["worker"] = staff.create_worker_login(secadmin=secadmin, member=saved[0])
+    chain = build_chain(root=tree.root, stations=tree.stations,
+                        catalog_admin=users["bureau_cadre"], finance=users["finance"])
+    filed = ApplicationStats()
+    if saved and applications > 0:
+        cast = Cast(
+            root=tree.root, finance=users["finance"], team_unit_id=units["team_cadre"].pk,
+            team_filer=users["team_cadre"],
+            filers={s.path: unit_staff["intake_cadre"][s.pk] for s in tree.stations},
+        )
+        filed = build_applications(members=saved, total=applications, cast=cast,
+                                   workshop=units["workshop_cadre"], worker=users.get("worker"),
+                                   seed=seed)
     if with_logins:
         staff.create_demo_devices(users[u] for u in ("sysadmin", "secadmin", "auditadmin"))
     audit_record(
         actor=None, actor_label="demo", action="demo.build", target=tree.root,
         org_unit_path=tree.root.path,
         changes={"members": stats.members, "household": stats.household,
-                 "consents": stats.consents, "seed": seed, "units": len(tree.units)},
+                 "consents": stats.consents, "seed": seed, "units": len(tree.units),
+                 "items": chain.items, "applications": filed.total},
     )
     return DemoResult(
         tree=tree, users=users, members=stats.members, household=stats.household,
-        consents=stats.consents, seconds=time.perf_counter() - started,
+        consents=stats.consents, chain=chain, applications=filed,
+        seconds=time.perf_counter() - started,
     )

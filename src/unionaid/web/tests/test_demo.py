@@ -15,9 +15,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from unionaid.accounts.access import compute_access
 from unionaid.accounts.models import Assignment, Position, Role, User
+from unionaid.approvals.models import ApprovalFlow
+from unionaid.assistance.models import Application, AssistanceItem
 from unionaid.audit.models import AuditEvent
 from unionaid.audit.services import audit_verify
 from unionaid.core import idcard
+from unionaid.funds.models import Budget, FundingSource
 from unionaid.members.models import Consent, ConsentKind, HouseholdMember, Member, Relation
 from unionaid.members.selectors import id_number_hash, members_visible_to
 from unionaid.members.services import CHILD_AGE
@@ -39,9 +42,16 @@ def run(*args) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
 @pytest.fixture
 def demo():
-    return run("demo", "--members", "300", "--seed", "7")
+    """Tree, staff, members, catalog, flows and budgets; no applications (see test_demo_chain)."""
+    return run("demo", "--members", "300", "--seed", "7", "--applications", "0")
 
 
 def children(unit):
@@ -112,15 +122,28 @@ def test_it_creates_the_personas_with_the_demo_password(demo):
     for username in USERNAMES:
         user = authenticate(request, username=username, password=DEMO_PASSWORD)
         assert user is not None, username
-    assert Role.objects.count() == 7
+    assert Role.objects.count() == 10
     duties = {u: compute_access(User.objects.get(username=u)).duties
-              for u in ("sysadmin", "secadmin", "auditadmin", "bureau_cadre")}
+              for u in ("sysadmin", "secadmin", "auditadmin", "bureau_cadre", "finance",
+                        "auditor")}
     assert duties == {"sysadmin": {"system"}, "secadmin": {"security"},
-                      "auditadmin": {"audit"}, "bureau_cadre": set()}
-    # A post in every unit below the root, held only by the personas.
+                      "auditadmin": {"audit"}, "bureau_cadre": set(), "finance": set(),
+                      "auditor": set()}
+    # A post in every unit below the root, plus a 代办员 post in every 站段.
+    stations = OrgUnit.objects.filter(depth=2).count()
+    workshops = OrgUnit.objects.filter(depth=3).count()
     assert Position.objects.filter(org_unit__depth__gt=1).count() == OrgUnit.objects.filter(
-        depth__gt=1).count()
-    assert Assignment.objects.count() == 7
+        depth__gt=1).count() + stations
+    # 9 staff personas; the 车间 and 站段 posts the personas don't hold, and every 代办员 post,
+    # have a generated holder.
+    assert Assignment.objects.count() == 9 + (workshops - 1) + (stations - 1) + stations
+    for unit in OrgUnit.objects.filter(depth__in=[2, 3]):
+        assert Assignment.objects.filter(position__org_unit=unit).exists(), unit.name
+    assert not Assignment.objects.filter(position__org_unit__depth=4).exclude(
+        user__username="team_cadre").exists()
+    auditor = compute_access(User.objects.get(username="auditor"))
+    assert auditor.has_perm("trace.view")
+    assert not auditor.has_perm("funds.manage")
     worker = User.objects.get(username="worker")
     assert worker.member is not None
     assert not worker.assignments.exists()
@@ -194,7 +217,10 @@ def test_demo_logins_lists_every_persona_with_their_post(demo):
         assert username in out
     assert DEMO_PASSWORD in out
     assert "太原车务段·站段工会帮扶干事" in out
+    assert "路局工会财务" in out
     assert "demo_otp sysadmin" in out
+    assert "demo_otp finance" not in out
+    assert "intake_" in out
 
 
 def test_demo_logins_says_so_on_an_empty_database():
@@ -207,3 +233,8 @@ def test_it_builds_the_tree_without_members():
     assert not Member.objects.exists()
     assert not User.objects.filter(username="worker").exists()
     assert User.objects.filter(username="station_cadre").exists()
+    # the chain is set up even without members: catalog, flows, budgets; nothing filed
+    assert AssistanceItem.objects.count() >= 30
+    assert ApprovalFlow.objects.count() == 2
+    assert Budget.objects.filter(org_unit__depth=2).count() == 8 * FundingSource.objects.count()
+    assert not Application.objects.exists()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from unionaid.web.demo import DEFAULT_MEMBERS, DEFAULT_SEED, DemoNotEmptyError, build_demo
+from unionaid.web.demo.applications import DEFAULT_APPLICATIONS, MAX_APPLICATIONS
 
 
 class Command(BaseCommand):
     help = (
-        "Build a synthetic railway-bureau union (org tree, roles, persona logins, members). "
+        "Build a synthetic railway-bureau union (org tree, roles, persona logins, members, the "
+        "assistance catalog, approval flows, budgets and applications in every state). "
         "Refuses to run on a database that already has an org tree."
     )
 
@@ -22,12 +24,18 @@ class Command(BaseCommand):
                             help=f"number of members (default {DEFAULT_MEMBERS})")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                             help=f"random seed (default {DEFAULT_SEED})")
+        parser.add_argument("--applications", type=int, default=DEFAULT_APPLICATIONS,
+                            help=f"assistance applications to file (default "
+                            f"{DEFAULT_APPLICATIONS}, at most {MAX_APPLICATIONS})")
 
-    def handle(self, *args, if_empty=False, members=DEFAULT_MEMBERS, seed=DEFAULT_SEED, **opts):
+    def handle(self, *args, if_empty=False, members=DEFAULT_MEMBERS, seed=DEFAULT_SEED,
+               applications=DEFAULT_APPLICATIONS, **opts):
         if members < 0:
             raise CommandError("--members must be 0 or more")
+        if not 0 <= applications <= MAX_APPLICATIONS:
+            raise CommandError(f"--applications must be between 0 and {MAX_APPLICATIONS}")
         try:
-            result = build_demo(members=members, seed=seed)
+            result = build_demo(members=members, seed=seed, applications=applications)
         except DemoNotEmptyError:
             if if_empty:
                 self.stdout.write("数据库已有组织数据，跳过演示数据。 (database not empty, demo skipped)")
@@ -43,4 +51,13 @@ class Command(BaseCommand):
             f"{result.members} 职工 (members), {result.household} 家庭成员 (household), "
             f"{result.consents} 同意记录 (consents), {len(result.users)} 登录 (logins)."
         ))
+        filed = result.applications
+        states = ", ".join(f"{k} {v}" for k, v in sorted(filed.by_status.items()))
+        self.stdout.write(
+            f"帮扶项目 (catalog items) {result.chain.items}, 审批流程 (flows) "
+            f"{len(result.chain.flows)}, 预算 (budgets) {len(result.chain.budgets)}; "
+            f"帮扶申请 (applications) {filed.total}: {states or '-'}; "
+            f"发放批次 (batches) {filed.batches}, 冲正 (reversed) {filed.reversed}, "
+            f"特事特办 (fast track) {filed.fast_track}."
+        )
         self.stdout.write("登录账号见 (logins): manage.py demo_logins")

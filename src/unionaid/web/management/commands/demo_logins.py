@@ -8,7 +8,7 @@ from rich.table import Table
 
 from unionaid.accounts.access import compute_access
 from unionaid.accounts.models import User
-from unionaid.web.demo.staff import DEMO_PASSWORD, PERSONAS
+from unionaid.web.demo.staff import DEMO_PASSWORD, PERSONAS, UNIT_STAFF_PREFIX
 
 
 class Command(BaseCommand):
@@ -47,5 +47,18 @@ class Command(BaseCommand):
                 f"unionaid demo_otp {persona.username}" if persona.needs_otp else "-",
             )
         console.print(table)
+        prefixes = sorted(set(UNIT_STAFF_PREFIX.values()))
+        staff = User.objects.none()
+        for prefix in prefixes:
+            staff |= User.objects.filter(username__startswith=prefix)
+        count = staff.count()
+        if count:
+            example = staff.order_by("username").values_list("username", flat=True).first()
+            console.print(
+                f"另有 {count} 个各车间、站段审批人和站段帮扶代办员账号（用户名 "
+                f"{'…、'.join(prefixes)}…＋单位编码，如 {example}），密码同上。 "
+                f"({count} more logins: the approvers of the other 车间/站段 and each 站段's "
+                "intake cadre, same password)"
+            )
         console.print("三类管理员登录需要动态口令：运行表中命令获取当前6位数字。 "
                       "(the three admins need a TOTP code: run the command shown)")
