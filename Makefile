@@ -33,7 +33,6 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 fmt: install
 	$(BIN)/ruff format .
