@@ -48,6 +48,7 @@ CONFIGS = {
     "audit_once": ("audit_once",),
     "lean": ("lean",),
     "late_audit": ("late_audit",),
+    "lean_audit": ("audit_once", "lean"),  # "all" without "prepared" (for SQLite)
     "all": ("prepared", "audit_once", "lean"),
     "all_late": ("prepared", "lean", "late_audit"),
 }
@@ -145,8 +146,9 @@ def patch_late_audit() -> None:
             result = original_decide(**kwargs)
         finally:
             events, connection._audit_buffer = connection._audit_buffer, None
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit._PG_LOCK_KEY])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit._PG_LOCK_KEY])
         last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
         prev_id, prev_hash = last or (0, audit.GENESIS)
         for event in events:

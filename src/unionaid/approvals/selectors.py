@@ -7,7 +7,7 @@ created_at) indexes; nothing per row.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,12 +81,14 @@ def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:
     if user is None or not getattr(user, "is_authenticated", False):
         return ApprovalCase.objects.none()
     positions, users = _reach(user, timezone.now())
-    skipped = ApprovalTask.objects.filter(
+    # A correlated EXISTS over the partial index of waiting cases: with IN (subquery) the
+    # databases scanned every case or task (docs/benchmarks.md, finding A).
+    mine = ApprovalTask.objects.filter(
         Q(assigned_position_id__in=positions) | Q(assigned_user_id__in=users),
-        skip_kind=SkipKind.FAST_TRACK,
+        case_id=OuterRef("pk"), skip_kind=SkipKind.FAST_TRACK,
     )
-    return (ApprovalCase.objects.filter(fast_track=True, fast_track_reviewed_at__isnull=True,
-                                        pk__in=skipped.values("case_id"))
+    return (ApprovalCase.objects.filter(Exists(mine), fast_track=True,
+                                        fast_track_reviewed_at__isnull=True)
             .exclude(filed_by_id=user.pk).select_related("org_unit", "applicant")
             .order_by("started_at", "pk"))
 
