@@ -9,27 +9,26 @@ to pytest's tmp_path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from conftest import PASSWORD, make_role, make_staff
-from unionaid.accounts import services as account_services
+from conftest import make_role, make_staff
 from unionaid.accounts.models import DataScope, User
 from unionaid.assistance import services
-from unionaid.funds.models import FundingSource
+
+# The catalog, budget and worker fixtures are the assistance tests' own (one definition).
+from unionaid.assistance.tests.conftest import (  # noqa: F401
+    APPLY_PERMS,
+    _private_media,
+    budget,
+    categories,
+    illness,
+    make_item,
+    new_worker,
+    source,
+)
 
 from .support import pdf_upload
-
-APPLY_PERMS = ["org.view", "members.view", "members.change", "assistance.view",
-               "assistance.apply"]
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return settings.PRIVATE_MEDIA_ROOT
 
 
 @dataclass
@@ -58,56 +57,6 @@ def staff(union, personas) -> Staff:
 
 
 @pytest.fixture
-def categories(db):
-    return {code: services.category_save(actor=None, code=code, name=name, order=order)
-            for order, (code, name) in enumerate(
-                [("zhukun", "助困"), ("zhuyi", "助医"), ("zhuxue", "助学")], start=1)}
-
-
-@pytest.fixture
-def source(db) -> FundingSource:
-    return FundingSource.objects.create(code="ghjf", name="工会经费")
-
-
-SERIOUS_ILLNESS = {
-    "code": "yl-dbjz", "name": "大病医疗救助",
-    "facts": [{"name": "self_paid", "label": "自付医疗费用", "type": "money"}],
-    "eligibility": [{"rule": "membership_active", "message": "仅限在籍工会会员申请。"}],
-    "amount_rule": {"kind": "share", "fact": "self_paid", "deductible": 2000, "rate": 0.5,
-                    "ceiling": 8000},
-    "required_materials": ["诊断证明", {"name": "身份证", "required": False}],
-}
-
-
-@pytest.fixture
-def make_item(categories, source):
-    def _make(*, category="zhuyi", **overrides):
-        return services.item_save(actor=None, category=categories[category],
-                                  funding_source=source, **{**SERIOUS_ILLNESS, **overrides})
-
-    return _make
-
-
-@pytest.fixture
-def illness(make_item):
-    return make_item()
-
-
-@pytest.fixture
-def new_worker(make_member):
-    """A member with their own login in ``unit`` (like the ``worker`` persona)."""
-    counter = [0]
-
-    def _make(unit, **member_fields):
-        counter[0] += 1
-        member = make_member(unit, **member_fields)
-        return account_services.user_create(actor=None, username=f"w{counter[0]}",
-                                            password=PASSWORD, member=member)
-
-    return _make
-
-
-@pytest.fixture
 def flow(union, staff):
     """站段 帮扶干事 (batch allowed) → 路局 主席 (skipped when the amount is at most 2,000)."""
     from unionaid.approvals import services as approvals
@@ -122,16 +71,7 @@ def flow(union, staff):
 
 
 @pytest.fixture
-def budget(union, staff, source):
-    from unionaid.funds import services as funds
-
-    return funds.budget_allocate(actor=staff.finance, org_unit=union.bureau,
-                                 funding_source=source, year=timezone.localdate().year,
-                                 amount=Decimal("100000"))
-
-
-@pytest.fixture
-def submitted(illness, flow, budget):
+def submitted(illness, flow, budget):  # noqa: F811 (fixtures imported above)
     """``submitted(actor, member, self_paid)``: a draft with its diagnosis, submitted through
     the services (the state the approval and funds API tests start from)."""
 
