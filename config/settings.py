@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "unionaid.funds",
     "unionaid.approvals",
     "unionaid.assistance",
+    "unionaid.visits",
+    "unionaid.archive",
     "unionaid.portal",
     "unionaid.web",
 ]

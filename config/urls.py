@@ -13,6 +13,8 @@ urlpatterns = [
     path("funds/", include("unionaid.funds.urls")),
     path("assistance/", include("unionaid.assistance.urls")),
     path("approvals/", include("unionaid.approvals.urls")),
+    path("visits/", include("unionaid.visits.urls")),
+    path("archive/", include("unionaid.archive.urls")),
     path("me/", include("unionaid.portal.urls")),
     path("notifications/", include("unionaid.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -68,11 +68,13 @@ def _http_error(request, exc: HttpError):
 def _register_routers() -> None:
     from unionaid.accounts.api import router as accounts_router
     from unionaid.approvals.api import router as approvals_router
+    from unionaid.archive.api import router as archive_router
     from unionaid.assistance.api import router as assistance_router
     from unionaid.funds.api import router as funds_router
     from unionaid.members.api import router as members_router
     from unionaid.notifications.api import router as notifications_router
     from unionaid.org.api import router as org_router
+    from unionaid.visits.api import router as visits_router
 
     api.add_router("/v1/auth", accounts_router)
     api.add_router("/v1/org", org_router)
@@ -80,6 +82,8 @@ def _register_routers() -> None:
     api.add_router("/v1/assistance", assistance_router)
     api.add_router("/v1/approvals", approvals_router)
     api.add_router("/v1/funds", funds_router)
+    api.add_router("/v1/visits", visits_router)
+    api.add_router("/v1/archive", archive_router)
     api.add_router("/v1/notifications", notifications_router)
 
 

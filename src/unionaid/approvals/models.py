@@ -211,3 +211,22 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_user} → {self.to_user}"
+
+
+class WorkdayOverride(models.Model):
+    """An admin's correction to the Chinese working-day calendar (chinese-calendar supplies
+    the statutory holidays and 调休 days): a local holiday, or a day the calendar does not
+    know yet. Public-notice periods count working days through ``approvals.calendar``."""
+
+    day = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是否工作日"))
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("工作日调整")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {'workday' if self.is_workday else 'holiday'}"

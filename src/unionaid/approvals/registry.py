@@ -30,6 +30,8 @@ class ApprovalSubject(Protocol):
     #                          "assistance.view")
     #   fact_names(subject_key) -> set[str] | None   names a skip condition may use
     #   link(subject_id) -> str                      where notifications point
+    #   before_approve(*, case, task) -> None        raise (Conflict …) to refuse an approval,
+    #                                                e.g. unresolved public-notice objections
 
 
 _SUBJECTS: dict[str, Any] = {}

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import chinese_calendar
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.approvals import assignees, registry
+from unionaid.approvals.calendar import add_working_days
 from unionaid.approvals.models import (
     ApprovalCase,
     ApprovalTask,
@@ -39,21 +39,9 @@ def _handler(kind: str):
     return registry.subject_handler(kind)
 
 
-def _add_working_days(start: dt.date, days: int) -> dt.date:
-    day = start
-    while days > 0:
-        day += dt.timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(day)
-        except NotImplementedError:  # outside the calendar's years
-            working = day.weekday() < 5
-        days -= int(working)
-    return day
-
-
 def _due_at(step: FlowStep, now):
     if step.is_public_notice and step.notice_working_days:
-        end = _add_working_days(timezone.localdate(now), step.notice_working_days)
+        end = add_working_days(timezone.localdate(now), step.notice_working_days)
         return timezone.make_aware(dt.datetime.combine(end, dt.time(18, 0)))
     if not step.due_days:
         return None
@@ -185,6 +173,11 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
         raise Conflict(_("公示期未满（至%(end)s），暂不能通过。")
                        % {"end": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")},
                        code="notice_period")
+    handler = _handler(case.subject_kind)
+    if status == TaskStatus.APPROVED:
+        check = getattr(handler, "before_approve", None)
+        if check is not None:  # e.g. objections raised during a public notice must be settled
+            check(case=case, task=task)
     task.status, task.decided_at, task.decided_by = status, now, actor
     task.decided_as, task.on_behalf_of = auth.decided_as[:200], auth.on_behalf_of
     task.comment = comment[:500]
@@ -193,7 +186,6 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
     _audit(actor, "approval.task_decide", case, task=task.pk, order=task.order, step=step.name,
            decision=decision, comment=comment[:200], decided_as=task.decided_as,
            on_behalf_of=auth.on_behalf_of.pk if auth.on_behalf_of else None)
-    handler = _handler(case.subject_kind)
     if status == TaskStatus.APPROVED:
         _advance(case, actor=actor, after=task.order, handler=handler)
     else:

@@ -26,7 +26,8 @@ DEMO_DEVICE_NAME = "demo"
 
 MEMBER_CADRE = ["members.view", "members.change", "members.consent", "org.view"]
 # Cadres see and file assistance applications (代办) in their data scope.
-ASSISTANCE_CADRE = [*MEMBER_CADRE, "assistance.view", "assistance.apply"]
+ASSISTANCE_CADRE = [*MEMBER_CADRE, "assistance.view", "assistance.apply", "visits.view",
+                    "visits.record", "archive.view"]
 
 # code: (name, permissions, data scope)
 ROLES: dict[str, tuple[str, list[str], str]] = {
@@ -36,12 +37,13 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     "bureau_cadre": (
         "路局帮扶干事",
         [*ASSISTANCE_CADRE, "members.reveal", "members.export", "members.import",
-         "assistance.catalog"],
+         "assistance.catalog", "visits.campaign", "archive.manage", "archive.config"],
         DataScope.ALL,
     ),
     "station_cadre": (
         "站段帮扶干事",
-        [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage"],
+        [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage", "visits.campaign",
+         "archive.manage"],
         DataScope.UNIT_AND_BELOW,
     ),
     "workshop_cadre": ("车间干事", ASSISTANCE_CADRE, DataScope.UNIT_AND_BELOW),
@@ -54,7 +56,8 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     ),
     # The auditor (审计人员) reads any payment's chain; not one of the three admin duties.
     "auditor": (
-        "审计人员", ["org.view", "trace.view", "members.view", "assistance.view"], DataScope.ALL,
+        "审计人员", ["org.view", "trace.view", "members.view", "assistance.view", "visits.view",
+                     "archive.view"], DataScope.ALL,
     ),
 }
 

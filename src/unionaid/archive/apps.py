@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ArchiveConfig(AppConfig):
+    """The hardship archive (困难职工档案): categories computed against the local 低保 line,
+    enrolment and exit through the approval engine with public notice, re-checks, follow-ups
+    and watch lists."""
+
+    name = "unionaid.archive"
+    label = "archive"

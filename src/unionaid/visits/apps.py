@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class VisitsConfig(AppConfig):
+    """Visit campaigns (走访行动), pairings (结对), visits with the six-clears household profile,
+    the needs found on a visit and their follow-ups."""
+
+    name = "unionaid.visits"
+    label = "visits"
