@@ -214,6 +214,9 @@ class Recheck(models.Model):
         verbose_name = _("年度复核")
         ordering = ["-checked_on", "-id"]
 
+    def __str__(self) -> str:
+        return f"recheck {self.record_id}@{self.checked_on}"
+
 
 class WatchKind(models.TextChoices):
     EDGE = "edge", _("边缘困难职工")
@@ -265,3 +268,6 @@ class DifficultUnit(models.Model):
 
     class Meta:
         verbose_name = _("困难企业")
+
+    def __str__(self) -> str:
+        return f"difficult unit {self.org_unit_id}"
