@@ -1,0 +1,2 @@
+"""Scoped reads: records and configuration (``records``), watch lists and ledgers
+(``lists``)."""

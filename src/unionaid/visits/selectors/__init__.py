@@ -1,0 +1,2 @@
+"""Scoped reads: campaigns and pairings (``campaigns``), visits, profiles, follow-ups
+(``records``)."""
