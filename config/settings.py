@@ -123,6 +123,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding with prepared statements: a statement a connection runs twice is
+    # prepared, so PostgreSQL stops re-planning the same joins on every approval
+    # (docs/benchmarks.md, "Final approvals per second"). Set DB_PREPARE_THRESHOLD=off behind a
+    # transaction-mode pgbouncer, which cannot keep prepared statements.
+    _prepare = env("DB_PREPARE_THRESHOLD", "2").strip().lower()
+    if _prepare not in ("off", "none", ""):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=int(_prepare))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -7,11 +7,12 @@ transaction, so the journal entry commits or rolls back with the change itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -65,38 +66,101 @@ def audit_record(
     org_unit_path: str = "",
     actor_label: str = "",
 ) -> AuditEvent:
-    """Append one event to the hash chain. Must run inside the caller's transaction."""
+    """Append one event to the hash chain. Must run inside the caller's transaction.
+
+    Inside a service wrapped in ``atomic_audited`` the event is kept aside and written with
+    the transaction's other events when that service ends (still before its commit); the
+    returned event then has no id yet.
+    """
     actor_id, label, positions = _actor_fields(actor)
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         target_label = target_label or str(target)[:200]
+    event = AuditEvent(
+        actor_id=actor_id,
+        actor_label=(actor_label or label)[:150],
+        actor_positions=positions,
+        ip=context.current().ip,
+        action=action,
+        outcome=outcome,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_label=target_label[:200],
+        org_unit_path=org_unit_path,
+        changes=changes or {},
+    )
+    buffer = getattr(connection, "_audit_buffer", None)
+    if buffer is not None:
+        # A marker callback ties the event to the savepoint it was recorded in: Django drops
+        # the on_commit callbacks of a savepoint that rolls back, and so the flush drops the
+        # event too (an error caught inside the service leaves no event behind).
+        marker = _Marker()
+        transaction.on_commit(marker)
+        buffer.append((marker, event))
+        return event
     # No savepoint of its own: the event commits or rolls back with the caller's change.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
-        prev_id, prev_hash = last if last else (0, GENESIS)
-        event = AuditEvent(
-            id=prev_id + 1,
-            occurred_at=timezone.now(),
-            actor_id=actor_id,
-            actor_label=(actor_label or label)[:150],
-            actor_positions=positions,
-            ip=context.current().ip,
-            action=action,
-            outcome=outcome,
-            target_type=target_type,
-            target_id=str(target_id),
-            target_label=target_label[:200],
-            org_unit_path=org_unit_path,
-            changes=changes or {},
-            prev_hash=prev_hash,
-        )
-        event.hash = compute_hash(event)
-        event.save(force_insert=True)
+        _append([event])
     return event
+
+
+class _Marker:
+    __slots__ = ()
+
+    def __call__(self) -> None:  # runs after commit; nothing to do
+        return None
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain and insert ``events`` after the journal's tail, under the chain's lock (on
+    PostgreSQL an advisory lock held to the end of the transaction; SQLite's writer lock is
+    already exclusive). Every event of one call gets the same timestamp."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+    last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    prev_id, prev_hash = last if last else (0, GENESIS)
+    now = timezone.now()
+    for event in events:
+        prev_id += 1
+        event.id, event.occurred_at, event.prev_hash = prev_id, now, prev_hash
+        event.hash = prev_hash = compute_hash(event)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def atomic_audited(func: F) -> F:
+    """``transaction.atomic`` for a service that writes several audit events: the events are
+    collected while the service runs and appended to the chain together at its end, inside its
+    transaction. The chain's lock (which serialises every writer on PostgreSQL) is then held
+    for the last moments of the transaction instead of from its first event, so concurrent
+    approvals overlap. Nested calls join the outermost one's batch. Events recorded inside a
+    savepoint that rolled back are dropped, as the rows they describe are."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if getattr(connection, "_audit_buffer", None) is not None:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        with transaction.atomic():
+            connection._audit_buffer = buffer = []
+            try:
+                result = func(*args, **kwargs)
+            finally:
+                connection._audit_buffer = None
+            alive = {id(callback) for _sids, callback, _robust in connection.run_on_commit}
+            events = [event for marker, event in buffer if id(marker) in alive]
+            if events:
+                _append(events)
+        return result
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

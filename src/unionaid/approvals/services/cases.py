@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from unionaid.approvals.models import (
     TaskStatus,
 )
 from unionaid.approvals.services.flows import flow_resolve, plain_facts, skip_reason, steps_of
-from unionaid.audit.services import audit_record
+from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 
 DECISIONS = {
@@ -95,7 +94,7 @@ def _advance(case: ApprovalCase, *, actor, after: int, handler) -> ApprovalTask 
     return None
 
 
-@transaction.atomic
+@atomic_audited
 def case_start(
     *, actor, subject_kind: str, subject_id: int, subject_key: str, org_unit, applicant,
     facts: dict, fast_track: bool = False, fast_track_reason: str = "",
@@ -147,7 +146,7 @@ def _refuse_self(actor, case: ApprovalCase, on_behalf_of=None) -> None:
             )
 
 
-@transaction.atomic
+@atomic_audited
 def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTask:
     """Decide the case's current step: approve (→ next step or final approval), reject, or
     return for more material. Reject and return need a comment."""
@@ -197,7 +196,7 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
     return task
 
 
-@transaction.atomic
+@atomic_audited
 def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> list[ApprovalTask]:
     """Decide several tasks at once, all or none; only steps whose flow allows batch approval."""
     ids = sorted({int(pk) for pk in task_ids})
@@ -223,7 +222,7 @@ def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> 
             for pk, *_rest in ordered]
 
 
-@transaction.atomic
+@atomic_audited
 def case_withdraw(*, actor, case: ApprovalCase) -> ApprovalCase:
     """Cancel the case's pending task(s). The subject's service checks who may withdraw."""
     case = (ApprovalCase.objects.select_for_update(of=("self",)).select_related("org_unit")
@@ -239,7 +238,7 @@ def case_withdraw(*, actor, case: ApprovalCase) -> ApprovalCase:
     return case
 
 
-@transaction.atomic
+@atomic_audited
 def fast_track_review(*, actor, case: ApprovalCase, comment: str) -> ApprovalCase:
     """The review after a fast-tracked case, by someone who would have decided a skipped step."""
     comment = (comment or "").strip()

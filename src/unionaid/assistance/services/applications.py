@@ -25,7 +25,7 @@ from unionaid.assistance.models import (
 )
 from unionaid.assistance.services.catalog import OTHER_MATERIAL, check_eligibility
 from unionaid.assistance.services.notify import notify_member
-from unionaid.audit.services import audit_record
+from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.members.models import Member
 
@@ -313,7 +313,7 @@ def case_facts(application: Application) -> dict:
     return facts
 
 
-@transaction.atomic
+@atomic_audited
 def application_submit(*, actor, application: Application, fast_track: bool = False,
                        fast_track_reason: str = "") -> Application:
     application = _lock(application)
@@ -333,7 +333,7 @@ def application_submit(*, actor, application: Application, fast_track: bool = Fa
     return _start_case(actor=actor, application=application, action="application.submit")
 
 
-@transaction.atomic
+@atomic_audited
 def application_resubmit(*, actor, application: Application, facts: dict | None = None,
                          reason: str | None = None) -> Application:
     """After "return for more material": a new case on the flow version current now."""
@@ -349,7 +349,7 @@ def application_resubmit(*, actor, application: Application, facts: dict | None 
     return _start_case(actor=actor, application=application, action="application.resubmit")
 
 
-@transaction.atomic
+@atomic_audited
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
     from unionaid.approvals.models import CaseStatus
 

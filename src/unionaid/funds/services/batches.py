@@ -8,13 +8,12 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.audit.services import audit_record
+from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core import masking
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
 from unionaid.funds.models import (
@@ -34,7 +33,7 @@ EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "金额（元）"
 FORMATS = ("xlsx", "csv")
 
 
-@transaction.atomic
+@atomic_audited
 def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
                  disbursement_ids: Iterable[int] | None = None) -> DisbursementBatch:
     """A draft batch of reserved disbursements from budgets of ``funding_source`` in the
@@ -124,7 +123,7 @@ def _xlsx(rows: list[list[str]], batch: DisbursementBatch) -> bytes:
     return buf.getvalue()
 
 
-@transaction.atomic
+@atomic_audited
 def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple[str, bytes]:
     """The bank transfer file (name, account, amount, reference). Accounts are in clear only
     for holders of funds.confirm for the batch's unit; every export is journaled."""
@@ -148,7 +147,7 @@ def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple
     return f"batch-{batch.pk}-{stamp}.{fmt}", content
 
 
-@transaction.atomic
+@atomic_audited
 def batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     """Mark every disbursement of the batch paid (PAY entries: reserved −X, paid +X).
     Idempotent: confirming a confirmed batch changes nothing."""
