@@ -8,3 +8,12 @@ class ArchiveConfig(AppConfig):
 
     name = "unionaid.archive"
     label = "archive"
+
+    def ready(self) -> None:
+        from unionaid.approvals.registry import register_subject
+        from unionaid.archive import facts
+        from unionaid.archive.approval_subject import EnrolmentSubject, ExitSubject
+
+        register_subject(EnrolmentSubject())
+        register_subject(ExitSubject())
+        facts.register()

@@ -38,6 +38,8 @@ MAX_BYTES_DEFAULT = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 THUMB_SIZE = (320, 320)
 SUBDIR = "attachments"
+VISIT_PHOTOS = "visit_photos"
+READABLE = (SUBDIR, VISIT_PHOTOS)  # the private folders files are written to and read from
 
 
 def max_bytes() -> int:
@@ -158,12 +160,17 @@ def _write(relative: str, data: bytes) -> None:
         handle.write(data)
 
 
-def store_upload(uploaded) -> StoredFile:
-    """Check, clean and write one upload. Raises ServiceError with a Chinese message."""
+def store_upload(uploaded, *, subdir: str = SUBDIR, allowed=None) -> StoredFile:
+    """Check, clean and write one upload under ``subdir`` (one of ``READABLE``), accepting the
+    content types in ``allowed`` (default: ``ALLOWED``). Raises ServiceError in Chinese."""
+    if subdir not in READABLE:
+        raise ValueError(subdir)
     data = _read_limited(uploaded)
     if not data:
         raise ServiceError(_("文件为空。"), code="file_empty", fields={"file": _("文件为空。")})
     mime = sniff(data)
+    if allowed is not None and mime not in allowed:
+        raise _refuse_type()
     name = safe_name(getattr(uploaded, "name", ""))
     if "." in name and EXTENSIONS.get(name.rsplit(".", 1)[1].lower()) != mime:
         raise _refuse_type()  # a name that lies about the content (a PDF or program as .jpg)
@@ -171,7 +178,7 @@ def store_upload(uploaded) -> StoredFile:
     if mime != "application/pdf":
         data, thumb = clean_image(data, mime)
     now = timezone.localtime()
-    stem = f"{SUBDIR}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}"
+    stem = f"{subdir}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}"
     storage_path = f"{stem}.{ALLOWED[mime]}"
     _write(storage_path, data)
     thumbnail_path = ""
@@ -186,7 +193,7 @@ def store_upload(uploaded) -> StoredFile:
 def _resolve(relative: str) -> Path:
     root = _root()
     path = (root / relative).resolve()
-    if not relative or not path.is_relative_to(root / SUBDIR):
+    if not relative or not any(path.is_relative_to(root / folder) for folder in READABLE):
         raise FileNotFoundError(relative)
     return path
 

@@ -250,6 +250,7 @@ class VisitNeed(models.Model):
                                     on_delete=models.SET_NULL, related_name="+")
     consent_recorded_at = models.DateTimeField(_("职工同意时间"), null=True, blank=True)
     consent_method = models.CharField(_("同意方式"), max_length=60, blank=True)
+    resolution_note = models.CharField(_("解决情况"), max_length=300, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -249,7 +249,8 @@ def needs_health_consent(data: dict[str, Any]) -> bool:
     """Health details (illness, disability, a health note) are sensitive personal data."""
     health = data["health"]
     return bool(health["major_illness"] or health["chronic"] or health["disability"]
-                or health["note"] or any(p["health"] != "healthy" for p in data["household"]))
+                or health["note"] or any(p["health"] != "healthy" for p in data["household"])
+                or Decimal(data["expenses"]["medical_annual"]) > 0)  # medical spending
 
 
 def needs_children_consent(data: dict[str, Any]) -> bool:

@@ -108,7 +108,11 @@ def _task_context(request, task, form) -> dict:
         "subject_label": _subject_label(case, _item_names(
             {(case.facts or {}).get("item_code", "")} - {""})),
         "application": None,
+        "subject_link": "",
     }
+    if case.subject_kind != APPLICATION_KIND and registry.has_subject(case.subject_kind):
+        link = getattr(registry.subject_handler(case.subject_kind), "link", None)
+        context["subject_link"] = link(case.subject_id) if link else ""
     if case.subject_kind == APPLICATION_KIND:
         from unionaid.assistance.views.display import application_for_case, application_panels
 

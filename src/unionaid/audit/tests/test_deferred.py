@@ -81,4 +81,5 @@ def test_a_failing_nested_service_caught_by_the_outer_one_leaves_no_event():
 
 def test_outside_a_service_events_are_written_at_once():
     event = audit_record(actor=None, action="direct")
-    assert event.id == 1 and AuditEvent.objects.get().action == "direct"
+    assert event.id == 1
+    assert AuditEvent.objects.get().action == "direct"

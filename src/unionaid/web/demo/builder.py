@@ -21,10 +21,12 @@ from unionaid.web.demo.applications import (
 )
 from unionaid.web.demo.casework import Cast
 from unionaid.web.demo.chain import ChainSetup, build_chain
+from unionaid.web.demo.hardship import HardshipStats, build_hardship
 from unionaid.web.demo.tree import DemoTree, build_tree
 
 DEFAULT_MEMBERS = 5000
 DEFAULT_SEED = 2026
+DEFAULT_VISITS = 300
 
 
 class DemoNotEmptyError(Exception):
@@ -40,6 +42,7 @@ class DemoResult:
     consents: int = 0
     chain: ChainSetup = field(default_factory=ChainSetup)
     applications: ApplicationStats = field(default_factory=ApplicationStats)
+    hardship: HardshipStats = field(default_factory=HardshipStats)
     seconds: float = 0.0
 
     @property
@@ -72,14 +75,15 @@ def persona_units(tree: DemoTree) -> dict[str, OrgUnit]:
 @transaction.atomic
 def build_demo(
     *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, with_logins: bool = True,
-    applications: int = DEFAULT_APPLICATIONS,
+    applications: int = DEFAULT_APPLICATIONS, visits: int = DEFAULT_VISITS,
 ) -> DemoResult:
     """Create the demo union. Raises ``DemoNotEmptyError`` if any OrgUnit exists.
 
     ``with_logins=False`` still creates the roles, posts and persona users (the benchmarks need
     a station cadre) but no TOTP devices; ``members=0`` builds the tree, staff, catalog, flows
     and budgets only; ``applications`` is how many applications to file besides the worker
-    persona's own (limited by the active members).
+    persona's own (limited by the active members); ``visits`` how many home visits the
+    campaign records (the hardship archive grows from them).
     """
     started = time.perf_counter()
     if not is_empty():
@@ -112,15 +116,20 @@ def build_demo(
     chain = build_chain(root=tree.root, stations=tree.stations,
                         catalog_admin=users["bureau_cadre"], finance=users["finance"])
     filed = ApplicationStats()
+    cast = Cast(
+        root=tree.root, finance=users["finance"], team_unit_id=units["team_cadre"].pk,
+        team_filer=users["team_cadre"],
+        filers={s.path: unit_staff["intake_cadre"][s.pk] for s in tree.stations},
+    )
     if saved and applications > 0:
-        cast = Cast(
-            root=tree.root, finance=users["finance"], team_unit_id=units["team_cadre"].pk,
-            team_filer=users["team_cadre"],
-            filers={s.path: unit_staff["intake_cadre"][s.pk] for s in tree.stations},
-        )
         filed = build_applications(members=saved, total=applications, cast=cast,
                                    workshop=units["workshop_cadre"], worker=users.get("worker"),
                                    seed=seed)
+    hardship = HardshipStats()
+    if saved and visits > 0:
+        team_members = [m for m in saved if m.org_unit_id == units["team_cadre"].pk]
+        hardship = build_hardship(tree=tree, users=users, unit_staff=unit_staff, members=saved,
+                                  cast=cast, team_members=team_members, seed=seed, visits=visits)
     if with_logins:
         staff.create_demo_devices(users[u] for u in ("sysadmin", "secadmin", "auditadmin"))
     audit_record(
@@ -128,10 +137,11 @@ def build_demo(
         org_unit_path=tree.root.path,
         changes={"members": stats.members, "household": stats.household,
                  "consents": stats.consents, "seed": seed, "units": len(tree.units),
-                 "items": chain.items, "applications": filed.total},
+                 "items": chain.items, "applications": filed.total,
+                 "visits": hardship.visits, "hardship_records": hardship.records},
     )
     return DemoResult(
         tree=tree, users=users, members=stats.members, household=stats.household,
-        consents=stats.consents, chain=chain, applications=filed,
+        consents=stats.consents, chain=chain, applications=filed, hardship=hardship,
         seconds=time.perf_counter() - started,
     )

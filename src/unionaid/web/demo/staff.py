@@ -26,8 +26,9 @@ DEMO_DEVICE_NAME = "demo"
 
 MEMBER_CADRE = ["members.view", "members.change", "members.consent", "org.view"]
 # Cadres see and file assistance applications (代办) in their data scope.
+# … and visit homes, record household profiles and file hardship-archive enrolments.
 ASSISTANCE_CADRE = [*MEMBER_CADRE, "assistance.view", "assistance.apply", "visits.view",
-                    "visits.record", "archive.view"]
+                    "visits.record", "archive.view", "archive.manage"]
 
 # code: (name, permissions, data scope)
 ROLES: dict[str, tuple[str, list[str], str]] = {
@@ -37,13 +38,12 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     "bureau_cadre": (
         "路局帮扶干事",
         [*ASSISTANCE_CADRE, "members.reveal", "members.export", "members.import",
-         "assistance.catalog", "visits.campaign", "archive.manage", "archive.config"],
+         "assistance.catalog", "visits.campaign", "archive.config"],
         DataScope.ALL,
     ),
     "station_cadre": (
         "站段帮扶干事",
-        [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage", "visits.campaign",
-         "archive.manage"],
+        [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage", "visits.campaign"],
         DataScope.UNIT_AND_BELOW,
     ),
     "workshop_cadre": ("车间干事", ASSISTANCE_CADRE, DataScope.UNIT_AND_BELOW),

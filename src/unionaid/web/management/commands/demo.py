@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from unionaid.web.demo import DEFAULT_MEMBERS, DEFAULT_SEED, DemoNotEmptyError, build_demo
 from unionaid.web.demo.applications import DEFAULT_APPLICATIONS, MAX_APPLICATIONS
+from unionaid.web.demo.builder import DEFAULT_VISITS
+
+MAX_VISITS = 3000
 
 
 class Command(BaseCommand):
@@ -27,15 +30,21 @@ class Command(BaseCommand):
         parser.add_argument("--applications", type=int, default=DEFAULT_APPLICATIONS,
                             help=f"assistance applications to file (default "
                             f"{DEFAULT_APPLICATIONS}, at most {MAX_APPLICATIONS})")
+        parser.add_argument("--visits", type=int, default=DEFAULT_VISITS,
+                            help=f"home visits the demo campaign records (default "
+                            f"{DEFAULT_VISITS}, at most {MAX_VISITS})")
 
     def handle(self, *args, if_empty=False, members=DEFAULT_MEMBERS, seed=DEFAULT_SEED,
-               applications=DEFAULT_APPLICATIONS, **opts):
+               applications=DEFAULT_APPLICATIONS, visits=DEFAULT_VISITS, **opts):
         if members < 0:
             raise CommandError("--members must be 0 or more")
         if not 0 <= applications <= MAX_APPLICATIONS:
             raise CommandError(f"--applications must be between 0 and {MAX_APPLICATIONS}")
+        if not 0 <= visits <= MAX_VISITS:
+            raise CommandError(f"--visits must be between 0 and {MAX_VISITS}")
         try:
-            result = build_demo(members=members, seed=seed, applications=applications)
+            result = build_demo(members=members, seed=seed, applications=applications,
+                                visits=visits)
         except DemoNotEmptyError:
             if if_empty:
                 self.stdout.write("数据库已有组织数据，跳过演示数据。 (database not empty, demo skipped)")
@@ -59,5 +68,13 @@ class Command(BaseCommand):
             f"帮扶申请 (applications) {filed.total}: {states or '-'}; "
             f"发放批次 (batches) {filed.batches}, 冲正 (reversed) {filed.reversed}, "
             f"特事特办 (fast track) {filed.fast_track}."
+        )
+        hardship = result.hardship
+        self.stdout.write(
+            f"走访 (visits) {hardship.visits} 入户 + {hardship.workplace_visits} 走访单位, "
+            f"结对 (pairings) {hardship.pairings}; 困难档案 (hardship records) "
+            f"{hardship.records}: 在档 {hardship.active}, 公示/审批中 "
+            f"{hardship.records - hardship.active - hardship.exited}, "
+            f"已脱困 {hardship.exited}, 再次建档 {hardship.re_enrolled}."
         )
         self.stdout.write("登录账号见 (logins): manage.py demo_logins")

@@ -1,0 +1,183 @@
+"""The approval engine's handlers for the archive: enrolment (``archive.enrolment``) and exit
+(``archive.exit``). The engine calls them inside its own transaction, so the record changes
+with the decision.
+
+* enrolment approved → ACTIVE from today, first re-check ``recheck_months`` later;
+  rejected → REJECTED; returned → RETURNED (resubmit with a new profile).
+* exit approved → EXITED today, follow-up visits (回访) once a month for
+  ``follow_up_months`` months, owned by whoever applied for the exit; rejected or returned →
+  back to ACTIVE.
+* ``before_approve`` refuses any approval while an objection raised during the public notice
+  is unresolved, and refuses it when an objection was found true (upheld): the approver must
+  reject.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from unionaid.archive.category import rules_for
+from unionaid.archive.models import HardshipRecord, Objection, RecordStatus
+from unionaid.archive.services.common import ENROLMENT_KIND, EXIT_KIND, add_months, audit
+from unionaid.assistance.services.notify import link, notify_users
+from unionaid.core.errors import Conflict
+
+FACT_NAMES = {"category", "per_capita_monthly", "dibao_line", "household_size", "needs_review",
+              "re_enrolment", "months_in_archive", "fast_track"}
+
+
+def _record_for(case, *, expected: str) -> HardshipRecord:
+    record = (HardshipRecord.objects.select_for_update(of=("self",))
+              .select_related("member", "org_unit", "created_by").get(pk=case.subject_id))
+    if record.status != expected:
+        raise Conflict(_("该困难职工档案的状态已变化，请刷新后再办理。"), code="stale_record")
+    return record
+
+
+class _ArchiveSubject:
+    kind = ""
+    title = ""
+    flow_permission = "archive.config"
+    view_permission = "archive.view"
+
+    def fact_names(self, subject_key: str) -> set[str]:
+        return set(FACT_NAMES)
+
+    def link(self, subject_id: int) -> str:
+        return link("archive:record-detail", subject_id)
+
+    def label(self, subject_id: int) -> str:
+        name = (HardshipRecord.objects.filter(pk=subject_id)
+                .values_list("member__name", flat=True).first())
+        return _("%(title)s · %(name)s") % {"title": self.title, "name": name or subject_id}
+
+    def on_step_started(self, *, case, task) -> None:
+        """Tell whoever must decide the new task: the post's current holders or the named
+        person (for a notice step: that the notice has started and until when)."""
+        from unionaid.accounts.models import Assignment, User
+
+        users: dict[int, User] = {}
+        if task.assigned_position_id:
+            for assignment in (Assignment.objects.current(timezone.now())
+                               .filter(position_id=task.assigned_position_id)
+                               .select_related("user")):
+                users[assignment.user_id] = assignment.user
+        if task.assigned_user_id:
+            users[task.assigned_user_id] = task.assigned_user
+        label = self.label(case.subject_id)
+        if task.step.is_public_notice and task.due_at:
+            title = _("公示开始：%(label)s") % {"label": label}
+            body = _("公示至 %(end)s，期间可登记异议；期满无异议后请办理“%(step)s”。") % {
+                "end": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
+                "step": task.step.name}
+        else:
+            title = _("新的待办：%(label)s") % {"label": label}
+            body = _("请办理审批节点“%(step)s”。") % {"step": task.step.name}
+        notify_users([u for u in users.values() if u.is_active], title, body,
+                     link("approvals:task-detail", task.pk))
+
+    def before_approve(self, *, case, task) -> None:
+        objections = Objection.objects.filter(case_id=case.pk)
+        open_count = objections.filter(resolved_at__isnull=True).count()
+        if open_count:
+            raise Conflict(_("公示期异议尚有 %(n)s 条未核实处理，处理后才能审批通过。")
+                           % {"n": open_count}, code="objection_open")
+        if objections.filter(upheld=True).exists():
+            raise Conflict(_("公示期异议经核实成立，不能通过，请驳回。"), code="objection_upheld")
+
+    def _notify_filer(self, case, title: str, body: str, record: HardshipRecord) -> None:
+        from unionaid.accounts.models import User
+
+        filer = User.objects.filter(pk=case.filed_by_id, is_active=True).first() \
+            if case.filed_by_id else None
+        if filer is not None:
+            notify_users([filer], title, body, self.link(record.pk))
+
+
+class EnrolmentSubject(_ArchiveSubject):
+    kind = ENROLMENT_KIND
+    title = gettext_lazy("困难职工建档")
+
+    def on_approved(self, *, case, actor) -> None:
+        record = _record_for(case, expected=RecordStatus.PENDING)
+        today = timezone.localdate()
+        record.status, record.enrolled_on = RecordStatus.ACTIVE, today
+        record.next_recheck_on = add_months(today, rules_for(record.org_unit).recheck_months)
+        record.save(update_fields=["status", "enrolled_on", "next_recheck_on"])
+        audit(actor, "archive.enrolment_approved", record, case=case.pk,
+              category=record.category, next_recheck_on=record.next_recheck_on.isoformat())
+        self._notify_filer(case, _("建档已通过：%(name)s") % {"name": record.member.name},
+                           _("已建立困难职工档案（%(category)s）。")
+                           % {"category": record.get_category_display()}, record)
+
+    def on_rejected(self, *, case, actor) -> None:
+        record = _record_for(case, expected=RecordStatus.PENDING)
+        record.status = RecordStatus.REJECTED
+        record.save(update_fields=["status"])
+        audit(actor, "archive.enrolment_rejected", record, case=case.pk)
+        self._notify_filer(case, _("建档未通过：%(name)s") % {"name": record.member.name},
+                           _("困难职工建档申请未通过。"), record)
+
+    def on_returned(self, *, case, actor) -> None:
+        record = _record_for(case, expected=RecordStatus.PENDING)
+        record.status = RecordStatus.RETURNED
+        record.save(update_fields=["status"])
+        audit(actor, "archive.enrolment_returned", record, case=case.pk)
+        self._notify_filer(case, _("建档退回补充：%(name)s") % {"name": record.member.name},
+                           _("请补充或更新家庭情况后重新提交。"), record)
+
+
+class ExitSubject(_ArchiveSubject):
+    kind = EXIT_KIND
+    title = gettext_lazy("解困脱困")
+
+    def on_approved(self, *, case, actor) -> None:
+        from unionaid.accounts.models import User
+        from unionaid.audit.services import audit_record
+        from unionaid.visits.models import FollowUp
+
+        record = _record_for(case, expected=RecordStatus.EXITING)
+        today = timezone.localdate()
+        months = rules_for(record.org_unit).follow_up_months
+        record.status, record.exited_on = RecordStatus.EXITED, today
+        record.follow_up_until = add_months(today, months)
+        record.save(update_fields=["status", "exited_on", "follow_up_until"])
+        owner = (User.objects.filter(pk=case.filed_by_id, is_active=True).first()
+                 if case.filed_by_id else None) or record.created_by
+        follow_ups = []
+        for n in range(1, months + 1):
+            follow_up = FollowUp.objects.create(
+                member=record.member, org_unit=record.org_unit, hardship_record=record,
+                title=_("脱困后回访（第 %(n)s/%(total)s 次）") % {"n": n, "total": months},
+                owner=owner, due_on=add_months(today, n), created_by=actor or owner)
+            follow_ups.append(follow_up)
+            audit_record(actor=actor, action="follow_up.create", target=follow_up,
+                         org_unit_path=record.org_unit.path,
+                         changes={"member": record.member_id, "owner": owner.pk,
+                                  "due_on": follow_up.due_on.isoformat(),
+                                  "hardship_record": record.pk})
+        audit(actor, "archive.exit_approved", record, case=case.pk,
+              follow_up_until=record.follow_up_until.isoformat(), follow_ups=len(follow_ups),
+              owner=owner.pk)
+        self._notify_filer(case, _("脱困已通过：%(name)s") % {"name": record.member.name},
+                           _("已解困脱困，请按计划在 %(until)s 前每月回访。")
+                           % {"until": record.follow_up_until.isoformat()}, record)
+
+    def _back_to_active(self, case, actor, action: str) -> HardshipRecord:
+        record = _record_for(case, expected=RecordStatus.EXITING)
+        record.status, record.exit_reason, record.exit_applied_at = RecordStatus.ACTIVE, "", None
+        record.save(update_fields=["status", "exit_reason", "exit_applied_at"])
+        audit(actor, action, record, case=case.pk)
+        return record
+
+    def on_rejected(self, *, case, actor) -> None:
+        record = self._back_to_active(case, actor, "archive.exit_rejected")
+        self._notify_filer(case, _("脱困未通过：%(name)s") % {"name": record.member.name},
+                           _("解困脱困申请未通过，档案继续在档。"), record)
+
+    def on_returned(self, *, case, actor) -> None:
+        record = self._back_to_active(case, actor, "archive.exit_returned")
+        self._notify_filer(case, _("脱困退回：%(name)s") % {"name": record.member.name},
+                           _("解困脱困申请被退回，档案继续在档；可补充情况后重新申请。"), record)

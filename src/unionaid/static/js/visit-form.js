@@ -1,0 +1,378 @@
+/* The visit form (走访记录), built for a phone in a worker's home with a bad connection.
+ *
+ * - Every input is saved to localStorage as a draft ("草稿已保存在本机"), keyed by the draft's
+ *   client_uuid, generated here when the form opens.
+ * - Submitting sends the form with fetch (header X-Visit-Draft: 1, JSON answer). Offline or on a
+ *   network failure the draft stays queued and is sent again on the "online" event and on the
+ *   next page load. The server is idempotent by client_uuid: a repeat never makes a second visit.
+ * - Photos cannot be kept in localStorage: they go with the first send only; after an offline
+ *   send they are added on the visit's page.
+ * - Rows (household members, incomes, schooling, needs, follow-ups) are added and removed from
+ *   <template data-row-template="…"> and a live preview mirrors visits.profile.derive().
+ * Without this script the form is a plain POST and works the same.
+ */
+(function () {
+  "use strict";
+
+  var KEY = "unionaid.visitDrafts.v1";
+  var panel = document.getElementById("local-drafts");
+  if (!panel) { return; }
+  var form = document.getElementById("visit-form");
+  var statusBox = document.getElementById("draft-status");
+  var errorBox = document.getElementById("visit-error");
+  var submitUrl = panel.dataset.submitUrl;
+  var sending = {};
+
+  function t(name) { return panel.dataset["t" + name] || ""; }
+
+  // -- storage -------------------------------------------------------------------------------
+  function loadAll() {
+    try { return JSON.parse(window.localStorage.getItem(KEY) || "{}") || {}; }
+    catch (e) { return {}; }
+  }
+  function saveAll(drafts) {
+    try { window.localStorage.setItem(KEY, JSON.stringify(drafts)); return true; }
+    catch (e) { return false; }
+  }
+  function putDraft(draft) {
+    var drafts = loadAll();
+    drafts[draft.uuid] = draft;
+    return saveAll(drafts);
+  }
+  function removeDraft(uuid) {
+    var drafts = loadAll();
+    delete drafts[uuid];
+    saveAll(drafts);
+  }
+
+  function newUuid() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    if (window.crypto && window.crypto.getRandomValues) {
+      var b = new Uint8Array(16);
+      window.crypto.getRandomValues(b);
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+      return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+    }
+    return null; // keep the server's value
+  }
+
+  function csrfToken() {
+    var input = (form && form.querySelector("[name=csrfmiddlewaretoken]")) ||
+      panel.querySelector("[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function showStatus(text, kind) {
+    if (!statusBox) { return; }
+    statusBox.textContent = text;
+    statusBox.className = "alert py-2 small alert-" + (kind || "secondary");
+  }
+
+  // -- sending ---------------------------------------------------------------------------------
+  function bodyFromPairs(pairs) {
+    var body = new FormData();
+    pairs.forEach(function (p) {
+      if (p[0] !== "csrfmiddlewaretoken") { body.append(p[0], p[1]); }
+    });
+    body.append("csrfmiddlewaretoken", csrfToken());
+    return body;
+  }
+
+  /* Resolves to {ok, json, network, login}. */
+  function send(body) {
+    return window.fetch(submitUrl, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: {"X-Visit-Draft": "1", "X-CSRFToken": csrfToken(), "Accept": "application/json"}
+    }).then(function (resp) {
+      var type = resp.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1 || resp.redirected) {
+        return {ok: false, login: true};
+      }
+      return resp.json().then(function (json) { return {ok: resp.ok, json: json}; });
+    }, function () { return {ok: false, network: true}; });
+  }
+
+  function markDraft(uuid, state, message) {
+    var drafts = loadAll();
+    if (!drafts[uuid]) { return; }
+    drafts[uuid].state = state;
+    drafts[uuid].message = message || "";
+    saveAll(drafts);
+  }
+
+  function flushQueue() {
+    if (!navigator.onLine) { return; }
+    var drafts = loadAll();
+    Object.keys(drafts).forEach(function (uuid) {
+      var draft = drafts[uuid];
+      if (draft.state !== "queued" || sending[uuid]) { return; }
+      sending[uuid] = true;
+      send(bodyFromPairs(draft.pairs)).then(function (result) {
+        delete sending[uuid];
+        if (result.ok && result.json) {
+          removeDraft(uuid);
+          // the visit open on this page was sent in the background: show it
+          if (form && form.elements.client_uuid && form.elements.client_uuid.value === uuid) {
+            window.location.assign(result.json.url);
+            return;
+          }
+        }
+        else if (result.json) { markDraft(uuid, "error", result.json.message); }
+        else if (result.login) { markDraft(uuid, "queued", t("Login")); }
+        renderList();
+      });
+    });
+  }
+
+  // -- the list of unsent visits ---------------------------------------------------------------
+  function renderList() {
+    var list = document.getElementById("local-drafts-list");
+    var current = form && form.elements.client_uuid ? form.elements.client_uuid.value : "";
+    var drafts = loadAll();
+    var uuids = Object.keys(drafts).filter(function (u) { return u !== current; })
+      .sort(function (a, b) { return (drafts[b].savedAt || 0) - (drafts[a].savedAt || 0); });
+    list.textContent = "";
+    panel.classList.toggle("d-none", uuids.length === 0);
+    uuids.forEach(function (uuid) {
+      var d = drafts[uuid];
+      var li = document.createElement("li");
+      li.className = "list-group-item px-0 d-flex flex-wrap align-items-center gap-2";
+      var badge = document.createElement("span");
+      badge.className = "badge draft-state " + (d.state === "error" ? "text-bg-danger" : d.state === "queued" ? "text-bg-warning" : "text-bg-secondary");
+      badge.textContent = d.state === "error" ? t("StateError") : d.state === "queued" ? t("StateQueued") : t("StateEditing");
+      var text = document.createElement("span");
+      text.className = "flex-grow-1";
+      text.textContent = (d.label || "") + " · " + t("SavedAt") + " " + new Date(d.savedAt || 0).toLocaleString();
+      if (d.message) {
+        var msg = document.createElement("div");
+        msg.className = "small text-danger";
+        msg.textContent = d.message;
+        text.appendChild(msg);
+      }
+      li.appendChild(badge);
+      li.appendChild(text);
+      var edit = document.createElement("a");
+      edit.className = "btn btn-sm btn-outline-primary";
+      edit.textContent = t("Edit");
+      edit.href = (d.page || submitUrl) + ((d.page || "").indexOf("?") === -1 ? "?" : "&") + "draft=" + encodeURIComponent(uuid);
+      li.appendChild(edit);
+      if (d.state !== "error") {
+        var now = document.createElement("button");
+        now.type = "button";
+        now.className = "btn btn-sm btn-outline-success";
+        now.textContent = t("Send");
+        now.addEventListener("click", function () { markDraft(uuid, "queued"); flushQueue(); renderList(); });
+        li.appendChild(now);
+      }
+      var del = document.createElement("button");
+      del.type = "button";
+      del.className = "btn btn-sm btn-outline-danger";
+      del.textContent = t("Delete");
+      del.addEventListener("click", function () {
+        if (window.confirm(t("ConfirmDelete"))) { removeDraft(uuid); renderList(); }
+      });
+      li.appendChild(del);
+      list.appendChild(li);
+    });
+  }
+
+  window.addEventListener("online", flushQueue);
+  renderList();
+  flushQueue();
+
+  if (!form) { return; }
+
+  // -- rows ------------------------------------------------------------------------------------
+  function nextIndex(section) {
+    var max = -1;
+    form.querySelectorAll('[data-rows="' + section + '"] [data-row]').forEach(function (row) {
+      max = Math.max(max, parseInt(row.dataset.index, 10) || 0);
+    });
+    return max + 1;
+  }
+  function addRow(section, index) {
+    var template = form.querySelector('template[data-row-template="' + section + '"]');
+    var box = form.querySelector('[data-rows="' + section + '"]');
+    if (!template || !box) { return null; }
+    var i = index === undefined ? nextIndex(section) : index;
+    var html = template.innerHTML.replace(/__i__/g, String(i));
+    box.insertAdjacentHTML("beforeend", html);
+    return box.lastElementChild;
+  }
+  form.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-row]");
+    if (add) {
+      var row = addRow(add.dataset.addRow);
+      if (row) { var first = row.querySelector("input, select"); if (first) { first.focus(); } }
+      changed();
+      return;
+    }
+    var remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      var r = remove.closest("[data-row]");
+      if (r) { r.remove(); changed(); }
+    }
+  });
+
+  // -- live preview (mirrors visits.profile.derive) ---------------------------------------------
+  function money(value) {
+    var n = parseFloat(String(value || "").replace(/[,，\s]/g, ""));
+    return isFinite(n) && n > 0 ? n : 0;
+  }
+  function fmt(n) { return n.toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2}); }
+  function preview() {
+    var out = form.querySelector('[data-preview="per_capita"]');
+    if (!out) { return; }
+    var size = 0;
+    form.querySelectorAll("[data-person-name]").forEach(function (i) { if (i.value.trim()) { size += 1; } });
+    size = Math.max(1, size);
+    var monthly = 0;
+    form.querySelectorAll("[data-monthly]").forEach(function (i) { monthly += money(i.value); });
+    var annual = monthly * 12;
+    var rigid = 0;
+    form.querySelectorAll("[data-rigid]").forEach(function (i) { rigid += money(i.value); });
+    var perCapita = Math.round(Math.max(0, annual - rigid) / 12 / size * 100) / 100;
+    out.textContent = fmt(perCapita);
+    form.querySelector('[data-preview="annual"]').textContent = fmt(annual);
+    form.querySelector('[data-preview="rigid"]').textContent = fmt(rigid);
+    form.querySelector('[data-preview="size"]').textContent = String(size);
+  }
+
+  // -- drafts of this form ---------------------------------------------------------------------
+  function pairsOf() {
+    var pairs = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.type === "file" || el.name === "csrfmiddlewaretoken") { return; }
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
+      if (el.tagName === "BUTTON") { return; }
+      pairs.push([el.name, el.value]);
+    });
+    return pairs;
+  }
+  function pageUrl() {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("draft");
+    var query = params.toString();
+    return window.location.pathname + (query ? "?" + query : "");
+  }
+  /* Save this form as a draft. Without an explicit state a queued draft stays queued (edited
+   * after "submit" while offline: it is still to be sent), anything else is "editing". */
+  function saveDraft(state, message) {
+    var uuid = form.elements.client_uuid.value;
+    var before = loadAll()[uuid];
+    var keep = before && before.state === "queued" ? "queued" : "editing";
+    return putDraft({uuid: uuid, label: form.dataset.label + " · " + (form.elements.visited_on ? form.elements.visited_on.value : ""),
+                     savedAt: Date.now(), page: pageUrl(), pairs: pairsOf(),
+                     state: state || keep, message: message || ""});
+  }
+  var timer = null;
+  function changed() {
+    preview();
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () {
+      if (!saveDraft()) { showStatus(t("SaveFailed"), "danger"); return; }
+      var queued = loadAll()[form.elements.client_uuid.value].state === "queued";
+      showStatus(queued ? t("Queued") : t("Saved"), queued ? "warning" : "secondary");
+    }, 300);
+  }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+
+  function restore(draft) {
+    var values = {};
+    draft.pairs.forEach(function (p) { (values[p[0]] = values[p[0]] || []).push(p[1]); });
+    // rebuild the repeating rows with the draft's indexes
+    form.querySelectorAll("[data-rows]").forEach(function (box) {
+      var section = box.dataset.rows;
+      box.textContent = "";
+      var indexes = {};
+      Object.keys(values).forEach(function (name) {
+        var m = name.match(/^([a-z_]+)-(\d+)-/);
+        if (m && m[1] === section) { indexes[m[2]] = true; }
+      });
+      var list = Object.keys(indexes).map(Number).sort(function (a, b) { return a - b; });
+      if (list.length === 0) { list = [0]; }
+      list.forEach(function (i) { addRow(section, i); });
+    });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "file" || el.name === "csrfmiddlewaretoken") { return; }
+      var v = values[el.name];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = !!v && v.indexOf(el.value) !== -1;
+      } else if (el.tagName !== "BUTTON") {
+        el.value = v ? v[0] : "";
+      }
+    });
+  }
+
+  var params = new URLSearchParams(window.location.search);
+  var wanted = params.get("draft");
+  var drafts = loadAll();
+  if (wanted && drafts[wanted]) {
+    restore(drafts[wanted]);
+    if (drafts[wanted].message) { showError(drafts[wanted].message, {}); }
+  } else if (form.dataset.fresh === "1") {
+    var uuid = newUuid();
+    if (uuid) { form.elements.client_uuid.value = uuid; }
+  }
+  preview();
+  renderList();
+
+  // -- submit ----------------------------------------------------------------------------------
+  function clearErrors() {
+    form.querySelectorAll(".is-invalid").forEach(function (el) { el.classList.remove("is-invalid"); });
+    form.querySelectorAll(".js-feedback").forEach(function (el) { el.remove(); });
+    errorBox.classList.add("d-none");
+  }
+  function showError(message, fields) {
+    errorBox.textContent = message;
+    errorBox.classList.remove("d-none");
+    Object.keys(fields || {}).forEach(function (name) {
+      var el = form.elements[name];
+      if (el && el.length !== undefined && !el.tagName) { el = el[0]; }
+      if (!el || !el.classList) { return; }
+      el.classList.add("is-invalid");
+      var note = document.createElement("div");
+      note.className = "invalid-feedback d-block js-feedback";
+      note.textContent = fields[name];
+      (el.closest(".input-group") || el).insertAdjacentElement("afterend", note);
+    });
+    errorBox.focus();
+  }
+
+  var button = document.getElementById("visit-submit");
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    window.clearTimeout(timer);
+    clearErrors();
+    var hasPhotos = form.elements.photos && form.elements.photos.files && form.elements.photos.files.length > 0;
+    saveDraft("queued");
+    if (!navigator.onLine) {
+      showStatus(t("Queued") + (hasPhotos ? " " + t("PhotosDropped") : ""), "warning");
+      return;
+    }
+    button.disabled = true;
+    showStatus(t("Sending"), "info");
+    send(new FormData(form)).then(function (result) {
+      button.disabled = false;
+      var uuid = form.elements.client_uuid.value;
+      if (result.ok && result.json && result.json.url) {
+        removeDraft(uuid);
+        showStatus(t("Sent"), "success");
+        window.location.assign(result.json.url);
+      } else if (result.json) {
+        markDraft(uuid, "editing");
+        showStatus(t("Saved"), "secondary");
+        showError(result.json.message, result.json.fields);
+      } else if (result.login) {
+        showStatus(t("Login"), "warning");
+      } else {
+        showStatus(t("Queued") + (hasPhotos ? " " + t("PhotosDropped") : ""), "warning");
+      }
+    });
+  });
+})();

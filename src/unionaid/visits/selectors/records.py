@@ -1,0 +1,216 @@
+"""Scoped reads of visit records: visits, household profiles, needs, follow-ups and photos.
+
+Every query goes through ``access_for(user).scope_q("visits.view", unit_field="org_unit")``
+on the record's own unit (the visited member's unit when it was recorded, or the visited unit).
+Out of scope looks exactly like "not found", and the attempt is journaled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from unionaid.accounts.access import access_for
+from unionaid.assistance import storage
+from unionaid.audit.services import audit_record
+from unionaid.core.errors import NotFound
+from unionaid.members.selectors import record_denial
+from unionaid.visits.models import (
+    FollowUp,
+    FollowUpStatus,
+    HouseholdProfile,
+    NeedStatus,
+    Visit,
+    VisitNeed,
+    VisitPhoto,
+)
+
+VIEW = "visits.view"
+
+
+def _pk(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def _scope(user, perm: str = VIEW, unit_field: str = "org_unit") -> Q:
+    return access_for(user).scope_q(perm, unit_field=unit_field)
+
+
+# -- visits -----------------------------------------------------------------------------------
+
+def visits_visible_to(*, user, perm: str = VIEW, campaign=None, unit=None, member=None,
+                      date_from: dt.date | None = None, date_to: dt.date | None = None,
+                      hardship_found: bool | None = None) -> QuerySet[Visit]:
+    """The visits ``user`` may see, newest first, with the list filters (``unit``: its
+    subtree)."""
+    qs = (Visit.objects.filter(_scope(user, perm))
+          .select_related("member", "visited_unit", "org_unit", "campaign", "recorded_by"))
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    if unit is not None:
+        qs = qs.filter(org_unit__path__startswith=unit.path)
+    if member is not None:
+        qs = qs.filter(member=member)
+    if date_from is not None:
+        qs = qs.filter(visited_on__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(visited_on__lte=date_to)
+    if hardship_found is not None:
+        qs = qs.filter(hardship_found=hardship_found)
+    return qs.order_by("-visited_on", "-id")
+
+
+def visit_get_for_user(*, user, pk, perm: str = VIEW) -> Visit:
+    pk = _pk(pk)
+    visit = (Visit.objects.filter(_scope(user, perm))
+             .select_related("member__org_unit", "visited_unit", "org_unit", "campaign",
+                             "pairing", "recorded_by")
+             .prefetch_related("needs__application", "follow_ups__owner", "photos")
+             .filter(pk=pk).first())
+    if visit is None:
+        if Visit.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="visits.visit", target_id=pk, action=perm)
+        raise NotFound()
+    return visit
+
+
+def visit_profile(*, visit: Visit) -> HouseholdProfile | None:
+    """The snapshot taken on a visit the caller already holds (from ``visit_get_for_user``)."""
+    return HouseholdProfile.objects.filter(visit=visit).first()
+
+
+# -- profiles ---------------------------------------------------------------------------------
+
+def profiles_for_member(*, user, member) -> QuerySet[HouseholdProfile]:
+    """A member's profile snapshots the user may see, newest first (the household's history)."""
+    return (HouseholdProfile.objects.filter(_scope(user), member=member)
+            .select_related("visit", "recorded_by", "org_unit")
+            .order_by("-taken_on", "-id"))
+
+
+def profile_get_for_user(*, user, pk) -> HouseholdProfile:
+    pk = _pk(pk)
+    profile = (HouseholdProfile.objects.filter(_scope(user))
+               .select_related("member__org_unit", "visit").filter(pk=pk).first())
+    if profile is None:
+        if HouseholdProfile.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="visits.householdprofile", target_id=pk,
+                          action=VIEW)
+        raise NotFound()
+    return profile
+
+
+# -- needs ------------------------------------------------------------------------------------
+
+def needs_visible_to(*, user, perm: str = VIEW) -> QuerySet[VisitNeed]:
+    return (VisitNeed.objects.filter(_scope(user, perm, unit_field="visit__org_unit"))
+            .select_related("visit__member", "visit__visited_unit", "visit__org_unit",
+                            "application"))
+
+
+def needs_open_for_user(*, user) -> QuerySet[VisitNeed]:
+    """Needs not yet turned into work, oldest visit first (the longest waiting on top)."""
+    return needs_visible_to(user=user).filter(status=NeedStatus.OPEN).order_by(
+        "visit__visited_on", "id")
+
+
+def need_get_for_user(*, user, pk, perm: str = VIEW) -> VisitNeed:
+    pk = _pk(pk)
+    need = needs_visible_to(user=user, perm=perm).filter(pk=pk).first()
+    if need is None:
+        if VisitNeed.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="visits.visitneed", target_id=pk, action=perm)
+        raise NotFound()
+    return need
+
+
+# -- follow-ups -------------------------------------------------------------------------------
+
+def follow_ups_for_user(*, user, mine: bool = True, status: str | None = None
+                        ) -> QuerySet[FollowUp]:
+    """Follow-ups in the user's scope (``mine``: only those they own): open ones first, by due
+    date; ``is_overdue`` marks open ones past their due date."""
+    today = timezone.localdate()
+    qs = FollowUp.objects.filter(_scope(user))
+    if mine:
+        qs = qs.filter(owner_id=getattr(user, "pk", None))
+    if status:
+        qs = qs.filter(status=status)
+    return (qs.select_related("member", "owner", "org_unit", "visit", "need")
+            .annotate(
+                open_first=Case(When(status=FollowUpStatus.OPEN, then=Value(0)), default=Value(1),
+                                output_field=IntegerField()),
+                is_overdue=Case(When(status=FollowUpStatus.OPEN, due_on__lt=today,
+                                     then=Value(True)),
+                                default=Value(False), output_field=BooleanField()))
+            .order_by("open_first", "due_on", "id"))
+
+
+def follow_up_get_for_user(*, user, pk) -> FollowUp:
+    pk = _pk(pk)
+    follow_up = follow_ups_for_user(user=user, mine=False).filter(pk=pk).first()
+    if follow_up is None:
+        if FollowUp.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="visits.followup", target_id=pk, action=VIEW)
+        raise NotFound()
+    return follow_up
+
+
+# -- photos -----------------------------------------------------------------------------------
+
+def photo_open_for_user(*, user, pk, thumbnail: bool = False):
+    """(binary file handle, content type, download name) of a visit photo ``user`` may see.
+    Every read is journaled (photos of a home are personal data). The caller closes the
+    handle (FileResponse does)."""
+    pk = _pk(pk)
+    photo = (VisitPhoto.objects.select_related("visit__org_unit")
+             .filter(pk=pk, visit__in=Visit.objects.filter(_scope(user))).first())
+    if photo is None:
+        if VisitPhoto.objects.filter(pk=pk).exists():
+            record_denial(user=user, target_type="visits.visitphoto", target_id=pk, action=VIEW)
+        raise NotFound()
+    path = photo.thumbnail_path if thumbnail else photo.storage_path
+    if not path:
+        raise NotFound()
+    try:
+        handle = storage.open_private(path)
+    except (FileNotFoundError, OSError):
+        raise NotFound() from None
+    with transaction.atomic():
+        audit_record(actor=user, action="visit.photo_view", target=photo.visit,
+                     org_unit_path=photo.visit.org_unit.path,
+                     changes={"photo": photo.pk, "thumbnail": thumbnail})
+    content_type = "image/jpeg" if thumbnail else photo.content_type
+    extension = storage.ALLOWED.get(content_type, "bin")
+    stem = photo.original_name.rsplit(".", 1)[0] or "photo"
+    return handle, content_type, f"{stem}{'_thumb' if thumbnail else ''}.{extension}"
+
+
+# -- people who may own a follow-up -----------------------------------------------------------
+
+MAX_OWNER_CHOICES = 50
+
+
+def follow_up_owner_choices(*, unit) -> list:
+    """Staff who may own a follow-up for a member of ``unit``: holders of a current post in the
+    unit or above it whose rights give ``visits.record`` over ``unit`` (names only)."""
+    from django.contrib.auth import get_user_model
+
+    from unionaid.accounts.access import compute_access
+    from unionaid.accounts.models import Assignment
+
+    steplen = type(unit).steplen
+    ancestors = [unit.path[:n] for n in range(steplen, len(unit.path) + 1, steplen)]
+    user_ids = (Assignment.objects.current(timezone.now())
+                .filter(position__org_unit__path__in=ancestors, position__is_active=True,
+                        user__is_active=True)
+                .values_list("user_id", flat=True).distinct()[:MAX_OWNER_CHOICES * 2])
+    users = get_user_model().objects.filter(pk__in=list(user_ids)).order_by("username")
+    return [u for u in users if compute_access(u).covers_unit("visits.record", unit)][
+        :MAX_OWNER_CHOICES]

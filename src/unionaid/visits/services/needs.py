@@ -1,0 +1,195 @@
+"""Needs become work (需求转办): a need found on a visit becomes, in one step, an assistance
+application draft pre-filled from the household profile (with the worker's consent recorded on
+the need), or a follow-up with an owner; or it is closed as solved.
+
+Pre-filled facts (``facts_from_profile``): an item's facts are matched by name to figures the
+latest profile gives, only when the item asks for that fact with that type (and, for a choice,
+when the value is one of its choices). The worker checks and completes them before submitting.
+
+===================  ======================================================================
+item fact            from the latest profile
+===================  ======================================================================
+per_capita_income    annual household income ÷ 12 ÷ household size — the item's own
+                     definition ("家庭上年度总收入 ÷ 12 ÷ 家庭人口"), not the archive's figure
+                     net of rigid expenses
+self_paid            expenses.medical_annual, for items of the medical category (助医,
+                     code ``zhuyi``) only; health data, so only with the health consent in force
+patient              the one household person with a major illness, by relation
+                     (spouse → 配偶, child → 子女, parent → 父母); health consent required
+cause                sudden_loss.kind: major_illness → 家庭成员突发重病, disaster → 遭遇自然灾害
+loss                 sudden_loss.amount when sudden_loss.kind is disaster
+single_parent        "single_parent" among the causes of hardship
+===================  ======================================================================
+
+``household_size`` and ``children_count`` are member facts the rules compute from the member's
+household register (``assistance.facts.MEMBER_FACTS``); an item cannot ask for them, so they
+are not pre-filled here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from unionaid.assistance.models import AssistanceItem
+from unionaid.assistance.services.applications import application_create_draft
+from unionaid.audit.services import audit_record
+from unionaid.core.errors import Conflict, ServiceError
+from unionaid.members.models import ConsentKind, Member
+from unionaid.members.services import has_consent
+from unionaid.visits.models import HouseholdProfile, NeedStatus, VisitNeed
+from unionaid.visits.services import followups
+from unionaid.visits.services.followups import invalid, require_record
+from unionaid.visits.services.profiles import profile_data
+
+MEDICAL_CATEGORY = "zhuyi"
+PATIENT_RELATIONS = {"spouse": "配偶", "child": "子女", "parent": "父母"}
+SUDDEN_CAUSES = {"major_illness": "家庭成员突发重病", "disaster": "遭遇自然灾害"}
+CENT = Decimal("0.01")
+
+
+def latest_profile(member: Member) -> HouseholdProfile | None:
+    return (HouseholdProfile.objects.filter(member=member).order_by("-taken_on", "-id")
+            .first())
+
+
+def facts_from_profile(*, item: AssistanceItem, member: Member,
+                       profile: HouseholdProfile | None) -> dict[str, Any]:
+    """The item's facts that the profile answers (see the module's table)."""
+    if profile is None:
+        return {}
+    data = profile_data(profile)
+    health_ok = has_consent(member, ConsentKind.HEALTH)
+    size = max(1, profile.household_size)
+    candidates: dict[str, Any] = {
+        "per_capita_income": str((profile.annual_income / 12 / size).quantize(
+            CENT, rounding=ROUND_HALF_UP)),
+        "single_parent": "single_parent" in data.get("causes", []),
+    }
+    loss = data.get("sudden_loss") or {}
+    if loss.get("kind") in SUDDEN_CAUSES:
+        candidates["cause"] = SUDDEN_CAUSES[loss["kind"]]
+    if loss.get("kind") == "disaster" and Decimal(loss.get("amount") or 0) > 0:
+        candidates["loss"] = loss["amount"]
+    if health_ok:
+        medical = Decimal((data.get("expenses") or {}).get("medical_annual") or 0)
+        if medical > 0 and item.category.code == MEDICAL_CATEGORY:
+            candidates["self_paid"] = str(medical)
+        ill = {PATIENT_RELATIONS[p["relation"]] for p in data.get("household", [])
+               if p.get("health") == "major_illness" and p.get("relation") in PATIENT_RELATIONS}
+        if len(ill) == 1:
+            candidates["patient"] = ill.pop()
+    types = {"per_capita_income": "money", "self_paid": "money", "loss": "money",
+             "patient": "choice", "cause": "choice", "single_parent": "bool"}
+    facts: dict[str, Any] = {}
+    for fact in item.facts or []:
+        name = fact.get("name")
+        if name not in candidates or fact.get("type") != types[name]:
+            continue
+        value = candidates[name]
+        if fact["type"] == "choice" and value not in fact.get("choices", []):
+            continue
+        facts[name] = value
+    return facts
+
+
+def _lock(need: VisitNeed) -> VisitNeed:
+    return (VisitNeed.objects.select_for_update(of=("self",))
+            .select_related("visit__org_unit", "visit__member__org_unit", "application")
+            .get(pk=need.pk))
+
+
+def _require_open(need: VisitNeed) -> None:
+    if need.status == NeedStatus.APPLICATION:
+        raise Conflict(_("该需求已转为帮扶申请（编号 %(n)s），不能重复转办。")
+                       % {"n": need.application_id or "—"}, code="need_converted")
+    if need.status == NeedStatus.FOLLOW_UP:
+        raise Conflict(_("该需求已转为跟进事项，不能重复转办。"), code="need_converted")
+    if need.status == NeedStatus.CLOSED:
+        raise Conflict(_("该需求已解决，不能再转办。"), code="need_closed")
+
+
+def _member_of(need: VisitNeed) -> Member:
+    member = need.visit.member
+    if member is None:
+        raise ServiceError(_("走访单位时发现的需求没有对应的职工，不能转办；"
+                             "请入户走访该职工后登记。"), code="need_without_member")
+    return member
+
+
+def _audit(actor, action: str, need: VisitNeed, **changes) -> None:
+    audit_record(actor=actor, action=action, target=need,
+                 org_unit_path=need.visit.org_unit.path,
+                 changes={"visit": need.visit_id, "kind": need.kind, **changes})
+
+
+def _label(need: VisitNeed) -> str:
+    text = need.get_kind_display()
+    return f"{text}：{need.note}" if need.note else text
+
+
+@transaction.atomic
+def need_to_application(*, actor, need: VisitNeed, item: AssistanceItem, consent_method: str):
+    """An assistance application draft for the visited member, pre-filled from the latest
+    profile, filed on their behalf (代办) with their consent recorded on the need."""
+    need = _lock(need)
+    require_record(actor, need.visit.org_unit)
+    _require_open(need)
+    member = _member_of(need)
+    consent_method = str(consent_method or "").strip()
+    if not consent_method:
+        raise invalid("consent_method", _("请注明职工同意由工会代为申请的方式。"))
+    facts = facts_from_profile(item=item, member=member, profile=latest_profile(member))
+    reason = _("走访发现（%(day)s）：%(need)s") % {
+        "day": need.visit.visited_on.isoformat(), "need": _label(need)}
+    application = application_create_draft(actor=actor, member=member, item=item, facts=facts,
+                                           reason=reason)
+    need.status = NeedStatus.APPLICATION
+    need.application = application
+    need.consent_recorded_at = timezone.now()
+    need.consent_method = consent_method[:60]
+    need.save(update_fields=["status", "application", "consent_recorded_at", "consent_method"])
+    _audit(actor, "need.to_application", need, application=application.pk, item=item.code,
+           consent_method=need.consent_method, prefilled=sorted(facts))
+    return application
+
+
+@transaction.atomic
+def need_to_follow_up(*, actor, need: VisitNeed, owner, due_on: dt.date | str,
+                      title: str = ""):
+    """A follow-up for the visited member, owned by ``owner``, linked to the need."""
+    need = _lock(need)
+    require_record(actor, need.visit.org_unit)
+    _require_open(need)
+    member = _member_of(need)
+    title = str(title or "").strip() or _label(need)[:followups.MAX_TITLE]
+    clean = followups.clean_follow_up(member=member, title=title, owner=owner, due_on=due_on)
+    follow_up = followups._create(actor=actor, member=member, clean=clean, visit=need.visit,
+                                  need=need)
+    need.status = NeedStatus.FOLLOW_UP
+    need.save(update_fields=["status"])
+    _audit(actor, "need.to_follow_up", need, follow_up=follow_up.pk, owner=owner.pk)
+    return follow_up
+
+
+@transaction.atomic
+def need_close(*, actor, need: VisitNeed, note: str) -> VisitNeed:
+    """Mark a need solved (``note``: how). Closing a closed need again changes nothing."""
+    need = _lock(need)
+    require_record(actor, need.visit.org_unit)
+    if need.status == NeedStatus.CLOSED:
+        return need
+    note = str(note or "").strip()
+    if not note:
+        raise invalid("note", _("请填写解决情况。"))
+    before = need.status
+    need.status = NeedStatus.CLOSED
+    need.resolved_at, need.resolution_note = timezone.now(), note[:300]
+    need.save(update_fields=["status", "resolved_at", "resolution_note"])
+    _audit(actor, "need.close", need, before=before, note=note[:300])
+    return need
