@@ -5,6 +5,7 @@ are put back on these forms."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django import forms
 from django.urls import reverse
@@ -80,7 +81,7 @@ class StepForm(forms.Form):
     notice_working_days = forms.IntegerField(label=_("公示工作日"), required=False, min_value=0,
                                              max_value=60)
 
-    def __init__(self, *args, levels: dict[int, str], **kwargs):
+    def __init__(self, *args, levels: dict[int, str], kind: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit_depth"].choices = _level_choices(levels)
         self.named_user: User | None = None
@@ -90,8 +91,11 @@ class StepForm(forms.Form):
                                                 *posts_of(username.strip())]
         # htmx: typing a user name refreshes the choice of their posts (no JS needed otherwise)
         target = self.auto_id % self.add_prefix("user_position") if self.auto_id else ""
+        url = reverse("approvals:user-posts")
+        if kind:  # the lookup is guarded by the flow's kind, as the editor is
+            url = f"{url}?{urlencode({'kind': kind})}"
         self.fields["username"].widget.attrs.update({
-            "hx-get": reverse("approvals:user-posts"), "hx-trigger": "change",
+            "hx-get": url, "hx-trigger": "change",
             "hx-target": f"#{target}", "hx-swap": "innerHTML", "autocomplete": "off"})
         self.fields["assignee_kind"].widget.attrs["data-step-kind"] = "1"
 
@@ -128,18 +132,18 @@ def posts_of(username: str) -> list[tuple[int, str]]:
 
 
 class BaseStepFormSet(forms.BaseFormSet):
-    def __init__(self, *args, levels: dict[int, str], **kwargs):
-        self.levels = levels
+    def __init__(self, *args, levels: dict[int, str], kind: str = "", **kwargs):
+        self.levels, self.kind = levels, kind
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "levels": self.levels}
+        return {**super().get_form_kwargs(index), "levels": self.levels, "kind": self.kind}
 
     @property
     def empty_form(self):
         form = self.form(auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"),
                          empty_permitted=True, use_required_attribute=False,
-                         levels=self.levels, renderer=self.renderer)
+                         levels=self.levels, kind=self.kind, renderer=self.renderer)
         self.add_fields(form, None)
         return form
 
@@ -157,7 +161,11 @@ StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=1, 
 
 
 class FlowPickForm(forms.Form):
-    """Which flow: a unit and an item (blank = the unit's general flow for every item)."""
+    """Which flow: a unit and an item (blank = the unit's general flow for every item).
+    ``items=None``: the kind has no items (archive flows are per unit), so no item field.
+    ``kind`` (hidden) carries the flow's subject kind through the GET forms."""
+
+    kind = forms.CharField(widget=forms.HiddenInput, required=False)
 
     unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=_("单位"),
                            empty_label=_("请选择单位"),
@@ -169,7 +177,10 @@ class FlowPickForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
         self.fields["unit"].levels = levels
-        self.fields["item"].choices = [("", _("全部项目（通用流程）")), *items]
+        if items is None:
+            del self.fields["item"]
+        else:
+            self.fields["item"].choices = [("", _("全部项目（通用流程）")), *items]
 
 
 class PreviewForm(FlowPickForm):
@@ -181,6 +192,14 @@ class PreviewForm(FlowPickForm):
                             widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
                             help_text=_("每行一项，如 hardship_category = 深度困难、in_archive = 是。"))
     fast_track = forms.BooleanField(label=_("特事特办"), required=False)
+
+    def __init__(self, *args, amount: bool = True, facts_help: str = "", **kwargs):
+        """``amount=False``: the kind's cases carry no amount (the archive's)."""
+        super().__init__(*args, **kwargs)
+        if not amount:
+            del self.fields["amount"]
+        if facts_help:
+            self.fields["facts"].help_text = facts_help
 
     def clean_facts(self):
         out = {}
@@ -196,9 +215,10 @@ class PreviewForm(FlowPickForm):
 
     def sample_facts(self) -> dict:
         facts = dict(self.cleaned_data["facts"])
-        if self.cleaned_data.get("amount") is not None:
-            facts["amount"] = self.cleaned_data["amount"]
-        facts.setdefault("amount", Decimal("0"))
+        if "amount" in self.fields:
+            if self.cleaned_data.get("amount") is not None:
+                facts["amount"] = self.cleaned_data["amount"]
+            facts.setdefault("amount", Decimal("0"))
         facts["fast_track"] = bool(self.cleaned_data.get("fast_track"))
         return facts
 

@@ -1,9 +1,18 @@
-"""The flow editor (审批流程, ``assistance.catalog``): flows per item and unit with their
-inheritance, editing the ordered steps (saving publishes a new version; cases in flight keep
-theirs), and a preview of which steps a sample case runs or skips and who would decide each."""
+"""The flow editor (审批流程): flows per unit (and, for assistance applications, per item) with
+their inheritance, editing the ordered steps (saving publishes a new version; cases in flight
+keep theirs), and a preview of which steps a sample case runs or skips and who would decide
+each.
+
+One editor serves every subject kind in ``KIND_TITLES``, chosen by ``?kind=`` (default:
+assistance applications, so older links keep working). Each kind is guarded by its subject
+handler's ``flow_permission`` (``assistance.catalog`` for applications, ``archive.config`` for
+the archive's enrolment and exit); without it the pages don't exist (404). Archive flows are
+per unit only (subject key ""), so their pages have no item field and no amount."""
 
 from __future__ import annotations
 
+from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -12,11 +21,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from unionaid.accounts.access import access_for
 from unionaid.accounts.models import User
-from unionaid.accounts.views import perm_required
-from unionaid.approvals import services
+from unionaid.accounts.views import second_factor_required
+from unionaid.approvals import registry, services
 from unionaid.approvals.forms import (
     FlowForm,
     FlowPickForm,
@@ -24,14 +35,85 @@ from unionaid.approvals.forms import (
     StepFormSet,
     posts_of,
 )
-from unionaid.approvals.models import FlowVersion
-from unionaid.approvals.selectors import flow_steps_as_dicts, flows_visible_to
+from unionaid.approvals.models import FlowStep, FlowVersion
+from unionaid.approvals.selectors import (
+    DEFAULT_FLOW_PERMISSION,
+    flow_steps_as_dicts,
+    flows_visible_to,
+)
 from unionaid.core.errors import ServiceError
 from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.web.http import cheap_page
 
-CATALOG = "assistance.catalog"
 KIND = "assistance.application"
+ENROLMENT = "archive.enrolment"
+EXIT = "archive.exit"
+# The subject kinds the editor maintains (?kind=), each with its page title (also the name a
+# new flow starts with).
+KIND_TITLES = {
+    KIND: gettext_lazy("帮扶审批流程"),
+    ENROLMENT: gettext_lazy("困难职工建档审批流程"),
+    EXIT: gettext_lazy("解困脱困审批流程"),
+}
+# What a skip condition of each kind may use (the facts its cases carry), shown as help.
+FACT_HELP = {
+    KIND: gettext_lazy("跳过条件可使用 amount（金额）、fast_track（特事特办）、职工情况和项目申请事项"
+                       "的编码，例如"),
+    ENROLMENT: gettext_lazy("跳过条件可使用 category（困难类别：deep 深度困难、relative 相对困难、"
+                            "sudden 意外致困）、per_capita_monthly（家庭人均月收入）、dibao_line"
+                            "（低保标准）、household_size（家庭人口）、needs_review（需复核）、"
+                            "re_enrolment（再次建档）、fast_track（特事特办），例如"),
+    EXIT: gettext_lazy("跳过条件可使用 category（困难类别：deep 深度困难、relative 相对困难、"
+                       "sudden 意外致困）、per_capita_monthly（家庭人均月收入）、"
+                       "months_in_archive（在档月数）、fast_track（特事特办），例如"),
+}
+FACT_EXAMPLE = {KIND: "amount <= 2000", ENROLMENT: "category == 'relative'",
+                EXIT: "months_in_archive >= 12"}
+# A typical archive case, so a preview can compute a skip condition naming these facts (the
+# form's values win). Every name is one the archive handler accepts (see the tests).
+ARCHIVE_SAMPLE_FACTS: dict[str, dict[str, Any]] = {
+    ENROLMENT: {"category": "relative", "per_capita_monthly": 0, "dibao_line": 0,
+                "household_size": 1, "needs_review": False, "re_enrolment": False},
+    EXIT: {"category": "relative", "per_capita_monthly": 0, "months_in_archive": 0},
+}
+
+
+def flow_permission(kind: str) -> str:
+    """The permission that lets a user maintain flows of ``kind`` (as the engine checks it)."""
+    handler = registry.subject_handler(kind) if registry.has_subject(kind) else None
+    return getattr(handler, "flow_permission", None) or DEFAULT_FLOW_PERMISSION
+
+
+def flow_perm_required(view):
+    """Like ``perm_required``, for the subject kind in ``?kind=`` (default: applications): the
+    user needs that kind's ``flow_permission``; an unknown kind or a user without it gets 404.
+    The view is called with ``kind`` and ``perm``."""
+
+    @wraps(view)
+    @second_factor_required
+    def wrapper(request, *args, **kwargs):
+        kind = request.GET.get("kind") or KIND
+        if kind not in KIND_TITLES or not registry.has_subject(kind):
+            raise Http404()
+        perm = flow_permission(kind)
+        if not access_for(request.user).has_perm(perm):
+            raise Http404()
+        return view(request, *args, kind=kind, perm=perm, **kwargs)
+
+    return wrapper
+
+
+def _kind_query(kind: str, **params) -> str:
+    """A query string that carries ``kind`` unless it is the default."""
+    return urlencode({**params, **({"kind": kind} if kind != KIND else {})})
+
+
+def _kinds_for(user) -> list[dict]:
+    """The kinds this user may maintain, for the switch on the list page."""
+    access = access_for(user)
+    return [{"kind": kind, "title": title, "query": _kind_query(kind)}
+            for kind, title in KIND_TITLES.items()
+            if registry.has_subject(kind) and access.has_perm(flow_permission(kind))]
 
 
 def _items() -> list[tuple[str, str]]:
@@ -41,44 +123,69 @@ def _items() -> list[tuple[str, str]]:
             catalog_items(include_inactive=True).values_list("code", "name")]
 
 
-def _pick_form(request, data, form_class=FlowPickForm, **kwargs):
-    return form_class(data, units=units_visible_to(user=request.user, perm=CATALOG)
+def _key_labels(kind: str) -> dict[str, str]:
+    """Labels of subject keys: catalog items for applications, categories for the archive
+    (whose cases carry their category as key, though the editor only keeps per-unit flows)."""
+    if kind == KIND:
+        return dict(_items())
+    from unionaid.archive.models import HardshipCategory
+
+    return {value: str(label) for value, label in HardshipCategory.choices}
+
+
+def _pick_form(request, data, form_class=FlowPickForm, *, kind: str, perm: str, **kwargs):
+    # Items (subject keys) exist only for applications; archive flows are per unit only.
+    kwargs["initial"] = {"kind": kind, **kwargs.get("initial", {})}
+    if form_class is PreviewForm and kind != KIND:
+        kwargs.update(amount=False, facts_help=_("每行一项，如 category = deep、needs_review = 是。"))
+    return form_class(data, units=units_visible_to(user=request.user, perm=perm)
                       .filter(is_closed=False).order_by("path"),
-                      levels=level_names(), items=_items(), **kwargs)
+                      levels=level_names(), items=_items() if kind == KIND else None, **kwargs)
 
 
-@perm_required(CATALOG)
+def _page_context(kind: str) -> dict:
+    return {"kind": kind, "kind_title": KIND_TITLES[kind], "is_assistance": kind == KIND,
+            "kind_query": _kind_query(kind)}
+
+
+@flow_perm_required
 @require_GET
-def flow_list(request):
+def flow_list(request, *, kind: str, perm: str):
     current = Prefetch("versions", to_attr="current_versions",
                        queryset=FlowVersion.objects.filter(is_current=True)
                        .prefetch_related("steps"))
-    flows = flows_visible_to(user=request.user, subject_kind=KIND).prefetch_related(current)
+    flows = flows_visible_to(user=request.user, subject_kind=kind).prefetch_related(current)
     page = cheap_page(flows, request.GET.get("page"))
-    names = dict(_items())
+    names = _key_labels(kind)
     levels = level_names()
     rows = [{
         "flow": flow,
         "item": names.get(flow.subject_key, flow.subject_key) if flow.subject_key else "",
         "level": levels.get(flow.org_unit.depth, ""),
         "version": flow.current_versions[0] if flow.current_versions else None,
+        # archive flows are edited per unit; one keyed by category (made outside the editor)
+        # is listed but not editable here
+        "edit_query": (_kind_query(kind, unit=flow.org_unit_id, item=flow.subject_key)
+                       if kind == KIND or not flow.subject_key else ""),
     } for flow in page.rows]
     return render(request, "approvals/flow_list.html", {
-        "page": page, "rows": rows, "pick_form": _pick_form(request, None),
+        **_page_context(kind), "page": page, "rows": rows, "kinds": _kinds_for(request.user),
+        "page_base": _kind_query(kind),
+        "pick_form": _pick_form(request, None, kind=kind, perm=perm),
     })
 
 
-def _own_version(user, unit, key: str) -> FlowVersion | None:
-    flow = flows_visible_to(user=user, subject_kind=KIND).filter(
+def _own_version(user, unit, key: str, kind: str) -> FlowVersion | None:
+    flow = flows_visible_to(user=user, subject_kind=kind).filter(
         org_unit=unit, subject_key=key).first()
     if flow is None:
         return None
     return flow.versions.filter(is_current=True).select_related("flow__org_unit").first()
 
 
-def _inherited(unit, key: str) -> FlowVersion | None:
+def _inherited(unit, key: str, kind: str) -> FlowVersion | None:
     try:
-        return services.flow_resolve(subject_kind=KIND, subject_key=key, org_unit=unit)
+        return services.flow_resolve(subject_kind=kind, subject_key=key, org_unit=unit)
     except ServiceError:
         return None
 
@@ -114,29 +221,30 @@ def _place_errors(flow_form, kept, exc: ServiceError) -> None:
         flow_form.add_error(None, exc.message)
 
 
-@perm_required(CATALOG)
+@flow_perm_required
 @require_http_methods(["GET", "POST"])
-def flow_edit(request):
-    """?unit=<pk>&item=<code> (blank item = the unit's general flow)."""
-    pick = _pick_form(request, request.GET)
+def flow_edit(request, *, kind: str, perm: str):
+    """?unit=<pk>&item=<code> (blank item = the unit's general flow; no item for the archive)
+    &kind=<subject kind>."""
+    pick = _pick_form(request, request.GET, kind=kind, perm=perm)
     if not pick.is_valid():
         raise Http404()
-    unit, key = pick.cleaned_data["unit"], pick.cleaned_data["item"] or ""
-    own = _own_version(request.user, unit, key)
-    inherited = None if own else _inherited(unit, key)
+    unit, key = pick.cleaned_data["unit"], pick.cleaned_data.get("item") or ""
+    own = _own_version(request.user, unit, key, kind)
+    inherited = None if own else _inherited(unit, key, kind)
     source = own or inherited
     levels = level_names()
-    name = source.flow.name if source else _("帮扶审批流程")
+    name = source.flow.name if source else str(KIND_TITLES[kind])
     flow_form = FlowForm(request.POST or None, initial={"name": name})
     formset = StepFormSet(request.POST or None, initial=_initial_steps(source) or None,
-                          levels=levels, prefix="steps")
+                          levels=levels, kind=kind, prefix="steps")
     status = 200
     if request.method == "POST":
         if flow_form.is_valid() and formset.is_valid():
             kept = formset.kept_forms()
             try:
                 version = services.flow_save(
-                    actor=request.user, subject_kind=KIND, subject_key=key, org_unit=unit,
+                    actor=request.user, subject_kind=kind, subject_key=key, org_unit=unit,
                     name=flow_form.cleaned_data["name"], steps=[f.as_step() for f in kept],
                     note=flow_form.cleaned_data["note"])
             except ServiceError as exc:
@@ -145,14 +253,15 @@ def flow_edit(request):
             else:
                 messages.success(request, _("已发布“%(name)s”第 %(n)s 版，新提交的申请将按新版本审批。")
                                  % {"name": version.flow.name, "n": version.number})
-                query = urlencode({"unit": unit.pk, "item": key})
+                query = _kind_query(kind, unit=unit.pk, item=key)
                 return redirect(f"{reverse('approvals:flow-edit')}?{query}")
         else:
             status = 400
-    item_label = dict(_items()).get(key, key) if key else ""
-    preview = _pick_form(request, None, form_class=PreviewForm,
+    item_label = dict(_items()).get(key, key) if key and kind == KIND else ""
+    preview = _pick_form(request, None, form_class=PreviewForm, kind=kind, perm=perm,
                          initial={"unit": unit.pk, "item": key})
     return render(request, "approvals/flow_edit.html", {
+        **_page_context(kind), "fact_help": FACT_HELP[kind], "fact_example": FACT_EXAMPLE[kind],
         "unit": unit, "key": key, "item_label": item_label, "level": levels.get(unit.depth, ""),
         "own": own, "inherited": inherited, "flow_form": flow_form, "formset": formset,
         "versions": (own.flow.versions.order_by("-number")[:10] if own else []),
@@ -160,32 +269,48 @@ def flow_edit(request):
     }, status=status)
 
 
-@perm_required(CATALOG)
+@flow_perm_required
 @require_GET
-def flow_preview(request):
-    """Which steps a sample case of a unit (with an amount and other facts) runs or skips."""
-    form = _pick_form(request, request.GET or None, form_class=PreviewForm)
+def flow_preview(request, *, kind: str, perm: str):
+    """Which steps a sample case of a unit (with an amount and other facts) runs or skips.
+    An archive case resolves its flow by its category, as the archive starts it."""
+    form = _pick_form(request, request.GET if "unit" in request.GET else None,
+                      form_class=PreviewForm, kind=kind, perm=perm)
     result = None
     if form.is_valid():
-        unit, key = form.cleaned_data["unit"], form.cleaned_data["item"] or ""
+        unit = form.cleaned_data["unit"]
+        if kind == KIND:
+            key = form.cleaned_data.get("item") or ""
+            facts = {**_typical_member(key), **form.sample_facts()}
+            shown = form.sample_facts()
+        else:
+            facts = {**ARCHIVE_SAMPLE_FACTS[kind], **form.sample_facts()}
+            key, shown = str(facts.get("category") or ""), facts
         try:
-            version = services.flow_resolve(subject_kind=KIND, subject_key=key, org_unit=unit)
+            version = services.flow_resolve(subject_kind=kind, subject_key=key, org_unit=unit)
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            facts = {**_typical_member(key), **form.sample_facts()}
             result = {
                 "version": version, "unit": unit,
                 "inherited": version.flow.org_unit_id != unit.pk,
-                "steps": services.flow_preview(version=version, org_unit=unit, facts=facts,
-                                               fast_track=facts["fast_track"],
-                                               fast_track_reason=_("预览")),
-                "facts": sorted(form.sample_facts().items()),
+                "steps": _with_notice_days(version, services.flow_preview(
+                    version=version, org_unit=unit, facts=facts,
+                    fast_track=facts["fast_track"], fast_track_reason=_("预览"))),
+                "facts": sorted(shown.items()),
             }
     template = ("approvals/_flow_preview.html" if request.headers.get("HX-Request")
                 else "approvals/flow_preview.html")
-    return render(request, template, {"form": form, "result": result},
+    return render(request, template, {**_page_context(kind), "form": form, "result": result},
                   status=200 if result or not form.is_bound else 400)
+
+
+def _with_notice_days(version: FlowVersion, steps: list[dict]) -> list[dict]:
+    """Add each public-notice step's working days (the preview shows them instead of a
+    deadline in days)."""
+    days = dict(FlowStep.objects.filter(version_id=version.pk, is_public_notice=True)
+                .values_list("order", "notice_working_days"))
+    return [{**step, "notice_working_days": days.get(step["order"], 0)} for step in steps]
 
 
 def _typical_member(item_code: str) -> dict:
@@ -199,9 +324,9 @@ def _typical_member(item_code: str) -> dict:
     return factlib.sample_values(item.facts if item else [])
 
 
-@perm_required(CATALOG)
+@flow_perm_required
 @require_GET
-def user_posts(request):
+def user_posts(request, *, kind: str, perm: str):
     """htmx: the posts a named approver holds now, as <option>s for "其所在岗位"."""
     username = next((v for k, v in request.GET.items() if k.endswith("username")), "")
     username = username.strip()[:150]
