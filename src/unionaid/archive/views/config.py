@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.views import perm_required
-from unionaid.approvals.calendar import add_working_days
+from unionaid.approvals.calendar import add_working_days, known_year
 from unionaid.approvals.models import ApprovalFlow, WorkdayOverride
 from unionaid.archive.category import rules_for
 from unionaid.archive.flows import NOTICE_WORKING_DAYS, archive_flows_ensure
@@ -202,11 +202,18 @@ def calendar_view(request):
             week = []
     if week:
         weeks.append(week + [None] * (7 - len(week)))
+    try:
+        notice_end, unknown_year = add_working_days(today, NOTICE_WORKING_DAYS), None
+    except ServiceError:
+        notice_end, unknown_year = None, today.year + 1
+    if unknown_year is None and not known_year(today.year + 1) and not WorkdayOverride.objects.filter(
+            day__year=today.year + 1).exists():
+        unknown_year = today.year + 1  # warn before notices start to run into that year
     return render(request, "archive/config_calendar.html", {
         "form": form if editable else None, "weeks": weeks, "today": today,
         "overrides": workday_overrides(start=today - dt.timedelta(days=30)),
         "notice_days": NOTICE_WORKING_DAYS,
-        "notice_end": add_working_days(today, NOTICE_WORKING_DAYS),
+        "notice_end": notice_end, "unknown_year": unknown_year,
         "weekday_names": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
     }, status=status)
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from unionaid.accounts.models import User
+from unionaid.approvals.calendar import known_year
 from unionaid.approvals.models import ApprovalTask, TaskStatus
 from unionaid.archive import flows as archive_flows
 from unionaid.archive.models import HardshipRecord
@@ -141,6 +142,11 @@ def _configure(*, root: OrgUnit, station: OrgUnit, admin: User) -> None:
     archive_config.dibao_line_save(actor=admin, org_unit=station, year=year,
                                    monthly_amount=DIBAO_STATION_LINE, region="示例东市")
     archive_flows.archive_flows_ensure(actor=admin, org_unit=root)
+    if not known_year(year + 1):
+        # chinese-calendar does not know next year yet, and public notices refuse to guess it:
+        # the demo admin enters next year's New Year's Day, as an admin would each December.
+        archive_config.workday_override_save(actor=admin, day=dt.date(year + 1, 1, 1),
+                                             is_workday=False, note="元旦")
 
 
 def _campaign(*, tree, admin: User, filers: dict[str, User], team_filer: User,
