@@ -49,7 +49,7 @@ def application_case_approved(*, case, actor) -> Application:
         actor=actor, subject_kind=SUBJECT_KIND, subject_id=application.pk,
         member=application.member, org_unit=application.org_unit,
         funding_source=application.item.funding_source, year=timezone.localdate().year,
-        amount=application.amount,
+        amount=application.amount, savepoint=False,  # a refusal undoes the whole decision
     )
     _finish(application, ApplicationStatus.APPROVED, actor=actor, action="application.approve",
             case=case.pk, amount=str(application.amount), disbursement=disbursement.pk)
