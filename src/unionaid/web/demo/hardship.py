@@ -185,7 +185,7 @@ def _visits(*, campaign, members: list[Member], cast: Cast, rng: random.Random, 
     found: list[Member] = []
     for n, member in enumerate(members[:total]):
         hardship = rng.random() < 0.36 or member.pk in household_pairs
-        sudden = hardship and rng.random() < 0.12
+        sudden = hardship and rng.random() < 0.2
         actor = cast.filer_for(member)
         pairing = household_pairs.get(member.pk)
         data = {
