@@ -79,6 +79,11 @@ class _ArchiveSubject:
                      link("approvals:task-detail", task.pk))
 
     def before_approve(self, *, case, task) -> None:
+        # Lock the record (the engine holds the case already: case, then record, the order
+        # every archive service keeps). ``objection_record`` takes both locks too, so an
+        # objection is either counted here or refused after this decision, never slips past.
+        list(HardshipRecord.objects.select_for_update().filter(pk=case.subject_id)
+             .values_list("pk", flat=True))
         objections = Objection.objects.filter(case_id=case.pk)
         open_count = objections.filter(resolved_at__isnull=True).count()
         if open_count:

@@ -33,7 +33,7 @@ def open_record_in_household(member: Member, *, lock: bool = True) -> HardshipRe
     locked first, in id order, so concurrent enrolments of one household serialise."""
     ids = sorted(household_member_ids(member))
     if lock:
-        list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        list(Member.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
              .values_list("pk", flat=True))
     return (HardshipRecord.objects.filter(Q(member_id__in=ids), status__in=OPEN_STATUSES)
             .select_related("member").first())

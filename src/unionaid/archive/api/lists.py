@@ -162,7 +162,8 @@ class WatchRefreshOut(Schema):
 
 
 @router.post("/watch/refresh", response={200: WatchRefreshOut, **WRITE_ERRORS},
-             summary="按规则刷新清单（边缘困难、新就业形态、困难企业职工）")
+             summary="按规则刷新清单（边缘困难、新就业形态、困难企业职工）；重算全系统，"
+                     "须对全部单位有困难职工档案管理权限（否则 403 refresh_not_allowed）")
 def watch_refresh(request):
     return services.watchlists_refresh(actor=request.auth)
 

@@ -280,22 +280,22 @@ def _check_and_build(actor, rows, result, max_errors, today, *, lock: bool):
 
 def _write(built, result: ArchiveImportResult) -> None:
     built.sort(key=lambda item: (item[0].member.pk, item[0].enrolled_on))
+    # Chain each member's records in enrolment order, after the newest earlier record of the
+    # member that was already in the archive — read BEFORE writing, so the new rows need not
+    # be excluded by id (an IN list as long as the file: past SQLite's parameter limit).
+    members = sorted({row.member.pk for row, _p, _r in built})
+    earlier: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for start in range(0, len(members), BATCH):
+        for member_id, enrolled_on, pk in HardshipRecord.objects.filter(
+                member_id__in=members[start:start + BATCH], enrolled_on__isnull=False
+        ).values_list("member_id", "enrolled_on", "pk"):
+            earlier[member_id].append((enrolled_on, pk))
     for start in range(0, len(built), BATCH):
         batch = built[start:start + BATCH]
         HouseholdProfile.objects.bulk_create([profile for _row, profile, _record in batch])
         for _row, profile, record in batch:
             record.profile = profile
         HardshipRecord.objects.bulk_create([record for _row, _profile, record in batch])
-    # Chain each member's records in enrolment order, after the newest earlier record of the
-    # member that was already in the archive.
-    members = sorted({row.member.pk for row, _p, _r in built})
-    earlier: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    new_ids = {record.pk for _row, _p, record in built}
-    for start in range(0, len(members), BATCH):
-        for member_id, enrolled_on, pk in HardshipRecord.objects.filter(
-                member_id__in=members[start:start + BATCH], enrolled_on__isnull=False).exclude(
-                pk__in=new_ids).values_list("member_id", "enrolled_on", "pk"):
-            earlier[member_id].append((enrolled_on, pk))
     chained = []
     previous: dict[int, tuple[dt.date, int]] = {}
     for row, _profile, record in built:

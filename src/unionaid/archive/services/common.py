@@ -8,9 +8,9 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.models import HardshipRecord
+from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.audit.services import audit_record
-from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
+from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.visits.models import HouseholdProfile
 
 ENROLMENT_KIND = "archive.enrolment"
@@ -42,6 +42,30 @@ def lock_record(record: HardshipRecord) -> HardshipRecord:
     return (HardshipRecord.objects.select_for_update(of=("self",))
             .select_related("member__org_unit", "org_unit", "profile")
             .get(pk=record.pk))
+
+
+def lock_record_with_cases(record: HardshipRecord) -> tuple[HardshipRecord, dict]:
+    """Lock the record's cases in progress, THEN the record, and return both (the cases by
+    subject kind). The approval engine locks a case and then, in the handlers, its record;
+    a service that locked the record first and then touched the case — withdrawing it, or
+    inserting a row that references it (which takes a key-share lock on it) — could deadlock
+    with a decision on PostgreSQL. Should a case have started between the two locks, the
+    caller is asked to retry (``stale_record``) rather than lock it out of order."""
+    from unionaid.approvals.models import ApprovalCase, CaseStatus
+
+    kinds = (ENROLMENT_KIND, EXIT_KIND)
+    cases = {case.subject_kind: case for case in (
+        ApprovalCase.objects.select_for_update(of=("self",)).select_related("org_unit")
+        .filter(subject_kind__in=kinds, subject_id=record.pk, status=CaseStatus.IN_PROGRESS)
+        .order_by("pk"))}
+    record = lock_record(record)
+    expected = {RecordStatus.PENDING: ENROLMENT_KIND,
+                RecordStatus.EXITING: EXIT_KIND}.get(record.status)
+    if expected and expected not in cases and ApprovalCase.objects.filter(
+            subject_kind=expected, subject_id=record.pk,
+            status=CaseStatus.IN_PROGRESS).exists():
+        raise Conflict(_("该困难职工档案的状态已变化，请刷新后再办理。"), code="stale_record")
+    return record, cases
 
 
 def latest_profile(member) -> HouseholdProfile | None:

@@ -23,7 +23,7 @@ from unionaid.archive.services.common import (
     EXIT_KIND,
     MANAGE,
     audit,
-    lock_record,
+    lock_record_with_cases,
     require_manage,
 )
 from unionaid.audit.services import atomic_audited
@@ -68,8 +68,10 @@ def _require_handler(actor, record: HardshipRecord, task: ApprovalTask | None) -
 @atomic_audited
 def objection_record(*, actor, record: HardshipRecord, raised_by_label: str = "",
                      content: str) -> Objection:
-    """Record an objection to the record's case during its public notice."""
-    record = lock_record(record)
+    """Record an objection to the record's case during its public notice. The case is locked
+    before the record, as the approval engine does (the objection row references the case),
+    so an approval of the notice either sees this objection or comes first and refuses it."""
+    record, _cases = lock_record_with_cases(record)
     task = notice_task(record)
     _require_handler(actor, record, task)
     content = (content or "").strip()

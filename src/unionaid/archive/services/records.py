@@ -19,14 +19,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from unionaid.accounts.access import access_for
 from unionaid.archive.category import CategoryResult, compute_category, dibao_line_for, rules_for
 from unionaid.archive.household import open_record_in_household
-from unionaid.archive.models import CloseReason, HardshipCategory, HardshipRecord, RecordStatus
+from unionaid.archive.models import (
+    OPEN_STATUSES,
+    CloseReason,
+    HardshipCategory,
+    HardshipRecord,
+    RecordStatus,
+)
 from unionaid.archive.services.common import (
     ENROLMENT_KIND,
     EXIT_KIND,
+    VIEW,
     audit,
     lock_record,
+    lock_record_with_cases,
     profile_for,
     require_manage,
 )
@@ -34,21 +43,33 @@ from unionaid.audit.services import atomic_audited
 from unionaid.core.errors import Conflict, ServiceError
 from unionaid.core.masking import mask_name
 from unionaid.members.models import Member
-from unionaid.visits.models import HouseholdProfile
+from unionaid.visits.models import FollowUp, FollowUpStatus, HouseholdProfile
 
-PREVIOUS_STATUSES = (RecordStatus.EXITED, RecordStatus.CLOSED, RecordStatus.REJECTED)
+# A re-enrolment points at the member's last record that was really in the archive: exited,
+# or closed after being enrolled (a refused, withdrawn or never-approved one does not count).
+PREVIOUS_STATUSES = (RecordStatus.EXITED, RecordStatus.CLOSED)
 WITHDRAWABLE = (RecordStatus.PENDING, RecordStatus.RETURNED, RecordStatus.EXITING)
+# An exited record can still be closed (death or transfer during the follow-up months).
+CLOSABLE = (*OPEN_STATUSES, RecordStatus.EXITED)
 MAX_REASON = 2000
 
 
-def _household_conflict(holder: HardshipRecord, member: Member) -> Conflict:
-    who = mask_name(holder.member.name)
-    status = holder.get_status_display()
+def _household_conflict(holder: HardshipRecord, member: Member, actor=None) -> Conflict:
+    """The one-household-one-file refusal. Who holds the file, and its status, are named only
+    to someone whose ``archive.view`` covers the holder's record; anyone else (or no actor)
+    learns only that the household already has a file."""
+    visible = actor is not None and access_for(actor).covers_unit(VIEW, holder.org_unit)
     if holder.member_id == member.pk:
-        message = _("该职工已有困难职工档案（%(status)s），不能重复建档。") % {"status": status}
-    else:
+        if visible:
+            message = _("该职工已有困难职工档案（%(status)s），不能重复建档。") % {
+                "status": holder.get_status_display()}
+        else:
+            message = _("该职工已有困难职工档案，不能重复建档。")
+    elif visible:
         message = _("该职工家庭已有困难职工档案（持档人：%(who)s，%(status)s），一户只能建一档。") % {
-            "who": who, "status": status}
+            "who": mask_name(holder.member.name), "status": holder.get_status_display()}
+    else:
+        message = _("该职工的家庭成员已有困难职工档案，一户只能建一档。")
     return Conflict(message, code="household_has_record")
 
 
@@ -60,9 +81,11 @@ def evaluate(*, member: Member, profile: HouseholdProfile, on: dt.date | None = 
     return compute_category(profile=profile, line=line.monthly_amount, rules=rules_for(member))
 
 
-def record_precheck(*, member: Member, profile: HouseholdProfile | None = None) -> dict[str, Any]:
+def record_precheck(*, member: Member, profile: HouseholdProfile | None = None,
+                    actor=None) -> dict[str, Any]:
     """What enrolling ``member`` now would give, without writing: the profile used, the
-    category with its calculation, and the Chinese reasons it would be refused."""
+    category with its calculation, and the Chinese reasons it would be refused (a household
+    member's file is described only as far as ``actor`` may see it; no actor: not at all)."""
     out: dict[str, Any] = {"profile": None, "result": None, "problems": [], "codes": []}
     try:
         profile = profile_for(member, profile)
@@ -77,7 +100,7 @@ def record_precheck(*, member: Member, profile: HouseholdProfile | None = None) 
         out["codes"].append("not_eligible")
     holder = open_record_in_household(member, lock=False)
     if holder is not None:
-        out["problems"].append(_household_conflict(holder, member).message)
+        out["problems"].append(_household_conflict(holder, member, actor).message)
         out["codes"].append("household_has_record")
     return out
 
@@ -130,10 +153,11 @@ def record_enrol(*, actor, member: Member, profile: HouseholdProfile | None = No
     profile = profile_for(member, profile)
     holder = open_record_in_household(member, lock=True)
     if holder is not None:
-        raise _household_conflict(holder, member)
+        raise _household_conflict(holder, member, actor)
     result = evaluate(member=member, profile=profile)
     _require_eligible(result)
-    previous = (HardshipRecord.objects.filter(member=member, status__in=PREVIOUS_STATUSES)
+    previous = (HardshipRecord.objects.filter(member=member, status__in=PREVIOUS_STATUSES,
+                                              enrolled_on__isnull=False)
                 .order_by("-applied_at", "-pk").first())
     record = HardshipRecord(member=member, org_unit=member.org_unit, status=RecordStatus.PENDING,
                             previous=previous, reason=(reason or "").strip()[:MAX_REASON],
@@ -166,7 +190,7 @@ def record_resubmit(*, actor, record: HardshipRecord, profile: HouseholdProfile 
     profile = profile_for(member, profile)
     holder = open_record_in_household(member, lock=True)
     if holder is not None and holder.pk != record.pk:
-        raise _household_conflict(holder, member)
+        raise _household_conflict(holder, member, actor)
     result = evaluate(member=member, profile=profile)
     _require_eligible(result)
     _apply_result(record, profile, result)
@@ -184,37 +208,32 @@ def record_resubmit(*, actor, record: HardshipRecord, profile: HouseholdProfile 
     return record
 
 
-def _open_case(record: HardshipRecord, kind: str):
-    from unionaid.approvals.models import ApprovalCase, CaseStatus
-
-    return (ApprovalCase.objects.filter(subject_kind=kind, subject_id=record.pk,
-                                        status=CaseStatus.IN_PROGRESS).first())
-
-
 @atomic_audited
 def record_withdraw(*, actor, record: HardshipRecord, reason: str = "") -> HardshipRecord:
     """Withdraw an enrolment in progress or returned (→ WITHDRAWN), or an exit application in
-    progress (→ back to ACTIVE). The open case is withdrawn with it."""
+    progress (→ back to ACTIVE). The open case is withdrawn with it. The journal keeps the
+    reason's length, not its text (it may name people or illnesses)."""
     from unionaid.approvals.services import case_withdraw
 
-    record = lock_record(record)
+    record, cases = lock_record_with_cases(record)
     require_manage(actor, record.org_unit)
     if record.status not in WITHDRAWABLE:
         raise Conflict(_("只有建档审批中、退回补充或脱困审批中的档案可以撤回。"),
                        code="not_withdrawable")
     before = record.status
     kind = EXIT_KIND if before == RecordStatus.EXITING else ENROLMENT_KIND
-    case = _open_case(record, kind)
+    case = cases.get(kind)
     if case is not None:
         case_withdraw(actor=actor, case=case)
+    reason_chars = len((reason or "").strip())
     if before == RecordStatus.EXITING:
         record.status, record.exit_reason, record.exit_applied_at = RecordStatus.ACTIVE, "", None
         record.save(update_fields=["status", "exit_reason", "exit_applied_at"])
-        audit(actor, "archive.exit_withdraw", record, reason=(reason or "")[:200])
+        audit(actor, "archive.exit_withdraw", record, reason_chars=reason_chars)
     else:
         record.status = RecordStatus.WITHDRAWN
         record.save(update_fields=["status"])
-        audit(actor, "archive.withdraw", record, before=before, reason=(reason or "")[:200])
+        audit(actor, "archive.withdraw", record, before=before, reason_chars=reason_chars)
     return record
 
 
@@ -234,7 +253,8 @@ def record_exit_apply(*, actor, record: HardshipRecord, reason: str) -> Hardship
     record.exit_reason = reason[:300]
     record.exit_applied_at = timezone.now()
     record.save(update_fields=["status", "exit_reason", "exit_applied_at"])
-    audit(actor, "archive.exit_apply", record, reason=reason[:200])
+    # the reason stays on the record; the journal keeps only its length
+    audit(actor, "archive.exit_apply", record, reason_chars=len(reason))
     months = 0
     if record.enrolled_on:
         today = timezone.localdate()
@@ -246,14 +266,28 @@ def record_exit_apply(*, actor, record: HardshipRecord, reason: str) -> Hardship
     return record
 
 
+def record_closable(record: HardshipRecord) -> bool:
+    """May the record be closed now (the rule ``record_close`` applies, without the rights)?
+    An exited record can, unless the member has come back into the archive since: then the
+    newer record is the one to close."""
+    if record.status not in CLOSABLE:
+        return False
+    return record.status != RecordStatus.EXITED or not (
+        HardshipRecord.objects.filter(previous_id=record.pk)
+        .exclude(status__in=(RecordStatus.REJECTED, RecordStatus.WITHDRAWN)).exists())
+
+
 @atomic_audited
 def record_close(*, actor, record: HardshipRecord, reason: str, on: dt.date | None = None,
                  note: str = "") -> HardshipRecord:
-    """Close (销档) an open record at once on retirement, transfer or death (or another reason,
-    which needs a note); no flow. An enrolment or exit case in progress is withdrawn."""
+    """Close (销档) a record at once on retirement, transfer or death (or another reason,
+    which needs a note); no flow. An open record's enrolment or exit case in progress is
+    withdrawn; an exited record can be closed too (death or transfer during the follow-up
+    months). The member's follow-up visits after an exit still open are cancelled. The
+    journal keeps the note's length, not its text."""
     from unionaid.approvals.services import case_withdraw
 
-    record = lock_record(record)
+    record, cases = lock_record_with_cases(record)
     require_manage(actor, record.org_unit)
     if reason not in CloseReason.values:
         raise ServiceError(_("请选择销档原因。"), code="validation_error",
@@ -267,18 +301,25 @@ def record_close(*, actor, record: HardshipRecord, reason: str, on: dt.date | No
     if on > today:
         raise ServiceError(_("销档日期不能晚于今天。"), code="validation_error",
                            fields={"on": _("销档日期不能晚于今天。")})
-    if not record.is_open:
+    if record.status not in CLOSABLE:
         raise Conflict(_("该档案已结束（%(status)s），不能销档。")
                        % {"status": record.get_status_display()}, code="not_open")
+    if not record_closable(record):
+        raise Conflict(_("该职工脱困后已再次建档，请对其当前档案销档。"), code="re_enrolled")
     before = record.status
-    for kind in (ENROLMENT_KIND, EXIT_KIND):
-        case = _open_case(record, kind)
-        if case is not None:
-            case_withdraw(actor=actor, case=case)
+    for case in cases.values():
+        case_withdraw(actor=actor, case=case)
+    # the follow-up visits after this exit (or after an earlier exit of the member's) are moot
+    open_follow_ups = list(FollowUp.objects.select_for_update(of=("self",))
+                           .filter(hardship_record__member_id=record.member_id,
+                                   status=FollowUpStatus.OPEN)
+                           .order_by("pk").values_list("pk", flat=True))
+    if open_follow_ups:
+        FollowUp.objects.filter(pk__in=open_follow_ups).update(status=FollowUpStatus.CANCELLED)
     record.status, record.close_reason, record.closed_on = RecordStatus.CLOSED, reason, on
     record.save(update_fields=["status", "close_reason", "closed_on"])
     audit(actor, "archive.close", record, before=before, reason=reason, on=on.isoformat(),
-          note=note[:200])
+          note_chars=len(note), follow_ups_cancelled=open_follow_ups)
     return record
 
 

@@ -141,26 +141,37 @@ def _gig_matches() -> dict[int, tuple[int, str]]:
     return {member_id: (unit_id, reason) for member_id, unit_id in rows}
 
 
-def _firm_matches() -> dict[int, tuple[int, str]]:
+def _firm_matches(within: OrgUnit | None = None) -> dict[int, tuple[int, str]]:
+    """member id → (unit id, reason) for the firm-difficulty rule; with ``within``, only the
+    members of that unit's subtree (every mark that can reach them is still considered)."""
     marked = list(DifficultUnit.objects.select_related("org_unit")
                   .values_list("org_unit__path", "org_unit__name"))
     matches: dict[int, tuple[int, str]] = {}
     # The deepest marked unit names the reason when marked units nest.
     for path, name in sorted(marked, key=lambda row: len(row[0])):
+        if within is not None and not (within.path.startswith(path)
+                                       or path.startswith(within.path)):
+            continue  # a mark elsewhere in the tree: none of its members are in ``within``
         reason = _("所在单位“%(unit)s”为困难企业") % {"unit": name}
-        rows = _active_members().filter(org_unit__path__startswith=path).values_list(
-            "pk", "org_unit_id")
-        for member_id, unit_id in rows:
+        members = _active_members().filter(org_unit__path__startswith=path)
+        if within is not None:
+            members = members.filter(org_unit__path__startswith=within.path)
+        for member_id, unit_id in members.values_list("pk", "org_unit_id"):
             matches[member_id] = (unit_id, reason)
     return matches
 
 
 # -- keeping a list in step with its rule --------------------------------------------------------
 
-def _sync(kind: str, matches: dict[int, tuple[int, str]], now: dt.datetime) -> dict[str, int]:
+def _sync(kind: str, matches: dict[int, tuple[int, str]], now: dt.datetime,
+          within: OrgUnit | None = None) -> dict[str, int]:
     """Make the active rule entries of ``kind`` equal ``matches``; hand entries are untouched
-    (and stop the rule from adding a second entry for their member)."""
+    (and stop the rule from adding a second entry for their member). With ``within`` only the
+    entries of members now in that unit's subtree are considered (``matches`` must be computed
+    for the same subtree)."""
     active = WatchEntry.objects.filter(kind=kind, removed_at__isnull=True)
+    if within is not None:
+        active = active.filter(member__org_unit__path__startswith=within.path)
     rule_entries = dict(active.filter(source=WatchSource.RULE).values_list("member_id", "pk"))
     manual = set(active.filter(source=WatchSource.MANUAL).values_list("member_id", flat=True))
     gone = [pk for member_id, pk in rule_entries.items() if member_id not in matches]
@@ -179,9 +190,20 @@ def _sync(kind: str, matches: dict[int, tuple[int, str]], now: dt.datetime) -> d
     return {"matched": len(matches), "added": len(new), "removed": len(gone), "moved": moved}
 
 
-def _require_manage_somewhere(actor) -> None:
-    if actor is not None and not access_for(actor).has_perm(MANAGE):
-        raise PermissionDenied(_("您没有管理动态管理清单的权限。"))
+def may_refresh_watchlists(actor) -> bool:
+    """A refresh recomputes the lists of the whole tree in one write transaction, so from a
+    page or the API only someone whose ``archive.manage`` covers every root unit may start
+    it (the nightly command runs it without an actor)."""
+    access = access_for(actor)
+    roots = list(OrgUnit.objects.get_root_nodes())
+    return bool(roots) and all(access.covers_unit(MANAGE, root) for root in roots)
+
+
+def _require_refresh(actor) -> None:
+    if actor is not None and not may_refresh_watchlists(actor):
+        raise PermissionDenied(
+            _("按规则刷新会重算全系统的清单，须由管理全部单位困难职工档案的管理员执行；"
+              "清单每晚自动刷新。"), code="refresh_not_allowed")
 
 
 @transaction.atomic
@@ -190,8 +212,8 @@ def watchlists_refresh(*, actor=None, today: dt.date | None = None,
     """Recompute the rule lists (all of them, or ``kinds``). Idempotent: a second run changes
     nothing. Returns per-list counts (matched, added, removed, moved) and ``edge_skipped_no_line``;
     the audit event holds the counts only. ``actor`` None is the nightly command; a person
-    needs ``archive.manage`` somewhere (the result does not depend on who runs it)."""
-    _require_manage_somewhere(actor)
+    needs ``archive.manage`` over every root unit (``may_refresh_watchlists``)."""
+    _require_refresh(actor)
     today = today or timezone.localdate()
     now = timezone.now()
     kinds = [WatchKind(k) for k in kinds]
@@ -242,7 +264,7 @@ def watch_add(*, actor, member: Member, kind: str, reason: str) -> WatchEntry:
                                       added_by=actor)
     audit_record(actor=actor, action="watch.add", target=entry,
                  org_unit_path=member.org_unit.path,
-                 changes={"member": member.pk, "kind": kind.value, "reason": reason[:300]})
+                 changes={"member": member.pk, "kind": kind.value, "reason_chars": len(reason)})
     return entry
 
 
@@ -264,14 +286,14 @@ def watch_remove(*, actor, entry: WatchEntry, reason: str) -> WatchEntry:
     audit_record(actor=actor, action="watch.remove", target=entry,
                  org_unit_path=entry.org_unit.path,
                  changes={"member": entry.member_id, "kind": entry.kind,
-                          "source": entry.source, "reason": reason[:300]})
+                          "source": entry.source, "reason_chars": len(reason)})
     return entry
 
 
 @transaction.atomic
 def difficult_unit_add(*, actor, unit: OrgUnit, since: dt.date, note: str = "") -> DifficultUnit:
     """Mark a unit (enterprise) as in difficulty; its members join the firm-difficulty list
-    at once (the refresh of that list runs in the same transaction)."""
+    at once (that list is brought in step for the unit's subtree in the same transaction)."""
     require_unit_perm(actor, MANAGE, unit)
     if since > timezone.localdate():
         raise ServiceError(_("认定日期不能晚于今天。"), code="invalid_date",
@@ -282,13 +304,14 @@ def difficult_unit_add(*, actor, unit: OrgUnit, since: dt.date, note: str = "") 
                                           added_by=actor)
     audit_record(actor=actor, action="difficult_unit.add", target=marked,
                  org_unit_path=unit.path, changes={"unit": unit.name, "since": since.isoformat()})
-    _refresh_firm_list()
+    _refresh_firm_list(unit)
     return marked
 
 
 @transaction.atomic
 def difficult_unit_remove(*, actor, marked: DifficultUnit, reason: str = "") -> None:
-    """Lift the mark; the unit's rule entries leave the firm-difficulty list at once."""
+    """Lift the mark; the unit's rule entries leave the firm-difficulty list at once (unless
+    a mark on an ancestor still covers them). The journal keeps the reason's length only."""
     marked = (DifficultUnit.objects.select_for_update(of=("self",)).select_related("org_unit")
               .get(pk=marked.pk))
     require_unit_perm(actor, MANAGE, marked.org_unit)
@@ -296,16 +319,18 @@ def difficult_unit_remove(*, actor, marked: DifficultUnit, reason: str = "") -> 
     marked.delete()
     audit_record(actor=actor, action="difficult_unit.remove", target_type="archive.difficultunit",
                  target_id=unit.pk, target_label=unit.name, org_unit_path=unit.path,
-                 changes={"unit": unit.name, "reason": (reason or "")[:200]})
-    _refresh_firm_list()
+                 changes={"unit": unit.name, "reason_chars": len((reason or "").strip())})
+    _refresh_firm_list(unit)
 
 
-def _refresh_firm_list() -> None:
-    _sync(WatchKind.FIRM_DIFFICULTY, _firm_matches(), timezone.now())
+def _refresh_firm_list(unit: OrgUnit) -> None:
+    """Bring the firm-difficulty list in step for the members of ``unit``'s subtree, the only
+    ones a mark on ``unit`` (or its removal) can change."""
+    _sync(WatchKind.FIRM_DIFFICULTY, _firm_matches(within=unit), timezone.now(), within=unit)
 
 
 __all__ = [
     "MANUAL_ONLY_KINDS", "RULE_KINDS", "difficult_unit_add", "difficult_unit_remove",
-    "edge_candidates", "latest_profile_income", "watch_add", "watch_remove",
-    "watchlists_refresh",
+    "edge_candidates", "latest_profile_income", "may_refresh_watchlists", "watch_add",
+    "watch_remove", "watchlists_refresh",
 ]

@@ -70,6 +70,24 @@ class Archive:
 
 
 @pytest.fixture
+def row_locks(monkeypatch) -> list[str]:
+    """The models whose rows are locked (``select_for_update``), in the order asked: lock
+    order is what keeps two transactions from deadlocking on PostgreSQL, and SQLite cannot
+    show it any other way."""
+    from django.db.models.query import QuerySet
+
+    seen: list[str] = []
+    original = QuerySet.select_for_update
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.model.__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", spy)
+    return seen
+
+
+@pytest.fixture
 def archive(clock, union) -> Archive:
     cadre = make_role("archive_cadre", ARCHIVE_CADRE)
     config = make_role("archive_config", ["org.view", "archive.view", "archive.config"],
@@ -163,4 +181,4 @@ def approve_all(archive: Archive, record, clock, kind: str = ENROLMENT_KIND) -> 
     return record
 
 
-__all__ = ["EXIT_KIND", "archive", "clock", "people"]
+__all__ = ["EXIT_KIND", "archive", "clock", "people", "row_locks"]

@@ -36,6 +36,7 @@ from unionaid.archive.tests.helpers_records import (  # noqa: F401 (fixtures)
     pending_task,
     people,
     record_profile,
+    row_locks,
     through_notice,
     through_workshop,
 )
@@ -117,7 +118,7 @@ def test_one_file_per_household(archive, make_member):
     with pytest.raises(Conflict) as exc:
         record_enrol(actor=archive.filer, member=wife)
     assert exc.value.code == "household_has_record"
-    assert "持档人：王**" in exc.value.message
+    assert "持档人：王**，建档审批中" in exc.value.message  # the holder is in the filer's scope
     assert "王建国" not in exc.value.message
     assert HardshipRecord.objects.filter(member=wife).count() == 0
 
@@ -134,6 +135,33 @@ def test_one_file_per_household_when_only_one_lists_the_other(archive, make_memb
     with pytest.raises(Conflict) as exc:
         record_enrol(actor=archive.filer, member=worker)
     assert exc.value.code == "household_has_record"
+
+
+def test_the_household_refusal_names_no_one_outside_the_actors_scope(archive, make_member):
+    """A worker in 甲一班组 lists his wife, a worker of 乙机务段 who already holds a file: the
+    甲 cadre is refused without learning her name or her file's status; someone who may see
+    乙's archive is told who holds it."""
+    from unionaid.archive.tests.helpers_lists import add_record
+    from unionaid.members import services as member_services
+
+    husband = make_member(archive.union.team_a, name="王建国")
+    wife = make_member(archive.union.team_b, name="李秀英")
+    member_services.household_member_add(actor=archive.filer, member=husband, name=wife.name,
+                                         relation="spouse", id_number=wife.id_number_enc)
+    add_record(wife, status=RecordStatus.ACTIVE)
+    record_profile(archive, husband, monthly="2500")
+    with pytest.raises(Conflict) as exc:
+        record_enrol(actor=archive.filer, member=husband)
+    assert exc.value.code == "household_has_record"
+    assert exc.value.message == "该职工的家庭成员已有困难职工档案，一户只能建一档。"
+    for hidden in ("李", "在档", "持档人"):
+        assert hidden not in exc.value.message
+    for actor in (archive.filer, None):
+        check = record_precheck(member=husband, actor=actor)
+        assert check["codes"] == ["household_has_record"]
+        assert "李" not in check["problems"][0]
+    seen_by_all = record_precheck(member=husband, actor=archive.config_admin)["problems"][0]
+    assert "持档人：李**，在档" in seen_by_all
 
 
 def test_a_member_cannot_hold_two_open_records(archive, member):
@@ -265,6 +293,21 @@ def test_objection_cannot_be_resolved_twice_nor_without_a_resolution(archive, me
     assert Objection.objects.get().upheld is False
 
 
+def test_approving_locks_the_record_so_an_objection_cannot_slip_past(archive, member,
+                                                                     row_locks):
+    """An approval locks the case, then the record (even at a step whose outcome does not
+    touch the record); ``objection_record`` takes them in the same order. The two serialise,
+    so the objection count an approval reads is never stale, and they cannot deadlock."""
+    record = enrol(archive, member, monthly="2500")
+    del row_locks[:]
+    decide(archive.workshop_officer, record)  # not the last step: no handler outcome runs
+    assert row_locks[:2] == ["ApprovalCase", "ApprovalTask"]
+    assert "HardshipRecord" in row_locks
+    del row_locks[:]
+    objection_record(actor=archive.filer, record=record, content="异议")
+    assert row_locks[:2] == ["ApprovalCase", "HardshipRecord"]
+
+
 def test_out_of_scope_cadre_cannot_record_an_objection(archive, member):
     record = enrol(archive, member, monthly="2500")
     through_workshop(archive, record)
@@ -312,17 +355,43 @@ def test_returned_enrolment_is_resubmitted_with_a_new_profile(archive, member, c
     assert open_case(record).facts["category"] == "deep"
 
 
-def test_withdrawal_ends_the_enrolment_and_its_case(archive, member):
+def test_withdrawal_ends_the_enrolment_and_its_case(archive, member, row_locks):
     record = enrol(archive, member, monthly="2500")
     case = open_case(record)
-    record = record_withdraw(actor=archive.filer, record=record, reason="本人放弃")
+    del row_locks[:]
+    record = record_withdraw(actor=archive.filer, record=record, reason="本人放弃，已另有收入")
     assert record.status == RecordStatus.WITHDRAWN
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
+    # the case before the record, as the approval engine does (no deadlock on PostgreSQL)
+    assert row_locks.index("ApprovalCase") < row_locks.index("HardshipRecord")
+    event = AuditEvent.objects.get(action="archive.withdraw")
+    assert event.changes["reason_chars"] == len("本人放弃，已另有收入")
+    assert "本人放弃" not in str(event.changes)
     # the household may apply again
     again = record_enrol(actor=archive.filer, member=member)
     assert again.status == RecordStatus.PENDING
     assert again.previous is None  # a withdrawn application is not a previous enrolment
+
+
+def test_a_rejected_application_is_not_a_previous_enrolment(archive, member):
+    record = enrol(archive, member, monthly="2500")
+    decide(archive.workshop_officer, record, decision="reject", comment="材料不实")
+    record.refresh_from_db()
+    assert record.status == RecordStatus.REJECTED
+    again = record_enrol(actor=archive.filer, member=member, reason="补充材料后再次申请")
+    assert again.previous is None
+    assert open_case(again).facts["re_enrolment"] is False
+
+
+def test_a_record_closed_before_approval_is_not_a_previous_enrolment(archive, member):
+    from unionaid.archive.services.records import record_close
+
+    record = enrol(archive, member, monthly="2500")
+    record_close(actor=archive.filer, record=record, reason="transfer")
+    again = record_enrol(actor=archive.filer, member=member)
+    assert again.previous is None
+    assert open_case(again).facts["re_enrolment"] is False
 
 
 def test_the_filer_cannot_approve_their_own_enrolment(archive, member):

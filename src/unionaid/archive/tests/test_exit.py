@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from unionaid.approvals.models import CaseStatus
+from unionaid.approvals.models import CaseStatus, WorkdayOverride
 from unionaid.archive.facts import member_archive_facts
 from unionaid.archive.models import HardshipRecord, Recheck, RecordStatus
 from unionaid.archive.selectors.records import record_history, record_list
@@ -34,11 +34,12 @@ from unionaid.archive.tests.helpers_records import (  # noqa: F401 (fixtures)
     pending_task,
     people,
     record_profile,
+    row_locks,
     through_workshop,
 )
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, ServiceError
-from unionaid.visits.models import FollowUp
+from unionaid.visits.models import FollowUp, FollowUpStatus
 
 
 @pytest.fixture
@@ -68,6 +69,9 @@ def test_exit_goes_through_its_own_flow_and_creates_follow_ups(archive, member, 
     record = record_exit_apply(actor=archive.filer, record=active, reason="配偶已就业，收入稳定")
     assert record.status == RecordStatus.EXITING
     assert record.exit_reason == "配偶已就业，收入稳定"
+    applied = AuditEvent.objects.get(action="archive.exit_apply")
+    assert applied.changes["reason_chars"] == len("配偶已就业，收入稳定")
+    assert "配偶" not in str(applied.changes)  # the reason stays on the record, not in the journal
     assert open_case(record, EXIT_KIND).flow_version.flow.name == "困难职工解困脱困审批"
     assert member_archive_facts(member)["in_archive"] is True  # until the exit is approved
     record = approve_all(archive, record, clock, EXIT_KIND)
@@ -111,13 +115,37 @@ def test_an_exit_needs_a_reason_and_an_active_record(archive, member, active):
         record_exit_apply(actor=archive.filer, record=active, reason="再次申请")
 
 
-def test_withdrawing_an_exit_returns_to_active(archive, active):
+def test_withdrawing_an_exit_returns_to_active(archive, active, row_locks):
     record = record_exit_apply(actor=archive.filer, record=active, reason="收入提高")
     case = open_case(record, EXIT_KIND)
-    record = record_withdraw(actor=archive.filer, record=record)
+    del row_locks[:]
+    record = record_withdraw(actor=archive.filer, record=record, reason="家人再次住院")
     assert record.status == RecordStatus.ACTIVE
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
+    assert row_locks.index("ApprovalCase") < row_locks.index("HardshipRecord")
+    event = AuditEvent.objects.get(action="archive.exit_withdraw")
+    assert event.changes["reason_chars"] == len("家人再次住院")
+    assert "住院" not in str(event.changes)
+
+
+def test_a_case_started_between_the_two_locks_asks_for_a_retry(archive, active, monkeypatch):
+    """Services lock the open cases, then the record. Should an exit application slip in
+    between (its case was not locked), the withdrawal refuses instead of locking out of
+    order."""
+    from unionaid.archive.services import common
+
+    real_lock = common.lock_record
+
+    def exit_applied_meanwhile(record):
+        monkeypatch.setattr(common, "lock_record", real_lock)
+        record_exit_apply(actor=archive.filer, record=record, reason="收入提高")
+        return real_lock(record)
+
+    monkeypatch.setattr(common, "lock_record", exit_applied_meanwhile)
+    with pytest.raises(Conflict) as exc:
+        record_withdraw(actor=archive.filer, record=active)
+    assert exc.value.code == "stale_record"
 
 
 def test_objections_block_the_exit_notice_too(archive, active, clock):
@@ -142,6 +170,8 @@ def test_re_enrolment_after_exit_keeps_the_old_record(archive, member, active, c
     old = approve_all(archive, old, clock, EXIT_KIND)
     snapshot = HardshipRecord.objects.filter(pk=old.pk).values().get()
     clock.move_to(at("2027-03-01"))
+    # chinese-calendar does not know 2027 yet: an admin has entered its holidays
+    WorkdayOverride.objects.create(day=dt.date(2027, 1, 1), is_workday=False, note="元旦")
     record_profile(archive, member, monthly="4000")  # hardship returns: relative
     new = record_enrol(actor=archive.filer, member=member, reason="再次致困")
     assert new.pk != old.pk
@@ -174,13 +204,58 @@ def test_retirement_closes_at_once_without_a_flow(archive, active):
         record_close(actor=archive.filer, record=record, reason="death")
 
 
-def test_closing_a_pending_enrolment_withdraws_its_case(archive, member):
+def test_closing_a_pending_enrolment_withdraws_its_case(archive, member, row_locks):
     record_profile(archive, member, monthly="2500")
     record = record_enrol(actor=archive.filer, member=member)
     case = open_case(record)
+    del row_locks[:]
     record_close(actor=archive.filer, record=record, reason="transfer")
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
+    assert row_locks.index("ApprovalCase") < row_locks.index("HardshipRecord")
+
+
+def test_closing_during_the_follow_up_months_cancels_the_open_follow_ups(archive, member,
+                                                                         active, clock):
+    """Death or transfer after the exit: the exited record closes, the visits still planned
+    are cancelled, the one already done stays done."""
+    from unionaid.visits.services.followups import follow_up_done
+
+    exited = approve_all(archive, record_exit_apply(actor=archive.filer, record=active,
+                                                    reason="收入提高"), clock, EXIT_KIND)
+    assert exited.status == RecordStatus.EXITED
+    first, *rest = FollowUp.objects.filter(hardship_record=exited).order_by("due_on")
+    follow_up_done(actor=archive.filer, follow_up=first, note="已回访，生活稳定")
+    record = record_close(actor=archive.filer, record=exited, reason="death",
+                          note="因病去世，家属告知")
+    assert record.status == RecordStatus.CLOSED
+    assert record.close_reason == "death"
+    statuses = dict(FollowUp.objects.filter(hardship_record=record).values_list("pk", "status"))
+    assert statuses[first.pk] == FollowUpStatus.DONE
+    assert {statuses[f.pk] for f in rest} == {FollowUpStatus.CANCELLED}
+    event = AuditEvent.objects.get(action="archive.close")
+    assert event.changes["before"] == RecordStatus.EXITED
+    assert sorted(event.changes["follow_ups_cancelled"]) == sorted(f.pk for f in rest)
+    assert event.changes["note_chars"] == len("因病去世，家属告知")
+    assert "去世" not in str(event.changes)
+
+
+def test_an_exited_record_is_not_closed_once_the_member_is_back_in_the_archive(
+        archive, member, active, clock):
+    exited = approve_all(archive, record_exit_apply(actor=archive.filer, record=active,
+                                                    reason="收入提高"), clock, EXIT_KIND)
+    record_profile(archive, member, monthly="2500")
+    newer = record_enrol(actor=archive.filer, member=member, reason="再次致困")
+    assert newer.previous == exited
+    with pytest.raises(Conflict) as exc:
+        record_close(actor=archive.filer, record=exited, reason="death")
+    assert exc.value.code == "re_enrolled"
+    record_close(actor=archive.filer, record=newer, reason="death")
+    newer.refresh_from_db()
+    assert newer.status == RecordStatus.CLOSED
+    # the visits still planned after the earlier exit are cancelled with it
+    assert set(FollowUp.objects.filter(hardship_record=exited).values_list("status", flat=True)) \
+        == {FollowUpStatus.CANCELLED}
 
 
 def test_closing_for_another_reason_needs_a_note_and_no_future_date(archive, active):

@@ -133,6 +133,37 @@ def test_a_clean_check_then_the_import_writes_every_row(lists, make_member, tmp_
                              "exited": 1, "flagged": 1}
 
 
+def test_no_statement_of_an_import_grows_with_the_number_of_rows(lists, make_member, tmp_path,
+                                                               monkeypatch):
+    """SQLite refuses a statement with more than 32,766 parameters, so every id list is cut
+    into batches: with batches of 4, no statement of a 30-row import takes 30 parameters
+    (the earlier chaining query excluded every new record by id)."""
+    from django.db import connection
+
+    from unionaid.archive.ledgers import archive_import, import_rows
+
+    monkeypatch.setattr(archive_import, "BATCH", 4)
+    monkeypatch.setattr(import_rows, "BATCH", 4)
+    members = [make_member(lists.union.team_a) for _n in range(30)]
+    earlier = add_record(members[0], status=RecordStatus.EXITED, enrolled_on=dt.date(2023, 1, 1),
+                         exited_on=dt.date(2024, 1, 1))
+    path = xlsx(tmp_path, [row(member) for member in members])
+    sizes: list[int] = []
+
+    def count(execute, sql, params, many, context):
+        if not many and sql.lstrip().upper().startswith("SELECT"):
+            sizes.append(len(params or ()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        result = run(lists, path, dry_run=False)
+    assert result.ok
+    assert result.created == 30
+    assert max(sizes) < 30
+    assert HardshipRecord.objects.get(member=members[0], status=RecordStatus.ACTIVE).previous \
+        == earlier  # the chaining still finds the record that was there before
+
+
 def test_one_bad_row_means_nothing_is_written(lists, make_member, tmp_path):
     path = xlsx(tmp_path, [row(make_member(lists.union.team_a)) for _n in range(3)]
                 + [row(make_member(lists.union.team_a), income="很多")], title=False)

@@ -150,6 +150,41 @@ def test_marking_a_unit_in_difficulty_lists_its_subtree_at_once(lists, make_memb
     assert WatchEntry.objects.filter(kind=WatchKind.FIRM_DIFFICULTY).count() == 2
 
 
+def test_marking_a_unit_touches_only_its_subtree(lists, make_member):
+    """Marking 甲车间 brings the list in step for 甲车间's members only: an entry elsewhere
+    that tonight's refresh would remove is left for that refresh."""
+    in_team = make_member(lists.union.team_a)
+    elsewhere = make_member(lists.union.team_b)
+    stale = WatchEntry.objects.create(member=elsewhere, org_unit=lists.union.team_b,
+                                      kind=WatchKind.FIRM_DIFFICULTY, source=WatchSource.RULE,
+                                      reason="所在单位“乙车间”为困难企业")
+    marked = difficult_unit_add(actor=lists.cadre_a, unit=lists.union.workshop_a,
+                                since=dt.date(2026, 1, 1))
+    assert active(WatchKind.FIRM_DIFFICULTY, member=in_team).exists()
+    stale.refresh_from_db()
+    assert stale.removed_at is None
+    difficult_unit_remove(actor=lists.cadre_a, marked=marked, reason="恢复生产")
+    assert not active(WatchKind.FIRM_DIFFICULTY, member=in_team).exists()
+    stale.refresh_from_db()
+    assert stale.removed_at is None
+    watchlists_refresh(today=TODAY)  # the whole tree: now the stale entry goes
+    stale.refresh_from_db()
+    assert stale.removed_at is not None
+
+
+def test_lifting_a_nested_mark_keeps_members_an_ancestor_mark_covers(lists, make_member):
+    in_team = make_member(lists.union.team_a)
+    difficult_unit_add(actor=lists.cadre_a, unit=lists.union.station_a, since=dt.date(2026, 1, 1))
+    inner = difficult_unit_add(actor=lists.cadre_a, unit=lists.union.workshop_a,
+                               since=dt.date(2026, 2, 1))
+    difficult_unit_remove(actor=lists.cadre_a, marked=inner, reason="并入站段统一认定")
+    entry = active(WatchKind.FIRM_DIFFICULTY, member=in_team).get()
+    assert "甲车务段" in entry.reason
+    event = AuditEvent.objects.get(action="difficult_unit.remove")
+    assert event.changes["reason_chars"] == len("并入站段统一认定")
+    assert "并入" not in str(event.changes)
+
+
 def test_only_a_manager_of_the_unit_marks_it(lists):
     with pytest.raises(PermissionDenied):
         difficult_unit_add(actor=lists.cadre_b, unit=lists.union.workshop_a,
@@ -185,7 +220,7 @@ def test_refresh_is_idempotent_and_audits_counts_only(lists, make_member):
     make_member(lists.union.team_b, employment_form=EmploymentForm.NEW_EMPLOYMENT_FORM)
     first = watchlists_refresh(today=TODAY)
     rows = WatchEntry.objects.count()
-    second = watchlists_refresh(actor=lists.cadre_a, today=TODAY)
+    second = watchlists_refresh(actor=lists.bureau_officer, today=TODAY)
     assert first["edge"]["added"] == 1
     assert first["gig"]["added"] == 1
     for kind in ("edge", "gig", "firm_difficulty"):
@@ -194,7 +229,7 @@ def test_refresh_is_idempotent_and_audits_counts_only(lists, make_member):
     assert WatchEntry.objects.count() == rows
     events = AuditEvent.objects.filter(action="watch.refresh").order_by("id")
     assert events.count() == 2
-    assert events.last().actor_id == lists.cadre_a.pk
+    assert events.last().actor_id == lists.bureau_officer.pk
     assert set(events.last().changes) == {"year", "edge", "gig", "firm_difficulty",
                                           "edge_skipped_no_line"}
 
@@ -205,9 +240,16 @@ def test_manual_only_lists_are_not_refreshed(lists):
     assert exc.value.code == "manual_only"
 
 
-def test_refresh_by_a_person_needs_archive_manage(lists):
-    with pytest.raises(PermissionDenied):
-        watchlists_refresh(actor=lists.viewer_a, today=TODAY)
+def test_refresh_by_a_person_needs_archive_manage_over_every_unit(lists):
+    """The refresh rewrites the lists of the whole tree: a station's manager may not start
+    it (the nightly command does it for everyone)."""
+    for person in (lists.viewer_a, lists.cadre_a, lists.cadre_b):
+        with pytest.raises(PermissionDenied) as exc:
+            watchlists_refresh(actor=person, today=TODAY)
+        assert exc.value.code == "refresh_not_allowed"
+    assert not AuditEvent.objects.filter(action="watch.refresh").exists()
+    watchlists_refresh(actor=lists.bureau_officer, today=TODAY)
+    assert AuditEvent.objects.filter(action="watch.refresh").count() == 1
 
 
 def test_watch_add_checks_rights_reason_and_duplicates(lists, make_member):
@@ -222,6 +264,8 @@ def test_watch_add_checks_rights_reason_and_duplicates(lists, make_member):
         watch_add(actor=lists.workshop_cadre, member=member, kind=WatchKind.OTHER, reason="又一次")
     event = AuditEvent.objects.get(action="watch.add")
     assert event.changes["kind"] == "other"
+    assert event.changes["reason_chars"] == len("独居")
+    assert "独居" not in str(event.changes)  # free text stays out of the journal
 
 
 def test_watch_remove_keeps_history_and_is_idempotent(lists, make_member):
@@ -233,7 +277,9 @@ def test_watch_remove_keeps_history_and_is_idempotent(lists, make_member):
     watch_remove(actor=lists.cadre_a, entry=entry, reason="再次")
     entry.refresh_from_db()
     assert entry.removed_at is not None
-    assert AuditEvent.objects.filter(action="watch.remove").count() == 1
+    event = AuditEvent.objects.get(action="watch.remove")
+    assert event.changes["reason_chars"] == len("已搬去与子女同住")
+    assert "子女" not in str(event.changes)
     watch_add(actor=lists.cadre_a, member=member, kind=WatchKind.OTHER, reason="又独居了")
     assert WatchEntry.objects.filter(member=member).count() == 2
 

@@ -55,8 +55,10 @@ def test_the_page_needs_archive_view(lists):
 def test_a_cadre_adds_a_member_by_hand(lists, make_member):
     member = make_member(lists.union.team_a, name="王建国")
     client = login(lists.cadre_a)
-    found = client.get("/archive/watch/add/?q=王建")
+    found = client.post("/archive/watch/add/?kind=model_worker", {"q": "王建"})
+    assert found.status_code == 200
     assert member.name in found.content.decode()
+    assert f"?member={member.pk}&amp;kind=model_worker" in found.content.decode()
     response = client.post(f"/archive/watch/add/?member={member.pk}",
                            {"kind": "model_worker", "reason": "省劳模，因病致困"})
     assert response.status_code == 302
@@ -68,6 +70,23 @@ def test_a_cadre_adds_a_member_by_hand(lists, make_member):
                         {"kind": "model_worker", "reason": "重复"})
     assert again.status_code == 400
     assert "已在" in again.content.decode()
+
+
+def test_the_member_search_is_a_post_and_ignores_a_query_in_the_url(lists, make_member):
+    """An ID number or phone must never travel in a URL (access logs, history, Referer)."""
+    member = make_member(lists.union.team_a, name="王建国")
+    client = login(lists.cadre_a)
+    for query in (member.id_number_enc, member.phone_enc, "王建"):
+        response = client.get("/archive/watch/add/", {"q": query})
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert member.name not in body
+        assert 'id="member-q" value=""' in body  # not taken up into the search form
+    page = client.get("/archive/watch/add/").content.decode()
+    assert '<form method="post" action="/archive/watch/add/"' in page
+    found = client.post("/archive/watch/add/", {"q": member.id_number_enc}).content.decode()
+    assert member.name in found
+    assert member.id_number_masked in found
 
 
 def test_adding_an_out_of_scope_member_is_not_found(lists, make_member):
@@ -105,9 +124,20 @@ def test_refresh_button_and_difficult_units_page(lists, make_member):
     assert "甲车间" in page
     assert login(lists.cadre_b).post(
         f"/archive/difficult-units/{marked.pk}/remove/").status_code == 404
-    assert client.post("/archive/watch/refresh/").status_code == 302
-    assert AuditEvent.objects.filter(action="watch.refresh", actor_id=lists.cadre_a.pk).exists()
+    assert client.post("/archive/watch/refresh/").status_code == 404  # a station's manager
     assert login(lists.viewer_a).post("/archive/watch/refresh/").status_code == 404
+    assert not AuditEvent.objects.filter(action="watch.refresh").exists()
+
+
+def test_only_a_manager_of_every_unit_sees_and_uses_the_refresh_button(lists):
+    station = login(lists.cadre_a).get("/archive/watch/").content.decode()
+    assert "手工列入" in station
+    assert "按规则刷新" not in station
+    bureau = login(lists.bureau_officer)
+    assert "按规则刷新" in bureau.get("/archive/watch/").content.decode()
+    assert bureau.post("/archive/watch/refresh/").status_code == 302
+    assert AuditEvent.objects.filter(action="watch.refresh",
+                                     actor_id=lists.bureau_officer.pk).exists()
 
 
 # -- API -----------------------------------------------------------------------------------------
@@ -159,7 +189,10 @@ def test_api_refresh_and_difficult_units(lists, make_member):
     assert created.status_code == 201
     assert [row["org_unit_id"] for row in client.get("/api/v1/archive/difficult-units").json()] \
         == [lists.union.team_a.pk]
-    refreshed = client.post("/api/v1/archive/watch/refresh")
+    refused = client.post("/api/v1/archive/watch/refresh")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "refresh_not_allowed"
+    refreshed = login(lists.bureau_officer).post("/api/v1/archive/watch/refresh")
     assert refreshed.status_code == 200
     assert refreshed.json()["firm_difficulty"]["matched"] == 1
     assert client.post(f"/api/v1/archive/difficult-units/{created.json()['id']}/remove",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.archive.forms import DATE_WIDGET  # ISO values: what <input type="date"> reads
 from unionaid.archive.models import HardshipRecord, WatchKind
 from unionaid.archive.selectors import lists as selectors
 from unionaid.archive.services import watch as services
@@ -61,8 +62,7 @@ class ReasonForm(forms.Form):
 
 class DifficultUnitForm(forms.Form):
     unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=gettext_lazy("单位（企业）"))
-    since = forms.DateField(label=gettext_lazy("认定日期"),
-                            widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=gettext_lazy("认定日期"), widget=DATE_WIDGET)
     note = forms.CharField(label=gettext_lazy("说明"), max_length=200, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -96,6 +96,7 @@ def watch_list(request):
         "kind_label": WatchKind(kind).label, "unit_query": unit_query,
         "tabs": [(k.value, k.label, counts[k.value]) for k in WatchKind],
         "covered": covered, "can_manage": access.has_perm(MANAGE),
+        "can_refresh": services.may_refresh_watchlists(user),
         "rule_kind": kind in services.RULE_KINDS,
         "due_count": selectors.records_due_for_recheck(user=user).count(),
     })
@@ -104,15 +105,20 @@ def watch_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def watch_add(request):
-    """?q=<name> finds the worker, ?member=<pk> chooses them; then the list and the reason."""
+    """Without ?member: find the worker by a POSTed ``q`` (name prefix, ID number or phone —
+    a POST, so those stay out of URLs and logs; a ``q`` in the URL is ignored). With
+    ?member=<pk>: the list and the reason."""
     user = request.user
     _require(user, MANAGE)
+    kind = request.GET.get("kind", "") if request.GET.get("kind") in WatchKind.values else ""
     if not request.GET.get("member"):
-        query = request.GET.get("q", "").strip()[:50]
+        query = request.POST.get("q", "").strip()[:50] if request.method == "POST" else ""
         members = member_search(user=user, query=query, perm=MANAGE)[:20] if query else []
-        return render(request, "archive/watch_add.html", {"query": query, "members": members})
+        return render(request, "archive/watch_add.html", {
+            "query": query, "members": members,
+            "kind_query": urlencode({"kind": kind}) if kind else ""})
     member = or_404(member_get_for_user, user=user, pk=request.GET["member"], perm=MANAGE)
-    form = WatchAddForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    form = WatchAddForm(request.POST or None, initial={"kind": kind})
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.watch_add(actor=user, member=member, kind=form.cleaned_data["kind"],
@@ -125,6 +131,29 @@ def watch_add(request):
             return redirect(f"{reverse('archive:watch')}?kind={entry.kind}")
     return render(request, "archive/watch_add.html", {"member": member, "form": form},
                   status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def watch_refresh(request):
+    """Recompute the rule lists now: only for whoever manages the archive of every unit (the
+    lists are refreshed nightly anyway); for anyone else the action does not exist."""
+    if not services.may_refresh_watchlists(request.user):
+        raise Http404()
+    try:
+        result = services.watchlists_refresh(actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        added = sum(v["added"] for v in result.values() if isinstance(v, dict))
+        removed = sum(v["removed"] for v in result.values() if isinstance(v, dict))
+        text = _("清单已按规则刷新：新增 %(added)d 人，移出 %(removed)d 人。") % {
+            "added": added, "removed": removed}
+        if result.get("edge_skipped_no_line"):
+            text += _("另有 %(n)d 人所在单位未设置本年度低保标准，未纳入边缘困难清单。") % {
+                "n": result["edge_skipped_no_line"]}
+        messages.success(request, text)
+    return redirect("archive:watch")
 
 
 @login_required
@@ -143,26 +172,6 @@ def watch_remove(request, pk: int):
         else:
             messages.success(request, _("已将 %(name)s 移出清单。") % {"name": entry.member.name})
     return redirect(f"{reverse('archive:watch')}?kind={entry.kind}")
-
-
-@login_required
-@require_POST
-def watch_refresh(request):
-    _require(request.user, MANAGE)
-    try:
-        result = services.watchlists_refresh(actor=request.user)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        added = sum(v["added"] for v in result.values() if isinstance(v, dict))
-        removed = sum(v["removed"] for v in result.values() if isinstance(v, dict))
-        text = _("清单已按规则刷新：新增 %(added)d 人，移出 %(removed)d 人。") % {
-            "added": added, "removed": removed}
-        if result.get("edge_skipped_no_line"):
-            text += _("另有 %(n)d 人所在单位未设置本年度低保标准，未纳入边缘困难清单。") % {
-                "n": result["edge_skipped_no_line"]}
-        messages.success(request, text)
-    return redirect("archive:watch")
 
 
 # -- difficult units -----------------------------------------------------------------------------
