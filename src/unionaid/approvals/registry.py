@@ -32,6 +32,8 @@ class ApprovalSubject(Protocol):
     #   link(subject_id) -> str                      where notifications point
     #   before_approve(*, case, task) -> None        raise (Conflict …) to refuse an approval,
     #                                                e.g. unresolved public-notice objections
+    #   fact_rows(case) -> list[tuple[str, str]]     the case's facts as (Chinese label,
+    #                                                display value) for the task page
 
 
 _SUBJECTS: dict[str, Any] = {}

@@ -14,12 +14,14 @@ with the decision.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from unionaid.archive.category import rules_for
-from unionaid.archive.models import HardshipRecord, Objection, RecordStatus
+from unionaid.archive.models import HardshipCategory, HardshipRecord, Objection, RecordStatus
 from unionaid.archive.services.common import ENROLMENT_KIND, EXIT_KIND, add_months, audit
 from unionaid.assistance.services.notify import link, notify_users
 from unionaid.core.errors import Conflict
@@ -47,6 +49,28 @@ class _ArchiveSubject:
 
     def link(self, subject_id: int) -> str:
         return link("archive:record-detail", subject_id)
+
+    def fact_rows(self, case) -> list[tuple[str, str]]:
+        """The case's facts for the approver, in Chinese (the keys are rule names)."""
+        facts = case.facts or {}
+        yes, no = _("是"), _("否")
+        rows = []
+        if facts.get("category"):
+            rows.append((_("困难类别"), str(dict(HardshipCategory.choices).get(
+                facts["category"], facts["category"]))))
+        money = {"per_capita_monthly": _("人均月收入（元）"), "dibao_line": _("低保标准（元/月）")}
+        for name, label in money.items():
+            if facts.get(name) not in (None, ""):
+                rows.append((label, f"{Decimal(str(facts[name])):,.2f}"))
+        if facts.get("household_size") not in (None, ""):
+            rows.append((_("家庭人口"), str(facts["household_size"])))
+        if "months_in_archive" in facts:
+            rows.append((_("在档月数"), str(facts["months_in_archive"])))
+        for name, label in (("needs_review", _("需重点核查（排除情形）")),
+                            ("re_enrolment", _("再次建档")), ("fast_track", _("特事特办"))):
+            if name in facts:
+                rows.append((label, yes if facts[name] else no))
+        return rows
 
     def label(self, subject_id: int) -> str:
         name = (HardshipRecord.objects.filter(pk=subject_id)

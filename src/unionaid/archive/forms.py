@@ -103,7 +103,8 @@ class ObjectionForm(forms.Form):
 class ObjectionResolveForm(forms.Form):
     upheld = forms.TypedChoiceField(
         label=_("核实结论"), coerce=lambda v: v == "yes",
-        choices=[("no", _("异议不成立")), ("yes", _("异议成立（须驳回）"))],
+        choices=[("", _("请选择核实结论")), ("no", _("异议不成立")),
+                 ("yes", _("异议成立（须驳回）"))],
         error_messages={"required": _("请选择核实结论。")})
     resolution = forms.CharField(label=_("核实处理结果"), max_length=2000,
                                  widget=forms.Textarea(attrs={"rows": 2}),

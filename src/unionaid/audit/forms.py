@@ -12,9 +12,11 @@ OUTCOMES = [("", _("全部结果")), ("ok", _("成功")), ("denied", _("拒绝")
 
 class AuditFilterForm(forms.Form):
     date_from = forms.DateField(label=_("开始日期"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))
     date_to = forms.DateField(label=_("结束日期"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=forms.DateInput(attrs={"type": "date"},
+                                                     format="%Y-%m-%d"))
     actor = forms.CharField(label=_("操作人用户名"), required=False, max_length=150)
     action = forms.CharField(label=_("操作"), required=False, max_length=64,
                              help_text=_("如 member.reveal；以“.”结尾表示一类，如 auth."))

@@ -109,10 +109,15 @@ def _task_context(request, task, form) -> dict:
             {(case.facts or {}).get("item_code", "")} - {""})),
         "application": None,
         "subject_link": "",
+        "fact_rows": list((case.facts or {}).items()),
     }
     if case.subject_kind != APPLICATION_KIND and registry.has_subject(case.subject_kind):
-        link = getattr(registry.subject_handler(case.subject_kind), "link", None)
+        handler = registry.subject_handler(case.subject_kind)
+        link = getattr(handler, "link", None)
         context["subject_link"] = link(case.subject_id) if link else ""
+        fact_rows = getattr(handler, "fact_rows", None)
+        if fact_rows is not None:
+            context["fact_rows"] = fact_rows(case)
     if case.subject_kind == APPLICATION_KIND:
         from unionaid.assistance.views.display import application_for_case, application_panels
 

@@ -313,7 +313,8 @@ class PreviewOut(Schema):
             summary="建档前测算困难类别（不保存）")
 def category_preview(request, response: HttpResponse, query: Query[PreviewQuery]):
     member = member_get_for_user(user=request.auth, pk=query.member_id, perm=MANAGE)
-    check = services.record_precheck(member=member, profile=_profile(member, query.profile_id))
+    check = services.record_precheck(member=member, profile=_profile(member, query.profile_id),
+                                     actor=request.auth)
     result = check["result"]
     _no_store(response)
     return {"member_id": member.pk,

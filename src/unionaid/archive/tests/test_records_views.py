@@ -203,6 +203,19 @@ def test_apply_link_for_cadres_who_may_file_applications(client, archive, active
     assert f"/assistance/applications/new/?member={active.member_id}" in body
 
 
+def test_the_approvers_task_page_shows_the_facts_in_chinese(client, archive, pending):
+    through_workshop(archive, pending)
+    task = pending_task(pending)
+    page = login(client, archive.station_officer).get(
+        reverse("approvals:task-detail", args=[task.pk])).content.decode()
+    assert "人均月收入（元）" in page
+    assert "1,000.00" in page
+    assert "相对困难" in page
+    assert "per_capita_monthly" not in page
+    assert "公示期至" in page  # a notice runs until a day
+    assert "困难职工建档 · 张建华 · 张建华" not in page
+
+
 def test_close_page_closes_at_once(client, archive, active):
     response = login(client, archive.filer).post(
         reverse("archive:record-close", args=[active.pk]),
@@ -256,3 +269,18 @@ def test_the_approvers_task_page_links_to_the_record_and_its_calculation(client,
         reverse("approvals:task-detail", args=[task.pk])).content.decode()
     assert reverse("archive:record-detail", args=[pending.pk]) in page
     assert "查看档案与认定测算" in page
+
+
+def test_an_objections_conclusion_is_chosen_not_preselected(client, archive, pending):
+    through_workshop(archive, pending)
+    page = login(client, archive.station_officer)
+    page.post(reverse("archive:objection-create", args=[pending.pk]),
+              {"raised_by_label": "同事", "content": "家中有两处房产"})
+    objection = Objection.objects.get()
+    detail = page.get(reverse("archive:record-detail", args=[pending.pk])).content.decode()
+    assert '<option value="" selected>请选择核实结论</option>' in detail
+    response = page.post(reverse("archive:objection-resolve", args=[objection.pk]),
+                         {f"o{objection.pk}-resolution": "已核实"})
+    assert response.status_code == 400
+    objection.refresh_from_db()
+    assert objection.resolved_at is None

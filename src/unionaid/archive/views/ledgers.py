@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.archive.forms import DATE_WIDGET  # ISO values: what <input type="date"> reads
 from unionaid.archive.ledgers import archive_import
 from unionaid.archive.ledgers.archive_ledger import REVEAL, export_archive_ledger
 from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
@@ -38,10 +39,8 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("台账"), choices=KINDS)
     unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=gettext_lazy("单位（含下级）"),
                            required=False, empty_label=gettext_lazy("我管辖的全部单位"))
-    start = forms.DateField(label=gettext_lazy("开始日期"),
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("结束日期"),
-                          widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("开始日期"), widget=DATE_WIDGET)
+    end = forms.DateField(label=gettext_lazy("结束日期"), widget=DATE_WIDGET)
     reveal = forms.BooleanField(label=gettext_lazy("导出完整身份证号和电话（记入审计）"),
                                 required=False)
 

@@ -49,7 +49,8 @@ from unionaid.archive.services.rechecks import recheck_record
 from unionaid.core.errors import ServiceError
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.visits.models import FollowUp, HardshipCause, HouseholdProfile
+from unionaid.visits.models import FollowUp, HardshipCause, HouseholdProfile, NeedStatus
+from unionaid.visits.selectors.records import needs_visible_to
 from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 
@@ -88,6 +89,8 @@ def record_list_view(request):
     carried = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(request, "archive/record_list.html", {
         "form": form, "page": page, "page_base": urlencode(carried),
+        # on a phone the filters fold away unless one is in use (or wrong)
+        "filters_open": bool(form.errors) or any(request.GET.get(n) for n in form.fields),
         "today": timezone.localdate(), "can_config": access_for(user).has_perm("archive.config"),
         "can_manage": access_for(user).has_perm(MANAGE),
     })
@@ -105,11 +108,16 @@ def _detail_context(request, record, **forms) -> dict:
         manage or assignees.authority(user, notice) is not None)
     objections = record_objections(record)
     access = access_for(user)
+    can_apply = (access.covers_unit("assistance.apply", record.org_unit)
+                 and record.status in (RecordStatus.ACTIVE, RecordStatus.EXITING))
     context = {
         "record": record, "member": record.member, "can_manage": manage,
         "calculation": record.calculation.get("lines", []),
         "causes": cause_labels(record.causes),
         "case": case, "task": task, "notice": notice,
+        "notice_ended": notice is not None and notice.due_at is not None
+        and notice.due_at <= timezone.now(),
+        "open_objections": sum(1 for o in objections if o.resolved_at is None),
         "may_decide": task is not None and assignees.authority(user, task) is not None,
         "rounds": [{"case": c, "timeline": case_timeline(case=c, include_upcoming=True)}
                    for c in reversed(cases)],
@@ -123,14 +131,23 @@ def _detail_context(request, record, **forms) -> dict:
                                                                                 "-pk")),
         "follow_ups": list(FollowUp.objects.filter(hardship_record=record)
                            .select_related("owner").order_by("due_on", "pk")),
-        "can_apply": access.covers_unit("assistance.apply", record.org_unit)
-        and record.status in (RecordStatus.ACTIVE, RecordStatus.EXITING),
+        "can_apply": can_apply,
+        "can_close": manage and services.record_closable(record),
+        "open_needs": _open_needs(user, record) if can_apply else [],
         "withdraw_form": ReasonForm() if manage and record.status in services.WITHDRAWABLE
         else None,
         "action_error": forms.get("action_error", ""),
         "today": timezone.localdate(),
     }
     return context
+
+
+def _open_needs(user, record) -> list:
+    """Needs found on the member's visits and not yet turned into work, which the user may
+    turn into an application pre-filled from the profile (with the worker's consent)."""
+    return list(needs_visible_to(user=user, perm="visits.record")
+                .filter(visit__member_id=record.member_id, status=NeedStatus.OPEN)
+                .order_by("-visit__visited_on", "-pk")[:10])
 
 
 @perm_required(VIEW)
@@ -183,7 +200,7 @@ def record_enrol_view(request, member_pk: int):
             status = 400
     chosen = form.cleaned_data.get("profile") if form.is_bound and hasattr(
         form, "cleaned_data") else None
-    precheck = services.record_precheck(member=member, profile=chosen)
+    precheck = services.record_precheck(member=member, profile=chosen, actor=request.user)
     return render(request, "archive/record_enrol.html", {
         "member": member, "form": form, "precheck": precheck,
         "has_profile": profiles.exists(),
@@ -219,7 +236,7 @@ def record_resubmit_view(request, pk: int):
             status = 400
     chosen = form.cleaned_data.get("profile") if form.is_bound and hasattr(
         form, "cleaned_data") else None
-    precheck = services.record_precheck(member=member, profile=chosen)
+    precheck = services.record_precheck(member=member, profile=chosen, actor=request.user)
     # the record itself holds the household's open file: not a problem when resubmitting
     if "household_has_record" in precheck["codes"]:
         index = precheck["codes"].index("household_has_record")

@@ -301,11 +301,15 @@ def build_hardship(*, tree, users: dict, unit_staff: dict, members: list[Member]
     stats = HardshipStats()
     admin = users["bureau_cadre"]
     _configure(root=tree.root, station=tree.stations[-1], admin=admin)
+    # two of the team cadre's workers are left unvisited, so the persona can try a first
+    # visit and an enrolment (scripts/walkthrough_issue4.py)
+    spare = {m.pk for m in team_members[-2:]} if len(team_members) > 2 else set()
+    paired = [m for m in team_members[:8] if m.pk not in spare]
     campaign = _campaign(tree=tree, admin=admin, filers=cast.filers, team_filer=cast.team_filer,
-                         team_unit_id=cast.team_unit_id, team_members=team_members, stats=stats)
-    active = [m for m in members if m.is_active_member]
+                         team_unit_id=cast.team_unit_id, team_members=paired, stats=stats)
+    active = [m for m in members if m.is_active_member and m.pk not in spare]
     rng.shuffle(active)
-    visited = list(team_members[:8]) + [m for m in active if m not in team_members[:8]]
+    visited = paired + [m for m in active if m not in paired]
     found = _visits(campaign=campaign, members=visited, cast=cast, rng=rng, total=visits,
                     stats=stats)
     _archive(found=found, cast=cast, rng=rng, stats=stats)
