@@ -7,3 +7,9 @@ class VisitsConfig(AppConfig):
 
     name = "unionaid.visits"
     label = "visits"
+
+    def ready(self) -> None:
+        from unionaid.assistance.facts import register_member_fact_provider
+        from unionaid.visits.facts import member_household_facts
+
+        register_member_fact_provider(member_household_facts)

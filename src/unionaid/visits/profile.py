@@ -245,12 +245,30 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Causes of hardship and a kind of sudden loss that say something about someone's health.
+HEALTH_CAUSES = frozenset({"illness", "disability"})
+HEALTH_LOSS_KINDS = frozenset({"major_illness"})
+
+
+def is_health_loss(sudden_loss: dict[str, Any] | None) -> bool:
+    """A sudden loss caused by an illness (its kind, amount and note are health data)."""
+    return bool(sudden_loss) and sudden_loss.get("kind") in HEALTH_LOSS_KINDS
+
+
+def visible_causes(causes, *, health_ok: bool) -> list[str]:
+    """``causes`` (codes) without the health ones (因病, 因残) unless the consent is in force."""
+    return [c for c in causes if health_ok or c not in HEALTH_CAUSES]
+
+
 def needs_health_consent(data: dict[str, Any]) -> bool:
-    """Health details (illness, disability, a health note) are sensitive personal data."""
+    """Health details are sensitive personal data: illness, disability, a health note, medical
+    spending, a cause of hardship 因病/因残, or a sudden loss from a major illness."""
     health = data["health"]
     return bool(health["major_illness"] or health["chronic"] or health["disability"]
                 or health["note"] or any(p["health"] != "healthy" for p in data["household"])
-                or Decimal(data["expenses"]["medical_annual"]) > 0)  # medical spending
+                or Decimal(data["expenses"]["medical_annual"]) > 0  # medical spending
+                or HEALTH_CAUSES.intersection(data.get("causes") or ())
+                or is_health_loss(data.get("sudden_loss")))
 
 
 def needs_children_consent(data: dict[str, Any]) -> bool:

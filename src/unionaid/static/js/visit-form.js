@@ -2,6 +2,11 @@
  *
  * - Every input is saved to localStorage as a draft ("草稿已保存在本机"), keyed by the draft's
  *   client_uuid, generated here when the form opens.
+ * - Drafts are kept per user: under "unionaid.visitDrafts.v2.<owner>", where <owner> is the
+ *   data-owner of #local-drafts (the logged-in user's id, nothing personal). A page lists and
+ *   sends only its user's drafts, so after a logout another user of the same phone neither sees
+ *   nor sends them (as their own); they stay on the device for their owner, never deleted
+ *   behind anyone's back. (The server also refuses a client_uuid already used by someone else.)
  * - Submitting sends the form with fetch (header X-Visit-Draft: 1, JSON answer). Offline or on a
  *   network failure the draft stays queued and is sent again on the "online" event and on the
  *   next page load. The server is idempotent by client_uuid: a repeat never makes a second visit.
@@ -14,14 +19,15 @@
 (function () {
   "use strict";
 
-  var KEY = "unionaid.visitDrafts.v1";
   var panel = document.getElementById("local-drafts");
-  if (!panel) { return; }
+  if (!panel || !panel.dataset.owner) { return; }
+  var KEY = "unionaid.visitDrafts.v2." + panel.dataset.owner;
   var form = document.getElementById("visit-form");
   var statusBox = document.getElementById("draft-status");
   var errorBox = document.getElementById("visit-error");
   var submitUrl = panel.dataset.submitUrl;
   var sending = {};
+  var sentNow = []; // sent in the background from this page: [{label, url}]
 
   function t(name) { return panel.dataset["t" + name] || ""; }
 
@@ -120,6 +126,7 @@
             window.location.assign(result.json.url);
             return;
           }
+          sentNow.push({label: draft.label || "", url: result.json.url});
         }
         else if (result.json) { markDraft(uuid, "error", result.json.message); }
         else if (result.login) { markDraft(uuid, "queued", t("Login")); }
@@ -136,7 +143,25 @@
     var uuids = Object.keys(drafts).filter(function (u) { return u !== current; })
       .sort(function (a, b) { return (drafts[b].savedAt || 0) - (drafts[a].savedAt || 0); });
     list.textContent = "";
-    panel.classList.toggle("d-none", uuids.length === 0);
+    panel.classList.toggle("d-none", uuids.length === 0 && sentNow.length === 0);
+    sentNow.forEach(function (sent) {
+      var li = document.createElement("li");
+      li.className = "list-group-item px-0 d-flex flex-wrap align-items-center gap-2 draft-sent";
+      var badge = document.createElement("span");
+      badge.className = "badge draft-state text-bg-success";
+      badge.textContent = t("StateSent");
+      var text = document.createElement("span");
+      text.className = "flex-grow-1";
+      text.textContent = sent.label;
+      var view = document.createElement("a");
+      view.className = "btn btn-sm btn-outline-primary";
+      view.href = sent.url;
+      view.textContent = t("View");
+      li.appendChild(badge);
+      li.appendChild(text);
+      li.appendChild(view);
+      list.appendChild(li);
+    });
     uuids.forEach(function (uuid) {
       var d = drafts[uuid];
       var li = document.createElement("li");
@@ -242,6 +267,54 @@
     form.querySelector('[data-preview="size"]').textContent = String(size);
   }
 
+  // -- consents the profile needs (mirrors visits.profile.needs_*_consent) ------------------------
+  function rowOf(el) { return el.closest("[data-row]"); }
+  function namedRows() {
+    var rows = [];
+    form.querySelectorAll("[data-person-name]").forEach(function (i) {
+      if (i.value.trim()) { rows.push(rowOf(i)); }
+    });
+    return rows;
+  }
+  function field(row, suffix) {
+    var el = row.querySelector('[name$="-' + suffix + '"]');
+    return el ? el.value : "";
+  }
+  function needsHealth() {
+    var ticked = ["health_major_illness", "health_chronic", "health_disability"].some(function (n) {
+      return form.elements[n] && form.elements[n].checked;
+    });
+    var note = form.elements.health_note && form.elements.health_note.value.trim();
+    var medical = form.elements.expenses_medical_annual && money(form.elements.expenses_medical_annual.value) > 0;
+    var person = namedRows().some(function (row) { var h = field(row, "health"); return h && h !== "healthy"; });
+    var healthCauses = (form.dataset.healthCauses || "").split(" ");
+    var cause = Array.prototype.some.call(form.querySelectorAll("input[name=causes]:checked"), function (c) {
+      return healthCauses.indexOf(c.value) !== -1;
+    });
+    var lossKind = form.elements.sudden_loss_kind ? form.elements.sudden_loss_kind.value : "";
+    var loss = !!lossKind && (form.dataset.healthLossKinds || "").split(" ").indexOf(lossKind) !== -1;
+    return ticked || !!note || medical || person || cause || loss;
+  }
+  function needsChildren() {
+    return namedRows().some(function (row) {
+      var relation = field(row, "relation");
+      var age = parseInt(field(row, "age"), 10);
+      return (relation === "child" || relation === "grandchild") && isFinite(age) && age < 14;
+    });
+  }
+  /* The consent boxes still to tick: [{name, hint}] (a box already given is not on the form). */
+  function missingConsents() {
+    var missing = [];
+    [["health", needsHealth()], ["children", needsChildren()]].forEach(function (pair) {
+      var box = form.elements["consent_" + pair[0]];
+      var hint = form.querySelector('[data-consent-hint="' + pair[0] + '"]');
+      var need = pair[1] && box && !box.checked;
+      if (hint) { hint.classList.toggle("d-none", !need); }
+      if (need) { missing.push({name: "consent_" + pair[0], hint: hint ? hint.textContent : ""}); }
+    });
+    return missing;
+  }
+
   // -- drafts of this form ---------------------------------------------------------------------
   function pairsOf() {
     var pairs = [];
@@ -272,6 +345,7 @@
   var timer = null;
   function changed() {
     preview();
+    missingConsents();
     window.clearTimeout(timer);
     timer = window.setTimeout(function () {
       if (!saveDraft()) { showStatus(t("SaveFailed"), "danger"); return; }
@@ -320,6 +394,7 @@
     if (uuid) { form.elements.client_uuid.value = uuid; }
   }
   preview();
+  missingConsents();
   renderList();
 
   // -- submit ----------------------------------------------------------------------------------
@@ -336,6 +411,7 @@
       if (el && el.length !== undefined && !el.tagName) { el = el[0]; }
       if (!el || !el.classList) { return; }
       el.classList.add("is-invalid");
+      if (!fields[name]) { return; } // the hint under the field already says why
       var note = document.createElement("div");
       note.className = "invalid-feedback d-block js-feedback";
       note.textContent = fields[name];
@@ -350,6 +426,16 @@
     window.clearTimeout(timer);
     clearErrors();
     var hasPhotos = form.elements.photos && form.elements.photos.files && form.elements.photos.files.length > 0;
+    // Asked now, while the worker is still there: a draft queued without a needed consent
+    // would only be refused once the connection is back.
+    var missing = missingConsents();
+    if (missing.length) {
+      saveDraft();
+      var fields = {};
+      missing.forEach(function (m) { fields[m.name] = ""; });
+      showError(form.dataset.consentMissing + " " + missing.map(function (m) { return m.hint; }).join(" "), fields);
+      return;
+    }
     saveDraft("queued");
     if (!navigator.onLine) {
       showStatus(t("Queued") + (hasPhotos ? " " + t("PhotosDropped") : ""), "warning");

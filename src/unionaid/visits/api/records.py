@@ -129,6 +129,8 @@ class PhotoOut(Schema):
 
 
 class ProfileSummaryOut(Schema):
+    """``causes`` leaves out 因病/因残 (illness, disability) without the health consent."""
+
     id: int
     taken_on: dt.date
     household_size: int
@@ -198,7 +200,8 @@ def _profile_out(profile, *, health_ok: bool) -> dict | None:
     return {"id": profile.pk, "taken_on": profile.taken_on,
             "household_size": profile.household_size, "annual_income": profile.annual_income,
             "rigid_expenses": profile.rigid_expenses,
-            "per_capita_monthly": profile.per_capita_monthly, "causes": profile.cause_codes,
+            "per_capita_monthly": profile.per_capita_monthly,
+            "causes": profilelib.visible_causes(profile.cause_codes, health_ok=health_ok),
             "housing": profile.housing, "children_in_school": profile.children_in_school,
             "has_major_illness": profile.has_major_illness if health_ok else None,
             "has_disability": profile.has_disability if health_ok else None}
@@ -237,6 +240,8 @@ def visit_submit(request, response: HttpResponse, payload: VisitSubmitIn):
     data["visited_on"] = payload.visited_on.isoformat()
     data["follow_ups"] = [{**f, "due_on": f["due_on"].isoformat()} for f in data["follow_ups"]]
     data["consent"] = data.get("consent") or {}
+    # out of scope: 404 with its journal entry committed (not rolled back with the submit)
+    visit_services.visit_target_check(actor=request.auth, data=data)
     visit, created = visit_services.visit_submit(actor=request.auth,
                                                  client_uuid=payload.client_uuid, data=data)
     visit = selectors.visit_get_for_user(user=request.auth, pk=visit.pk)
@@ -338,8 +343,9 @@ def photo_file(request, photo_id: int, thumb: bool = False):
 class ProfileHistoryItemOut(ProfileSummaryOut):
     visit_id: int | None
     recorded_by_name: str
-    data: dict[str, Any] = Field(..., description="六清详情：未取得同意的健康信息、未满14周岁"
-                                                  "子女信息不返回；健康说明只标明是否登记")
+    data: dict[str, Any] = Field(..., description="六清详情：未取得同意的健康信息（含因病/因残致困、"
+                                                  "大病导致的意外支出）、未满14周岁子女信息不返回；"
+                                                  "健康说明只标明是否登记")
 
 
 def _filtered_data(profile, *, health_ok: bool, children_ok: bool) -> dict:
@@ -357,6 +363,9 @@ def _filtered_data(profile, *, health_ok: bool, children_ok: bool) -> dict:
         data["expenses"].pop("medical_annual", None)
         for person in data["household"]:
             person.pop("health", None)
+        data["causes"] = profilelib.visible_causes(data["causes"], health_ok=False)
+        if profilelib.is_health_loss(data.get("sudden_loss")):
+            data["sudden_loss"] = None
     return data
 
 

@@ -14,6 +14,7 @@ from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Valu
 from django.utils import timezone
 
 from unionaid.accounts.access import access_for
+from unionaid.accounts.models import Assignment, DataScope
 from unionaid.assistance import storage
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
@@ -29,6 +30,7 @@ from unionaid.visits.models import (
 )
 
 VIEW = "visits.view"
+RECORD = "visits.record"
 
 
 def _pk(value) -> int:
@@ -197,20 +199,35 @@ def photo_open_for_user(*, user, pk, thumbnail: bool = False):
 MAX_OWNER_CHOICES = 50
 
 
+def _covers(role, unit, post_unit) -> bool:
+    """The grant of ``role`` held on a post in ``post_unit`` covers ``unit`` with
+    ``visits.record`` (the rule of ``Access.covers_unit``)."""
+    if RECORD not in (role.permissions or []):
+        return False
+    if role.data_scope == DataScope.ALL:
+        return True
+    if role.data_scope == DataScope.UNIT_AND_BELOW:
+        return unit.path.startswith(post_unit.path)
+    return role.data_scope == DataScope.UNIT and post_unit.pk == unit.pk
+
+
 def follow_up_owner_choices(*, unit) -> list:
-    """Staff who may own a follow-up for a member of ``unit``: holders of a current post in the
-    unit or above it whose rights give ``visits.record`` over ``unit`` (names only)."""
-    from django.contrib.auth import get_user_model
-
-    from unionaid.accounts.access import compute_access
-    from unionaid.accounts.models import Assignment
-
+    """Staff who may own a follow-up for a member of ``unit``: active holders of a current post
+    in the unit or above it (or with an all-units role) whose roles give ``visits.record``
+    over ``unit`` — the rights ``compute_access`` would give them, read for all candidates at
+    once (two queries, however many people hold posts there). Sorted by user name."""
     steplen = type(unit).steplen
     ancestors = [unit.path[:n] for n in range(steplen, len(unit.path) + 1, steplen)]
-    user_ids = (Assignment.objects.current(timezone.now())
-                .filter(position__org_unit__path__in=ancestors, position__is_active=True,
-                        user__is_active=True)
-                .values_list("user_id", flat=True).distinct()[:MAX_OWNER_CHOICES * 2])
-    users = get_user_model().objects.filter(pk__in=list(user_ids)).order_by("username")
-    return [u for u in users if compute_access(u).covers_unit("visits.record", unit)][
-        :MAX_OWNER_CHOICES]
+    assignments = (Assignment.objects.current(timezone.now())
+                   .filter(Q(position__org_unit__path__in=ancestors)
+                           | Q(position__roles__data_scope=DataScope.ALL),
+                           user__is_active=True, position__is_active=True,
+                           position__org_unit__is_closed=False)
+                   .select_related("user", "position__org_unit")
+                   .prefetch_related("position__roles").distinct())
+    owners = {}
+    for assignment in assignments:
+        post_unit = assignment.position.org_unit
+        if any(_covers(role, unit, post_unit) for role in assignment.position.roles.all()):
+            owners[assignment.user_id] = assignment.user
+    return sorted(owners.values(), key=lambda u: u.username)[:MAX_OWNER_CHOICES]

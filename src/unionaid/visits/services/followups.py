@@ -73,7 +73,10 @@ def clean_follow_up(*, member: Member, title, owner, due_on, field: str = "") ->
 
 
 def _audit(actor, action: str, follow_up: FollowUp, **changes) -> None:
+    # an explicit label: the default (``str(follow_up)``) is its free-text title, which must not
+    # enter the hash-chained journal (it can never be corrected or erased there)
     audit_record(actor=actor, action=action, target=follow_up,
+                 target_label=_("跟进事项 #%(n)s") % {"n": follow_up.pk},
                  org_unit_path=follow_up.org_unit.path, changes=changes)
 
 
@@ -129,7 +132,8 @@ def follow_up_done(*, actor, follow_up: FollowUp, note: str, visit: Visit | None
     follow_up.done_note = note[:MAX_NOTE]
     follow_up.done_visit = visit
     follow_up.save(update_fields=["status", "done_at", "done_note", "done_visit"])
-    _audit(actor, "follow_up.done", follow_up, visit=visit.pk if visit else None)
+    _audit(actor, "follow_up.done", follow_up, visit=visit.pk if visit else None,
+           note_length=len(follow_up.done_note))  # the note itself stays on the follow-up
     need = follow_up.need
     if need is not None and need.status == NeedStatus.FOLLOW_UP:
         VisitNeed.objects.filter(pk=need.pk, status=NeedStatus.FOLLOW_UP).update(

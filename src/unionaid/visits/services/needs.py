@@ -16,7 +16,8 @@ self_paid            expenses.medical_annual, for items of the medical category 
                      code ``zhuyi``) only; health data, so only with the health consent in force
 patient              the one household person with a major illness, by relation
                      (spouse → 配偶, child → 子女, parent → 父母); health consent required
-cause                sudden_loss.kind: major_illness → 家庭成员突发重病, disaster → 遭遇自然灾害
+cause                sudden_loss.kind: major_illness → 家庭成员突发重病 (health data: only with
+                     the health consent in force), disaster → 遭遇自然灾害
 loss                 sudden_loss.amount when sudden_loss.kind is disaster
 single_parent        "single_parent" among the causes of hardship
 ===================  ======================================================================
@@ -42,6 +43,7 @@ from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, ServiceError
 from unionaid.members.models import ConsentKind, Member
 from unionaid.members.services import has_consent
+from unionaid.visits import profile as profilelib
 from unionaid.visits.models import HouseholdProfile, NeedStatus, VisitNeed
 from unionaid.visits.services import followups
 from unionaid.visits.services.followups import invalid, require_record
@@ -51,6 +53,9 @@ MEDICAL_CATEGORY = "zhuyi"
 PATIENT_RELATIONS = {"spouse": "配偶", "child": "子女", "parent": "父母"}
 SUDDEN_CAUSES = {"major_illness": "家庭成员突发重病", "disaster": "遭遇自然灾害"}
 CENT = Decimal("0.01")
+# The consent methods the pages offer: journaled as they are; any other (free) text only by its
+# length, because the hash-chained journal can never be corrected or erased.
+KNOWN_CONSENT_METHODS = frozenset({"书面签字", "当面口头同意", "电话确认", "走访时当面同意"})
 
 
 def latest_profile(member: Member) -> HouseholdProfile | None:
@@ -72,7 +77,7 @@ def facts_from_profile(*, item: AssistanceItem, member: Member,
         "single_parent": "single_parent" in data.get("causes", []),
     }
     loss = data.get("sudden_loss") or {}
-    if loss.get("kind") in SUDDEN_CAUSES:
+    if loss.get("kind") in SUDDEN_CAUSES and (health_ok or not profilelib.is_health_loss(loss)):
         candidates["cause"] = SUDDEN_CAUSES[loss["kind"]]
     if loss.get("kind") == "disaster" and Decimal(loss.get("amount") or 0) > 0:
         candidates["loss"] = loss["amount"]
@@ -128,6 +133,12 @@ def _audit(actor, action: str, need: VisitNeed, **changes) -> None:
                  changes={"visit": need.visit_id, "kind": need.kind, **changes})
 
 
+def _consent_method_changes(method: str) -> dict:
+    if method in KNOWN_CONSENT_METHODS:
+        return {"consent_method": method}
+    return {"consent_method_length": len(method)}
+
+
 def _label(need: VisitNeed) -> str:
     text = need.get_kind_display()
     return f"{text}：{need.note}" if need.note else text
@@ -155,7 +166,7 @@ def need_to_application(*, actor, need: VisitNeed, item: AssistanceItem, consent
     need.consent_method = consent_method[:60]
     need.save(update_fields=["status", "application", "consent_recorded_at", "consent_method"])
     _audit(actor, "need.to_application", need, application=application.pk, item=item.code,
-           consent_method=need.consent_method, prefilled=sorted(facts))
+           prefilled=sorted(facts), **_consent_method_changes(need.consent_method))
     return application
 
 
@@ -191,5 +202,6 @@ def need_close(*, actor, need: VisitNeed, note: str) -> VisitNeed:
     need.status = NeedStatus.CLOSED
     need.resolved_at, need.resolution_note = timezone.now(), note[:300]
     need.save(update_fields=["status", "resolved_at", "resolution_note"])
-    _audit(actor, "need.close", need, before=before, note=note[:300])
+    # free text stays on the need; the journal keeps its length only
+    _audit(actor, "need.close", need, before=before, note_length=len(need.resolution_note))
     return need

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
-from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
+from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.members.models import ConsentKind, Member
-from unionaid.members.selectors import member_get_for_user
+from unionaid.members.selectors import member_get_for_user, record_denial
 from unionaid.members.services import consent_grant, has_consent
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import unit_get_for_user
@@ -137,6 +137,27 @@ def _target(actor, data: dict, kind: str) -> tuple[Member | None, OrgUnit | None
     return member, visited_unit
 
 
+def visit_target_check(*, actor, data) -> None:
+    """Resolve a draft's visited member and unit with the scoped selectors (``visits.record``)
+    BEFORE ``visit_submit``, outside its transaction: an out-of-scope target raises NotFound
+    here, and the ``access.denied`` entry it leaves is committed (inside ``visit_submit`` the
+    NotFound would roll it back). Ids that are not numbers are left to ``visit_submit``'s own
+    validation, which stays the guard."""
+    if not isinstance(data, dict):
+        return
+    member_id, unit_id = data.get("member_id"), data.get("visited_unit_id")
+    if str(member_id or "").strip().isdigit():
+        member_get_for_user(user=actor, pk=member_id, perm=RECORD)
+    if str(unit_id or "").strip().isdigit():
+        try:
+            unit_get_for_user(user=actor, pk=unit_id, perm=RECORD)
+        except NotFound:
+            if OrgUnit.objects.filter(pk=int(unit_id)).exists():
+                record_denial(user=actor, target_type="org.orgunit", target_id=int(unit_id),
+                              action=RECORD)
+            raise
+
+
 def _in_campaign_area(campaign: VisitCampaign, unit: OrgUnit) -> bool:
     roots = [u.path for u in campaign.covered_units.all()] or [campaign.org_unit.path]
     return any(unit.path.startswith(path) for path in roots)
@@ -209,7 +230,8 @@ def _consents(data: dict, member: Member | None, profile: dict | None) -> tuple[
     if profile is not None:
         if profilelib.needs_health_consent(profile) and not held[ConsentKind.HEALTH]:
             raise invalid("consent.health",
-                          _("家庭情况含健康信息（疾病、残疾或健康说明），须职工同意后才能登记："
+                          _("家庭情况含健康信息（疾病、残疾、医疗支出、因病因残致困、大病支出"
+                            "或健康说明），须职工同意后才能登记："
                             "请勾选“职工已同意登记健康信息”，或删去健康信息。"))
         if profilelib.needs_children_consent(profile) and not held[ConsentKind.CHILDREN]:
             raise invalid("consent.children",

@@ -5,10 +5,14 @@ overdue ones marked, done once."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from conftest import verified_login
+from conftest import make_role, make_staff, verified_login
+from unionaid.accounts.models import DataScope
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, NotFound, ServiceError
 from unionaid.visits.models import FollowUp, FollowUpStatus
@@ -50,6 +54,26 @@ def test_the_owner_choices_are_people_who_can_act_there(rec):
     assert set(owners) == {rec.visitor_a, rec.team_visitor}
 
 
+def test_the_owner_choices_take_the_same_few_queries_however_many_candidates(rec):
+    unit = rec.member.org_unit
+    with CaptureQueriesContext(connection) as few:
+        assert len(follow_up_owner_choices(unit=unit)) == 2
+    role = make_role("r_more", ["visits.view", "visits.record"])
+    viewer = make_role("r_look", ["visits.view"], DataScope.ALL)
+    for n in range(8):
+        make_staff(f"extra_{n}", rec.union.workshop_a, [role])
+        make_staff(f"looker_{n}", rec.union.station_b, [viewer])  # an all-units role, no record
+    make_staff("everywhere", rec.union.station_b, [make_role("r_all", ["visits.record"],
+                                                             DataScope.ALL)])
+    make_staff("sideways", rec.union.workshop_b, [role])  # record rights elsewhere only
+    with CaptureQueriesContext(connection) as many:
+        owners = follow_up_owner_choices(unit=unit)
+    assert len(many.captured_queries) == len(few.captured_queries) <= 2
+    assert {u.username for u in owners} == (
+        {"visitor_a", "team_visitor", "everywhere"} | {f"extra_{n}" for n in range(8)})
+    assert [u.username for u in owners] == sorted(u.username for u in owners)
+
+
 def test_my_follow_ups_come_open_first_with_overdue_marked(rec):
     late = create(rec, days=-2, title="逾期")
     soon = create(rec, days=5, title="近期")
@@ -75,6 +99,18 @@ def test_done_once_then_a_repeat_changes_nothing(rec):
     again = services.follow_up_done(actor=rec.team_visitor, follow_up=follow_up, note="再次")
     assert again.done_note == "已回访，情况稳定"
     assert AuditEvent.objects.filter(action="follow_up.done").count() == 1
+
+
+def test_the_journal_keeps_no_title_or_note_text(rec):
+    follow_up = create(rec, title="陪同配偶复查肾功能")
+    services.follow_up_done(actor=rec.visitor_a, follow_up=follow_up, note="已陪同复查，指标稳定")
+    events = list(AuditEvent.objects.filter(action__startswith="follow_up.").order_by("id"))
+    assert [e.action for e in events] == ["follow_up.create", "follow_up.done"]
+    journaled = json.dumps([[e.target_label, e.changes] for e in events], ensure_ascii=False)
+    assert "肾功能" not in journaled
+    assert "指标稳定" not in journaled
+    assert events[1].changes["note_length"] == len("已陪同复查，指标稳定")
+    assert events[0].target_label == f"跟进事项 #{follow_up.pk}"
 
 
 def test_a_cancelled_follow_up_cannot_be_done(rec):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -53,6 +54,7 @@ def test_a_need_becomes_a_prefilled_application_draft_in_one_step(rec, catalog, 
     event = AuditEvent.objects.get(action="need.to_application")
     assert event.changes["application"] == application.pk
     assert event.changes["prefilled"] == ["patient", "self_paid"]
+    assert event.changes["consent_method"] == "书面签字"
     assert AuditEvent.objects.filter(action="application.create").count() == 1
 
 
@@ -143,6 +145,20 @@ def test_closing_a_need_twice_changes_nothing(rec, need):
     with pytest.raises(Conflict):
         need_services.need_to_follow_up(actor=rec.visitor_a, need=need, owner=rec.visitor_a,
                                         due_on=today())
+
+
+def test_the_journal_keeps_the_length_of_free_text_only(rec, catalog, need):
+    need_services.need_close(actor=rec.visitor_a, need=need, note="配偶已入院，费用已报销")
+    event = AuditEvent.objects.get(action="need.close")
+    assert event.changes["note_length"] == len("配偶已入院，费用已报销")
+    assert "配偶已入院" not in json.dumps(event.changes, ensure_ascii=False)
+    visit, _ = visit_services.visit_submit(actor=rec.visitor_a, client_uuid=new_uuid(),
+                                           data=visit_data(rec.member))
+    need_services.need_to_application(actor=rec.visitor_a, need=visit.needs.get(),
+                                      item=catalog["illness"], consent_method="由配偶李某代签")
+    event = AuditEvent.objects.get(action="need.to_application")
+    assert event.changes["consent_method_length"] == len("由配偶李某代签")
+    assert "李某" not in json.dumps(event.changes, ensure_ascii=False)
 
 
 def test_a_workplace_need_without_a_member_cannot_become_an_application(rec, catalog):

@@ -10,6 +10,7 @@ from django.test import Client
 
 from unionaid.api.tests.conftest import ApiClient
 from unionaid.assistance.tests.helpers import PDF_BYTES, jpeg_bytes, upload
+from unionaid.audit.models import AuditEvent
 from unionaid.members.models import ConsentKind
 from unionaid.members.services import consent_withdraw
 from unionaid.visits.models import FollowUp, NeedStatus, Visit, VisitNeed
@@ -81,6 +82,38 @@ def test_reads_are_scoped(rec):
     assert response.json()["code"] == "not_found"
     assert other.post("/visits/", payload(rec.member)).status_code == 404
     assert api(rec.viewer_a).get("/visits/?hardship_found=false").json()["items"] == []
+
+
+def denials(target_type: str, target_id) -> int:
+    return AuditEvent.objects.filter(action="access.denied", target_type=target_type,
+                                     target_id=str(target_id)).count()
+
+
+def test_an_out_of_scope_submit_is_404_and_the_attempt_is_journaled(rec):
+    response = api(rec.visitor_b).post("/visits/", payload(rec.member))
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert denials("members.member", rec.member.pk) == 1
+    workplace = payload(None, kind="workplace", profile=None, consent={}, needs=[],
+                        visited_unit_id=rec.union.workshop_a.pk)
+    assert api(rec.visitor_b).post("/visits/", workplace).status_code == 404
+    assert denials("org.orgunit", rec.union.workshop_a.pk) == 1
+    assert not Visit.objects.exists()
+
+
+def test_out_of_scope_writes_on_needs_and_follow_ups_are_404_and_journaled(rec):
+    visit = api(rec.visitor_a).post("/visits/", payload(rec.member)).json()
+    need_id = visit["needs"][0]["id"]
+    other = api(rec.visitor_b)
+    assert other.post(f"/visits/needs/{need_id}/close", {"note": "x"}).status_code == 404
+    assert denials("visits.visitneed", need_id) == 1
+    due = today().isoformat()
+    assert other.post("/visits/follow-ups", {"member_id": rec.member.pk, "title": "回访",
+                                             "due_on": due}).status_code == 404
+    assert denials("members.member", rec.member.pk) == 1
+    assert other.client.post(f"/api/v1/visits/{visit['id']}/photos",
+                             {"file": upload("a.jpg", jpeg_bytes())}).status_code == 404
+    assert denials("visits.visit", visit["id"]) == 1
 
 
 def test_photos_are_type_checked(rec, private_media):

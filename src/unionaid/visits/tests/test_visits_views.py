@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from PIL import Image
 
 from conftest import verified_login
@@ -71,6 +73,24 @@ def test_the_form_opens_with_a_draft_number_and_the_member_prefilled(cadre, rec)
     assert 'style="' not in html
 
 
+def test_device_drafts_are_kept_per_user_and_the_page_says_so(client, rec):
+    """The drafts panel names whose drafts the page may list and send (the user id, nothing
+    personal); js/visit-form.js keeps drafts per owner (visit_drafts.test.js checks it, run
+    with node)."""
+    pages = (NEW, f"{NEW}?member={rec.member.pk}", "/visits/")
+    for user in (rec.visitor_a, rec.team_visitor):
+        verified_login(client, user)
+        for url in pages:
+            html = client.get(url).content.decode()
+            assert f'data-owner="{user.pk}"' in html
+            assert "按登录账号分开保存" in html
+        client.logout()
+    html = verified_login(client, rec.visitor_a).get(pages[1]).content.decode()
+    assert "会随草稿保存在本机" in html  # the health note warns where it is kept
+    script = Path(finders.find("js/visit-form.js")).read_text(encoding="utf-8")
+    assert '"unionaid.visitDrafts.v2." + panel.dataset.owner' in script
+
+
 def test_the_form_starts_from_the_latest_profile(cadre, rec):
     visit_services.visit_submit(actor=rec.visitor_a, client_uuid=new_uuid(),
                                 data=visit_data(rec.member))
@@ -88,11 +108,27 @@ def test_the_prefill_drops_health_data_after_consent_is_withdrawn(cadre, rec):
     assert 'value="36000.00"' not in html
 
 
-def test_the_chooser_searches_members_by_name_only(cadre, rec):
-    response = cadre.get(f"{NEW}?q={rec.member.name[:1]}")
-    assert rec.member.name in response.content.decode()
-    response = cadre.get(f"{NEW}?q=110105199001011234")
-    assert "只能按姓名查找" in response.content.decode()
+def test_the_chooser_searches_by_post_so_id_numbers_stay_out_of_urls(cadre, rec):
+    html = cadre.get(NEW).content.decode()
+    search = re.search(r'<form[^>]*role="search"[^>]*>', html).group(0)
+    assert 'method="post"' in search
+    assert 'name="chooser" value="1"' in html
+    by_name = cadre.post(NEW, {"chooser": "1", "q": rec.member.name[:1]}).content.decode()
+    assert f"?member={rec.member.pk}" in by_name
+    by_id = cadre.post(NEW, {"chooser": "1", "q": rec.member.id_number_enc}).content.decode()
+    assert f"?member={rec.member.pk}" in by_id
+    assert rec.member.id_number_enc not in by_id  # not even echoed back in the search box
+    # a query in the URL (an old link, a bookmark) is not searched
+    assert f"?member={rec.member.pk}" not in cadre.get(
+        f"{NEW}?q={rec.member.name[:1]}").content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_the_chooser_finds_only_members_in_the_record_scope(client, rec):
+    verified_login(client, rec.visitor_b)
+    html = client.post(NEW, {"chooser": "1", "q": rec.member.name}).content.decode()
+    assert f"?member={rec.member.pk}" not in html
+    assert "没有找到该职工" in html
 
 
 def test_a_plain_form_post_twice_creates_one_visit(cadre, rec):
@@ -153,6 +189,17 @@ def test_a_member_out_of_scope_is_404(client, rec):
     response = client.post(NEW, form_post(rec.member, new_uuid()), headers={"X-Visit-Draft": "1"})
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert not Visit.objects.exists()
+
+
+def test_an_out_of_scope_form_post_is_404_and_the_attempt_is_journaled(client, rec):
+    verified_login(client, rec.visitor_b)
+    assert client.post(NEW, form_post(rec.member, new_uuid())).status_code == 404
+    scripted = client.post(NEW, form_post(rec.member, new_uuid()),
+                           headers={"X-Visit-Draft": "1"})
+    assert scripted.status_code == 404
+    assert AuditEvent.objects.filter(action="access.denied", target_type="members.member",
+                                     target_id=str(rec.member.pk)).count() == 2
     assert not Visit.objects.exists()
 
 

@@ -27,7 +27,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.archive.household import open_record_in_household
+from unionaid.archive.selectors.records import records_visible_to
 from unionaid.assistance.selectors import items_available_to
+from unionaid.assistance.services.catalog import check_eligibility
 from unionaid.core import masking
 from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
 from unionaid.members.models import ConsentKind
@@ -37,6 +40,7 @@ from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.visits import forms_records as forms
 from unionaid.visits import profile as profilelib
 from unionaid.visits.models import (
+    CampaignStatus,
     HardshipCause,
     HousingKind,
     NeedStatus,
@@ -46,6 +50,7 @@ from unionaid.visits.models import (
     VisitKind,
 )
 from unionaid.visits.selectors import records as selectors
+from unionaid.visits.selectors.campaigns import campaigns_visible_to
 from unionaid.visits.services import followups as followup_services
 from unionaid.visits.services import needs as need_services
 from unionaid.visits.services import visits as visit_services
@@ -87,6 +92,8 @@ def visit_list(request):
     return render(request, "visits/visit_list.html", {
         "form": form, "page": page, "page_base": urlencode(carried), "member": member,
         "can_record": access_for(user).has_perm(RECORD),
+        # on a phone the filters fold away unless one is in use (or wrong)
+        "filters_open": bool(form.errors) or any(request.GET.get(n) for n in form.fields),
     })
 
 
@@ -113,6 +120,9 @@ def prefill_profile(member) -> dict:
         data["health"] = {"major_illness": False, "chronic": False, "disability": False,
                           "note": ""}
         data["expenses"]["medical_annual"] = ""
+        data["causes"] = profilelib.visible_causes(data.get("causes") or [], health_ok=False)
+        if profilelib.is_health_loss(data.get("sudden_loss")):
+            data["sudden_loss"] = {"kind": "", "amount": "", "note": ""}
     if not has_consent(member, ConsentKind.CHILDREN):
         minors = {p["name"] for p in data["household"] if profilelib.needs_children_consent(
             {"household": [p]})}
@@ -130,8 +140,27 @@ def _pairing_for(user, pk) -> Pairing:
     return pairing
 
 
+def open_campaigns(*, user, unit) -> list[VisitCampaign]:
+    """The running campaigns (in progress today) whose area covers ``unit``: the ones a visit
+    there counts towards. The area is the covered units, or the campaign's own unit."""
+    if unit is None:
+        return []
+    today = timezone.localdate()
+    campaigns = (campaigns_visible_to(user=user)
+                 .filter(status=CampaignStatus.ACTIVE, starts_on__lte=today, ends_on__gte=today)
+                 .prefetch_related("covered_units").order_by("-starts_on", "-pk"))
+    found = []
+    for campaign in campaigns:
+        roots = [u.path for u in campaign.covered_units.all()] or [campaign.org_unit.path]
+        if any(unit.path.startswith(root) for root in roots):
+            found.append(campaign)
+    return found
+
+
 def _initial_data(request) -> dict:
-    """The form's starting values from ?member=, ?pairing=, ?campaign=, ?kind=."""
+    """The form's starting values from ?member=, ?pairing=, ?campaign=, ?kind=. Without a
+    campaign, a visit in the area of exactly one running campaign starts in that campaign
+    (the cadre can choose "none"), so the campaign's figures count it."""
     user = request.user
     data: dict = {"kind": request.GET.get("kind") or VisitKind.HOME,
                   "visited_on": timezone.localdate().isoformat(),
@@ -152,6 +181,10 @@ def _initial_data(request) -> dict:
     if data.get("member_id"):
         member = or_404(member_get_for_user, user=user, pk=data["member_id"], perm=RECORD)
         data["profile"] = prefill_profile(member)
+        if not data.get("campaign_id"):
+            running = open_campaigns(user=user, unit=member.org_unit)
+            if len(running) == 1:
+                data["campaign_id"] = running[0].pk
     return data
 
 
@@ -174,6 +207,13 @@ def _form_context(request, data: dict, errors: dict, message: str = "") -> dict:
     profile = data.get("profile") or {}
     return {
         "data": data, "errors": errors, "message": message, "member": member,
+        "campaign_choices": (open_campaigns(user=user, unit=target_unit)
+                             if pairing is None else []),
+        "has_previous_profile": (member is not None
+                                 and need_services.latest_profile(member) is not None),
+        # what makes a profile need the health consent, for the form's script to ask in time
+        "health_causes": " ".join(sorted(profilelib.HEALTH_CAUSES)),
+        "health_loss_kinds": " ".join(sorted(profilelib.HEALTH_LOSS_KINDS)),
         "visited_unit": unit, "campaign": campaign, "pairing": pairing,
         "rows": forms.form_rows(data, errors), "choices": forms.choice_lists(),
         "blank_row": {"index": "__i__", "values": {}, "errors": {}},
@@ -193,15 +233,18 @@ def _form_context(request, data: dict, errors: dict, message: str = "") -> dict:
 
 
 def _chooser(request):
-    """No target yet: find the member to visit (by name), or go to a workplace visit."""
-    query = request.GET.get("q", "").strip()
-    members = []
-    if query and not masking.looks_like_identifier(query):
-        members = member_search(user=request.user, query=query, perm=RECORD)[:20]
+    """No target yet: find the member to visit (name prefix, ID number or phone), or go to a
+    workplace visit. The search is a POST (``chooser=1``, the same URL as the visit form), so
+    an ID number or phone typed here stays out of URLs, history and logs; a ``q`` in the URL
+    is ignored."""
+    query = request.POST.get("q", "").strip()[:50] if request.method == "POST" else ""
+    members = member_search(user=request.user, query=query, perm=RECORD)[:20] if query else []
+    campaign_id = request.POST.get("campaign") or request.GET.get("campaign") or ""
     return render(request, "visits/visit_new.html", {
         "query": query, "members": members,
-        "identifier_query": bool(query) and masking.looks_like_identifier(query),
-        "campaign_id": request.GET.get("campaign", ""),
+        # an ID number or phone is not echoed back into the page
+        "query_shown": "" if masking.looks_like_identifier(query) else query,
+        "campaign_id": campaign_id if str(campaign_id).isdigit() else "",
     })
 
 
@@ -228,9 +271,13 @@ def visit_create(request):
             return _chooser(request)
         data = _initial_data(request)
         return render(request, "visits/visit_form.html", _form_context(request, data, {}))
+    if request.POST.get("chooser") == "1":
+        return _chooser(request)
     data = forms.visit_data_from_post(request.POST)
     client_uuid = request.POST.get("client_uuid", "")
     try:
+        # out of scope: 404 with its journal entry committed (not rolled back with the submit)
+        visit_services.visit_target_check(actor=request.user, data=data)
         visit, created = visit_services.visit_submit(
             actor=request.user, client_uuid=client_uuid, data=data,
             photos=request.FILES.getlist("photos"))
@@ -287,6 +334,9 @@ def profile_display(*, user, profile) -> dict | None:
             "occupation": person["occupation"],
         })
     housing = data["housing"]
+    loss = data["sudden_loss"]
+    if not health_ok and profilelib.is_health_loss(loss):
+        loss = {"kind": "", "amount": "0", "note": ""}  # an illness's cost is health data
     return {
         "profile": profile, "health_ok": health_ok, "children_ok": children_ok,
         "household": household,
@@ -295,18 +345,35 @@ def profile_display(*, user, profile) -> dict | None:
                     for i in data["incomes"]],
         "housing": {**housing, "kind_label": _label(dict(HousingKind.choices), housing["kind"])
                     if housing["kind"] else "—"},
-        "causes": [_label(dict(HardshipCause.choices), c) for c in data["causes"]],
+        "causes": [_label(dict(HardshipCause.choices), c)
+                   for c in profilelib.visible_causes(data["causes"], health_ok=health_ok)],
         "health": data["health"] if health_ok else None,
         "schooling": [
             {"name": masking.mask_name(s["name"]), "stage": _label(profilelib.STAGES, s["stage"]),
              "annual_cost": Decimal(s["annual_cost"]), "private": s["private"]}
             for s in data["schooling"] if children_ok or s["name"] not in minors],
         "expenses": {k: Decimal(v) for k, v in data["expenses"].items()},
-        "sudden_loss": {**data["sudden_loss"],
-                        "kind_label": _label(profilelib.SUDDEN_KINDS, data["sudden_loss"]["kind"]),
-                        "amount": Decimal(data["sudden_loss"]["amount"])},
+        "sudden_loss": {**loss, "kind_label": _label(profilelib.SUDDEN_KINDS, loss["kind"]),
+                        "amount": Decimal(loss["amount"])},
         "business": data["business"],
         "can_reveal": access_for(user).covers_unit("members.reveal", member.org_unit),
+    }
+
+
+def archive_state(*, user, member) -> dict | None:
+    """The member's place in the hardship archive, for the next step after a visit: the
+    household's open record (one household, one file) if the user may see it, or whether the
+    user may enrol the member. None when the user has no archive rights over the member."""
+    access = access_for(user)
+    if member is None or not access.covers_unit("archive.view", member.org_unit):
+        return None
+    held = open_record_in_household(member, lock=False)
+    visible = (held is not None
+               and records_visible_to(user=user).filter(pk=held.pk).exists())
+    return {
+        "record": held if visible else None,
+        "held_elsewhere": held is not None and not visible,
+        "can_enrol": held is None and access.covers_unit("archive.manage", member.org_unit),
     }
 
 
@@ -333,6 +400,7 @@ def visit_detail(request, pk: int):
         "default_due": timezone.localdate() + dt.timedelta(days=14),
         "photo_form": forms.PhotoForm(),
         "today": timezone.localdate(),
+        "archive": archive_state(user=request.user, member=visit.member),
     })
 
 
@@ -368,6 +436,21 @@ def _back(need):
     return redirect("visits:visit-detail", pk=need.visit_id)
 
 
+def items_by_fit(*, member, items) -> tuple[list[dict], list[dict]]:
+    """The open items split into those the member qualifies for and the others (each with its
+    Chinese reasons), judged by the catalog's eligibility rules on what the system knows of
+    the member (archive category included) and the facts the latest profile pre-fills — the
+    same check the application meets when submitted. One check per item (a few queries each):
+    fine for the tens of items offered to one worker."""
+    profile = need_services.latest_profile(member)
+    fitting, others = [], []
+    for item in items:
+        facts = need_services.facts_from_profile(item=item, member=member, profile=profile)
+        problems = check_eligibility(item=item, member=member, facts=facts)
+        (others if problems else fitting).append({"item": item, "problems": problems})
+    return fitting, others
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def need_to_application(request, pk: int):
@@ -389,8 +472,12 @@ def need_to_application(request, pk: int):
         else:
             messages.success(request, _("已按家庭情况生成申请草稿，请核对事项、上传材料后提交。"))
             return redirect("assistance:application-detail", pk=application.pk)
+    fitting, others = items_by_fit(member=member, items=items)
+    chosen = str(form["item"].value() or "")
     return render(request, "visits/need_application.html", {
         "need": need, "member": member, "form": form, "error": error,
+        "fitting": fitting, "others": others, "chosen": chosen,
+        "others_open": any(str(row["item"].pk) == chosen for row in others),
     }, status=400 if error or form.errors else 200)
 
 
@@ -493,8 +580,10 @@ def profile_changes(newer, older, *, health_ok: bool) -> list[str]:
             lines.append(_("%(label)s %(a)s → %(b)s 元") % {
                 "label": label, "a": _money(before), "b": _money(after)})
     causes = dict(HardshipCause.choices)
-    added = [str(causes.get(c, c)) for c in newer.cause_codes if c not in older.cause_codes]
-    removed = [str(causes.get(c, c)) for c in older.cause_codes if c not in newer.cause_codes]
+    new_codes = profilelib.visible_causes(newer.cause_codes, health_ok=health_ok)
+    old_codes = profilelib.visible_causes(older.cause_codes, health_ok=health_ok)
+    added = [str(causes.get(c, c)) for c in new_codes if c not in old_codes]
+    removed = [str(causes.get(c, c)) for c in old_codes if c not in new_codes]
     if added:
         lines.append(_("新增致困原因：%(c)s") % {"c": "、".join(added)})
     if removed:
@@ -526,7 +615,8 @@ def profile_history(request, member_pk: int):
         older = snapshots[i + 1] if i + 1 < len(snapshots) else None
         rows.append({
             "profile": snapshot,
-            "causes": [str(causes.get(c, c)) for c in snapshot.cause_codes],
+            "causes": [str(causes.get(c, c)) for c in
+                       profilelib.visible_causes(snapshot.cause_codes, health_ok=health_ok)],
             "housing": housing.get(snapshot.housing, "—"),
             "changes": profile_changes(snapshot, older, health_ok=health_ok),
         })
