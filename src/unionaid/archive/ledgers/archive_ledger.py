@@ -45,6 +45,7 @@ from unionaid.core.errors import PermissionDenied
 from unionaid.members.models import Sex
 from unionaid.org.models import OrgUnit
 from unionaid.visits.models import HardshipCause, HousingKind
+from unionaid.visits.profile import visible_causes
 
 PERM = "archive.view"
 REVEAL = "members.reveal"
@@ -124,8 +125,9 @@ def export_archive_ledger(
                 member.phone_enc if clear else masking.mask_phone(member.phone_enc),
                 profile.household_size, profile.annual_income, profile.rigid_expenses,
                 record.per_capita_monthly, record.dibao_line or None,
-                str(categories.get(record.category, "")), labels(record.causes or profile.causes,
-                                                                 HardshipCause.choices),
+                str(categories.get(record.category, "")), labels(",".join(visible_causes(
+                    (record.causes or profile.causes).split(","), health_ok=record.health_ok)),
+                    HardshipCause.choices),
                 str(housing.get(profile.housing, "")), _health(profile, record.health_ok),
                 profile.children_in_school, record.enrolled_on, str(statuses[record.status]),
                 record.exited_on, record.exit_reason,

@@ -40,6 +40,7 @@ from unionaid.visits.models import (
     Satisfaction,
     VisitKind,
 )
+from unionaid.visits.profile import visible_causes
 
 PERM = "visits.view"
 
@@ -86,7 +87,8 @@ def export_visit_ledger(
                 visit.campaign.name if visit.campaign_id else "",
                 profile.household_size if profile else None,
                 profile.per_capita_monthly if profile else None,
-                labels(profile.causes, HardshipCause.choices) if profile else "",
+                labels(",".join(visible_causes(profile.cause_codes, health_ok=visit.health_ok)),
+                       HardshipCause.choices) if profile else "",
                 _("是") if visit.hardship_found else _("否"),
                 "、".join(str(needs.get(n.kind, n.kind)) + (f"（{n.note}）" if n.note else "")
                          for n in found),

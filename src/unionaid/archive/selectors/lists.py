@@ -115,6 +115,15 @@ def _money_field() -> DecimalField:
     return DecimalField(max_digits=14, decimal_places=2)
 
 
+def _health_consent():
+    """Whether the row's member's latest health consent is in force (a subquery)."""
+    return (Consent.objects.filter(member=OuterRef("member_id"), kind=ConsentKind.HEALTH)
+            .order_by("-granted_at", "-pk")
+            .annotate(ok=ExpressionWrapper(Q(withdrawn_at__isnull=True),
+                                           output_field=BooleanField()))
+            .values("ok")[:1])
+
+
 def archive_ledger_rows(
     *, user, unit: OrgUnit | None, start: dt.date, end: dt.date,
 ) -> QuerySet[HardshipRecord]:
@@ -125,11 +134,7 @@ def archive_ledger_rows(
     paid = Disbursement.objects.filter(
         member=OuterRef("member_id"), status=DisbursementStatus.PAID,
         paid_at__date__gte=start, paid_at__date__lte=end).order_by().values("member")
-    consent = (Consent.objects.filter(member=OuterRef("member_id"), kind=ConsentKind.HEALTH)
-               .order_by("-granted_at", "-pk")
-               .annotate(ok=ExpressionWrapper(Q(withdrawn_at__isnull=True),
-                                              output_field=BooleanField()))
-               .values("ok")[:1])
+    consent = _health_consent()
     qs = (HardshipRecord.objects
           .filter(access_for(user).scope_q(VIEW, unit_field="org_unit"))
           .filter(enrolled_on__isnull=False, enrolled_on__lte=end)
@@ -158,4 +163,5 @@ def visit_ledger_rows(
         qs = qs.filter(org_unit__path__startswith=unit.path)
     return (qs.select_related("member", "visited_unit", "org_unit", "campaign", "profile")
             .prefetch_related(Prefetch("needs", queryset=VisitNeed.objects.order_by("pk")))
+            .annotate(health_ok=Coalesce(Subquery(_health_consent()), Value(False)))
             .order_by("visited_on", "pk"))

@@ -196,7 +196,7 @@ def test_visit_ledger_columns_and_values(lists, visits):
     assert home["所属行动"] == "2026 春节大走访"
     assert home["家庭人口"] == 3
     assert home["人均月收入（元）"] == 950.5
-    assert home["致困原因"] == "因病"
+    assert not home["致困原因"]  # 因病 is health data: shown only with the health consent
     assert home["发现困难"] == "是"
     assert home["发现需求"] == "资金帮扶（医药费）、就业岗位"
     assert home["解决情况"] == "资金帮扶：已转帮扶申请；就业岗位：已解决"
@@ -257,3 +257,11 @@ def test_export_page_api_and_command(lists, archive_rows, visits, tmp_path):
                  "--to", "2026-06-01", "--out", str(out), stdout=StringIO())
     _title, _headers, rows = sheet_of(out)
     assert [row["姓名"] for row in rows] == ["孙乙段"]
+
+
+def test_visit_ledger_shows_illness_as_a_cause_only_with_health_consent(lists, visits):
+    consent_grant(actor=lists.registrar, member=visits.member, kind=ConsentKind.HEALTH)
+    result = export_visit_ledger(actor=lists.cadre_a, unit=None, start=START, end=END)
+    _title, _headers, rows = sheet_of(result.path)
+    result.path.unlink()
+    assert rows[0]["致困原因"] == "因病"
