@@ -82,10 +82,12 @@ def evaluate(*, member: Member, profile: HouseholdProfile, on: dt.date | None = 
 
 
 def record_precheck(*, member: Member, profile: HouseholdProfile | None = None,
-                    actor=None) -> dict[str, Any]:
+                    actor=None, resubmitting: HardshipRecord | None = None) -> dict[str, Any]:
     """What enrolling ``member`` now would give, without writing: the profile used, the
     category with its calculation, and the Chinese reasons it would be refused (a household
-    member's file is described only as far as ``actor`` may see it; no actor: not at all)."""
+    member's file is described only as far as ``actor`` may see it; no actor: not at all).
+    ``resubmitting``: the returned record being sent again, which holds the household's open
+    file itself and so is no conflict."""
     out: dict[str, Any] = {"profile": None, "result": None, "problems": [], "codes": []}
     try:
         profile = profile_for(member, profile)
@@ -99,7 +101,7 @@ def record_precheck(*, member: Member, profile: HouseholdProfile | None = None,
         out["problems"].append(_("按家庭情况测算，不符合建档条件。"))
         out["codes"].append("not_eligible")
     holder = open_record_in_household(member, lock=False)
-    if holder is not None:
+    if holder is not None and (resubmitting is None or holder.pk != resubmitting.pk):
         out["problems"].append(_household_conflict(holder, member, actor).message)
         out["codes"].append("household_has_record")
     return out

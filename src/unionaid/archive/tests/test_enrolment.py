@@ -348,6 +348,9 @@ def test_returned_enrolment_is_resubmitted_with_a_new_profile(archive, member, c
     record.refresh_from_db()
     assert record.status == RecordStatus.RETURNED
     profile = record_profile(archive, member, monthly="4000", rigid="40000")
+    # the returned record holds the household's file itself: no conflict when sending it again
+    assert "household_has_record" in record_precheck(member=member)["codes"]
+    assert record_precheck(member=member, resubmitting=record)["codes"] == []
     record = record_resubmit(actor=archive.filer, record=record)
     assert record.status == RecordStatus.PENDING
     assert record.profile == profile

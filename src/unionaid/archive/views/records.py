@@ -30,7 +30,6 @@ from unionaid.archive.forms import (
     RecheckForm,
     RecordFilterForm,
 )
-from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import RecordStatus
 from unionaid.archive.selectors.records import (
     objection_get_for_user,
@@ -175,38 +174,48 @@ def record_enrol_search(request):
                   {"query": query, "members": members})
 
 
-@perm_required(MANAGE)
-@require_http_methods(["GET", "POST"])
-def record_enrol_view(request, member_pk: int):
-    """Preview the category on the member's latest profile, then enrol (建档)."""
-    user = request.user
-    member = or_404(member_get_for_user, user=user, pk=member_pk, perm=MANAGE)
+def _enrol_page(request, *, member, submit, done: str, heading: str, record=None,
+                history=()):
+    """The enrolment form with its preview, for a first enrolment and for a returned record
+    sent again: ``submit(profile, reason)`` calls the service."""
     profiles = _profiles(member)
-    form = EnrolForm(request.POST or None, profiles=profiles)
+    form = EnrolForm(request.POST or None, profiles=profiles,
+                     initial={"reason": record.reason} if record is not None else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                record = services.record_enrol(actor=user, member=member,
-                                               profile=form.cleaned_data["profile"],
-                                               reason=form.cleaned_data["reason"])
+                saved = submit(form.cleaned_data["profile"], form.cleaned_data["reason"])
             except ServiceError as exc:
                 apply_service_error(form, exc)
                 status = exc.status
             else:
-                messages.success(request, _("已提交建档申请，进入审批与公示。"))
-                return redirect("archive:record-detail", pk=record.pk)
+                messages.success(request, done)
+                return redirect("archive:record-detail", pk=saved.pk)
         else:
             status = 400
     chosen = form.cleaned_data.get("profile") if form.is_bound and hasattr(
         form, "cleaned_data") else None
-    precheck = services.record_precheck(member=member, profile=chosen, actor=request.user)
+    precheck = services.record_precheck(member=member, profile=chosen, actor=request.user,
+                                        resubmitting=record)
     return render(request, "archive/record_enrol.html", {
-        "member": member, "form": form, "precheck": precheck,
+        "member": member, "form": form, "precheck": precheck, "record": record,
         "has_profile": profiles.exists(),
         "visit_url": f"/visits/new/?{urlencode({'member': member.pk})}",
-        "heading": _("困难职工建档"), "history": record_history(member=member),
+        "heading": heading, "history": history,
     }, status=status)
+
+
+@perm_required(MANAGE)
+@require_http_methods(["GET", "POST"])
+def record_enrol_view(request, member_pk: int):
+    """Preview the category on the member's latest profile, then enrol (建档)."""
+    member = or_404(member_get_for_user, user=request.user, pk=member_pk, perm=MANAGE)
+    return _enrol_page(
+        request, member=member, done=_("已提交建档申请，进入审批与公示。"),
+        heading=_("困难职工建档"), history=record_history(member=member),
+        submit=lambda profile, reason: services.record_enrol(
+            actor=request.user, member=member, profile=profile, reason=reason))
 
 
 @perm_required(MANAGE)
@@ -215,41 +224,11 @@ def record_resubmit_view(request, pk: int):
     record = _get(request, pk)
     if not (_can_manage(request.user, record) and record.status == RecordStatus.RETURNED):
         raise Http404()
-    member = record.member
-    profiles = _profiles(member)
-    form = EnrolForm(request.POST or None, profiles=profiles,
-                     initial={"reason": record.reason})
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.record_resubmit(actor=request.user, record=record,
-                                         profile=form.cleaned_data["profile"],
-                                         reason=form.cleaned_data["reason"])
-            except ServiceError as exc:
-                apply_service_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("已重新提交建档申请。"))
-                return redirect("archive:record-detail", pk=record.pk)
-        else:
-            status = 400
-    chosen = form.cleaned_data.get("profile") if form.is_bound and hasattr(
-        form, "cleaned_data") else None
-    precheck = services.record_precheck(member=member, profile=chosen, actor=request.user)
-    # the record itself holds the household's open file: not a problem when resubmitting
-    if "household_has_record" in precheck["codes"]:
-        index = precheck["codes"].index("household_has_record")
-        holder_is_self = open_record_in_household(member, lock=False)
-        if holder_is_self is not None and holder_is_self.pk == record.pk:
-            precheck["codes"].pop(index)
-            precheck["problems"].pop(index)
-    return render(request, "archive/record_enrol.html", {
-        "member": member, "form": form, "precheck": precheck, "record": record,
-        "has_profile": profiles.exists(),
-        "visit_url": f"/visits/new/?{urlencode({'member': member.pk})}",
-        "heading": _("补充后重新提交建档"), "history": [],
-    }, status=status)
+    return _enrol_page(
+        request, member=record.member, record=record, done=_("已重新提交建档申请。"),
+        heading=_("补充后重新提交建档"),
+        submit=lambda profile, reason: services.record_resubmit(
+            actor=request.user, record=record, profile=profile, reason=reason))
 
 
 @perm_required(MANAGE)
