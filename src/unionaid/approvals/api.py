@@ -37,6 +37,24 @@ def _amount(facts: dict) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+class PublicTimelineRowOut(Schema):
+    """One step of a case's timeline in a subject's answer (applications, archive records)."""
+
+    task_id: int | None
+    order: int
+    step: str
+    status: str
+    status_label: str
+    decided_by: str
+    decided_as: str
+    decided_at: dt.datetime | None
+    comment: str
+    skip_kind: str
+    assignee: str
+    due_at: dt.datetime | None
+    is_overdue: bool
+
+
 def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
     """Timeline rows for an answer; the applicant sees each approver as their post only."""
     if not hide_names:

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
 from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
-from unionaid.approvals.api import public_timeline
+from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
 from unionaid.approvals.models import WorkdayOverride
 from unionaid.approvals.selectors import case_timeline
 from unionaid.archive.category import rules_for
@@ -136,22 +136,6 @@ class ObjectionOut(Schema):
     resolved_at: dt.datetime | None
 
 
-class TimelineRowOut(Schema):
-    task_id: int | None
-    order: int
-    step: str
-    status: str
-    status_label: str
-    decided_by: str
-    decided_as: str
-    decided_at: dt.datetime | None
-    comment: str
-    skip_kind: str
-    assignee: str
-    due_at: dt.datetime | None
-    is_overdue: bool
-
-
 class CaseOut(Schema):
     id: int
     subject_kind: str
@@ -159,7 +143,7 @@ class CaseOut(Schema):
     status: str
     started_at: dt.datetime
     finished_at: dt.datetime | None
-    timeline: list[TimelineRowOut]
+    timeline: list[PublicTimelineRowOut]
 
 
 class RecheckOut(Schema):

@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
 from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
-from unionaid.approvals.api import public_timeline
+from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
 from unionaid.assistance import selectors, services
 from unionaid.assistance.api.common import file_url, item_for, member_for, no_store
 from unionaid.assistance.models import ApplicationStatus
@@ -96,22 +96,6 @@ class AttachmentOut(Schema):
     thumbnail_url: str | None
 
 
-class TimelineRowOut(Schema):
-    task_id: int | None
-    order: int
-    step: str
-    status: str
-    status_label: str
-    decided_by: str
-    decided_as: str
-    decided_at: dt.datetime | None
-    comment: str
-    skip_kind: str
-    assignee: str
-    due_at: dt.datetime | None
-    is_overdue: bool
-
-
 class ApplicationDetailOut(Schema):
     id: int
     status: str
@@ -138,7 +122,7 @@ class ApplicationDetailOut(Schema):
     problems: list[str] = Field(..., description="草稿/退回时：现在提交会被拒绝的原因")
     materials: list[MaterialOut]
     attachments: list[AttachmentOut]
-    timeline: list[TimelineRowOut]
+    timeline: list[PublicTimelineRowOut]
 
 
 def _detail(user, application) -> dict:
