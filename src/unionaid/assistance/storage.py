@@ -5,9 +5,14 @@
 * Photos are decoded and re-encoded from their pixels, which drops EXIF (GPS location, camera,
   time), XMP and text chunks; the EXIF orientation is applied first so the photo stays upright.
   A thumbnail (JPEG, at most 320 px) is made for each photo.
-* Files live under ``settings.PRIVATE_MEDIA_ROOT/attachments/`` with random names and are only
-  read back through ``open_private`` (the permission check is the caller's:
-  ``selectors.attachment_open_for_user``).
+* Files live under ``settings.PRIVATE_MEDIA_ROOT/attachments/`` (visit photos under
+  ``visit_photos/``) with random names and are only read back through ``open_private`` (the
+  permission check is the caller's: ``selectors.attachment_open_for_user``).
+* A file is written before the row that names it. Written inside a transaction, it is deleted
+  again if that transaction (or the savepoint it was written in) rolls back
+  (``discard_on_rollback``). What still slips through (a crash between the write and the commit,
+  a stale flag after a failing commit hook) is removed by ``storage_sweep``: files that no row
+  names and that are older than a threshold.
 """
 
 from __future__ import annotations
@@ -15,20 +20,30 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import os
+import stat
+import time
 import unicodedata
 import uuid
 import warnings
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 import filetype
+from django.apps import apps
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from unionaid.audit.services import audit_record
 from unionaid.core.errors import ServiceError
+
+logger = logging.getLogger(__name__)
 
 ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 EXTENSIONS = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "jpe": "image/jpeg",
@@ -180,11 +195,15 @@ def store_upload(uploaded, *, subdir: str = SUBDIR, allowed=None) -> StoredFile:
     now = timezone.localtime()
     stem = f"{subdir}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}"
     storage_path = f"{stem}.{ALLOWED[mime]}"
+    thumbnail_path = f"{stem}_thumb.jpg" if thumb else ""
     _write(storage_path, data)
-    thumbnail_path = ""
-    if thumb:
-        thumbnail_path = f"{stem}_thumb.jpg"
-        _write(thumbnail_path, thumb)
+    try:
+        if thumb:
+            _write(thumbnail_path, thumb)
+    except BaseException:
+        delete_private(storage_path)
+        raise
+    discard_on_rollback(storage_path, thumbnail_path)
     return StoredFile(storage_path=storage_path, thumbnail_path=thumbnail_path,
                       content_type=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                       original_name=name)
@@ -208,3 +227,179 @@ def delete_private(*relatives: str) -> None:
         if relative:
             with contextlib.suppress(FileNotFoundError):
                 _resolve(relative).unlink(missing_ok=True)
+
+
+# -- files of a transaction that rolls back ------------------------------------------------------
+
+class _RollbackGuard:
+    """An ``on_commit`` callback standing for files written inside a transaction.
+
+    Django has no rollback hook, but it drops the on_commit callbacks of a savepoint or
+    transaction that rolls back (and of a connection closed mid-transaction). The guard is
+    referenced only from that callback list, so being dropped without having been called means
+    "rolled back": its finalizer then deletes the files. Called (the commit went through), it
+    detaches the finalizer and the files stay.
+    """
+
+    __slots__ = ("__weakref__", "_finalizer")
+
+    def __init__(self, alias: str, paths: tuple[str, ...]) -> None:
+        self._finalizer = weakref.finalize(self, _discard_dropped, alias, paths)
+        self._finalizer.atexit = False  # at exit leave them to the sweep
+
+    def __call__(self) -> None:
+        self._finalizer.detach()
+
+
+def _discard_dropped(alias: str, paths: tuple[str, ...]) -> None:
+    if connections[alias].run_commit_hooks_on_set_autocommit_on:
+        # Dropped while the commit hooks ran (an earlier hook raised): the transaction
+        # committed and its rows name these files. Keep them.
+        return
+    try:
+        delete_private(*paths)
+    except OSError:
+        logger.exception("could not delete the files of a rolled-back upload")
+
+
+def discard_on_rollback(*relatives: str, using: str | None = None) -> None:
+    """Delete these stored files if the current transaction, or the savepoint they were
+    written in, rolls back. Outside a transaction nothing can roll back: nothing to do."""
+    alias = using or DEFAULT_DB_ALIAS
+    paths = tuple(r for r in relatives if r)
+    if paths and transaction.get_connection(alias).in_atomic_block:
+        transaction.on_commit(_RollbackGuard(alias, paths), using=alias)
+
+
+# -- the sweep: files no row names --------------------------------------------------------------
+
+PATH_FIELDS = ("storage_path", "thumbnail_path")
+SWEEP_MIN_HOURS = 1
+SWEEP_BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    scanned: int = 0  # regular files under the private folders
+    recent: int = 0  # younger than the threshold: not checked, never deleted
+    referenced: int = 0  # named by a row
+    orphans: int = 0  # named by no row and old enough: deleted (listed only in a dry run)
+    orphan_bytes: int = 0
+    skipped: int = 0  # symlinks, other non-regular entries, files changed meanwhile: untouched
+    failed: int = 0  # orphans that could not be deleted
+
+
+def path_references() -> list[tuple[type, str]]:
+    """(model, field) of every model field that holds a path written by ``store_upload``
+    (``Attachment``, ``VisitPhoto``, and any later model that follows the same naming)."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.proxy:
+            continue
+        found += [(model, f.name) for f in model._meta.concrete_fields if f.name in PATH_FIELDS]
+    return found
+
+
+def _files(root: Path, result: SweepResult) -> Iterator[tuple[str, os.stat_result]]:
+    """(path relative to the root, lstat) of every regular file under the private folders,
+    one directory at a time, never following a symlink."""
+    for folder in READABLE:
+        top = root / folder
+        if top.is_symlink():
+            result.skipped += 1
+            continue
+        if not top.is_dir():
+            continue
+        pending = [top]
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        result.skipped += 1
+                    elif entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        info = entry.stat(follow_symlinks=False)
+                        yield Path(entry.path).relative_to(root).as_posix(), info
+                    else:
+                        result.skipped += 1
+
+
+def _referenced(chunk: list[str], references) -> set[str]:
+    named: set[str] = set()
+    for model, field in references:
+        named.update(model._base_manager.filter(**{f"{field}__in": chunk})
+                     .values_list(field, flat=True))
+    return named
+
+
+def _delete_if_still_old(relative: str, cutoff: float) -> bool:
+    """Unlink one orphan after checking again that it is a regular file, still old, inside
+    the private folders once every symlink of its parents is resolved."""
+    path = _root() / relative
+    try:
+        if _resolve(relative) != path:  # a symlink somewhere on the way
+            return False
+        info = os.lstat(path)
+    except FileNotFoundError:  # gone meanwhile, or outside the private folders
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_mtime > cutoff:
+        return False
+    path.unlink()
+    return True
+
+
+def storage_sweep(*, actor=None, older_than_hours: float = 24, dry_run: bool = False,
+                  on_orphan: Callable[[str, int], None] | None = None) -> SweepResult:
+    """Delete the files under the private folders that no row names and whose last change is
+    older than ``older_than_hours`` (a younger file may be an upload whose row is not yet
+    committed). ``dry_run`` only lists them. ``on_orphan(path, size)`` sees each orphan.
+    Streams: one directory listing and one batch of paths at a time. A real run records one
+    ``storage.sweep`` audit event with the counts (no paths)."""
+    if older_than_hours < SWEEP_MIN_HOURS:
+        raise ServiceError(_("只能清理 %(n)s 小时以前的文件（更新的可能是正在上传的文件）。")
+                           % {"n": SWEEP_MIN_HOURS}, code="sweep_too_recent")
+    result = SweepResult()
+    root = _root()
+    cutoff = time.time() - older_than_hours * 3600
+    references = path_references()
+    chunk: dict[str, int] = {}
+
+    def settle() -> None:
+        named = _referenced(list(chunk), references)
+        for relative, size in chunk.items():
+            if relative in named:
+                result.referenced += 1
+                continue
+            if on_orphan is not None:
+                on_orphan(relative, size)
+            if not dry_run:
+                try:
+                    deleted = _delete_if_still_old(relative, cutoff)
+                except OSError:
+                    logger.exception("storage sweep: could not delete an orphan")
+                    result.failed += 1
+                    continue
+                if not deleted:
+                    result.skipped += 1
+                    continue
+            result.orphans += 1
+            result.orphan_bytes += size
+        chunk.clear()
+
+    if root.is_dir():
+        for relative, info in _files(root, result):
+            result.scanned += 1
+            if info.st_mtime > cutoff:
+                result.recent += 1
+                continue
+            chunk[relative] = info.st_size
+            if len(chunk) >= SWEEP_BATCH:
+                settle()
+        if chunk:
+            settle()
+    if not dry_run:
+        audit_record(actor=actor, action="storage.sweep", target_type="assistance.storage",
+                     target_label="private storage",
+                     changes={"older_than_hours": older_than_hours, **asdict(result)})
+    return result

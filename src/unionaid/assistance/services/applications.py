@@ -169,20 +169,18 @@ def attachment_add(*, actor, application: Application, material: str,
     if application.attachments.count() >= MAX_ATTACHMENTS:
         raise Conflict(_("每份申请最多上传 %(n)s 个文件。") % {"n": MAX_ATTACHMENTS},
                        code="too_many_attachments")
+    # The files are tied to this transaction: they are deleted if it (or the caller's
+    # transaction around it, even after this returned) rolls back.
     stored = storage.store_upload(uploaded_file)
-    try:
-        attachment = Attachment.objects.create(
-            application=application, material=material, original_name=stored.original_name,
-            storage_path=stored.storage_path, thumbnail_path=stored.thumbnail_path,
-            content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-            uploaded_by=actor,
-        )
-        _audit(actor, "attachment.add", application, attachment=attachment.pk,
-               material=material, content_type=stored.content_type, size=stored.size,
-               sha256=stored.sha256)
-    except Exception:
-        storage.delete_private(stored.storage_path, stored.thumbnail_path)
-        raise
+    attachment = Attachment.objects.create(
+        application=application, material=material, original_name=stored.original_name,
+        storage_path=stored.storage_path, thumbnail_path=stored.thumbnail_path,
+        content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+        uploaded_by=actor,
+    )
+    _audit(actor, "attachment.add", application, attachment=attachment.pk,
+           material=material, content_type=stored.content_type, size=stored.size,
+           sha256=stored.sha256)
     return attachment
 
 

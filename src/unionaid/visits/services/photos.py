@@ -3,8 +3,9 @@ the web root by ``assistance.storage`` and served only through ``selectors.recor
 .photo_open_for_user``. Only photos (JPEG, PNG): a PDF that the attachment store would accept
 is refused here.
 
-The files go under ``PRIVATE_MEDIA_ROOT/attachments/`` with the application materials, because
-``assistance.storage`` has one fixed folder (and only reads back from it).
+The files go under ``PRIVATE_MEDIA_ROOT/visit_photos/``. ``assistance.storage`` ties each file to
+the transaction it is written in: if that transaction rolls back, even after the service returned,
+the file is deleted (and ``storage_sweep`` removes whatever still has no row).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _refuse_type() -> ServiceError:
 
 
 def store_photo(uploaded) -> storage.StoredFile:
-    """Check, clean and write one photo; the caller deletes it if its transaction fails."""
+    """Check, clean and write one photo; it is deleted if the caller's transaction rolls back."""
     stored = storage.store_upload(uploaded, subdir=storage.VISIT_PHOTOS)
     if stored.content_type not in PHOTO_TYPES:
         storage.delete_private(stored.storage_path, stored.thumbnail_path)
@@ -67,9 +68,5 @@ def visit_photo_add(*, actor, visit: Visit, uploaded_file) -> VisitPhoto:
         raise Conflict(_("每次走访最多上传 %(n)s 张照片。") % {"n": MAX_PHOTOS},
                        code="too_many_photos")
     stored = store_photo(uploaded_file)
-    try:
-        (photo,) = create_photo_rows(actor=actor, visit=visit, stored_files=[stored])
-    except Exception:
-        discard([stored])
-        raise
+    (photo,) = create_photo_rows(actor=actor, visit=visit, stored_files=[stored])
     return photo
