@@ -36,6 +36,12 @@ class Access:
     member_id: int | None
     grants: tuple[Grant, ...] = ()
     position_labels: tuple[str, ...] = field(default=())
+    # (position id, label) of every post held when this access was computed
+    positions: tuple[tuple[int, str], ...] = field(default=())
+
+    def held_position_label(self, position_id: int) -> str | None:
+        """The label of ``position_id`` if the user holds that (active) post, else None."""
+        return next((label for pk, label in self.positions if pk == position_id), None)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -123,9 +129,11 @@ def compute_access(user, *, at=None) -> Access:
     )
     grants: list[Grant] = []
     labels: list[str] = []
+    positions: list[tuple[int, str]] = []
     for assignment in assignments:
         position = assignment.position
         labels.append(f"{position.org_unit.name}·{position.name}")
+        positions.append((position.pk, labels[-1]))
         for role in position.roles.all():
             grants.append(
                 Grant(
@@ -149,7 +157,7 @@ def compute_access(user, *, at=None) -> Access:
         )
     return Access(
         user_id=user.pk, member_id=user.member_id, grants=tuple(grants),
-        position_labels=tuple(labels),
+        position_labels=tuple(labels), positions=tuple(positions),
     )
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, Position, User
 from unionaid.approvals.models import ApprovalTask, AssigneeKind, Delegation, FlowStep
 from unionaid.core import rules
@@ -145,16 +146,18 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     now = now or timezone.now()
-    current = Assignment.objects.current(now).filter(
-        position__is_active=True, position__org_unit__is_closed=False, user__is_active=True
-    )
     if task.assigned_position_id:
+        # The user's own posts are known from their access (computed once per request with
+        # the same conditions: current assignment, active post, open unit).
+        held = access_for(user).held_position_label(task.assigned_position_id)
+        if held is not None:
+            return Authority(decided_as=held)
         label = str(task.assigned_position)
-        if current.filter(user_id=user.pk, position_id=task.assigned_position_id).exists():
-            return Authority(decided_as=label)
         holder = (
-            current.filter(position_id=task.assigned_position_id,
-                           user__in=active_delegations(user, now).values("from_user_id"))
+            Assignment.objects.current(now)
+            .filter(position_id=task.assigned_position_id, position__is_active=True,
+                    position__org_unit__is_closed=False, user__is_active=True,
+                    user__in=active_delegations(user, now).values("from_user_id"))
             .select_related("user").first()
         )
         return Authority(decided_as=label, on_behalf_of=holder.user) if holder else None

@@ -112,14 +112,20 @@ class _Marker:
         return None
 
 
+_TAIL_SQL = 'SELECT "id", "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1'
+
+
 def _append(events: list[AuditEvent]) -> None:
     """Chain and insert ``events`` after the journal's tail, under the chain's lock (on
     PostgreSQL an advisory lock held to the end of the transaction; SQLite's writer lock is
     already exclusive). Every event of one call gets the same timestamp."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    # Plain SQL for the two statements under the lock: the time between taking the lock and
+    # the commit is the one part of every audited service that can't run in parallel.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+        cursor.execute(_TAIL_SQL)
+        last = cursor.fetchone()
     prev_id, prev_hash = last if last else (0, GENESIS)
     now = timezone.now()
     for event in events:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,11 +55,13 @@ def _audit(actor, action: str, case: ApprovalCase, **changes: Any) -> None:
     )
 
 
-def _advance(case: ApprovalCase, *, actor, after: int, handler) -> ApprovalTask | None:
+def _advance(case: ApprovalCase, *, actor, after: int, handler,
+             steps: list[FlowStep] | None = None) -> ApprovalTask | None:
     """Create the next pending task after step ``after``, recording skipped steps on the way;
-    with no step left the case is approved. Skip conditions see the case's facts now."""
+    with no step left the case is approved. Skip conditions see the case's facts now.
+    ``steps``: the steps after ``after`` when the caller knows them already."""
     now = timezone.now()
-    for step in steps_of(case.flow_version_id, after=after):
+    for step in steps_of(case.flow_version_id, after=after) if steps is None else steps:
         kind, reason, _error = skip_reason(
             step, org_unit=case.org_unit, facts=case.facts, fast_track=case.fast_track,
             fast_track_reason=case.fast_track_reason,
@@ -124,16 +127,19 @@ def case_start(
 
 
 def _locked(task) -> tuple[ApprovalCase, ApprovalTask]:
-    """Lock the case, then re-read its task (its state may have changed since it was read)."""
+    """Lock the case, then re-read its task (its state may have changed since it was read).
+    The task comes with its step and ``has_next_step`` (does its flow version have a step
+    after it?), so that deciding the last step needs no look at the flow."""
     task_id = getattr(task, "pk", task)
-    case_id = getattr(task, "case_id", None) or (
-        ApprovalTask.objects.filter(pk=task_id).values_list("case_id", flat=True).first())
-    if case_id is None:
-        raise NotFound()
+    case_id = getattr(task, "case_id", None) or Subquery(
+        ApprovalTask.objects.filter(pk=task_id).values("case_id")[:1])
     case = (ApprovalCase.objects.select_for_update(of=("self",)).select_related("org_unit")
-            .get(pk=case_id))
-    task = (ApprovalTask.objects.select_for_update(of=("self",)).select_related(*TASK_RELATED)
-            .get(pk=task_id))
+            .filter(pk=case_id).first())
+    if case is None:
+        raise NotFound()
+    later = FlowStep.objects.filter(version_id=case.flow_version_id, order__gt=OuterRef("order"))
+    task = (ApprovalTask.objects.select_for_update(of=("self",)).select_related("step")
+            .annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk))
     return case, task
 
 
@@ -186,7 +192,8 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
            decision=decision, comment=comment[:200], decided_as=task.decided_as,
            on_behalf_of=auth.on_behalf_of.pk if auth.on_behalf_of else None)
     if status == TaskStatus.APPROVED:
-        _advance(case, actor=actor, after=task.order, handler=handler)
+        _advance(case, actor=actor, after=task.order, handler=handler,
+                 steps=None if task.has_next_step else [])
     else:
         case.status = CaseStatus.REJECTED if status == TaskStatus.REJECTED else CaseStatus.RETURNED
         case.finished_at = now
