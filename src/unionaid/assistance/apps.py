@@ -12,8 +12,13 @@ class AssistanceConfig(AppConfig):
         from unionaid.assistance.approval_subject import ApplicationSubject
         from unionaid.assistance.services import outcomes
         from unionaid.assistance.services.applications import SUBJECT_KIND
-        from unionaid.funds.services import register_paid_hook, register_reversed_hook
+        from unionaid.funds.services import (
+            register_paid_hook,
+            register_repaid_hook,
+            register_reversed_hook,
+        )
 
         register_subject(ApplicationSubject())
         register_paid_hook(SUBJECT_KIND, outcomes.disbursement_paid)
         register_reversed_hook(SUBJECT_KIND, outcomes.disbursement_reversed)
+        register_repaid_hook(SUBJECT_KIND, outcomes.disbursement_repaid)

@@ -2,7 +2,8 @@
 items (``AnnualCap``, for one category or all), per person and per household.
 
 What counts against a cap is every application of the year that is under review, returned for
-material, approved or paid (so two open applications cannot together pass a cap). A household is
+material, approved, paid or whose payment was reversed (so two open applications cannot together
+pass a cap). A household is
 the member plus every member whose ID number appears in the member's household, or whose
 household lists the member.
 """
@@ -19,8 +20,12 @@ from unionaid.assistance.facts import year_bounds
 from unionaid.assistance.models import AnnualCap, Application, ApplicationStatus
 from unionaid.core.errors import Conflict
 
+# A reversed payment (PAYMENT_REVERSED) still counts: its money was not received, but the
+# decision stands and the finance office may pay it again (重新发放) at any time, which needs no
+# new application. Not counting it would let a second application take the room the re-payment
+# will use, and the two together would pass the cap.
 COUNTING = (ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED, ApplicationStatus.APPROVED,
-            ApplicationStatus.PAID)
+            ApplicationStatus.PAID, ApplicationStatus.PAYMENT_REVERSED)
 
 
 def household_member_ids(member) -> set[int]:

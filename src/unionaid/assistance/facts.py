@@ -236,7 +236,8 @@ def member_values(member, *, item=None, year: int | None = None) -> dict[str, An
     household = list(member.household.values_list("relation", flat=True))
     start, end = year_bounds(year)
     granted = Application.objects.filter(
-        member_id=member.pk, status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID],
+        member_id=member.pk, status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID,
+                                         ApplicationStatus.PAYMENT_REVERSED],
         submitted_at__gte=start, submitted_at__lt=end,
     ).aggregate(
         n=Count("pk"), total=Sum("amount"),

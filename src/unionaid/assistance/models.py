@@ -90,10 +90,14 @@ class ApplicationStatus(models.TextChoices):
     REJECTED = "rejected", _("未通过")
     WITHDRAWN = "withdrawn", _("已撤回")
     PAID = "paid", _("已发放")
+    # The payment was reversed (冲正, e.g. the bank returned it): the decision stands and the
+    # money may be paid again (重新发放), which makes the application APPROVED once more.
+    PAYMENT_REVERSED = "reversed", _("发放已冲正")
 
 
 OPEN_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED,
-                 ApplicationStatus.APPROVED, ApplicationStatus.PAID)
+                 ApplicationStatus.APPROVED, ApplicationStatus.PAID,
+                 ApplicationStatus.PAYMENT_REVERSED)
 
 
 class Application(models.Model):

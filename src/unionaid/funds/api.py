@@ -1,5 +1,7 @@
-"""/api/v1/funds: budgets and their ledger in the caller's funds scope, and the auditor's
-payment trace (``trace.view``; every read journaled by ``funds.selectors.payment_trace``).
+"""/api/v1/funds: budgets and their ledger in the caller's funds scope; confirming a payment
+batch (funds.confirm; never its creator or exporter: 四眼原则) and paying a reversed
+disbursement again (重新发放, funds.manage); and the auditor's payment trace (``trace.view``;
+every read journaled by ``funds.selectors.payment_trace``).
 
 Money is returned as decimal strings ("5000.00"). Bank accounts never leave here; the member
 shows masked.
@@ -13,11 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, ErrorOut
-from unionaid.funds import selectors
+from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.errors import ServiceError
+from unionaid.funds import selectors, services
 from unionaid.org.selectors import unit_get_for_user
 
 router = Router(tags=["funds"])
@@ -137,6 +141,21 @@ class TraceDisbursementOut(Schema):
     reversed_at: dt.datetime | None
     reversal_reason: str
     released_at: dt.datetime | None
+    repays_id: int | None = Field(..., description="重新发放时：被冲正的原发放编号")
+
+
+class TraceHistoryOut(Schema):
+    id: int
+    amount: Decimal
+    status: str
+    status_label: str
+    reserved_at: dt.datetime
+    paid_at: dt.datetime | None
+    reversed_at: dt.datetime | None
+    reversal_reason: str
+    repays_id: int | None
+    batch_id: int | None
+    confirmed_by: str
 
 
 class TraceMemberOut(Schema):
@@ -199,6 +218,7 @@ class TraceEntryOut(Schema):
     id: int
     txn: uuid.UUID
     budget_id: int
+    disbursement_id: int | None
     account: str
     amount: Decimal
     kind: str
@@ -215,6 +235,7 @@ class TraceBatchOut(Schema):
     created_at: dt.datetime
     created_by: str
     exported_at: dt.datetime | None
+    exported_by: str
     confirmed_at: dt.datetime | None
     confirmed_by: str
 
@@ -223,6 +244,7 @@ class TraceEventOut(Schema):
     id: int
     occurred_at: dt.datetime
     action: str
+    outcome: str
     actor: str
     actor_positions: str
     changes: dict[str, Any]
@@ -235,6 +257,8 @@ class TraceOut(Schema):
     materials: list[TraceMaterialOut]
     decisions: list[TraceDecisionOut]
     budgets: list[TraceBudgetOut] = Field(..., description="出资预算及其上级来源（逐级下拨）")
+    history: list[TraceHistoryOut] = Field(
+        ..., description="同一事项的全部发放，按先后：原发放、冲正、重新发放")
     entries: list[TraceEntryOut]
     batch: TraceBatchOut | None
     events: list[TraceEventOut]
@@ -258,7 +282,7 @@ def _batch(batch) -> dict | None:
     return {"id": batch.pk, "org_unit_name": batch.org_unit.name, "status": batch.status,
             "total": batch.total, "created_at": batch.created_at,
             "created_by": _name(batch.created_by), "exported_at": batch.exported_at,
-            "confirmed_at": batch.confirmed_at, "confirmed_by": _name(batch.confirmed_by)}
+            "exported_by": _name(batch.exported_by), "confirmed_at": batch.confirmed_at, "confirmed_by": _name(batch.confirmed_by)}
 
 
 @router.get("/disbursements/{disbursement_id}/trace",
@@ -272,7 +296,8 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
         "disbursement": {"id": d.pk, "amount": d.amount, "status": d.status,
                          "status_label": d.get_status_display(), "reserved_at": d.reserved_at,
                          "paid_at": d.paid_at, "reversed_at": d.reversed_at,
-                         "reversal_reason": d.reversal_reason, "released_at": d.released_at},
+                         "reversal_reason": d.reversal_reason, "released_at": d.released_at,
+                         "repays_id": d.repays_id},
         "member": {"id": member.pk, "name": member.name,
                    "id_number_masked": member.id_number_masked,
                    "org_unit_name": member.org_unit.name},
@@ -285,12 +310,74 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
         "budgets": [{"id": b.pk, "org_unit_name": b.org_unit.name,
                      "funding_source_name": b.funding_source.name, "year": b.year}
                     for b in trace["budgets"]],
-        "entries": [{"id": e.pk, "txn": e.txn, "budget_id": e.budget_id, "account": e.account,
+        "history": [{"id": h.pk, "amount": h.amount, "status": h.status,
+                     "status_label": h.get_status_display(), "reserved_at": h.reserved_at,
+                     "paid_at": h.paid_at, "reversed_at": h.reversed_at,
+                     "reversal_reason": h.reversal_reason, "repays_id": h.repays_id,
+                     "batch_id": h.batch_id,
+                     "confirmed_by": _name(h.batch.confirmed_by) if h.batch else ""}
+                    for h in trace["history"]],
+        "entries": [{"id": e.pk, "txn": e.txn, "budget_id": e.budget_id,
+                     "disbursement_id": e.disbursement_id, "account": e.account,
                      "amount": e.amount, "kind": e.kind, "memo": e.memo,
                      "created_at": e.created_at, "created_by": _name(e.created_by)}
                     for e in trace["entries"]],
         "batch": _batch(trace["batch"]),
         "events": [{"id": ev.pk, "occurred_at": ev.occurred_at, "action": ev.action,
-                    "actor": ev.actor_label, "actor_positions": ev.actor_positions,
+                    "outcome": ev.outcome, "actor": ev.actor_label, "actor_positions": ev.actor_positions,
                     "changes": ev.changes} for ev in trace["events"]],
     }
+
+
+# -- POST /batches/{id}/confirm -----------------------------------------------------------------
+
+class BatchConfirmIn(Schema):
+    checked: bool = Field(..., description="已核对银行回单，本批次款项均已到账")
+
+
+class BatchConfirmOut(Schema):
+    id: int
+    status: str
+    total: Decimal
+    created_by: str
+    exported_by: str
+    confirmed_by: str
+    confirmed_at: dt.datetime | None
+
+
+@router.post("/batches/{batch_id}/confirm", response={200: BatchConfirmOut, **WRITE_ERRORS},
+             summary="确认发放：本批次款项记为已发放（制单人、导出人不能确认；重复确认只发放一次）")
+def batch_confirm(request, batch_id: int, payload: BatchConfirmIn):
+    batch = selectors.batch_get_for_user(user=request.auth, pk=batch_id)
+    if not payload.checked:
+        message = _("请先勾选确认已核对银行回单。")
+        raise ServiceError(message, code="validation_error", fields={"checked": message})
+    batch = services.batch_confirm(actor=request.auth, batch=batch)
+    return {"id": batch.pk, "status": batch.status, "total": batch.total,
+            "created_by": _name(batch.created_by), "exported_by": _name(batch.exported_by),
+            "confirmed_by": _name(batch.confirmed_by), "confirmed_at": batch.confirmed_at}
+
+
+# -- POST /disbursements/{id}/repay -------------------------------------------------------------
+
+class RepayIn(Schema):
+    reason: str = Field(..., max_length=200, description="重新发放的原因，如：收款账号已更正")
+
+
+class RepayOut(Schema):
+    id: int
+    repays_id: int
+    status: str
+    amount: Decimal
+    budget_id: int
+    subject_kind: str
+    subject_id: int
+
+
+@router.post("/disbursements/{disbursement_id}/repay",
+             response={200: RepayOut, **WRITE_ERRORS},
+             summary="重新发放：为已冲正的发放再次预留同样金额，生成新的发放（重复提交不重复预留）")
+def disbursement_repay(request, disbursement_id: int, payload: RepayIn):
+    disbursement = selectors.disbursement_get_for_user(user=request.auth, pk=disbursement_id)
+    return services.disbursement_repay(actor=request.auth, disbursement=disbursement,
+                                       reason=payload.reason)

@@ -134,9 +134,19 @@ class DisbursementStatus(models.TextChoices):
     RELEASED = "released", _("已释放预留")
 
 
+# A disbursement in one of these holds no money for its subject any more.
+NOT_LIVE_STATUSES = (DisbursementStatus.REVERSED, DisbursementStatus.RELEASED)
+
+
 class Disbursement(models.Model):
-    """Money for one approved subject (an application). One per subject: paying twice is
-    impossible (unique constraint + state machine)."""
+    """Money for one approved subject (an application). At most one *live* disbursement
+    (reserved, in a batch or paid) per subject: paying the same approval twice is impossible
+    (a partial unique constraint + the state machine).
+
+    A reversed payment may be paid again (重新发放): a new row that ``repays`` the reversed one,
+    so the old row keeps its batch, payment and reversal for the auditor. A subject's rows form
+    one chain; the newest is its current one.
+    """
 
     subject_kind = models.CharField(max_length=50)
     subject_id = models.BigIntegerField()
@@ -152,20 +162,37 @@ class Disbursement(models.Model):
     reversed_at = models.DateTimeField(null=True, blank=True)
     reversal_reason = models.CharField(max_length=200, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    # The reversed disbursement this one pays again (重新发放); at most one re-payment each.
+    repays = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="repaid_by")
 
     class Meta:
         verbose_name = _("发放")
         constraints = [
             models.UniqueConstraint(fields=["subject_kind", "subject_id"],
-                                    name="disbursement_one_per_subject"),
+                                    condition=~Q(status__in=NOT_LIVE_STATUSES),
+                                    name="disbursement_one_live_per_subject"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_gt_0"),
         ]
         indexes = [
             models.Index(fields=["status", "budget"], name="disbursement_status_idx"),
+            models.Index(fields=["subject_kind", "subject_id"], name="disbursement_subject_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.subject_kind}#{self.subject_id} {self.amount}"
+
+    @property
+    def repayment(self) -> Disbursement | None:
+        """The re-payment (重新发放) of this reversed disbursement, if there is one."""
+        return getattr(self, "repaid_by", None)
+
+    @property
+    def awaits_repayment(self) -> bool:
+        """Reversed and not (or no longer: its re-payment was released) being paid again."""
+        repayment = self.repayment
+        return self.status == DisbursementStatus.REVERSED and (
+            repayment is None or repayment.status == DisbursementStatus.RELEASED)
 
 
 class BatchStatus(models.TextChoices):
@@ -183,6 +210,9 @@ class DisbursementBatch(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     exported_at = models.DateTimeField(null=True, blank=True)
+    # Who first exported the bank file: like the creator, they may not confirm (四眼原则).
+    exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")

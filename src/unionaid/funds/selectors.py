@@ -56,7 +56,8 @@ def entries_for_budget(*, budget: Budget) -> QuerySet[LedgerEntry]:
 
 def disbursements_visible_to(*, user) -> QuerySet[Disbursement]:
     return (Disbursement.objects.filter(_funds_q(user, "budget__org_unit"))
-            .select_related("member", "budget__org_unit", "budget__funding_source", "batch"))
+            .select_related("member", "budget__org_unit", "budget__funding_source", "batch",
+                            "repaid_by"))
 
 
 def disbursement_get_for_user(*, user, pk) -> Disbursement:
@@ -68,7 +69,8 @@ def disbursement_get_for_user(*, user, pk) -> Disbursement:
 
 def batches_visible_to(*, user) -> QuerySet[DisbursementBatch]:
     return (DisbursementBatch.objects.filter(_funds_q(user, "org_unit"))
-            .select_related("org_unit", "funding_source", "created_by", "confirmed_by"))
+            .select_related("org_unit", "funding_source", "created_by", "exported_by",
+                            "confirmed_by"))
 
 
 def batch_get_for_user(*, user, pk) -> DisbursementBatch:
@@ -125,11 +127,24 @@ def _budget_lineage(budget: Budget) -> list[Budget]:
     return lineage
 
 
-def _events(disbursement: Disbursement) -> list[AuditEvent]:
-    """The journal of the money movements of this payment and its batch (not the reads)."""
-    q = Q(target_type="funds.disbursement", target_id=str(disbursement.pk))
-    if disbursement.batch_id:
-        q |= Q(target_type="funds.disbursementbatch", target_id=str(disbursement.batch_id))
+def _chain(disbursement: Disbursement, scope: Q) -> list[Disbursement]:
+    """Every disbursement of the same subject in ``scope``, oldest first: the original
+    payment, its reversal, and each re-payment (重新发放) after it (a few rows)."""
+    return list(
+        Disbursement.objects.filter(scope)
+        .filter(subject_kind=disbursement.subject_kind, subject_id=disbursement.subject_id)
+        .select_related("batch__created_by", "batch__exported_by", "batch__confirmed_by",
+                        "batch__org_unit", "repaid_by")
+        .order_by("pk"))
+
+
+def _events(chain: list[Disbursement]) -> list[AuditEvent]:
+    """The journal of the money movements of these payments and their batches (not the
+    reads), refused confirmations included."""
+    q = Q(target_type="funds.disbursement", target_id__in=[str(d.pk) for d in chain])
+    batches = sorted({str(d.batch_id) for d in chain if d.batch_id})
+    if batches:
+        q |= Q(target_type="funds.disbursementbatch", target_id__in=batches)
     return list(AuditEvent.objects.filter(q, action__startswith="funds.")
                 .exclude(action="funds.trace_view").order_by("id")[:200])
 
@@ -137,17 +152,20 @@ def _events(disbursement: Disbursement) -> list[AuditEvent]:
 def payment_trace(*, user, disbursement_id) -> dict:
     """One payment's whole chain for an auditor (trace.view): application, materials, each
     decision, the budget it came from, the ledger entries, the batch and its confirmation.
+    ``history`` lists every disbursement of the same subject in order (a payment, its
+    reversal, its re-payment …); ``entries`` and ``events`` cover all of them.
 
     Out of the user's trace.view scope looks like "not found"; every read, and every refused
     read, is journaled.
     """
     pk = _pk(disbursement_id)
-    access = access_for(user)
+    scope = access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
+                                     self_field="member_id")
     disbursement = (
-        Disbursement.objects.filter(access.scope_q("trace.view", unit_field="budget__org_unit",
-                                                   self_field="member_id"))
+        Disbursement.objects.filter(scope)
         .select_related("member__org_unit", "budget__org_unit", "budget__funding_source",
-                        "batch__created_by", "batch__confirmed_by", "batch__org_unit")
+                        "batch__created_by", "batch__exported_by", "batch__confirmed_by",
+                        "batch__org_unit")
         .filter(pk=pk).first()
     )
     if disbursement is None:
@@ -156,6 +174,7 @@ def payment_trace(*, user, disbursement_id) -> dict:
                      attempted="trace.view")
         raise NotFound()
     application = _application(disbursement)
+    chain = _chain(disbursement, scope)
     trace = {
         "disbursement": disbursement,
         "member": disbursement.member,
@@ -164,25 +183,28 @@ def payment_trace(*, user, disbursement_id) -> dict:
         if application else [],
         "decisions": _decisions(application.case if application else None),
         "budgets": _budget_lineage(disbursement.budget),
-        "entries": list(disbursement.entries.select_related("created_by").order_by("id")),
+        "history": chain,
+        "entries": list(LedgerEntry.objects.filter(disbursement__in=[d.pk for d in chain])
+                        .select_related("created_by").order_by("id")),
         "batch": disbursement.batch,
         "confirmation": (
             {"by": disbursement.batch.confirmed_by, "at": disbursement.batch.confirmed_at}
             if disbursement.batch and disbursement.batch.confirmed_at else None
         ),
-        "events": _events(disbursement),
+        "events": _events(chain),
     }
     _journal(user=user, action="funds.trace_view", target_id=pk)
     return trace
 
 
 def trace_find(*, user, kind: str, number: int) -> int | None:
-    """The disbursement id for a disbursement or application number, within trace.view."""
+    """The disbursement id for a disbursement or application number, within trace.view (for
+    an application, its newest disbursement: the trace page lists the earlier ones)."""
     qs = Disbursement.objects.filter(
         access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
                                  self_field="member_id"))
     if kind == "application":
-        qs = qs.filter(subject_kind=APPLICATION_KIND, subject_id=number)
+        qs = qs.filter(subject_kind=APPLICATION_KIND, subject_id=number).order_by("-pk")
     else:
         qs = qs.filter(pk=number)
     return qs.values_list("pk", flat=True).first()

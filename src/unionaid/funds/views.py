@@ -1,6 +1,7 @@
 """The finance back office (经费管理): budgets and their ledgers, allocation, reserved
-disbursements, batches (export, confirm), release and reversal; and the auditor's payment
-trace. Views parse input, call one service or selector, and render; rules live in services."""
+disbursements, batches (export, confirm), release, reversal and re-payment; and the auditor's
+payment trace. Views parse input, call one service or selector, and render; rules live in
+services."""
 
 from __future__ import annotations
 
@@ -166,19 +167,21 @@ def disbursement_list(request):
     })
 
 
-def _disbursement_action(request, pk: int, *, perm: str, service, template: str, done: str):
+def _disbursement_action(request, pk: int, *, perm: str, service, template: str, done):
+    """GET: the form; POST: ``service``, then ``done`` (a message, or a function of what the
+    service returned) and back to the list."""
     disbursement = or_404(selectors.disbursement_get_for_user, user=request.user, pk=pk)
     if not access_for(request.user).covers_unit(perm, disbursement.budget.org_unit):
         raise Http404()
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            service(actor=request.user, disbursement=disbursement,
-                    reason=form.cleaned_data["reason"])
+            result = service(actor=request.user, disbursement=disbursement,
+                             reason=form.cleaned_data["reason"])
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, done)
+            messages.success(request, done(result) if callable(done) else done)
             return redirect("funds:disbursement-list")
     return render(request, template, {"form": form, "disbursement": disbursement})
 
@@ -199,6 +202,19 @@ def disbursement_reverse(request, pk: int):
                                 service=services.disbursement_reverse,
                                 template="funds/disbursement_reverse.html",
                                 done=_("已冲正，金额已退回可用额度。"))
+
+
+def _repaid(repayment) -> str:
+    return (_("已重新发放：新的发放 #%(n)s 已预留 %(amount)s 元，将列入下一个发放批次。")
+            % {"n": repayment.pk, "amount": f"{repayment.amount:,.2f}"})
+
+
+@perm_required("funds.manage")
+@require_http_methods(["GET", "POST"])
+def disbursement_repay(request, pk: int):
+    return _disbursement_action(request, pk, perm="funds.manage",
+                                service=services.disbursement_repay,
+                                template="funds/disbursement_repay.html", done=_repaid)
 
 
 # -- batches ---------------------------------------------------------------------------------
@@ -234,11 +250,14 @@ def batch_detail(request, pk: int):
     batch = or_404(selectors.batch_get_for_user, user=request.user, pk=pk)
     access = access_for(request.user)
     rows = batch.disbursements.select_related("member", "budget__org_unit").order_by("pk")
+    can_confirm = access.covers_unit("funds.confirm", batch.org_unit)
     return render(request, "funds/batch_detail.html", {
         "batch": batch, "rows": rows,
-        "can_export": access.covers_unit("funds.manage", batch.org_unit)
-        or access.covers_unit("funds.confirm", batch.org_unit),
-        "can_confirm": access.covers_unit("funds.confirm", batch.org_unit),
+        "can_export": access.covers_unit("funds.manage", batch.org_unit) or can_confirm,
+        "can_confirm": can_confirm,
+        # the maker-checker rule (四眼原则): why this user may not confirm, if so
+        "confirm_refusal": services.batch_confirm_refusal(batch=batch, user=request.user)
+        if can_confirm else None,
         "confirm_form": BatchConfirmForm(),
     })
 
@@ -291,4 +310,7 @@ def trace_search(request):
 @perm_required("trace.view")
 def trace_detail(request, pk: int):
     trace = or_404(selectors.payment_trace, user=request.user, disbursement_id=pk)
-    return render(request, "funds/trace_detail.html", {"trace": trace})
+    disbursement = trace["disbursement"]
+    can_repay = disbursement.awaits_repayment and access_for(request.user).covers_unit(
+        "funds.manage", disbursement.budget.org_unit)
+    return render(request, "funds/trace_detail.html", {"trace": trace, "can_repay": can_repay})

@@ -1,7 +1,9 @@
-"""What happens to an application when its approval case ends, and when its money is paid.
+"""What happens to an application when its approval case ends, and when its money is paid,
+reversed (冲正) or paid again (重新发放).
 
 Called by ``ApplicationSubject`` inside the approval engine's transaction (so a failure, e.g. an
-exhausted budget, undoes the decision too) and by the funds app's paid hook.
+exhausted budget, undoes the decision too) and by the funds app's paid, reversed and repaid
+hooks (inside the funds service's transaction).
 """
 
 from __future__ import annotations
@@ -109,18 +111,50 @@ def disbursement_paid(*, disbursement, actor) -> None:
     application_mark_paid(subject_id=disbursement.subject_id, actor=actor)
 
 
+def _locked(subject_id: int) -> Application | None:
+    return (Application.objects.select_for_update(of=("self",))
+            .select_related("item", "member", "org_unit").filter(pk=subject_id).first())
+
+
 def disbursement_reversed(*, disbursement, actor) -> None:
-    """funds' reversed hook: the payment was undone (冲正). The application keeps its status
-    (the decision stands) but its trail records the reversal, and the worker is told."""
-    application = (Application.objects.select_related("item", "member", "org_unit")
-                   .filter(pk=disbursement.subject_id).first())
+    """funds' reversed hook: the payment was undone (冲正). The decision stands, but the money
+    was not received: a PAID application becomes PAYMENT_REVERSED (发放已冲正), from where the
+    finance office may pay it again. Journaled, and the worker is told."""
+    application = _locked(disbursement.subject_id)
     if application is None:
         return
+    before = application.status
+    if before == ApplicationStatus.PAID:
+        application.status = ApplicationStatus.PAYMENT_REVERSED
+        application.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, action="application.payment_reversed", target=application,
                  org_unit_path=application.org_unit.path,
                  changes={"disbursement": disbursement.pk, "amount": str(disbursement.amount),
-                          "reason": disbursement.reversal_reason[:200]})
+                          "reason": disbursement.reversal_reason[:200],
+                          "status": [before, application.status]})
     notify_member(application, _("帮扶资金发放已冲正"),
                   _("您的“%(item)s”帮扶资金 %(amount)s 元的发放记录已冲正，工会将与您联系。")
+                  % {"item": application.item.name,
+                     "amount": amounts.yuan(disbursement.amount)})
+
+
+def disbursement_repaid(*, disbursement, actor) -> None:
+    """funds' repaid hook (重新发放): the reversed payment's money is reserved again, so the
+    application is APPROVED (已核准待发放) again and becomes PAID when its batch is confirmed.
+    Idempotent; an application that is neither reversed nor approved refuses (Conflict), which
+    undoes the re-payment."""
+    application = _locked(disbursement.subject_id)
+    if application is None or application.status == ApplicationStatus.APPROVED:
+        return
+    if application.status != ApplicationStatus.PAYMENT_REVERSED:
+        raise Conflict(_("只有发放已冲正的申请可以重新发放。"), code="not_reversed")
+    application.status = ApplicationStatus.APPROVED
+    application.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="application.payment_repaid", target=application,
+                 org_unit_path=application.org_unit.path,
+                 changes={"disbursement": disbursement.pk, "repays": disbursement.repays_id,
+                          "amount": str(disbursement.amount)})
+    notify_member(application, _("帮扶资金将重新发放"),
+                  _("您的“%(item)s”帮扶资金 %(amount)s 元将重新发放，请留意银行到账。")
                   % {"item": application.item.name,
                      "amount": amounts.yuan(disbursement.amount)})

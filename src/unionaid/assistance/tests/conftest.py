@@ -3,7 +3,8 @@
 Posts: catalog_admin (路局, assistance.catalog), apply_cadre (站段 A 帮扶干事: assistance.apply +
 assistance.view + members.view, unit and below; also the first approval step), other_apply
 (站段 B, the same rights there), bureau_chairman (路局 主席, the second step), finance (路局,
-funds.manage + funds.confirm). Private media go to pytest's tmp_path.
+funds.manage + funds.confirm), cashier (路局, funds.confirm: confirms the batches finance made
+and exported). Private media go to pytest's tmp_path.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Staff:
     other_apply: User
     chairman: User
     finance: User
+    cashier: User
 
 
 @pytest.fixture
@@ -52,6 +54,8 @@ def staff(union, personas) -> Staff:
         other_apply=make_staff("other_apply", union.station_b, [apply], "帮扶干事"),
         chairman=make_staff("chairman", union.bureau, [approver], "主席"),
         finance=make_staff("finance", union.bureau, [finance]),
+        cashier=make_staff("cashier", union.bureau, [make_role(
+            "cashier", ["org.view", "funds.view", "funds.confirm"], DataScope.ALL)]),
     )
 
 

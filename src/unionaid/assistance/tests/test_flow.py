@@ -163,7 +163,7 @@ def test_confirming_the_payment_batch_marks_the_application_paid(
     approvals.task_decide(actor=staff.apply_cadre, task=pending(application), decision="approve")
     batch = funds.batch_create(actor=staff.finance, org_unit=union.bureau, funding_source=source)
     funds.batch_export(actor=staff.finance, batch=batch, fmt="csv")
-    funds.batch_confirm(actor=staff.finance, batch=batch)
+    funds.batch_confirm(actor=staff.cashier, batch=batch)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.PAID
     assert titles(worker)[-1] == "帮扶资金已发放"

@@ -50,8 +50,10 @@ def _disbursement(user, application):
     access = access_for(user)
     if not any(access.has_perm(p) for p in FUNDS_PERMS):
         return None
+    # The newest: after a reversal and re-payment (重新发放), the one that pays now.
     return (disbursements_visible_to(user=user)
-            .filter(subject_kind=SUBJECT_KIND, subject_id=application.pk).first())
+            .filter(subject_kind=SUBJECT_KIND, subject_id=application.pk)
+            .order_by("-pk").first())
 
 
 def application_for_case(*, user, case):

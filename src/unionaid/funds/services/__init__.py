@@ -3,7 +3,12 @@
 Every function is keyword-only, transactional and journals its change in the same transaction.
 """
 
-from unionaid.funds.services.batches import batch_confirm, batch_create, batch_export
+from unionaid.funds.services.batches import (
+    batch_confirm,
+    batch_confirm_refusal,
+    batch_create,
+    batch_export,
+)
 from unionaid.funds.services.budgets import (
     budget_allocate,
     budget_allocate_down,
@@ -12,6 +17,7 @@ from unionaid.funds.services.budgets import (
 )
 from unionaid.funds.services.disbursements import (
     disbursement_release,
+    disbursement_repay,
     disbursement_reverse,
     release,
     reserve,
@@ -21,6 +27,7 @@ from unionaid.funds.services.ledger import (
     ledger_recompute,
     positive_money,
     register_paid_hook,
+    register_repaid_hook,
     register_reversed_hook,
     to_money,
 )
@@ -28,17 +35,20 @@ from unionaid.funds.services.ledger import (
 __all__ = [
     "Mismatch",
     "batch_confirm",
+    "batch_confirm_refusal",
     "batch_create",
     "batch_export",
     "budget_allocate",
     "budget_allocate_down",
     "budget_for",
     "disbursement_release",
+    "disbursement_repay",
     "disbursement_reverse",
     "funding_source_save",
     "ledger_recompute",
     "positive_money",
     "register_paid_hook",
+    "register_repaid_hook",
     "register_reversed_hook",
     "release",
     "reserve",

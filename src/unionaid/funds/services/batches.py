@@ -1,5 +1,10 @@
 """Disbursement batches: gather reserved disbursements, export the bank transfer file,
-confirm payment. A disbursement is in at most one batch; confirming twice pays once."""
+confirm payment. A disbursement is in at most one batch; confirming twice pays once.
+
+Maker-checker (四眼原则): whoever created a batch (制单) or exported its bank file may not
+confirm it; another holder of funds.confirm checks the bank's receipt and confirms. The batch
+records its first exporter (``exported_by``); later exports, e.g. the file with accounts in clear
+after a masked one, are known from their journal entries (``funds.batch_export``)."""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
+from unionaid.audit.models import AuditEvent
 from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core import masking
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
@@ -26,7 +33,15 @@ from unionaid.funds.models import (
     FundingSource,
 )
 from unionaid.funds.services.budgets import require_unit_perm
-from unionaid.funds.services.ledger import PAID_HOOKS, ZERO, Leg, lock_budgets, post, run_hooks
+from unionaid.funds.services.ledger import (
+    CENT,
+    PAID_HOOKS,
+    ZERO,
+    Leg,
+    lock_budgets,
+    post,
+    run_hooks,
+)
 from unionaid.org.models import OrgUnit
 
 EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "金额（元）", "附言"]
@@ -139,7 +154,8 @@ def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple
     content = _csv(rows) if fmt == "csv" else _xlsx(rows, batch)
     if batch.status == BatchStatus.DRAFT:
         batch.status, batch.exported_at = BatchStatus.EXPORTED, timezone.now()
-        batch.save(update_fields=["status", "exported_at"])
+        batch.exported_by = actor
+        batch.save(update_fields=["status", "exported_at", "exported_by"])
     audit_record(actor=actor, action="funds.batch_export", target=batch, org_unit_path=unit.path,
                  changes={"format": fmt, "accounts_in_clear": clear, "rows": len(rows),
                           "total": str(batch.total)})
@@ -147,15 +163,62 @@ def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple
     return f"batch-{batch.pk}-{stamp}.{fmt}", content
 
 
-@atomic_audited
+def _has_exported(batch: DisbursementBatch, user_id: int) -> bool:
+    return AuditEvent.objects.filter(
+        target_type="funds.disbursementbatch", target_id=str(batch.pk),
+        action="funds.batch_export", outcome="ok", actor_id=user_id).exists()
+
+
+def batch_confirm_refusal(*, batch: DisbursementBatch, user) -> str | None:
+    """Why ``user`` may not confirm ``batch`` under the maker-checker rule (they created it or
+    exported its bank file), or None if they may as far as that rule goes (the funds.confirm
+    permission is checked apart)."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return None
+    if pk in (batch.created_by_id, batch.exported_by_id) or _has_exported(batch, pk):
+        return _("制单人或导出人不能确认本批次发放，请由另一位财务人员确认。")
+    return None
+
+
+class _MakerRefused(Exception):
+    def __init__(self, batch: DisbursementBatch, unit: OrgUnit, message: str):
+        super().__init__(message)
+        self.batch, self.unit, self.message = batch, unit, message
+
+
 def batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     """Mark every disbursement of the batch paid (PAY entries: reserved −X, paid +X).
-    Idempotent: confirming a confirmed batch changes nothing."""
+    Idempotent: confirming a confirmed batch changes nothing.
+
+    The batch's creator and whoever exported its bank file may not confirm it
+    (PermissionDenied ``same_person``); the refusal changes nothing and is journaled
+    (``outcome="denied"``) after the confirmation's transaction has been rolled back, so the
+    entry stays."""
+    try:
+        return _batch_confirm(actor=actor, batch=batch)
+    except _MakerRefused as refused:
+        with transaction.atomic():
+            audit_record(actor=actor, action="funds.batch_confirm", outcome="denied",
+                         target=refused.batch, org_unit_path=refused.unit.path,
+                         changes={"reason": "same_person",
+                                  "created_by": refused.batch.created_by_id,
+                                  "exported_by": refused.batch.exported_by_id})
+        raise PermissionDenied(refused.message, code="same_person") from None
+
+
+@atomic_audited
+def _batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     unit = OrgUnit.objects.get(pk=batch.org_unit_id)
     require_unit_perm(actor, "funds.confirm", unit)
     budget_ids = set(batch.disbursements.values_list("budget_id", flat=True))
     budgets = lock_budgets(budget_ids)  # budgets before the batch's rows: the one lock order
     batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    # Before the idempotent answer: the maker never gets "confirmed" back, even for a batch
+    # someone else has confirmed meanwhile.
+    refusal = batch_confirm_refusal(batch=batch, user=actor)
+    if refusal:
+        raise _MakerRefused(batch, unit, refusal)
     if batch.status == BatchStatus.CONFIRMED:
         return batch
     if batch.status != BatchStatus.EXPORTED:
@@ -176,7 +239,7 @@ def batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     )
     batch.status, batch.confirmed_at, batch.confirmed_by = BatchStatus.CONFIRMED, now, actor
     batch.total = (Disbursement.objects.filter(batch=batch).aggregate(s=Sum("amount"))["s"]
-                   or ZERO)
+                   or ZERO).quantize(CENT)  # SQLite sums decimals in binary floating point
     batch.save(update_fields=["status", "confirmed_at", "confirmed_by", "total"])
     for d in rows:
         d.status, d.paid_at = DisbursementStatus.PAID, now

@@ -1,5 +1,10 @@
-"""Disbursements: reserving money at final approval, releasing an unpaid reservation and
-reversing a payment. Lock order everywhere: budget(s) first, then the disbursement."""
+"""Disbursements: reserving money at final approval, releasing an unpaid reservation,
+reversing a payment and paying a reversed one again. Lock order everywhere: budget(s) first,
+then the disbursement(s).
+
+A subject's disbursements form one chain (a re-payment ``repays`` the reversed row before it),
+and at most one of them is live (reserved, in a batch or paid; a partial unique constraint).
+The newest row is the subject's current one."""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unionaid.audit.services import audit_record
+from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core.errors import Conflict, NotFound, ServiceError
 from unionaid.funds.models import (
+    NOT_LIVE_STATUSES,
     Account,
     BatchStatus,
     Budget,
@@ -22,6 +28,7 @@ from unionaid.funds.models import (
 )
 from unionaid.funds.services.budgets import ancestor_paths, require_unit_perm
 from unionaid.funds.services.ledger import (
+    REPAID_HOOKS,
     REVERSED_HOOKS,
     Leg,
     insufficient,
@@ -41,6 +48,13 @@ def _reason(reason: str) -> str:
         message = _("请填写原因。")
         raise ServiceError(message, code="validation_error", fields={"reason": message})
     return reason[:200]
+
+
+def _current(subject_kind: str, subject_id: int, *, lock: bool) -> Disbursement | None:
+    """The subject's newest disbursement (the head of its chain)."""
+    qs = Disbursement.objects.select_for_update() if lock else Disbursement.objects
+    return (qs.filter(subject_kind=subject_kind, subject_id=subject_id).order_by("-pk")
+            .first())
 
 
 def _lock_nearest_budget(org_unit: OrgUnit, funding_source: FundingSource, year: int) -> Budget:
@@ -68,8 +82,9 @@ def reserve(*, actor, subject_kind: str, subject_id: int, member, org_unit: OrgU
 
     Called by a subject's approval handler inside the engine's transaction (the approval is
     the authority, so no funds permission is checked here). Idempotent: a second call for the
-    same subject returns the existing disbursement and moves no money; a released reservation
-    is reserved again. Not enough available → Conflict ``budget_insufficient``.
+    same subject returns its current disbursement and moves no money (a reversed one too: paying
+    it again is ``disbursement_repay``); a released reservation is reserved again. Not enough
+    available → Conflict ``budget_insufficient``.
 
     ``savepoint=False`` for a caller that lets a refusal undo its whole transaction (the
     approval handler): two statements fewer per final approval.
@@ -79,15 +94,14 @@ def reserve(*, actor, subject_kind: str, subject_id: int, member, org_unit: OrgU
         budget = _lock_nearest_budget(org_unit, funding_source, year)
         # Looked up under the budget's lock: a racing call for the same subject has committed by
         # now (it locked the same budget), so it is found here and no money moves twice.
-        existing = (Disbursement.objects.select_for_update()
-                    .filter(subject_kind=subject_kind, subject_id=subject_id).first())
+        existing = _current(subject_kind, subject_id, lock=True)
         if existing is not None and existing.status != DisbursementStatus.RELEASED:
             return existing
         if budget.available < amount:
             raise insufficient(budget, amount)
         if existing is None:
-            # The unique constraint on (subject_kind, subject_id) is the last guard should a racing
-            # call have gone through another budget (the tree's budgets changed meanwhile).
+            # The partial unique constraint (one live row per subject) is the last guard should a
+            # racing call have gone through another budget (the tree's budgets changed meanwhile).
             disbursement = Disbursement.objects.create(subject_kind=subject_kind,
                                                        subject_id=subject_id, budget=budget,
                                                        member=member, amount=amount)
@@ -157,8 +171,7 @@ def _release(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
 def release(*, actor, subject_kind: str, subject_id: int, reason: str) -> Disbursement:
     """Cancel the reservation of a subject not yet paid (e.g. the approval was withdrawn);
     the money goes back to available. Called by subject handlers (no funds permission)."""
-    disbursement = Disbursement.objects.filter(subject_kind=subject_kind,
-                                               subject_id=subject_id).first()
+    disbursement = _current(subject_kind, subject_id, lock=False)
     if disbursement is None:
         raise NotFound(_("没有找到该事项的核定发放记录。"), code="no_disbursement")
     return _release(actor=actor, disbursement=disbursement, reason=reason)
@@ -200,3 +213,50 @@ def disbursement_reverse(*, actor, disbursement: Disbursement, reason: str) -> D
                  changes={"amount": str(amount), "reason": reason, "txn": str(txn),
                           "reverses_txn": str(pay_txn) if pay_txn else None})
     return disbursement
+
+
+@atomic_audited
+def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
+    """Pay a reversed disbursement again (重新发放), e.g. once the worker's bank account is put
+    right: a NEW disbursement of the same amount for the same subject, reserved from the same
+    budget (RESERVE entries: available −X, reserved +X) and linked by ``repays``; it then goes
+    through a batch like any other. The reversed row keeps its batch, payment and reversal.
+
+    Needs funds.manage for the budget's unit. Idempotent: a reversal already paid again returns
+    its re-payment and moves no money (a released re-payment is reserved again). Not enough
+    available → Conflict ``budget_insufficient`` and nothing is written.
+    """
+    require_unit_perm(actor, "funds.manage", disbursement.budget.org_unit)
+    reason = _reason(reason)
+    original, budget = _lock_disbursement(disbursement.pk)
+    if original.status != DisbursementStatus.REVERSED:
+        raise Conflict(_("只有已冲正的发放才能重新发放。"), code="not_reversed")
+    kind, sid, amount = original.subject_kind, original.subject_id, original.amount
+    repayment = Disbursement.objects.select_for_update().filter(repays=original).first()
+    if repayment is not None and repayment.status != DisbursementStatus.RELEASED:
+        return repayment
+    live = (Disbursement.objects.filter(subject_kind=kind, subject_id=sid)
+            .exclude(status__in=NOT_LIVE_STATUSES))
+    if live.exists():  # the constraint would refuse it too; say why in words
+        raise Conflict(_("该事项已有待发放或已发放的款项，不能重复发放。"), code="already_live")
+    if budget.available < amount:
+        raise insufficient(budget, amount)
+    if repayment is None:
+        repayment = Disbursement.objects.create(
+            subject_kind=kind, subject_id=sid, budget=budget, member_id=original.member_id,
+            amount=amount, repays=original)
+    else:
+        repayment.budget, repayment.amount = budget, amount
+        repayment.status, repayment.released_at = DisbursementStatus.RESERVED, None
+        repayment.save(update_fields=["budget", "amount", "status", "released_at"])
+    txn = post(kind=EntryKind.RESERVE, actor=actor, memo=reason, legs=[
+        Leg(budget, Account.AVAILABLE, -amount, repayment, kind, sid),
+        Leg(budget, Account.RESERVED, amount, repayment, kind, sid),
+    ])
+    run_hooks(REPAID_HOOKS, repayment, actor)
+    audit_record(actor=actor, action="funds.repay", target=repayment,
+                 org_unit_path=budget.org_unit.path,
+                 changes={"amount": str(amount), "reason": reason, "txn": str(txn),
+                          "repays": original.pk, "budget": budget.pk,
+                          "subject": f"{kind}#{sid}"})
+    return repayment

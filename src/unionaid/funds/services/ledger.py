@@ -1,5 +1,5 @@
 """The ledger's low-level machinery: money values, row locks, posting balanced transactions,
-the paid/reversed hooks and the recomputation check.
+the paid/reversed/repaid hooks and the recomputation check.
 
 Sign convention, per budget (every transaction also balances *within* each budget it touches):
 
@@ -11,6 +11,8 @@ release        reserved −X, available +X
 pay            reserved −X, paid +X
 reverse        paid −X, available +X
 =============  ==============================================================
+
+(paying a reversed disbursement again, 重新发放, is a new disbursement's ``reserve``)
 
 so that the cached columns are ``allocated = −Σ source`` and ``<column> = Σ <column>`` for
 available, reserved, paid and allocated_down.
@@ -141,6 +143,7 @@ def post(*, kind: str, legs: list[Leg], actor=None, memo: str = "",
 
 PAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 REVERSED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
+REPAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 
 
 def register_paid_hook(subject_kind: str, fn: Callable) -> None:
@@ -154,6 +157,14 @@ def register_reversed_hook(subject_kind: str, fn: Callable) -> None:
     """``fn(disbursement=..., actor=...)`` runs inside disbursement_reverse's transaction."""
     if fn not in REVERSED_HOOKS[subject_kind]:
         REVERSED_HOOKS[subject_kind].append(fn)
+
+
+def register_repaid_hook(subject_kind: str, fn: Callable) -> None:
+    """``fn(disbursement=..., actor=...)`` runs inside disbursement_repay's transaction with the
+    new disbursement (its ``repays`` is the reversed one), e.g. the application is APPROVED
+    again. A Conflict raised by ``fn`` undoes the re-payment."""
+    if fn not in REPAID_HOOKS[subject_kind]:
+        REPAID_HOOKS[subject_kind].append(fn)
 
 
 def run_hooks(registry: dict[str, list[Callable]], disbursement: Disbursement, actor) -> None:

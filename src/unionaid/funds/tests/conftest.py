@@ -1,8 +1,9 @@
 """Finance personas and helpers for the funds tests.
 
 bureau_finance (路局, funds.manage + funds.view, all of the bureau), bureau_cashier (路局,
-funds.confirm + funds.view), station_finance (站段 A, manage + confirm, unit and below),
-tracer (trace.view over everything, an auditor's read-only post).
+funds.confirm + funds.view), bureau_checker (路局, the same rights as the cashier: the second
+pair of eyes who confirms what the others made and exported), station_finance (站段 A, manage +
+confirm, unit and below), tracer (trace.view over everything, an auditor's read-only post).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ YEAR = 2026
 class Finance:
     bureau_finance: User
     bureau_cashier: User
+    bureau_checker: User
     station_finance: User
     tracer: User
 
@@ -38,6 +40,7 @@ def finance(union) -> Finance:
     return Finance(
         bureau_finance=make_staff("bureau_finance", union.bureau, [manage]),
         bureau_cashier=make_staff("bureau_cashier", union.bureau, [confirm]),
+        bureau_checker=make_staff("bureau_checker", union.bureau, [confirm]),
         station_finance=make_staff("station_finance", union.station_a, [station]),
         tracer=make_staff("tracer", union.bureau, [trace]),
     )

@@ -36,9 +36,10 @@ def _batch_of(finance, union, source, ids=None):
 
 
 def _pay(finance, union, source, ids=None):
+    """Made by the finance officer, exported by the cashier, confirmed by the checker."""
     batch = _batch_of(finance, union, source, ids)
     services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="csv")
-    return services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+    return services.batch_confirm(actor=finance.bureau_checker, batch=batch)
 
 
 def test_it_reserves_from_the_nearest_budget_and_audits(union, make_member, bureau_budget,
@@ -150,9 +151,9 @@ def test_it_pays_a_batch_once_even_when_confirmed_twice(union, make_member, fina
     reserve_for(make_member(union.team_a), 1, 100)
     reserve_for(make_member(union.team_a), 2, 200)
     batch = _pay(finance, union, source)
-    again = services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+    again = services.batch_confirm(actor=finance.bureau_checker, batch=batch)
     assert again.status == BatchStatus.CONFIRMED
-    assert again.confirmed_by == finance.bureau_cashier
+    assert again.confirmed_by == finance.bureau_checker
     assert _balances(bureau_budget) == (Decimal("9700.00"), Decimal(0), Decimal("300.00"))
     assert LedgerEntry.objects.filter(kind=EntryKind.PAY).count() == 4
     assert set(Disbursement.objects.values_list("status", flat=True)) == {DisbursementStatus.PAID}

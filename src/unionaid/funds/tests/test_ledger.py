@@ -62,7 +62,7 @@ def test_it_recomputes_the_cached_balances_from_the_entries_after_random_operati
                 batch = services.batch_create(actor=finance.bureau_finance, org_unit=union.bureau,
                                               funding_source=source)
                 services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="csv")
-                services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+                services.batch_confirm(actor=finance.bureau_checker, batch=batch)
             else:
                 d = Disbursement.objects.filter(status=DisbursementStatus.PAID).first()
                 if d:

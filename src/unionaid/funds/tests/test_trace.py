@@ -83,7 +83,7 @@ def paid_application(union, finance, source, bureau_budget, make_member, persona
     batch = services.batch_create(actor=finance.bureau_finance, org_unit=union.bureau,
                                   funding_source=source)
     services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="xlsx")
-    services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+    services.batch_confirm(actor=finance.bureau_checker, batch=batch)
     disbursement.refresh_from_db()
     return application, disbursement
 
@@ -99,7 +99,7 @@ def test_it_traces_a_payment_from_application_to_confirmation(finance, bureau_bu
     assert trace["budgets"] == [bureau_budget]
     assert [e.kind for e in trace["entries"]] == ["reserve", "reserve", "pay", "pay"]
     assert trace["batch"] == disbursement.batch
-    assert trace["confirmation"]["by"] == finance.bureau_cashier
+    assert trace["confirmation"]["by"] == finance.bureau_checker
     assert [e.action for e in trace["events"]] == [
         "funds.reserve", "funds.batch_create", "funds.batch_export", "funds.batch_confirm"]
     read = AuditEvent.objects.get(action="funds.trace_view")
@@ -139,7 +139,7 @@ def test_it_renders_the_trace_page_masked_and_journaled(client, finance, paid_ap
     assert page.status_code == 200
     html = page.content.decode()
     for text in ("困难职工生活救助", "车间初审", "站段审核", "team_cadre-post", "医院诊断证明",
-                 "bureau_cashier", "800.00"):
+                 "bureau_cashier", "bureau_checker", "800.00"):
         assert text in html
     member = application.member
     assert member.id_number_enc not in html

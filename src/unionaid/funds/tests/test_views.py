@@ -152,7 +152,10 @@ def test_it_runs_a_batch_from_creation_to_confirmation(client, union, finance, s
     export = client.post(reverse("funds:batch-export", args=[batch.pk, "xlsx"]))
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     assert AuditEvent.objects.filter(action="funds.batch_export").count() == 2
+    batch.refresh_from_db()
+    assert batch.exported_by == finance.bureau_finance  # the first export
 
+    client.force_login(finance.bureau_checker)  # neither the maker nor an exporter
     url = reverse("funds:batch-confirm", args=[batch.pk])
     client.post(url, {})  # the checkbox is required
     assert DisbursementBatch.objects.get().status == BatchStatus.EXPORTED
@@ -160,7 +163,7 @@ def test_it_runs_a_batch_from_creation_to_confirmation(client, union, finance, s
     client.post(url, {"checked": "on"})  # a double click pays once
     batch.refresh_from_db()
     assert batch.status == BatchStatus.CONFIRMED
-    assert batch.confirmed_by == finance.bureau_cashier
+    assert batch.confirmed_by == finance.bureau_checker
     assert LedgerEntry.objects.filter(kind=EntryKind.PAY).count() == 4
     assert Budget.objects.get(org_unit=union.bureau).paid == Decimal("300.00")
 
@@ -189,7 +192,7 @@ def test_it_releases_and_reverses_through_the_forms(client, union, finance, sour
     batch = services.batch_create(actor=finance.bureau_finance, org_unit=union.bureau,
                                   funding_source=source)
     services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="csv")
-    services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+    services.batch_confirm(actor=finance.bureau_checker, batch=batch)
     client.force_login(finance.bureau_cashier)
     listing = client.get(reverse("funds:disbursement-list"), {"status": "paid"})
     assert [d.pk for d in listing.context["page"].rows] == [reserved[1].pk]
@@ -244,10 +247,10 @@ def test_it_renders_every_finance_page_for_its_users(client, union, finance, sou
             response = client.get(url)
             assert response.status_code == 200, url
             _no_inline_code(response)
-    client.force_login(finance.bureau_cashier)
+    client.force_login(finance.bureau_checker)
     html = client.get(reverse("funds:batch-detail", args=[batch.pk])).content.decode()
     assert reverse("funds:batch-confirm", args=[batch.pk]) in html
-    services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+    services.batch_confirm(actor=finance.bureau_checker, batch=batch)
     client.force_login(finance.bureau_cashier)
     paid = Disbursement.objects.filter(status=DisbursementStatus.PAID).first()
     assert client.get(reverse("funds:disbursement-reverse", args=[paid.pk])).status_code == 200

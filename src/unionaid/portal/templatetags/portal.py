@@ -16,6 +16,7 @@ BADGES = {
     ApplicationStatus.REJECTED: "text-bg-danger",
     ApplicationStatus.WITHDRAWN: "text-bg-light border",
     ApplicationStatus.PAID: "text-bg-success",
+    ApplicationStatus.PAYMENT_REVERSED: "text-bg-warning",
 }
 
 

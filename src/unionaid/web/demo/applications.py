@@ -191,8 +191,9 @@ class Maker:
             reason="参加接触网作业技能培训。")
 
     def pay(self) -> int:
-        """Confirmed batches (one per funding source) for the applications meant to be paid."""
-        finance = self.cast.finance
+        """Confirmed batches (one per funding source) for the applications meant to be paid:
+        the finance officer makes and exports each, the cashier confirms it (四眼原则)."""
+        finance, cashier = self.cast.finance, self.cast.cashier
         by_source: dict[int, list[int]] = defaultdict(list)
         for d in (Disbursement.objects.filter(subject_id__in=self.paid,
                                               subject_kind=assistance_services.SUBJECT_KIND,
@@ -206,7 +207,7 @@ class Maker:
                                                funding_source=sources[source_id],
                                                disbursement_ids=ids)
             fund_services.batch_export(actor=finance, batch=batch, fmt="xlsx")
-            fund_services.batch_confirm(actor=finance, batch=batch)
+            fund_services.batch_confirm(actor=cashier, batch=batch)
         return len(by_source)
 
     def reverse_one(self, *, skip_member_id: int | None) -> int:

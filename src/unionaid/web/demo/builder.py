@@ -117,7 +117,8 @@ def build_demo(
                         catalog_admin=users["bureau_cadre"], finance=users["finance"])
     filed = ApplicationStats()
     cast = Cast(
-        root=tree.root, finance=users["finance"], team_unit_id=units["team_cadre"].pk,
+        root=tree.root, finance=users["finance"], cashier=users["cashier"],
+        team_unit_id=units["team_cadre"].pk,
         team_filer=users["team_cadre"],
         filers={s.path: unit_staff["intake_cadre"][s.pk] for s in tree.stations},
     )

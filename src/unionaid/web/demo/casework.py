@@ -162,10 +162,12 @@ def material_names(item: AssistanceItem, *, required_only: bool = True) -> list[
 class Cast:
     """The demo's actors. ``filers`` maps a 站段 path to its 代办员; ``team_filer`` files for the
     team_cadre persona's own team; ``deciders`` maps a post (position id) to its holder;
-    ``finance`` pays from the bureau (``root``)."""
+    ``finance`` pays from the bureau (``root``): makes and exports the batches, which
+    ``cashier`` confirms (no one confirms a batch they made or exported)."""
 
     root: OrgUnit
     finance: User
+    cashier: User
     team_unit_id: int
     team_filer: User
     filers: dict[str, User]

@@ -54,6 +54,10 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
         ["org.view", "funds.view", "funds.manage", "funds.confirm", "assistance.view"],
         DataScope.ALL,
     ),
+    # The checker of the four-eyes rule (四眼原则): confirms batches someone else made and exported.
+    "cashier": (
+        "路局出纳", ["org.view", "funds.view", "funds.confirm", "assistance.view"], DataScope.ALL,
+    ),
     # The auditor (审计人员) reads any payment's chain; not one of the three admin duties.
     "auditor": (
         "审计人员", ["org.view", "trace.view", "members.view", "assistance.view", "visits.view",
@@ -72,6 +76,7 @@ POST_NAMES = {
     "team_cadre": "班组工会干事",
     "intake_cadre": "站段工会帮扶代办员",
     "finance": "路局工会财务",
+    "cashier": "路局工会出纳",
     "auditor": "路局工会审计",
 }
 # Generated logins of the other units' posts: prefix + lower-cased unit code.
@@ -114,8 +119,12 @@ PERSONAS: tuple[Persona, ...] = (
             "本班组的职工，可代职工提交帮扶申请", "members of their 班组 only; files applications "
             "on their behalf"),
     Persona("finance", "finance", "路局工会·财务", "bureau finance officer",
-            "预算、发放批次、确认发放与冲正；大病救助的财务复核", "budgets, payment batches, "
-            "confirmation and reversal; the finance step of 大病医疗救助"),
+            "预算、发放批次（制单、导出）、冲正与重新发放；大病救助的财务复核",
+            "budgets, payment batches (making, exporting), reversal and re-payment; the "
+            "finance step of 大病医疗救助"),
+    Persona("cashier", "cashier", "路局工会·出纳", "bureau cashier (the checker)",
+            "核对银行回单，确认他人制单、导出的发放批次（四眼原则）", "checks the bank's receipt and "
+            "confirms payment batches made and exported by someone else (four-eyes rule)"),
     Persona("auditor", "auditor", "路局工会·审计人员", "auditor (read-only)",
             "任一笔发放的完整链条（只读，每次查阅留痕）",
             "any payment's whole chain (read-only, every read journaled)"),
@@ -175,7 +184,7 @@ def create_posts_and_logins(
     ``persona_units`` gives the unit whose post each cadre persona holds.
     """
     posts: dict[tuple[str, int], Position] = {}
-    for code in ("audit_admin", "bureau_cadre", "finance", "auditor"):
+    for code in ("audit_admin", "bureau_cadre", "finance", "cashier", "auditor"):
         posts[(code, tree.root.pk)] = _post(secadmin, tree.root, roles[code], code)
     for code, units in (
         ("station_cadre", tree.stations),

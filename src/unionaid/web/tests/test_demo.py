@@ -122,7 +122,7 @@ def test_it_creates_the_personas_with_the_demo_password(demo):
     for username in USERNAMES:
         user = authenticate(request, username=username, password=DEMO_PASSWORD)
         assert user is not None, username
-    assert Role.objects.count() == 10
+    assert Role.objects.count() == 11
     duties = {u: compute_access(User.objects.get(username=u)).duties
               for u in ("sysadmin", "secadmin", "auditadmin", "bureau_cadre", "finance",
                         "auditor")}
@@ -134,13 +134,16 @@ def test_it_creates_the_personas_with_the_demo_password(demo):
     workshops = OrgUnit.objects.filter(depth=3).count()
     assert Position.objects.filter(org_unit__depth__gt=1).count() == OrgUnit.objects.filter(
         depth__gt=1).count() + stations
-    # 9 staff personas; the 车间 and 站段 posts the personas don't hold, and every 代办员 post,
+    # 10 staff personas; the 车间 and 站段 posts the personas don't hold, and every 代办员 post,
     # have a generated holder.
-    assert Assignment.objects.count() == 9 + (workshops - 1) + (stations - 1) + stations
+    assert Assignment.objects.count() == 10 + (workshops - 1) + (stations - 1) + stations
     for unit in OrgUnit.objects.filter(depth__in=[2, 3]):
         assert Assignment.objects.filter(position__org_unit=unit).exists(), unit.name
     assert not Assignment.objects.filter(position__org_unit__depth=4).exclude(
         user__username="team_cadre").exists()
+    cashier = compute_access(User.objects.get(username="cashier"))  # the four-eyes checker
+    assert cashier.has_perm("funds.confirm")
+    assert not cashier.has_perm("funds.manage")
     auditor = compute_access(User.objects.get(username="auditor"))
     assert auditor.has_perm("trace.view")
     assert not auditor.has_perm("funds.manage")
@@ -218,6 +221,7 @@ def test_demo_logins_lists_every_persona_with_their_post(demo):
     assert DEMO_PASSWORD in out
     assert "太原车务段·站段工会帮扶干事" in out
     assert "路局工会财务" in out
+    assert "路局工会出纳" in out
     assert "demo_otp sysadmin" in out
     assert "demo_otp finance" not in out
     assert "intake_" in out

@@ -92,15 +92,23 @@ def test_money_is_reserved_paid_in_batches_and_one_payment_reversed(chain):
     assert paid.exists()
     disbursements = Disbursement.objects.filter(subject_kind="assistance.application")
     assert set(disbursements.values_list("subject_id", flat=True)) == set(
-        Application.objects.filter(status__in=["approved", "paid"]).values_list("pk", flat=True))
+        Application.objects.filter(status__in=["approved", "paid", "reversed"])
+        .values_list("pk", flat=True))
     assert disbursements.filter(status=DisbursementStatus.RESERVED).count() == approved.count()
     batches = DisbursementBatch.objects.all()
     assert batches.exists()
     assert set(batches.values_list("status", flat=True)) == {BatchStatus.CONFIRMED}
+    # four eyes: the finance officer made and exported every batch, the cashier confirmed it
+    assert set(batches.values_list("created_by__username", "exported_by__username",
+                                   "confirmed_by__username")) == {("finance", "finance",
+                                                                   "cashier")}
     reversed_ = disbursements.get(status=DisbursementStatus.REVERSED)
     assert reversed_.reversal_reason
     assert LedgerEntry.objects.filter(disbursement=reversed_, kind=EntryKind.REVERSE).count() == 2
-    assert disbursements.filter(status=DisbursementStatus.PAID).count() == paid.count() - 1
+    # its application says so, and awaits a re-payment (重新发放)
+    assert Application.objects.get(pk=reversed_.subject_id).status == (
+        ApplicationStatus.PAYMENT_REVERSED)
+    assert disbursements.filter(status=DisbursementStatus.PAID).count() == paid.count()
     # budgets: this year at the bureau, moved down to every 站段; balances match the ledger
     assert Budget.objects.filter(org_unit__depth=2, parent__isnull=False).count() == 8 * 4
     assert ledger_recompute() == []
