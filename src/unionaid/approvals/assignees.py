@@ -148,7 +148,10 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
     now = now or timezone.now()
     if task.assigned_position_id:
         # The user's own posts are known from their access (computed once per request with
-        # the same conditions: current assignment, active post, open unit).
+        # the same conditions: current assignment, active post, open unit), like every other
+        # right they use in this request. An assignment that ends while the request runs counts
+        # from the next request on — as with the query this replaced, which could not stop an
+        # assignment ending between the check and the commit either.
         held = access_for(user).held_position_label(task.assigned_position_id)
         if held is not None:
             return Authority(decided_as=held)
