@@ -14,6 +14,7 @@ class AssistanceConfig(AppConfig):
         from unionaid.assistance.services.applications import SUBJECT_KIND
         from unionaid.funds.services import (
             register_paid_hook,
+            register_released_hook,
             register_repaid_hook,
             register_reversed_hook,
         )
@@ -22,3 +23,4 @@ class AssistanceConfig(AppConfig):
         register_paid_hook(SUBJECT_KIND, outcomes.disbursement_paid)
         register_reversed_hook(SUBJECT_KIND, outcomes.disbursement_reversed)
         register_repaid_hook(SUBJECT_KIND, outcomes.disbursement_repaid)
+        register_released_hook(SUBJECT_KIND, outcomes.disbursement_released)

@@ -93,8 +93,15 @@ class ApplicationStatus(models.TextChoices):
     # The payment was reversed (冲正, e.g. the bank returned it): the decision stands and the
     # money may be paid again (重新发放), which makes the application APPROVED once more.
     PAYMENT_REVERSED = "reversed", _("发放已冲正")
+    # The finance office cancelled the reserved money before it was paid (释放预留, e.g. the
+    # worker left or the grant was found to be a duplicate): no money goes out, nothing counts
+    # against the caps, and the worker may apply again.
+    CANCELLED = "cancelled", _("已取消发放")
 
 
+# Ended without money going out: they don't block a new application for the same period.
+ENDED_STATUSES = (ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED,
+                  ApplicationStatus.CANCELLED)
 OPEN_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED,
                  ApplicationStatus.APPROVED, ApplicationStatus.PAID,
                  ApplicationStatus.PAYMENT_REVERSED)
@@ -133,7 +140,7 @@ class Application(models.Model):
             # Duplicate guard: one live application per member, item and period.
             models.UniqueConstraint(
                 fields=["member", "item", "period"],
-                condition=~Q(status__in=["withdrawn", "rejected"]),
+                condition=~Q(status__in=["withdrawn", "rejected", "cancelled"]),  # ENDED_STATUSES
                 name="application_one_live_per_member_item_period",
             ),
         ]

@@ -18,6 +18,7 @@ from unionaid.accounts.access import access_for
 from unionaid.assistance import amounts, caps, storage
 from unionaid.assistance import facts as factlib
 from unionaid.assistance.models import (
+    ENDED_STATUSES,
     Application,
     ApplicationStatus,
     AssistanceItem,
@@ -110,7 +111,7 @@ def application_create_draft(*, actor, member, item: AssistanceItem, facts: dict
     period = _period(item, period)
     clean = factlib.clean_facts(item.facts, facts, require_all=False)
     live = Application.objects.filter(member=member, item=item, period=period).exclude(
-        status__in=[ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED])
+        status__in=ENDED_STATUSES)
     if live.exists():
         raise _duplicate_error(item, period)
     application = Application(member=member, item=item, org_unit=member.org_unit, period=period,
@@ -218,7 +219,7 @@ def evaluate(application: Application, *, require_all: bool = True) -> dict:
     checks: list[tuple[str, list[str]]] = []
     live = Application.objects.filter(member_id=member.pk, item_id=item.pk,
                                       period=application.period).exclude(pk=application.pk)
-    if live.exclude(status__in=[ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED]).exists():
+    if live.exclude(status__in=ENDED_STATUSES).exists():
         checks.append(("duplicate_application", [_duplicate_error(item, application.period).message]))
     checks.append(("not_eligible", check_eligibility(item=item, member=member, facts=clean)))
     missing = _missing_materials(application)

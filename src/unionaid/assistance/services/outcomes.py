@@ -158,3 +158,22 @@ def disbursement_repaid(*, disbursement, actor) -> None:
                   _("您的“%(item)s”帮扶资金 %(amount)s 元将重新发放，请留意银行到账。")
                   % {"item": application.item.name,
                      "amount": amounts.yuan(disbursement.amount)})
+
+
+def disbursement_released(*, disbursement, actor, reason: str = "") -> None:
+    """funds' released hook: the reserved money of an APPROVED application was cancelled
+    before payment (释放预留). The application becomes CANCELLED (已取消发放): it no longer counts
+    against the caps and the worker may apply again. Journaled, and the worker is told why."""
+    application = _locked(disbursement.subject_id)
+    if application is None or application.status != ApplicationStatus.APPROVED:
+        return
+    application.status = ApplicationStatus.CANCELLED
+    application.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="application.cancel", target=application,
+                 org_unit_path=application.org_unit.path,
+                 changes={"disbursement": disbursement.pk, "amount": str(disbursement.amount),
+                          "reason_length": len(reason)})
+    notify_member(application, _("帮扶资金已取消发放"),
+                  _("您的“%(item)s”核定的帮扶资金 %(amount)s 元已取消发放。原因：%(reason)s")
+                  % {"item": application.item.name,
+                     "amount": amounts.yuan(disbursement.amount), "reason": reason or _("无")})

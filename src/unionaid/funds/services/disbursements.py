@@ -28,6 +28,7 @@ from unionaid.funds.models import (
 )
 from unionaid.funds.services.budgets import ancestor_paths, require_unit_perm
 from unionaid.funds.services.ledger import (
+    RELEASED_HOOKS,
     REPAID_HOOKS,
     REVERSED_HOOKS,
     Leg,
@@ -160,6 +161,7 @@ def _release(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
     if batch is not None:
         batch.total -= amount
         batch.save(update_fields=["total"])
+    run_hooks(RELEASED_HOOKS, disbursement, actor, reason=reason)
     audit_record(actor=actor, action="funds.release", target=disbursement,
                  org_unit_path=budget.org_unit.path,
                  changes={"amount": str(amount), "reason": reason, "txn": str(txn),

@@ -144,6 +144,7 @@ def post(*, kind: str, legs: list[Leg], actor=None, memo: str = "",
 PAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 REVERSED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 REPAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
+RELEASED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 
 
 def register_paid_hook(subject_kind: str, fn: Callable) -> None:
@@ -167,9 +168,18 @@ def register_repaid_hook(subject_kind: str, fn: Callable) -> None:
         REPAID_HOOKS[subject_kind].append(fn)
 
 
-def run_hooks(registry: dict[str, list[Callable]], disbursement: Disbursement, actor) -> None:
+def register_released_hook(subject_kind: str, fn: Callable) -> None:
+    """``fn(disbursement=..., actor=..., reason=...)`` runs inside the release's transaction when
+    a reservation is cancelled (the money goes back to available), e.g. the application's
+    grant is cancelled. A Conflict raised by ``fn`` undoes the release."""
+    if fn not in RELEASED_HOOKS[subject_kind]:
+        RELEASED_HOOKS[subject_kind].append(fn)
+
+
+def run_hooks(registry: dict[str, list[Callable]], disbursement: Disbursement, actor,
+              **extra) -> None:
     for fn in registry.get(disbursement.subject_kind, ()):
-        fn(disbursement=disbursement, actor=actor)
+        fn(disbursement=disbursement, actor=actor, **extra)
 
 
 # -- recomputation ---------------------------------------------------------------------------
