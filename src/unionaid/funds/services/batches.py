@@ -194,7 +194,8 @@ def batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     The batch's creator and whoever exported its bank file may not confirm it
     (PermissionDenied ``same_person``); the refusal changes nothing and is journaled
     (``outcome="denied"``) after the confirmation's transaction has been rolled back, so the
-    entry stays."""
+    entry stays — when called on its own, as the page and the API do; called inside a caller's
+    transaction, the denial entry shares that transaction's fate."""
     try:
         return _batch_confirm(actor=actor, batch=batch)
     except _MakerRefused as refused:
