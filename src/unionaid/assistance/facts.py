@@ -16,10 +16,11 @@ import datetime as dt
 import keyword
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -226,39 +227,66 @@ def _years_between(start: dt.date | None, day: dt.date) -> int:
     return max(0, day.year - start.year - ((day.month, day.day) < (start.month, start.day)))
 
 
-def member_values(member, *, item=None, year: int | None = None) -> dict[str, Any]:
-    """What the system knows about the member, as rule inputs (a few small queries)."""
-    from unionaid.assistance.models import Application, ApplicationStatus
-    from unionaid.members.models import EmploymentForm, Relation, Sex
+@dataclass(frozen=True)
+class MemberContext:
+    """What the system knows about one member for one year, read once (a few small queries,
+    however many items are then checked): the member's facts, what the registered providers
+    add (the archive, the visits), and this year's grants counted per item. ``values(item)``
+    gives the rule inputs for one item without another query; ``member_values`` is the same
+    for a single item."""
 
-    today = timezone.localdate()
-    year = year or today.year
-    household = list(member.household.values_list("relation", flat=True))
-    start, end = year_bounds(year)
-    granted = Application.objects.filter(
-        member_id=member.pk, status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID,
-                                         ApplicationStatus.PAYMENT_REVERSED],
-        submitted_at__gte=start, submitted_at__lt=end,
-    ).aggregate(
-        n=Count("pk"), total=Sum("amount"),
-        n_item=Count("pk", filter=Q(item_id=getattr(item, "pk", None))),
-    )
-    values: dict[str, Any] = {
-        "membership_active": member.is_active_member,
-        "membership_years": _years_between(member.joined_on, today),
-        "employment_form": member.employment_form,
-        "new_employment_form": member.employment_form == EmploymentForm.NEW_EMPLOYMENT_FORM,
-        "age": _years_between(member.birth_date, today),
-        "is_female": member.sex == Sex.FEMALE,
-        "household_size": 1 + len(household),
-        "children_count": sum(1 for r in household if r == Relation.CHILD),
-        "hardship_category": "",
-        "in_archive": False,
-        "grants_this_year": granted["n"] or 0,
-        "amount_this_year": granted["total"] or Decimal("0"),
-        "item_grants_this_year": granted["n_item"] or 0,
-    }
-    for provider in _PROVIDERS:
-        extra = provider(member) or {}
-        values.update({k: v for k, v in extra.items() if k in MEMBER_FACTS})
-    return values
+    base: dict[str, Any]
+    provided: dict[str, Any]
+    item_grants: dict[int, int]
+
+    @classmethod
+    def build(cls, member, *, year: int | None = None) -> MemberContext:
+        from unionaid.assistance.models import Application, ApplicationStatus
+        from unionaid.members.models import EmploymentForm, Relation, Sex
+
+        today = timezone.localdate()
+        year = year or today.year
+        household = list(member.household.values_list("relation", flat=True))
+        start, end = year_bounds(year)
+        granted = (Application.objects.filter(
+            member_id=member.pk, status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID,
+                                             ApplicationStatus.PAYMENT_REVERSED],
+            submitted_at__gte=start, submitted_at__lt=end,
+        ).order_by().values("item_id").annotate(n=Count("pk"), total=Sum("amount")))
+        item_grants: dict[int, int] = {}
+        total = Decimal("0")
+        for row in granted:
+            item_grants[row["item_id"]] = row["n"]
+            if row["total"] is not None:
+                total += row["total"]
+        base: dict[str, Any] = {
+            "membership_active": member.is_active_member,
+            "membership_years": _years_between(member.joined_on, today),
+            "employment_form": member.employment_form,
+            "new_employment_form": member.employment_form == EmploymentForm.NEW_EMPLOYMENT_FORM,
+            "age": _years_between(member.birth_date, today),
+            "is_female": member.sex == Sex.FEMALE,
+            "household_size": 1 + len(household),
+            "children_count": sum(1 for r in household if r == Relation.CHILD),
+            "hardship_category": "",
+            "in_archive": False,
+            "grants_this_year": sum(item_grants.values()),
+            "amount_this_year": total,
+        }
+        provided: dict[str, Any] = {}
+        for provider in _PROVIDERS:
+            extra = provider(member) or {}
+            provided.update({k: v for k, v in extra.items() if k in MEMBER_FACTS})
+        return cls(base=base, provided=provided, item_grants=item_grants)
+
+    def values(self, item=None) -> dict[str, Any]:
+        """The rule inputs about the member when applying for ``item`` (or for no item)."""
+        return {**self.base,
+                "item_grants_this_year": self.item_grants.get(getattr(item, "pk", None), 0),
+                **self.provided}
+
+
+def member_values(member, *, item=None, year: int | None = None) -> dict[str, Any]:
+    """What the system knows about the member, as rule inputs (a few small queries; to check
+    many items, build a ``MemberContext`` once and ask it for each item)."""
+    return MemberContext.build(member, year=year).values(item)

@@ -218,10 +218,13 @@ def calculate_amount(*, item: AssistanceItem, facts: dict) -> tuple[Decimal, lis
     return amounts.calculate(item.amount_rule, factlib.rule_values(item.facts, clean), item.facts)
 
 
-def check_eligibility(*, item: AssistanceItem, member, facts: dict) -> list[str]:
-    """Chinese refusal messages; empty when the member qualifies for ``item``."""
+def check_eligibility(*, item: AssistanceItem, member, facts: dict,
+                      context: factlib.MemberContext | None = None) -> list[str]:
+    """Chinese refusal messages; empty when the member qualifies for ``item``. To check many
+    items for one member, pass the ``context`` built once for that member."""
     clean = factlib.clean_facts(item.facts, facts, require_all=False)
-    values = {**factlib.member_values(member, item=item), **factlib.rule_values(item.facts, clean)}
+    context = context or factlib.MemberContext.build(member)
+    values = {**context.values(item), **factlib.rule_values(item.facts, clean)}
     messages = []
     for entry in item.eligibility or []:
         try:

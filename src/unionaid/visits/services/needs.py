@@ -30,6 +30,7 @@ are not pre-filled here.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -37,8 +38,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from unionaid.assistance.facts import MemberContext
 from unionaid.assistance.models import AssistanceItem
 from unionaid.assistance.services.applications import application_create_draft
+from unionaid.assistance.services.catalog import check_eligibility
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, ServiceError
 from unionaid.members.models import ConsentKind, Member
@@ -53,6 +56,9 @@ MEDICAL_CATEGORY = "zhuyi"
 PATIENT_RELATIONS = {"spouse": "配偶", "child": "子女", "parent": "父母"}
 SUDDEN_CAUSES = {"major_illness": "家庭成员突发重病", "disaster": "遭遇自然灾害"}
 CENT = Decimal("0.01")
+# The type an item's fact must have for the profile's figure to fill it.
+PREFILL_TYPES = {"per_capita_income": "money", "self_paid": "money", "loss": "money",
+              "patient": "choice", "cause": "choice", "single_parent": "bool"}
 # The consent methods the pages offer: journaled as they are; any other (free) text only by its
 # length, because the hash-chained journal can never be corrected or erased.
 KNOWN_CONSENT_METHODS = frozenset({"书面签字", "当面口头同意", "电话确认", "走访时当面同意"})
@@ -63,11 +69,19 @@ def latest_profile(member: Member) -> HouseholdProfile | None:
             .first())
 
 
-def facts_from_profile(*, item: AssistanceItem, member: Member,
-                       profile: HouseholdProfile | None) -> dict[str, Any]:
-    """The item's facts that the profile answers (see the module's table)."""
+@dataclass(frozen=True)
+class ProfileFacts:
+    """The figures the latest profile gives (see the module's table), read once for a member:
+    ``facts_for_item`` then picks, with no query, what one item asks for. ``self_paid`` is
+    kept apart: only items of the medical category are offered it."""
+
+    candidates: dict[str, Any]
+    self_paid: str | None
+
+
+def profile_facts(*, member: Member, profile: HouseholdProfile | None) -> ProfileFacts | None:
     if profile is None:
-        return {}
+        return None
     data = profile_data(profile)
     health_ok = has_consent(member, ConsentKind.HEALTH)
     size = max(1, profile.household_size)
@@ -81,26 +95,62 @@ def facts_from_profile(*, item: AssistanceItem, member: Member,
         candidates["cause"] = SUDDEN_CAUSES[loss["kind"]]
     if loss.get("kind") == "disaster" and Decimal(loss.get("amount") or 0) > 0:
         candidates["loss"] = loss["amount"]
+    self_paid = None
     if health_ok:
         medical = Decimal((data.get("expenses") or {}).get("medical_annual") or 0)
-        if medical > 0 and item.category.code == MEDICAL_CATEGORY:
-            candidates["self_paid"] = str(medical)
+        if medical > 0:
+            self_paid = str(medical)
         ill = {PATIENT_RELATIONS[p["relation"]] for p in data.get("household", [])
                if p.get("health") == "major_illness" and p.get("relation") in PATIENT_RELATIONS}
         if len(ill) == 1:
             candidates["patient"] = ill.pop()
-    types = {"per_capita_income": "money", "self_paid": "money", "loss": "money",
-             "patient": "choice", "cause": "choice", "single_parent": "bool"}
+    return ProfileFacts(candidates=candidates, self_paid=self_paid)
+
+
+def facts_for_item(*, item: AssistanceItem, known: ProfileFacts | None) -> dict[str, Any]:
+    """The item's facts that the profile's figures answer (no query: ``item.category`` is
+    expected loaded, as ``catalog_items`` does)."""
+    if known is None:
+        return {}
+    candidates = dict(known.candidates)
+    if known.self_paid is not None and item.category.code == MEDICAL_CATEGORY:
+        candidates["self_paid"] = known.self_paid
     facts: dict[str, Any] = {}
     for fact in item.facts or []:
         name = fact.get("name")
-        if name not in candidates or fact.get("type") != types[name]:
+        if name not in candidates or fact.get("type") != PREFILL_TYPES[name]:
             continue
         value = candidates[name]
         if fact["type"] == "choice" and value not in fact.get("choices", []):
             continue
         facts[name] = value
     return facts
+
+
+def facts_from_profile(*, item: AssistanceItem, member: Member,
+                       profile: HouseholdProfile | None) -> dict[str, Any]:
+    """The item's facts that the profile answers (see the module's table)."""
+    return facts_for_item(item=item, known=profile_facts(member=member, profile=profile))
+
+
+def items_by_fit(*, member: Member, items) -> tuple[list[dict], list[dict]]:
+    """The open items split into those the member qualifies for and the others (each with its
+    Chinese reasons), judged by the catalog's eligibility rules on what the system knows of
+    the member (archive category included) and the facts the latest profile pre-fills — the
+    same check an application meets when submitted (``check_eligibility``), item by item.
+
+    What is known of the member (profile, consent, household, archive, this year's grants) is
+    read once; each item is then checked in Python, so the cost does not grow with the catalog.
+    """
+    known = profile_facts(member=member, profile=latest_profile(member))
+    context = MemberContext.build(member)
+    fitting, others = [], []
+    for item in items:
+        problems = check_eligibility(item=item, member=member,
+                                     facts=facts_for_item(item=item, known=known),
+                                     context=context)
+        (others if problems else fitting).append({"item": item, "problems": problems})
+    return fitting, others
 
 
 def _lock(need: VisitNeed) -> VisitNeed:

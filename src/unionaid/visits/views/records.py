@@ -30,7 +30,6 @@ from unionaid.accounts.access import access_for
 from unionaid.archive.household import open_record_in_household
 from unionaid.archive.selectors.records import records_visible_to
 from unionaid.assistance.selectors import items_available_to
-from unionaid.assistance.services.catalog import check_eligibility
 from unionaid.core import masking
 from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
 from unionaid.members.models import ConsentKind
@@ -436,21 +435,6 @@ def _back(need):
     return redirect("visits:visit-detail", pk=need.visit_id)
 
 
-def items_by_fit(*, member, items) -> tuple[list[dict], list[dict]]:
-    """The open items split into those the member qualifies for and the others (each with its
-    Chinese reasons), judged by the catalog's eligibility rules on what the system knows of
-    the member (archive category included) and the facts the latest profile pre-fills — the
-    same check the application meets when submitted. One check per item (a few queries each):
-    fine for the tens of items offered to one worker."""
-    profile = need_services.latest_profile(member)
-    fitting, others = [], []
-    for item in items:
-        facts = need_services.facts_from_profile(item=item, member=member, profile=profile)
-        problems = check_eligibility(item=item, member=member, facts=facts)
-        (others if problems else fitting).append({"item": item, "problems": problems})
-    return fitting, others
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def need_to_application(request, pk: int):
@@ -472,7 +456,7 @@ def need_to_application(request, pk: int):
         else:
             messages.success(request, _("已按家庭情况生成申请草稿，请核对事项、上传材料后提交。"))
             return redirect("assistance:application-detail", pk=application.pk)
-    fitting, others = items_by_fit(member=member, items=items)
+    fitting, others = need_services.items_by_fit(member=member, items=items)
     chosen = str(form["item"].value() or "")
     return render(request, "visits/need_application.html", {
         "need": need, "member": member, "form": form, "error": error,
