@@ -8,7 +8,10 @@ class AssistanceConfig(AppConfig):
     label = "assistance"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from unionaid.approvals.registry import register_subject
+        from unionaid.assistance import storage
         from unionaid.assistance.approval_subject import ApplicationSubject
         from unionaid.assistance.services import outcomes
         from unionaid.assistance.services.applications import SUBJECT_KIND
@@ -24,3 +27,6 @@ class AssistanceConfig(AppConfig):
         register_reversed_hook(SUBJECT_KIND, outcomes.disbursement_reversed)
         register_repaid_hook(SUBJECT_KIND, outcomes.disbursement_repaid)
         register_released_hook(SUBJECT_KIND, outcomes.disbursement_released)
+        # Files of rolled-back uploads are deleted after the request, outside its transaction.
+        request_finished.connect(storage.flush_discarded_quietly,
+                                 dispatch_uid="unionaid.assistance.storage.flush_discarded")

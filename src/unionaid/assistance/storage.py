@@ -8,11 +8,13 @@
 * Files live under ``settings.PRIVATE_MEDIA_ROOT/attachments/`` (visit photos under
   ``visit_photos/``) with random names and are only read back through ``open_private`` (the
   permission check is the caller's: ``selectors.attachment_open_for_user``).
-* A file is written before the row that names it. Written inside a transaction, it is deleted
-  again if that transaction (or the savepoint it was written in) rolls back
-  (``discard_on_rollback``). What still slips through (a crash between the write and the commit,
-  a stale flag after a failing commit hook) is removed by ``storage_sweep``: files that no row
-  names and that are older than a threshold.
+* A file is written before the row that names it. Written inside a transaction, it is queued
+  for deletion if that transaction (or the savepoint it was written in) rolls back
+  (``discard_on_rollback``), and deleted by ``flush_discarded`` at the next safe point outside
+  any transaction (the end of each request, the start of ``storage_sweep``) unless a row names
+  it by then. What still slips through (a crash between the write and the commit, a process that
+  never flushes) is removed by ``storage_sweep``: files that no row names and that are older
+  than a threshold.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import unicodedata
 import uuid
 import warnings
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -236,39 +239,109 @@ class _RollbackGuard:
 
     Django has no rollback hook, but it drops the on_commit callbacks of a savepoint or
     transaction that rolls back (and of a connection closed mid-transaction). The guard is
-    referenced only from that callback list, so being dropped without having been called means
-    "rolled back": its finalizer then deletes the files. Called (the commit went through), it
-    detaches the finalizer and the files stay.
+    referenced only from that callback list, so being dropped without having been called
+    usually means "rolled back": its finalizer then queues the paths for ``flush_discarded``.
+    Called (the commit went through), it detaches the finalizer and the files stay.
+
+    "Usually": when an earlier on_commit hook raises, Django drops the later ones after the
+    COMMIT, and the exception's traceback can keep them alive long after (a log record, an error
+    reporter), to be freed at any time, in any thread. So the finalizer never deletes and never
+    queries the database: ``flush_discarded`` decides later, by whether a row names the file.
     """
 
     __slots__ = ("__weakref__", "_finalizer")
 
     def __init__(self, alias: str, paths: tuple[str, ...]) -> None:
-        self._finalizer = weakref.finalize(self, _discard_dropped, alias, paths)
+        self._finalizer = weakref.finalize(self, _queue_dropped, tuple((alias, p) for p in paths))
         self._finalizer.atexit = False  # at exit leave them to the sweep
 
     def __call__(self) -> None:
         self._finalizer.detach()
 
 
-def _discard_dropped(alias: str, paths: tuple[str, ...]) -> None:
-    if connections[alias].run_commit_hooks_on_set_autocommit_on:
-        # Dropped while the commit hooks ran (an earlier hook raised): the transaction
-        # committed and its rows name these files. Keep them.
-        return
+# (alias, path) of files whose guard was dropped, waiting for ``flush_discarded``. Appends and
+# pops of a deque are thread-safe. Bounded so a process that never flushes cannot grow it
+# without end: what falls off is left to the sweep.
+DROPPED_MAX = 10_000
+_dropped: deque[tuple[str, str]] = deque(maxlen=DROPPED_MAX)
+
+
+def _queue_dropped(entries: tuple[tuple[str, str], ...]) -> None:
+    """The guard's finalizer: it may run in any thread, at any time. Only queue."""
+    _dropped.extend(entries)
+
+
+def _in_transaction(alias: str) -> bool:
+    """Inside an atomic block. Not counting the blocks a test case wraps each test in (as
+    Django's own check of ``durable`` blocks does), so tests see what a request would; outside
+    tests this is ``in_atomic_block``."""
+    return any(not block._from_testcase for block in connections[alias].atomic_blocks)
+
+
+def flush_discarded() -> int:
+    """Delete the queued files of rolled-back transactions that no row names; return how many
+    were deleted. A queued file that a row names belongs to a committed transaction and stays.
+    Only outside a transaction (whose snapshot could miss a later commit): inside one, the
+    queue is left for later. Run at the end of each request (``request_finished``), at the
+    start of ``storage_sweep`` and by ``discard_on_rollback`` outside a transaction."""
+    taken: dict[str, list[str]] = {}
+    while True:
+        try:
+            alias, path = _dropped.popleft()
+        except IndexError:
+            break
+        taken.setdefault(alias, []).append(path)
+    deleted = 0
+    root = _root()
+    references = None
+    for alias, queued in taken.items():
+        if _in_transaction(alias):
+            _dropped.extend((alias, path) for path in queued)
+            continue
+        # A file already gone needs no row check (nor a query).
+        paths = [path for path in dict.fromkeys(queued) if os.path.lexists(root / path)]
+        if not paths:
+            continue
+        references = path_references() if references is None else references
+        try:
+            named: set[str] = set()
+            for start in range(0, len(paths), SWEEP_BATCH):
+                named |= _referenced(paths[start:start + SWEEP_BATCH], references, using=alias)
+        except BaseException:
+            _dropped.extend((alias, path) for path in paths)  # undecided: keep them queued
+            raise
+        for path in paths:
+            if path in named:
+                continue
+            try:
+                delete_private(path)
+            except OSError:
+                logger.exception("could not delete the files of a rolled-back upload")
+            else:
+                deleted += 1
+    return deleted
+
+
+def flush_discarded_quietly(sender=None, **kwargs) -> None:
+    """``flush_discarded`` that never raises (a failure is logged, the files stay queued or are
+    left to the sweep): the ``request_finished`` receiver (``AssistanceConfig.ready``)."""
     try:
-        delete_private(*paths)
-    except OSError:
-        logger.exception("could not delete the files of a rolled-back upload")
+        flush_discarded()
+    except Exception:
+        logger.exception("could not flush the files of rolled-back uploads")
 
 
 def discard_on_rollback(*relatives: str, using: str | None = None) -> None:
-    """Delete these stored files if the current transaction, or the savepoint they were
-    written in, rolls back. Outside a transaction nothing can roll back: nothing to do."""
+    """Delete these stored files (at the next ``flush_discarded``) if the current transaction,
+    or the savepoint they were written in, rolls back. Outside a transaction nothing can roll
+    back: this is a safe point to flush what earlier rollbacks queued."""
     alias = using or DEFAULT_DB_ALIAS
     paths = tuple(r for r in relatives if r)
-    if paths and transaction.get_connection(alias).in_atomic_block:
-        transaction.on_commit(_RollbackGuard(alias, paths), using=alias)
+    if transaction.get_connection(alias).in_atomic_block:
+        if paths:
+            transaction.on_commit(_RollbackGuard(alias, paths), using=alias)
+    else:
+        flush_discarded_quietly()
 
 
 # -- the sweep: files no row names --------------------------------------------------------------
@@ -325,11 +398,11 @@ def _files(root: Path, result: SweepResult) -> Iterator[tuple[str, os.stat_resul
                         result.skipped += 1
 
 
-def _referenced(chunk: list[str], references) -> set[str]:
+def _referenced(chunk: list[str], references, using: str | None = None) -> set[str]:
     named: set[str] = set()
     for model, field in references:
-        named.update(model._base_manager.filter(**{f"{field}__in": chunk})
-                     .values_list(field, flat=True))
+        manager = model._base_manager.db_manager(using) if using else model._base_manager
+        named.update(manager.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
     return named
 
 
@@ -355,10 +428,13 @@ def storage_sweep(*, actor=None, older_than_hours: float = 24, dry_run: bool = F
     older than ``older_than_hours`` (a younger file may be an upload whose row is not yet
     committed). ``dry_run`` only lists them. ``on_orphan(path, size)`` sees each orphan.
     Streams: one directory listing and one batch of paths at a time. A real run records one
-    ``storage.sweep`` audit event with the counts (no paths)."""
+    ``storage.sweep`` audit event with the counts (no paths). A real run first flushes the
+    files queued by rollbacks (``flush_discarded``), whatever their age."""
     if older_than_hours < SWEEP_MIN_HOURS:
         raise ServiceError(_("只能清理 %(n)s 小时以前的文件（更新的可能是正在上传的文件）。")
                            % {"n": SWEEP_MIN_HOURS}, code="sweep_too_recent")
+    if not dry_run:
+        flush_discarded()
     result = SweepResult()
     root = _root()
     cutoff = time.time() - older_than_hours * 3600

@@ -1,9 +1,11 @@
 """Uploaded files never outlive their row: a file written in a transaction that rolls back is
-deleted (even after the service returned), and ``storage_sweep`` removes old files no row names,
-never a named, fresh, symlinked or outside file."""
+queued (even after the service returned) and deleted at the next flush outside a transaction
+(the end of a request, the sweep) unless a row names it; ``storage_sweep`` removes old files no
+row names, never a named, fresh, symlinked or outside file."""
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import time
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections, transaction
+from django.db import connection, transaction
 
 from unionaid.assistance import services, storage
 from unionaid.assistance.models import Attachment
@@ -24,6 +26,43 @@ pytestmark = pytest.mark.django_db
 
 class Boom(Exception):
     pass
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    """Nothing queued by earlier tests (their files are gone with their tmp_path anyway)."""
+    storage._dropped.clear()
+    yield
+    storage._dropped.clear()
+
+
+@pytest.fixture
+def committing(transactional_db):
+    """For ``transaction=True`` tests (real commits): on PostgreSQL the audit journal refuses
+    TRUNCATE, which is how Django empties the database after such a test. Switch triggers off
+    for this connection just before that flush (the connection is closed right after it)."""
+    yield
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+
+
+def queued() -> set[str]:
+    return {path for _alias, path in storage._dropped}
+
+
+def orphan_file(settings, name="lost.pdf") -> str:
+    """A stored file that no row names; its relative path."""
+    relative = f"{storage.SUBDIR}/2020/01/{name}"
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(PDF_BYTES)
+    return relative
+
+
+def drop_guard(*relatives: str) -> None:
+    """What Django does to the guard of a rolled-back transaction: drop it uncalled."""
+    storage._RollbackGuard("default", relatives)
 
 
 @pytest.fixture
@@ -84,6 +123,9 @@ def test_a_material_whose_outer_transaction_rolls_back_after_the_service_is_dele
         return paths
 
     paths = rolled_back(work)
+    assert all(p.is_file() for p in paths)  # queued, not deleted yet
+    assert queued() == {p.relative_to(settings.PRIVATE_MEDIA_ROOT).as_posix() for p in paths}
+    assert storage.flush_discarded() == 2
     assert not any(p.exists() for p in paths)
     assert not Attachment.objects.exists()
     assert files_under(settings.PRIVATE_MEDIA_ROOT) == []
@@ -97,6 +139,7 @@ def test_a_material_whose_service_fails_after_writing_is_deleted(worker, draft, 
     monkeypatch.setattr("unionaid.assistance.services.applications._audit", failing_audit)
     with pytest.raises(Boom):
         add(worker, draft, "scan.pdf", PDF_BYTES)
+    storage.flush_discarded()
     assert not Attachment.objects.exists()
     assert files_under(settings.PRIVATE_MEDIA_ROOT) == []
 
@@ -105,7 +148,9 @@ def test_a_committed_material_stays_when_a_later_savepoint_rolls_back(
         worker, draft, settings, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         attachment = add(worker, draft)
-    rolled_back(lambda: add(worker, draft, "other.pdf", PDF_BYTES))
+    other = rolled_back(lambda: add(worker, draft, "other.pdf", PDF_BYTES))
+    assert storage.flush_discarded() == 1
+    assert not on_disk(settings, other.storage_path).exists()
     assert on_disk(settings, attachment.storage_path).is_file()
     assert on_disk(settings, attachment.thumbnail_path).is_file()
     assert len(files_under(settings.PRIVATE_MEDIA_ROOT)) == 2
@@ -118,24 +163,89 @@ def test_a_material_of_a_released_savepoint_stays_until_the_transaction_decides(
     assert Attachment.objects.filter(pk=attachment.pk).exists()
 
 
-def test_files_dropped_while_commit_hooks_run_are_kept(settings):
-    """An earlier on_commit hook that raises makes Django drop the later ones after the commit:
-    those rows exist, so their files must not be deleted."""
-    relative = f"{storage.SUBDIR}/kept.pdf"
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / relative
-    path.parent.mkdir(parents=True)
-    path.write_bytes(PDF_BYTES)
-    wrapper = connections["default"]
-    saved = wrapper.run_commit_hooks_on_set_autocommit_on
-    wrapper.run_commit_hooks_on_set_autocommit_on = True  # as while the commit hooks run
+def test_a_dropped_guard_only_queues_its_files(settings, django_assert_num_queries):
+    """The finalizer may run anywhere, any time (see the next test): no deletion, no query."""
+    relative = orphan_file(settings)
+    with django_assert_num_queries(0):
+        drop_guard(relative)
+    assert on_disk(settings, relative).is_file()
+    assert queued() == {relative}
+
+
+def test_a_queued_file_that_a_row_names_is_kept(worker, draft, settings):
+    attachment = add(worker, draft)
+    lost = orphan_file(settings)
+    drop_guard(attachment.storage_path, attachment.thumbnail_path, lost)
+
+    assert storage.flush_discarded() == 1
+
+    assert on_disk(settings, attachment.storage_path).is_file()
+    assert on_disk(settings, attachment.thumbnail_path).is_file()
+    assert not on_disk(settings, lost).exists()
+    assert queued() == set()
+
+
+def test_a_flush_inside_an_atomic_block_does_nothing(settings):
+    lost = orphan_file(settings)
+    drop_guard(lost)
+    with transaction.atomic():
+        assert storage.flush_discarded() == 0
+        assert on_disk(settings, lost).is_file()
+    assert queued() == {lost}  # left for later
+    assert storage.flush_discarded() == 1
+    assert not on_disk(settings, lost).exists()
+
+
+def test_the_end_of_a_request_flushes_the_queue(client, settings):
+    lost = orphan_file(settings)
+    drop_guard(lost)
+    assert client.get("/healthz").status_code == 200
+    assert not on_disk(settings, lost).exists()
+    assert queued() == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_material_stays_when_an_earlier_commit_hook_raised(
+        committing, worker, draft, settings, client, django_assert_num_queries):
+    """Regression: a non-robust on_commit hook that raises makes Django drop the later hooks
+    after the COMMIT; the exception's traceback keeps the material's guard alive until it is
+    released, after further commits (a log record, an error reporter, another thread's GC)."""
+    def sms():  # e.g. notifications.notify's gateway call
+        raise RuntimeError("SMS gateway down")
+
+    kept = None
     try:
-        guard = storage._RollbackGuard("default", (relative,))
-        del guard
-    finally:
-        wrapper.run_commit_hooks_on_set_autocommit_on = saved
-    assert path.is_file()
-    storage._RollbackGuard("default", (relative,))  # dropped otherwise: deleted
-    assert not path.exists()
+        with transaction.atomic():
+            transaction.on_commit(sms)
+            attachment = add(worker, draft)
+    except RuntimeError as exc:
+        kept = exc  # held a little longer
+    paths = [on_disk(settings, attachment.storage_path),
+             on_disk(settings, attachment.thumbnail_path)]
+    assert Attachment.objects.filter(pk=attachment.pk).exists()  # the transaction committed
+    with transaction.atomic():  # any later transaction on this connection
+        Attachment.objects.exists()
+    with django_assert_num_queries(0):
+        del kept
+        gc.collect()
+    assert queued() == {attachment.storage_path, attachment.thumbnail_path}  # guard dropped
+    assert all(p.is_file() for p in paths)
+
+    assert client.get("/healthz").status_code == 200  # request_finished: flush
+    assert storage.flush_discarded() == 0
+
+    assert all(p.is_file() for p in paths)
+    assert queued() == set()
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_storing_a_file_outside_a_transaction_flushes_the_queue(committing, settings):
+    lost = orphan_file(settings)
+    drop_guard(lost)
+    stored = storage.store_upload(upload("scan.pdf", PDF_BYTES))
+    assert not on_disk(settings, lost).exists()
+    assert on_disk(settings, stored.storage_path).is_file()
 
 
 def test_delete_private_refuses_paths_outside_the_private_folders(settings, tmp_path):
@@ -259,6 +369,17 @@ def test_the_sweep_works_through_many_files_in_batches(worker, draft, settings, 
             for p in files_under(settings.PRIVATE_MEDIA_ROOT)}
     assert left == {a.storage_path for a in kept}
     assert not left & {s.storage_path for s in lost}
+
+
+def test_a_real_sweep_first_flushes_the_queue_a_dry_run_does_not(settings):
+    fresh = storage.store_upload(upload("scan.pdf", PDF_BYTES))  # its transaction rolls back
+    drop_guard(fresh.storage_path)
+    path = on_disk(settings, fresh.storage_path)
+    sweep("--dry-run")
+    assert path.is_file()
+    sweep()
+    assert not path.exists()  # fresh, but queued and named by no row
+    assert queued() == set()
 
 
 def test_the_sweep_refuses_a_threshold_under_an_hour(settings):

@@ -1,5 +1,6 @@
 """Visit photos never outlive their row: deleted when the transaction they were written in rolls
-back (even after the service returned), and swept when old and named by no row."""
+back (even after the service returned: at the next flush outside a transaction, e.g. the end of
+the request), and swept when old and named by no row."""
 # ruff: noqa: F811  (pytest fixtures imported from helpers_records are used as arguments)
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from conftest import verified_login
+from unionaid.assistance import storage
 from unionaid.assistance.tests.helpers import jpeg_bytes, upload
 from unionaid.audit.models import AuditEvent
 from unionaid.visits.models import VisitPhoto
@@ -24,6 +27,14 @@ from .helpers_records import new_uuid, private_media, rec, visit_data  # noqa: F
 
 class Boom(Exception):
     pass
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    """Nothing queued by earlier tests (their files are gone with their tmp_path anyway)."""
+    storage._dropped.clear()
+    yield
+    storage._dropped.clear()
 
 
 @pytest.fixture
@@ -66,6 +77,8 @@ def test_a_photo_whose_outer_transaction_rolls_back_after_the_service_is_deleted
         return paths
 
     paths = rolled_back(work)
+    assert all(p.is_file() for p in paths)  # queued until a flush outside the transaction
+    assert storage.flush_discarded() == 2
     assert not any(p.exists() for p in paths)
     assert not VisitPhoto.objects.exists()
     assert not AuditEvent.objects.filter(action="visit.photo_add").exists()
@@ -80,6 +93,7 @@ def test_photos_of_a_visit_whose_outer_transaction_rolls_back_are_deleted(rec, p
         return len(files_under(private_media))
 
     assert rolled_back(work) == 4
+    assert storage.flush_discarded() == 4
     assert files_under(private_media) == []
 
 
@@ -91,6 +105,21 @@ def test_a_photo_whose_row_fails_leaves_no_file(rec, visit, private_media, monke
     with pytest.raises(Boom):
         photo_services.visit_photo_add(actor=rec.visitor_a, visit=visit,
                                        uploaded_file=upload("家中.jpg", jpeg_bytes()))
+    storage.flush_discarded()
+    assert files_under(private_media) == []
+
+
+def test_a_photo_upload_request_that_fails_leaves_no_file(client, rec, visit, private_media,
+                                                          monkeypatch):
+    """No explicit flush: the end of the request (``request_finished``) deletes the file."""
+    def failing_audit(**kwargs):
+        raise Boom
+
+    monkeypatch.setattr(photo_services, "audit_record", failing_audit)
+    verified_login(client, rec.visitor_a)
+    with pytest.raises(Boom):
+        client.post(f"/visits/{visit.pk}/photos/", {"photo": upload("家中.jpg", jpeg_bytes())})
+    assert not VisitPhoto.objects.exists()
     assert files_under(private_media) == []
 
 
