@@ -51,6 +51,7 @@ PLAN = (
 OVERDUE = 5  # cases waiting at their first step that are aged past their due date
 FAST_TRACK_REASON = "职工突发重病入院，家庭无力垫付医疗费用，特事特办先行救助。"
 REVERSAL_REASON = "银行退票：收款账号已注销，款项退回，待核实后重新发放。"
+CANCEL_REASON = "经核实该职工已获同类单位补助，取消本次核定发放。"
 
 
 @dataclass
@@ -220,6 +221,17 @@ class Maker:
                                            reason=REVERSAL_REASON)
         return 1
 
+    def cancel_one(self, *, skip_member_id: int | None) -> int:
+        """The finance officer cancels one reserved grant before payment (释放预留)."""
+        disbursement = (Disbursement.objects.filter(status=DisbursementStatus.RESERVED)
+                        .exclude(member_id=skip_member_id).select_related("budget__org_unit")
+                        .order_by("-pk").first())
+        if disbursement is None:
+            return 0
+        fund_services.disbursement_release(actor=self.cast.finance, disbursement=disbursement,
+                                           reason=CANCEL_REASON)
+        return 1
+
 
 def _age(application_ids: list[int], rng: random.Random) -> None:
     """Move a few cases waiting at their first step some days into the past (overdue)."""
@@ -268,6 +280,7 @@ def build_applications(*, members, total: int, cast: Cast, workshop, worker=None
             overdue.append(application.pk)
     stats.batches = maker.pay()
     stats.reversed = maker.reverse_one(skip_member_id=getattr(worker, "member_id", None))
+    maker.cancel_one(skip_member_id=getattr(worker, "member_id", None))
     _age(overdue, rng)
     stats.by_status = dict(Counter(Application.objects.values_list("status", flat=True)))
     for status in ApplicationStatus.values:

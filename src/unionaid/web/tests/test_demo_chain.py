@@ -92,8 +92,11 @@ def test_money_is_reserved_paid_in_batches_and_one_payment_reversed(chain):
     assert paid.exists()
     disbursements = Disbursement.objects.filter(subject_kind="assistance.application")
     assert set(disbursements.values_list("subject_id", flat=True)) == set(
-        Application.objects.filter(status__in=["approved", "paid", "reversed"])
+        Application.objects.filter(status__in=["approved", "paid", "reversed", "cancelled"])
         .values_list("pk", flat=True))
+    # one grant's reserved money was cancelled before payment (释放预留)
+    cancelled = Application.objects.get(status=ApplicationStatus.CANCELLED)
+    assert disbursements.get(subject_id=cancelled.pk).status == DisbursementStatus.RELEASED
     assert disbursements.filter(status=DisbursementStatus.RESERVED).count() == approved.count()
     batches = DisbursementBatch.objects.all()
     assert batches.exists()
