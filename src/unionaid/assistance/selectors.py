@@ -4,13 +4,21 @@ own). Out of scope looks exactly like "not found", and the attempt is journaled.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from unionaid.accounts.access import access_for
 from unionaid.assistance import storage
-from unionaid.assistance.models import Application, AssistanceItem, Attachment
+from unionaid.assistance.facts import year_bounds
+from unionaid.assistance.models import (
+    Application,
+    ApplicationStatus,
+    AssistanceItem,
+    Attachment,
+)
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
 from unionaid.members.selectors import record_denial
@@ -149,3 +157,44 @@ def item_get(*, pk) -> AssistanceItem:
     if item is None:
         raise NotFound()
     return item
+
+
+# -- the member page's summary ----------------------------------------------------------------
+
+# Decided in the member's favour: approved, paid, or paid and reversed (the decision stands and
+# the money may be paid again).
+SUMMARY_GRANTED = (ApplicationStatus.APPROVED, ApplicationStatus.PAID,
+                   ApplicationStatus.PAYMENT_REVERSED)
+# Submitted and not decided yet (returned for material is still on its way).
+SUMMARY_IN_REVIEW = (ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED)
+SUMMARY_ROWS = 5
+
+
+def member_summary_for_user(*, user, member, year: int | None = None) -> dict | None:
+    """The assistance part of the member page's 帮扶概况, for ``year`` (this year by default;
+    an application belongs to the year it was submitted in, as for the yearly caps):
+
+    ``granted_count``/``granted_total`` (approved or paid), ``in_review`` (open applications
+    under review, whatever the year) and ``rows``: the newest of those applications (at most
+    ``SUMMARY_ROWS``, ``more`` when there are others), each to be linked on its own.
+
+    ``None`` when ``user`` lacks ``assistance.view`` over the member (their unit, or the worker
+    themself). Two queries, whatever the member's history."""
+    access = access_for(user)
+    if not (access.covers_unit("assistance.view", member.org_unit)
+            or (access.member_id == member.pk and access.has_perm("assistance.view"))):
+        return None
+    year = year or timezone.localdate().year
+    start, end = year_bounds(year)
+    granted = Q(status__in=SUMMARY_GRANTED, submitted_at__gte=start, submitted_at__lt=end)
+    in_review = Q(status__in=SUMMARY_IN_REVIEW)
+    mine = applications_visible_to(user=user).filter(member_id=member.pk)
+    totals = mine.order_by().aggregate(
+        granted_count=Count("pk", filter=granted), granted_total=Sum("amount", filter=granted),
+        in_review=Count("pk", filter=in_review))
+    rows = list(mine.filter(granted | in_review)
+                .order_by("-submitted_at", "-pk")[:SUMMARY_ROWS + 1])
+    return {"year": year, "granted_count": totals["granted_count"],
+            "granted_total": totals["granted_total"] or Decimal("0"),
+            "in_review": totals["in_review"], "rows": rows[:SUMMARY_ROWS],
+            "more": len(rows) > SUMMARY_ROWS}

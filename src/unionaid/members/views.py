@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.archive.selectors import records as archive_selectors
+from unionaid.assistance import selectors as assistance_selectors
 from unionaid.core import masking
 from unionaid.core.errors import PermissionDenied, ServiceError
 from unionaid.members import selectors, services
@@ -25,6 +27,7 @@ from unionaid.members.forms import (
 )
 from unionaid.members.models import ConsentKind
 from unionaid.org.selectors import level_names, units_visible_to
+from unionaid.visits.selectors import records as visit_selectors
 from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 
@@ -128,8 +131,17 @@ def member_detail(request, pk: int):
         for person in selectors.household_for(member=member)
     ]
     unit = member.org_unit
+    # 帮扶概况: each part is None when the user's rights do not reach it for this member.
+    summary = {
+        "archive": archive_selectors.member_summary_for_user(user=request.user, member=member),
+        "visits": visit_selectors.member_summary_for_user(user=request.user, member=member),
+        "assistance": assistance_selectors.member_summary_for_user(user=request.user,
+                                                                   member=member),
+    }
     return render(request, "members/member_detail.html", {
         "member": member,
+        "summary": summary,
+        "show_summary": any(part is not None for part in summary.values()),
         "household": household,
         "consents": consents,
         "revealable": [

@@ -5,14 +5,26 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from unionaid.accounts.access import access_for
+from unionaid.approvals.selectors import todo_for_user
 from unionaid.web.selectors import dashboard_for
+
+# The to-do badge on the home page counts this far ("99+"): enough to say "there is work".
+TODO_CAP = 99
 
 
 @login_required
 def home(request):
-    if request.user.member_id and not access_for(request.user).is_staff_member:
+    access = access_for(request.user)
+    if request.user.member_id and not access.is_staff_member:
         return redirect("portal:home")  # a worker without a post: their own pages
-    return render(request, "web/home.html", {"dashboard": dashboard_for(user=request.user)})
+    todo_count = None
+    if access.is_staff_member:
+        # COUNT over a LIMITed subquery of the to-do selector (its two small lookups + one).
+        todo_count = todo_for_user(user=request.user).order_by()[: TODO_CAP + 1].count()
+    return render(request, "web/home.html", {
+        "dashboard": dashboard_for(user=request.user),
+        "todo_count": todo_count, "todo_cap": TODO_CAP,
+    })
 
 
 def healthz(request):

@@ -165,3 +165,13 @@ def visit_ledger_rows(
             .prefetch_related(Prefetch("needs", queryset=VisitNeed.objects.order_by("pk")))
             .annotate(health_ok=Coalesce(Subquery(_health_consent()), Value(False)))
             .order_by("visited_on", "pk"))
+
+
+def member_watch_kinds(*, user, member) -> list[str]:
+    """The labels of the watch lists ``member`` is on now, as far as ``user`` may see them
+    (one query)."""
+    labels = dict(WatchKind.choices)
+    order = list(labels)
+    kinds = set(watch_entries_visible_to(user=user).filter(member_id=member.pk)
+                .order_by().values_list("kind", flat=True))
+    return [str(labels[kind]) for kind in sorted(kinds & set(order), key=order.index)]

@@ -11,12 +11,18 @@ import datetime as dt
 from collections import defaultdict
 
 import chinese_calendar
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from unionaid.accounts.access import access_for
-from unionaid.approvals.models import ApprovalCase, WorkdayOverride
+from unionaid.approvals.models import (
+    ApprovalCase,
+    ApprovalTask,
+    CaseStatus,
+    TaskStatus,
+    WorkdayOverride,
+)
 from unionaid.archive.models import (
     CategoryRules,
     DibaoStandard,
@@ -24,6 +30,7 @@ from unionaid.archive.models import (
     Objection,
     RecordStatus,
 )
+from unionaid.archive.selectors.lists import member_watch_kinds
 from unionaid.archive.services.common import CONFIG, ENROLMENT_KIND, EXIT_KIND, VIEW
 from unionaid.core.errors import NotFound
 from unionaid.members.selectors import record_denial
@@ -181,3 +188,45 @@ def workday_overrides(*, start: dt.date | None = None) -> QuerySet[WorkdayOverri
         qs = qs.filter(day__gte=start)
     return qs.order_by("day")
 
+
+# -- the member page's summary ---------------------------------------------------------------
+
+# Records that never entered the archive are not "where the worker stands".
+SUMMARY_SKIPPED = (RecordStatus.REJECTED, RecordStatus.WITHDRAWN)
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def member_summary_for_user(*, user, member) -> dict | None:
+    """The archive part of the member page's 帮扶概况: the member's current record (the newest
+    one that was not refused or withdrawn) and the watch lists they are on.
+
+    ``None`` when ``user`` lacks ``archive.view`` over the member's unit, and when there is
+    nothing to say (no such record, on no list). Only category, status and dates: causes
+    (which may be health data) are left to the record's own page. At most three queries,
+    whatever the member's history."""
+    if not access_for(user).covers_unit(VIEW, member.org_unit):
+        return None
+    record = (records_visible_to(user=user).filter(member_id=member.pk)
+              .exclude(status__in=SUMMARY_SKIPPED).order_by("-applied_at", "-pk").first())
+    notice = None
+    follow_up_months = None
+    if record is not None and record.status in (RecordStatus.PENDING, RecordStatus.EXITING):
+        # The case's current task is a public-notice step (one query, not the two of
+        # ``objections.notice_task``).
+        kind = EXIT_KIND if record.status == RecordStatus.EXITING else ENROLMENT_KIND
+        notice = (ApprovalTask.objects
+                  .filter(case__subject_kind=kind, case__subject_id=record.pk,
+                          case__status=CaseStatus.IN_PROGRESS, order=F("case__current_order"),
+                          status=TaskStatus.PENDING, step__is_public_notice=True)
+                  .values("due_at").first())
+    if record is not None and record.exited_on and record.follow_up_until:
+        follow_up_months = _months_between(record.exited_on, record.follow_up_until)
+    watch = member_watch_kinds(user=user, member=member)
+    if record is None and not watch:
+        return None
+    return {"record": record, "in_notice": notice is not None,
+            "notice_until": notice["due_at"] if notice is not None else None,
+            "follow_up_months": follow_up_months, "watch": watch}

@@ -231,3 +231,15 @@ def follow_up_owner_choices(*, unit) -> list:
         if any(_covers(role, unit, post_unit) for role in assignment.position.roles.all()):
             owners[assignment.user_id] = assignment.user
     return sorted(owners.values(), key=lambda u: u.username)[:MAX_OWNER_CHOICES]
+
+
+# -- the member page's summary ----------------------------------------------------------------
+
+def member_summary_for_user(*, user, member) -> dict | None:
+    """The visits part of the member page's 帮扶概况: the member's latest visit the user may
+    see (date, kind, visitors), or ``None`` for the visit when there is none. ``None`` when
+    ``user`` lacks ``visits.view`` over the member's unit. One query (the (member, -visited_on)
+    index), whatever the member's history; the visit's summary and profile are not read."""
+    if not access_for(user).covers_unit(VIEW, member.org_unit):
+        return None
+    return {"last_visit": visits_visible_to(user=user, member=member).first()}
