@@ -131,7 +131,7 @@ def budget_entries(request, response: HttpResponse, budget_id: int,
 
 # -- GET /disbursements/{id}/trace --------------------------------------------------------------
 
-class TraceDisbursementOut(Schema):
+class _DisbursementStateOut(Schema):
     id: int
     amount: Decimal
     status: str
@@ -140,19 +140,14 @@ class TraceDisbursementOut(Schema):
     paid_at: dt.datetime | None
     reversed_at: dt.datetime | None
     reversal_reason: str
+
+
+class TraceDisbursementOut(_DisbursementStateOut):
     released_at: dt.datetime | None
     repays_id: int | None = Field(..., description="重新发放时：被冲正的原发放编号")
 
 
-class TraceHistoryOut(Schema):
-    id: int
-    amount: Decimal
-    status: str
-    status_label: str
-    reserved_at: dt.datetime
-    paid_at: dt.datetime | None
-    reversed_at: dt.datetime | None
-    reversal_reason: str
+class TraceHistoryOut(_DisbursementStateOut):
     repays_id: int | None
     batch_id: int | None
     confirmed_by: str

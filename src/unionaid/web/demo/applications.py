@@ -212,26 +212,23 @@ class Maker:
         return len(by_source)
 
     def reverse_one(self, *, skip_member_id: int | None) -> int:
-        disbursement = (Disbursement.objects.filter(status=DisbursementStatus.PAID)
-                        .exclude(member_id=skip_member_id).select_related("budget__org_unit")
-                        .order_by("pk").first())
-        if disbursement is None:
-            return 0
-        fund_services.disbursement_reverse(actor=self.cast.finance, disbursement=disbursement,
-                                           reason=REVERSAL_REASON)
-        return 1
+        """The finance officer reverses the first payment (冲正, the bank returned it)."""
+        return self._finance_one(DisbursementStatus.PAID, "pk", skip_member_id,
+                                 fund_services.disbursement_reverse, REVERSAL_REASON)
 
     def cancel_one(self, *, skip_member_id: int | None) -> int:
-        """The finance officer cancels one reserved grant before payment (释放预留)."""
-        disbursement = (Disbursement.objects.filter(status=DisbursementStatus.RESERVED)
+        """The finance officer cancels the newest reserved grant before payment (释放预留)."""
+        return self._finance_one(DisbursementStatus.RESERVED, "-pk", skip_member_id,
+                                 fund_services.disbursement_release, CANCEL_REASON)
+
+    def _finance_one(self, status, order: str, skip_member_id, service, reason: str) -> int:
+        disbursement = (Disbursement.objects.filter(status=status)
                         .exclude(member_id=skip_member_id).select_related("budget__org_unit")
-                        .order_by("-pk").first())
+                        .order_by(order).first())
         if disbursement is None:
             return 0
-        fund_services.disbursement_release(actor=self.cast.finance, disbursement=disbursement,
-                                           reason=CANCEL_REASON)
+        service(actor=self.cast.finance, disbursement=disbursement, reason=reason)
         return 1
-
 
 def _age(application_ids: list[int], rng: random.Random) -> None:
     """Move a few cases waiting at their first step some days into the past (overdue)."""
