@@ -16,6 +16,7 @@ class AssistanceConfig(AppConfig):
         from unionaid.assistance.services import outcomes
         from unionaid.assistance.services.applications import SUBJECT_KIND
         from unionaid.funds.services import (
+            register_closed_hook,
             register_paid_hook,
             register_released_hook,
             register_repaid_hook,
@@ -27,6 +28,7 @@ class AssistanceConfig(AppConfig):
         register_reversed_hook(SUBJECT_KIND, outcomes.disbursement_reversed)
         register_repaid_hook(SUBJECT_KIND, outcomes.disbursement_repaid)
         register_released_hook(SUBJECT_KIND, outcomes.disbursement_released)
+        register_closed_hook(SUBJECT_KIND, outcomes.disbursement_closed)
         # Files of rolled-back uploads are deleted after the request, outside its transaction.
         request_finished.connect(storage.flush_discarded_quietly,
                                  dispatch_uid="unionaid.assistance.storage.flush_discarded")

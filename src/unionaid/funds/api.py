@@ -1,7 +1,8 @@
 """/api/v1/funds: budgets and their ledger in the caller's funds scope; confirming a payment
-batch (funds.confirm; never its creator or exporter: 四眼原则) and paying a reversed
-disbursement again (重新发放, funds.manage); and the auditor's payment trace (``trace.view``;
-every read journaled by ``funds.selectors.payment_trace``).
+batch (funds.confirm; never its creator or exporter: 四眼原则), paying a reversed
+disbursement again (重新发放) or closing it without re-payment (终止发放), both funds.manage;
+and the auditor's payment trace (``trace.view``; every read journaled by
+``funds.selectors.payment_trace``).
 
 Money is returned as decimal strings ("5000.00"). Bank accounts never leave here; the member
 shows masked.
@@ -140,6 +141,8 @@ class _DisbursementStateOut(Schema):
     paid_at: dt.datetime | None
     reversed_at: dt.datetime | None
     reversal_reason: str
+    closed_at: dt.datetime | None = Field(..., description="终止发放（不再重新发放）的时间")
+    close_reason: str
 
 
 class TraceDisbursementOut(_DisbursementStateOut):
@@ -291,7 +294,8 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
         "disbursement": {"id": d.pk, "amount": d.amount, "status": d.status,
                          "status_label": d.get_status_display(), "reserved_at": d.reserved_at,
                          "paid_at": d.paid_at, "reversed_at": d.reversed_at,
-                         "reversal_reason": d.reversal_reason, "released_at": d.released_at,
+                         "reversal_reason": d.reversal_reason, "closed_at": d.closed_at,
+                         "close_reason": d.close_reason, "released_at": d.released_at,
                          "repays_id": d.repays_id},
         "member": {"id": member.pk, "name": member.name,
                    "id_number_masked": member.id_number_masked,
@@ -308,7 +312,8 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
         "history": [{"id": h.pk, "amount": h.amount, "status": h.status,
                      "status_label": h.get_status_display(), "reserved_at": h.reserved_at,
                      "paid_at": h.paid_at, "reversed_at": h.reversed_at,
-                     "reversal_reason": h.reversal_reason, "repays_id": h.repays_id,
+                     "reversal_reason": h.reversal_reason, "closed_at": h.closed_at,
+                     "close_reason": h.close_reason, "repays_id": h.repays_id,
                      "batch_id": h.batch_id,
                      "confirmed_by": _name(h.batch.confirmed_by) if h.batch else ""}
                     for h in trace["history"]],
@@ -375,4 +380,31 @@ class RepayOut(Schema):
 def disbursement_repay(request, disbursement_id: int, payload: RepayIn):
     disbursement = selectors.disbursement_get_for_user(user=request.auth, pk=disbursement_id)
     return services.disbursement_repay(actor=request.auth, disbursement=disbursement,
+                                       reason=payload.reason)
+
+
+# -- POST /disbursements/{id}/close -------------------------------------------------------------
+
+class CloseIn(Schema):
+    reason: str = Field(..., max_length=200, description="终止发放的原因，如：职工本人放弃")
+
+
+class CloseOut(Schema):
+    id: int
+    status: str
+    amount: Decimal
+    budget_id: int
+    subject_kind: str
+    subject_id: int
+    reversed_at: dt.datetime | None
+    closed_at: dt.datetime
+    close_reason: str
+
+
+@router.post("/disbursements/{disbursement_id}/close",
+             response={200: CloseOut, **WRITE_ERRORS},
+             summary="终止发放：已冲正的发放不再重新发放（不变动预算；重复提交只记录一次）")
+def disbursement_close(request, disbursement_id: int, payload: CloseIn):
+    disbursement = selectors.disbursement_get_for_user(user=request.auth, pk=disbursement_id)
+    return services.disbursement_close(actor=request.auth, disbursement=disbursement,
                                        reason=payload.reason)

@@ -145,7 +145,8 @@ class Disbursement(models.Model):
 
     A reversed payment may be paid again (重新发放): a new row that ``repays`` the reversed one,
     so the old row keeps its batch, payment and reversal for the auditor. A subject's rows form
-    one chain; the newest is its current one.
+    one chain; the newest is its current one. Or it is closed (终止发放: ``closed_at``) when the
+    money will never be paid again; it then stays reversed and can no longer be paid again.
     """
 
     subject_kind = models.CharField(max_length=50)
@@ -165,6 +166,9 @@ class Disbursement(models.Model):
     # The reversed disbursement this one pays again (重新发放); at most one re-payment each.
     repays = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="repaid_by")
+    # Closed without re-payment (终止发放): a reversed payment that will never be paid again.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("发放")
@@ -189,10 +193,12 @@ class Disbursement(models.Model):
 
     @property
     def awaits_repayment(self) -> bool:
-        """Reversed and not (or no longer: its re-payment was released) being paid again."""
+        """Reversed, not closed (终止发放) and not (or no longer: its re-payment was released)
+        being paid again: it may be paid again or closed."""
+        if self.status != DisbursementStatus.REVERSED or self.closed_at is not None:
+            return False
         repayment = self.repayment
-        return self.status == DisbursementStatus.REVERSED and (
-            repayment is None or repayment.status == DisbursementStatus.RELEASED)
+        return repayment is None or repayment.status == DisbursementStatus.RELEASED
 
 
 class BatchStatus(models.TextChoices):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("disbursements/<int:pk>/reverse/", views.disbursement_reverse,
          name="disbursement-reverse"),
     path("disbursements/<int:pk>/repay/", views.disbursement_repay, name="disbursement-repay"),
+    path("disbursements/<int:pk>/close/", views.disbursement_close, name="disbursement-close"),
     path("batches/", views.batch_list, name="batch-list"),
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/export/<str:fmt>/", views.batch_export, name="batch-export"),

@@ -1,7 +1,7 @@
 """The finance back office (经费管理): budgets and their ledgers, allocation, reserved
-disbursements, batches (export, confirm), release, reversal and re-payment; and the auditor's
-payment trace. Views parse input, call one service or selector, and render; rules live in
-services."""
+disbursements, batches (export, confirm), release, reversal, re-payment and closing a reversed
+payment without re-payment (终止发放); and the auditor's payment trace. Views parse input, call
+one service or selector, and render; rules live in services."""
 
 from __future__ import annotations
 
@@ -217,6 +217,15 @@ def disbursement_repay(request, pk: int):
                                 template="funds/disbursement_repay.html", done=_repaid)
 
 
+@perm_required("funds.manage")
+@require_http_methods(["GET", "POST"])
+def disbursement_close(request, pk: int):
+    return _disbursement_action(request, pk, perm="funds.manage",
+                                service=services.disbursement_close,
+                                template="funds/disbursement_close.html",
+                                done=_("已终止发放，该笔已冲正的款项不再重新发放。"))
+
+
 # -- batches ---------------------------------------------------------------------------------
 
 @funds_required
@@ -311,6 +320,7 @@ def trace_search(request):
 def trace_detail(request, pk: int):
     trace = or_404(selectors.payment_trace, user=request.user, disbursement_id=pk)
     disbursement = trace["disbursement"]
+    # paying a reversed payment again and closing it without re-payment go together
     can_repay = disbursement.awaits_repayment and access_for(request.user).covers_unit(
         "funds.manage", disbursement.budget.org_unit)
     return render(request, "funds/trace_detail.html", {"trace": trace, "can_repay": can_repay})

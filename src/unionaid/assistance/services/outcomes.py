@@ -160,12 +160,12 @@ def disbursement_repaid(*, disbursement, actor) -> None:
                      "amount": amounts.yuan(disbursement.amount)})
 
 
-def disbursement_released(*, disbursement, actor, reason: str = "") -> None:
-    """funds' released hook: the reserved money of an APPROVED application was cancelled
-    before payment (释放预留). The application becomes CANCELLED (已取消发放): it no longer counts
-    against the caps and the worker may apply again. Journaled, and the worker is told why."""
+def _cancel(*, disbursement, actor, reason: str, from_status: str) -> None:
+    """The application's grant will not be paid (its reservation released, or its reversed
+    payment closed): a ``from_status`` application becomes CANCELLED (已取消发放), no longer counts
+    against the caps and frees its period. Journaled, and the worker is told why."""
     application = _locked(disbursement.subject_id)
-    if application is None or application.status != ApplicationStatus.APPROVED:
+    if application is None or application.status != from_status:
         return
     application.status = ApplicationStatus.CANCELLED
     application.save(update_fields=["status", "updated_at"])
@@ -177,3 +177,16 @@ def disbursement_released(*, disbursement, actor, reason: str = "") -> None:
                   _("您的“%(item)s”核定的帮扶资金 %(amount)s 元已取消发放。原因：%(reason)s")
                   % {"item": application.item.name,
                      "amount": amounts.yuan(disbursement.amount), "reason": reason or _("无")})
+
+
+def disbursement_released(*, disbursement, actor, reason: str = "") -> None:
+    """funds' released hook: the reserved money of an APPROVED application was cancelled
+    before payment (释放预留)."""
+    _cancel(disbursement=disbursement, actor=actor, reason=reason,
+            from_status=ApplicationStatus.APPROVED)
+
+
+def disbursement_closed(*, disbursement, actor, reason: str = "") -> None:
+    """funds' closed hook: a reversed payment will never be paid again (终止发放)."""
+    _cancel(disbursement=disbursement, actor=actor, reason=reason,
+            from_status=ApplicationStatus.PAYMENT_REVERSED)

@@ -1,6 +1,6 @@
 """Disbursements: reserving money at final approval, releasing an unpaid reservation,
-reversing a payment and paying a reversed one again. Lock order everywhere: budget(s) first,
-then the disbursement(s).
+reversing a payment, paying a reversed one again or closing it without re-payment (终止发放).
+Lock order everywhere: budget(s) first, then the disbursement(s).
 
 A subject's disbursements form one chain (a re-payment ``repays`` the reversed row before it),
 and at most one of them is live (reserved, in a batch or paid; a partial unique constraint).
@@ -28,6 +28,7 @@ from unionaid.funds.models import (
 )
 from unionaid.funds.services.budgets import ancestor_paths, require_unit_perm
 from unionaid.funds.services.ledger import (
+    CLOSED_HOOKS,
     RELEASED_HOOKS,
     REPAID_HOOKS,
     REVERSED_HOOKS,
@@ -233,6 +234,8 @@ def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Dis
     original, budget = _lock_disbursement(disbursement.pk)
     if original.status != DisbursementStatus.REVERSED:
         raise Conflict(_("只有已冲正的发放才能重新发放。"), code="not_reversed")
+    if original.closed_at is not None:
+        raise Conflict(_("该笔发放已终止发放，不能重新发放。"), code="closed")
     kind, sid, amount = original.subject_kind, original.subject_id, original.amount
     repayment = Disbursement.objects.select_for_update().filter(repays=original).first()
     if repayment is not None and repayment.status != DisbursementStatus.RELEASED:
@@ -262,3 +265,44 @@ def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Dis
                           "repays": original.pk, "budget": budget.pk,
                           "subject": f"{kind}#{sid}"})
     return repayment
+
+
+@atomic_audited
+def disbursement_close(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
+    """Close a reversed payment without paying it again (终止发放), e.g. the worker declined the
+    money, left or died, or the grant turned out to be wrong. No money moves (the reversal put
+    it back to available already): the row stays reversed and records when and why it was
+    closed, and can no longer be paid again. The closed hooks run (the application's grant is
+    cancelled, so it stops counting against the caps).
+
+    Needs funds.manage for the budget's unit. Only a reversed disbursement whose re-payment, if
+    any, was released (else Conflict ``already_repaid``). Idempotent: closing a closed
+    one returns it and journals nothing.
+    """
+    require_unit_perm(actor, "funds.manage", disbursement.budget.org_unit)
+    reason = _reason(reason)
+    disbursement, budget = _lock_disbursement(disbursement.pk)
+    if disbursement.closed_at is not None:
+        return disbursement
+    if disbursement.status != DisbursementStatus.REVERSED:
+        raise Conflict(_("只有已冲正的发放才能终止发放；未发放的请释放预留，已发放的请先冲正。"),
+                       code="not_reversed")
+    repayment = Disbursement.objects.select_for_update().filter(repays=disbursement).first()
+    if repayment is not None and repayment.status == DisbursementStatus.REVERSED:
+        # paid again and reversed again: the newer row is the one to close
+        raise Conflict(_("该笔发放已重新发放（发放 #%(n)s）并再次冲正，请对发放 #%(n)s 办理终止发放。")
+                       % {"n": repayment.pk}, code="already_repaid")
+    if repayment is not None and repayment.status != DisbursementStatus.RELEASED:
+        raise Conflict(_("该笔发放已重新发放（发放 #%(n)s），不能终止发放。") % {"n": repayment.pk},
+                       code="already_repaid")
+    disbursement.closed_at = timezone.now()
+    disbursement.close_reason = reason
+    disbursement.save(update_fields=["closed_at", "close_reason"])
+    run_hooks(CLOSED_HOOKS, disbursement, actor, reason=reason)
+    audit_record(actor=actor, action="funds.close", target=disbursement,
+                 org_unit_path=budget.org_unit.path,
+                 changes={"amount": str(disbursement.amount), "reason": reason,
+                          "budget": budget.pk,
+                          "subject": f"{disbursement.subject_kind}#{disbursement.subject_id}",
+                          "repayment": repayment.pk if repayment else None})
+    return disbursement

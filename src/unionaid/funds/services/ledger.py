@@ -1,5 +1,5 @@
 """The ledger's low-level machinery: money values, row locks, posting balanced transactions,
-the paid/reversed/repaid hooks and the recomputation check.
+the paid/reversed/repaid/released/closed hooks and the recomputation check.
 
 Sign convention, per budget (every transaction also balances *within* each budget it touches):
 
@@ -12,7 +12,8 @@ pay            reserved −X, paid +X
 reverse        paid −X, available +X
 =============  ==============================================================
 
-(paying a reversed disbursement again, 重新发放, is a new disbursement's ``reserve``)
+(paying a reversed disbursement again, 重新发放, is a new disbursement's ``reserve``; closing one
+without re-payment, 终止发放, moves no money: the reversal already put it back to available)
 
 so that the cached columns are ``allocated = −Σ source`` and ``<column> = Σ <column>`` for
 available, reserved, paid and allocated_down.
@@ -145,6 +146,7 @@ PAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 REVERSED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 REPAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 RELEASED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
+CLOSED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
 
 
 def register_paid_hook(subject_kind: str, fn: Callable) -> None:
@@ -174,6 +176,14 @@ def register_released_hook(subject_kind: str, fn: Callable) -> None:
     grant is cancelled. A Conflict raised by ``fn`` undoes the release."""
     if fn not in RELEASED_HOOKS[subject_kind]:
         RELEASED_HOOKS[subject_kind].append(fn)
+
+
+def register_closed_hook(subject_kind: str, fn: Callable) -> None:
+    """``fn(disbursement=..., actor=..., reason=...)`` runs inside disbursement_close's
+    transaction when a reversed payment is closed without re-payment (终止发放), e.g. the
+    application's grant is cancelled. A Conflict raised by ``fn`` undoes the closure."""
+    if fn not in CLOSED_HOOKS[subject_kind]:
+        CLOSED_HOOKS[subject_kind].append(fn)
 
 
 def run_hooks(registry: dict[str, list[Callable]], disbursement: Disbursement, actor,
