@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "unionaid.assistance",
     "unionaid.visits",
     "unionaid.archive",
+    "unionaid.exports",
     "unionaid.portal",
     "unionaid.web",
 ]

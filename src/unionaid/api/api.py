@@ -70,6 +70,7 @@ def _register_routers() -> None:
     from unionaid.approvals.api import router as approvals_router
     from unionaid.archive.api import router as archive_router
     from unionaid.assistance.api import router as assistance_router
+    from unionaid.exports.api import router as exports_router
     from unionaid.funds.api import router as funds_router
     from unionaid.members.api import router as members_router
     from unionaid.notifications.api import router as notifications_router
@@ -85,6 +86,7 @@ def _register_routers() -> None:
     api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/archive", archive_router)
     api.add_router("/v1/notifications", notifications_router)
+    api.add_router("/v1/exports", exports_router)
 
 
 _register_routers()

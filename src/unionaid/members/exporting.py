@@ -56,6 +56,19 @@ def _default_path() -> Path:
     return Path(name)
 
 
+def check_export(*, actor, unit=None, reveal: bool = False):
+    """Refuse an export ``actor`` may not make (also before a background job is queued);
+    returns their access."""
+    access = access_for(actor)
+    if not access.has_perm(PERM):
+        raise PermissionDenied(_("您没有导出职工名册的权限。"))
+    if reveal and not access.has_perm(REVEAL):
+        raise PermissionDenied(_("您无权导出完整的证件号和手机号。"))
+    if unit is not None and not units_visible_to(user=actor, perm=PERM).filter(pk=unit.pk).exists():
+        raise NotFound()
+    return access
+
+
 def export_members(
     *, actor, unit=None, query: str = "", reveal: bool = False, path=None,
     progress: Callable[[int, int], None] | None = None,
@@ -66,13 +79,7 @@ def export_members(
     ID numbers, phones and bank accounts are masked, except for members whose unit the actor
     holds ``members.reveal`` for when ``reveal`` is asked. One audit event records the export.
     """
-    access = access_for(actor)
-    if not access.has_perm(PERM):
-        raise PermissionDenied(_("您没有导出职工名册的权限。"))
-    if reveal and not access.has_perm(REVEAL):
-        raise PermissionDenied(_("您无权导出完整的证件号和手机号。"))
-    if unit is not None and not units_visible_to(user=actor, perm=PERM).filter(pk=unit.pk).exists():
-        raise NotFound()
+    access = check_export(actor=actor, unit=unit, reveal=reveal)
     members = member_search(user=actor, query=query, unit=unit, perm=PERM)
     total = members.count() if progress else 0
     path = Path(path) if path else _default_path()

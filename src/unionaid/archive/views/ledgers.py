@@ -1,5 +1,6 @@
 """The ledgers page (/archive/ledgers/): export the visit or archive ledger for a unit subtree
-and a period; import an archive ledger (upload → check → confirm, all or nothing).
+and a period (directly, or as a background job for large ledgers); import an archive ledger
+(upload → check → confirm, all or nothing).
 
 The checked upload waits under the private media root; its token is kept in the uploader's
 session, so nobody else can confirm it, and the file is deleted after the import, after a
@@ -13,7 +14,7 @@ import datetime as dt
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +26,8 @@ from unionaid.archive.ledgers import archive_import
 from unionaid.archive.ledgers.archive_ledger import REVEAL, export_archive_ledger
 from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.exports import services as export_services
+from unionaid.exports.models import ExportKind
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import level_names, units_visible_to
@@ -107,6 +110,8 @@ def ledger_export(request):
         perm = ARCHIVE_VIEW if kind == "archive" else VISITS_VIEW
         if not units_visible_to(user=user, perm=perm).filter(pk=unit.pk).exists():
             raise Http404()
+    if request.POST.get("background") == "1":
+        return _export_in_background(request, form)
     try:
         if kind == "archive":
             result = export_archive_ledger(actor=user, unit=unit, start=data["start"],
@@ -124,6 +129,26 @@ def ledger_export(request):
     response = FileResponse(handle, as_attachment=True, filename=result.download_name)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _export_in_background(request, form):
+    """Queue the export as a background job and show its page (large ledgers)."""
+    data = form.cleaned_data
+    unit = data.get("unit")
+    try:
+        job = export_services.export_job_create(
+            actor=request.user,
+            kind=ExportKind.ARCHIVE_LEDGER if data["kind"] == "archive"
+            else ExportKind.VISITS_LEDGER,
+            params={"unit": unit.pk if unit else None, "start": data["start"],
+                    "end": data["end"], "reveal": bool(data.get("reveal"))},
+        )
+    except NotFound:
+        raise Http404() from None
+    except ServiceError as exc:
+        apply_service_error(form, exc)
+        return _page(request, export_form=form, status=exc.status)
+    return redirect("exports:job", pk=job.pk)
 
 
 def _forget_upload(request) -> None:
