@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExportKind(models.TextChoices):
@@ -31,7 +32,7 @@ class ExportJob(models.Model):
     kind = models.CharField(_("导出内容"), max_length=20, choices=ExportKind.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("申请人"),
+        verbose_name=pgettext_lazy("export job", "申请人"),
     )
     params = models.JSONField(_("导出条件"), default=dict, blank=True)
     status = models.CharField(
@@ -43,7 +44,7 @@ class ExportJob(models.Model):
     file_path = models.CharField(max_length=500, blank=True)  # relative to PRIVATE_MEDIA_ROOT
     file_name = models.CharField(_("文件名"), max_length=255, blank=True)
     error_message = models.CharField(_("失败原因"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("export job", "申请时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     downloaded_at = models.DateTimeField(_("下载时间"), null=True, blank=True)
