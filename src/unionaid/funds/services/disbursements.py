@@ -159,6 +159,12 @@ def _release(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
     disbursement.released_at = timezone.now()
     disbursement.batch = None
     disbursement.save(update_fields=["status", "released_at", "batch"])
+    if disbursement.repays_id:
+        # Cancelling a re-payment ends the reversal it was paying again (终止发放): the grant is
+        # cancelled, so the reversed row offers neither 重新发放 nor 终止发放 any more. Same budget,
+        # locked above, so this never waits on a repay or close of that row.
+        Disbursement.objects.filter(pk=disbursement.repays_id, closed_at__isnull=True).update(
+            closed_at=disbursement.released_at, close_reason=reason)
     if batch is not None:
         batch.total -= amount
         batch.save(update_fields=["total"])
@@ -226,8 +232,9 @@ def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Dis
     through a batch like any other. The reversed row keeps its batch, payment and reversal.
 
     Needs funds.manage for the budget's unit. Idempotent: a reversal already paid again returns
-    its re-payment and moves no money (a released re-payment is reserved again). Not enough
-    available → Conflict ``budget_insufficient`` and nothing is written.
+    its re-payment and moves no money; releasing a re-payment closes the reversal (终止发放), so it
+    is refused afterwards (``closed``). Not enough available → Conflict
+    ``budget_insufficient`` and nothing is written.
     """
     require_unit_perm(actor, "funds.manage", disbursement.budget.org_unit)
     reason = _reason(reason)
@@ -238,7 +245,7 @@ def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Dis
         raise Conflict(_("该笔发放已终止发放，不能重新发放。"), code="closed")
     kind, sid, amount = original.subject_kind, original.subject_id, original.amount
     repayment = Disbursement.objects.select_for_update().filter(repays=original).first()
-    if repayment is not None and repayment.status != DisbursementStatus.RELEASED:
+    if repayment is not None:  # paid again already (releasing it would have closed `original`)
         return repayment
     live = (Disbursement.objects.filter(subject_kind=kind, subject_id=sid)
             .exclude(status__in=NOT_LIVE_STATUSES))
@@ -246,14 +253,9 @@ def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Dis
         raise Conflict(_("该事项已有待发放或已发放的款项，不能重复发放。"), code="already_live")
     if budget.available < amount:
         raise insufficient(budget, amount)
-    if repayment is None:
-        repayment = Disbursement.objects.create(
-            subject_kind=kind, subject_id=sid, budget=budget, member_id=original.member_id,
-            amount=amount, repays=original)
-    else:
-        repayment.budget, repayment.amount = budget, amount
-        repayment.status, repayment.released_at = DisbursementStatus.RESERVED, None
-        repayment.save(update_fields=["budget", "amount", "status", "released_at"])
+    repayment = Disbursement.objects.create(
+        subject_kind=kind, subject_id=sid, budget=budget, member_id=original.member_id,
+        amount=amount, repays=original)
     txn = post(kind=EntryKind.RESERVE, actor=actor, memo=reason, legs=[
         Leg(budget, Account.AVAILABLE, -amount, repayment, kind, sid),
         Leg(budget, Account.RESERVED, amount, repayment, kind, sid),

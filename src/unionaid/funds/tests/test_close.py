@@ -153,16 +153,24 @@ def test_a_payment_paid_again_cannot_be_closed(union, finance, source, bureau_bu
     assert services.ledger_recompute() == []
 
 
-def test_a_payment_whose_repayment_was_released_can_be_closed(finance, bureau_budget,
-                                                              reversed_):
+def test_releasing_the_repayment_closes_the_reversal(finance, bureau_budget, reversed_):
     again = services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,
                                         reason="账号已更正")
     services.disbursement_release(actor=finance.bureau_finance, disbursement=again,
-                                  reason="暂缓")
+                                  reason="职工放弃")
+    reversed_.refresh_from_db()
+    assert reversed_.closed_at is not None
+    assert reversed_.close_reason == "职工放弃"
+    assert not reversed_.awaits_repayment  # neither 重新发放 nor 终止发放 is offered
+    # closing it again changes nothing; paying it again is refused
     closed = services.disbursement_close(actor=finance.bureau_finance, disbursement=reversed_,
-                                         reason="职工放弃")
-    assert closed.closed_at is not None
-    assert AuditEvent.objects.get(action="funds.close").changes["repayment"] == again.pk
+                                         reason="再次终止")
+    assert closed.close_reason == "职工放弃"
+    assert not AuditEvent.objects.filter(action="funds.close").exists()
+    with pytest.raises(Conflict) as exc:
+        services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,
+                                    reason="核实后发放")
+    assert exc.value.code == "closed"
     assert _balances(bureau_budget) == (Decimal("10000.00"), Decimal(0), Decimal(0))
     assert services.ledger_recompute() == []
 

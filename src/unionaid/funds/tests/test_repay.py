@@ -99,20 +99,21 @@ def test_repaying_twice_returns_the_same_row_and_moves_no_money(finance, bureau_
     assert _balances(bureau_budget)[:2] == (Decimal("9600.00"), Decimal("400.00"))
 
 
-def test_a_released_repayment_is_reserved_again_on_the_next_repay(finance, bureau_budget,
-                                                                  reversed_, reserve_for):
+def test_a_released_repayment_ends_the_reversal(finance, bureau_budget, reversed_, reserve_for):
     first = services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,
                                         reason="账号已更正")
     # the subject's current row is the re-payment: reserve() is idempotent on it, release()
-    # cancels it
+    # cancels it — and with it the reversal's chance of being paid again
     assert reserve_for(first.member, 1, 400).pk == first.pk
     services.release(actor=None, subject_kind=KIND, subject_id=1, reason="暂缓发放")
     assert Disbursement.objects.get(pk=first.pk).status == DisbursementStatus.RELEASED
-    assert Disbursement.objects.get(pk=reversed_.pk).status == DisbursementStatus.REVERSED
-    again = services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,
-                                        reason="核实后发放")
-    assert (again.pk, again.status) == (first.pk, DisbursementStatus.RESERVED)
-    assert _balances(bureau_budget)[:2] == (Decimal("9600.00"), Decimal("400.00"))
+    original = Disbursement.objects.get(pk=reversed_.pk)
+    assert (original.status, original.close_reason) == (DisbursementStatus.REVERSED, "暂缓发放")
+    with pytest.raises(Conflict) as exc:
+        services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,
+                                    reason="核实后发放")
+    assert exc.value.code == "closed"
+    assert _balances(bureau_budget)[:2] == (Decimal("10000.00"), Decimal(0))
     assert services.ledger_recompute() == []
 
 
