@@ -3,7 +3,9 @@
 The file is written under PRIVATE_MEDIA_ROOT/exports/jobs/ by the task and kept until
 ``expires_at`` (24 hours after it was finished); ``unionaid exports_cleanup`` deletes it then.
 ``params`` holds what the export was asked for (unit id and name, period, a name prefix, reveal)
-and never an ID number or phone: a query that looks like one is refused.
+and never an ID number or phone: a query that looks like one is refused. ``scope_roots`` holds the
+parts of the tree the file may contain, taken from the requester's grants when it was asked for;
+the download requires the requester to cover them all still.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class ExportJob(models.Model):
         verbose_name=pgettext_lazy("export job", "申请人"),
     )
     params = models.JSONField(_("导出条件"), default=dict, blank=True)
+    # [{"perm", "scope", "unit_id", "unit_path"}, ...]: see services.scope_roots
+    scope_roots = models.JSONField(default=list, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED
     )

@@ -5,7 +5,8 @@ The export functions (``members.exporting.export_members``, the two ledger expor
 everything they do on a direct download: the scope, the masking, the reveal right over each
 member's unit and their own audit event. The task only re-loads the user (an account disabled
 since the request fails the job), records progress on the job row for the job page, and marks
-the job done or failed. A failure shows the user a Chinese message; the traceback goes only to
+the job done or failed. A worker killed mid-run leaves the job running: ``export_jobs_cleanup``
+fails it after ``MAX_RUNTIME``. A failure shows the user a Chinese message; the traceback goes only to
 the log, whose filter redacts ID numbers and phones.
 """
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 EXPORT_DIR = "exports"
 JOB_DIR = f"{EXPORT_DIR}/jobs"
 LIFETIME = dt.timedelta(hours=24)
+# A job running longer than this is taken for one whose worker died: cleanup fails it.
+MAX_RUNTIME = dt.timedelta(hours=6)
 
 
 def private_root() -> Path:
@@ -112,6 +115,16 @@ def run_export_job(job_id: int) -> dict:
             raise ServiceError(_("申请导出的账号已停用，导出未执行。"), code="user_inactive")
         path.parent.mkdir(parents=True, exist_ok=True)
         result = _run(job, user, path)
+        finished = timezone.now()
+        # Only a job still running: one ``export_jobs_cleanup`` gave up on meanwhile stays
+        # failed, and its file goes.
+        done = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.RUNNING).update(
+            status=ExportJobStatus.DONE, finished_at=finished, expires_at=finished + LIFETIME,
+            row_count=result.count, revealed_count=result.revealed_count,
+            file_name=result.download_name[:255],
+        )
+        if not done:
+            path.unlink(missing_ok=True)
     except NotFound:
         path.unlink(missing_ok=True)
         _fail(job_id, _("所选单位不存在或已不在您的管辖范围内，导出未执行。"))
@@ -122,11 +135,4 @@ def run_export_job(job_id: int) -> dict:
         logger.exception("export job %s (%s) failed", job_id, job.kind)
         path.unlink(missing_ok=True)
         _fail(job_id, _("导出失败：系统内部错误，请联系系统管理员。"))
-    else:
-        finished = timezone.now()
-        ExportJob.objects.filter(pk=job_id).update(
-            status=ExportJobStatus.DONE, finished_at=finished, expires_at=finished + LIFETIME,
-            row_count=result.count, revealed_count=result.revealed_count,
-            file_name=result.download_name[:255],
-        )
     return {"job": job_id}

@@ -4,12 +4,12 @@ Thin: every read through the selectors, the download through ``export_job_downlo
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from unionaid.core.errors import ServiceError
+from unionaid.core.errors import NotFound, ServiceError
 from unionaid.exports import selectors, services
 from unionaid.exports.models import ExportKind
 from unionaid.web.http import or_404
@@ -62,6 +62,8 @@ def job_download(request, pk: int):
     job = or_404(selectors.export_job_get_for_user, user=request.user, pk=pk)
     try:
         handle = services.export_job_download(actor=request.user, job=job)
+    except NotFound:  # the job's unit is out of the user's scope now: as for anyone's job
+        raise Http404() from None
     except ServiceError as exc:
         return render(request, "exports/error.html", {"job": job, "message": exc.message},
                       status=exc.status)

@@ -92,3 +92,17 @@ def test_another_user_gets_404_and_an_expired_job_410(
     assert status["expired"] is True
     assert status["download_url"] is None
     assert not AuditEvent.objects.filter(action="export.download").exists()
+
+
+def test_a_third_export_at_once_is_409(personas, roll, as_token,
+                                       django_capture_on_commit_callbacks):
+    api = as_token(personas.station_cadre)
+    with django_capture_on_commit_callbacks(execute=False):
+        for _n in range(2):
+            assert api.post("/exports", {"kind": "members"}).status_code == 201
+
+    refused = api.post("/exports", {"kind": "members"})
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "too_many_exports"
+    assert ExportJob.objects.count() == 2

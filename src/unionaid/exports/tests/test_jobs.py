@@ -3,6 +3,8 @@ the direct export, the same scope and audit, refusals, and failures the user can
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from conftest import make_role, make_staff
@@ -11,7 +13,7 @@ from unionaid.accounts.models import Assignment
 from unionaid.archive.ledgers.archive_ledger import export_archive_ledger
 from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
 from unionaid.audit.models import AuditEvent
-from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
+from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.exports import tasks
 from unionaid.exports.models import ExportJob, ExportJobStatus, ExportKind
 from unionaid.exports.services import export_job_create
@@ -228,3 +230,49 @@ def test_a_second_delivery_of_the_task_does_nothing(personas, roll,
 
     assert tasks.run_export_job.call(job.pk) == {"job": job.pk, "skipped": True}
     assert AuditEvent.objects.filter(action="member.export").count() == 1
+
+
+def test_a_failure_recording_the_finished_job_fails_it(
+        personas, roll, monkeypatch, django_capture_on_commit_callbacks):
+    real_export = tasks.export_members
+
+    def export_without_a_name(**kwargs):
+        result = real_export(**kwargs)
+        # The update marking the job done then fails (no name to cut to length).
+        return SimpleNamespace(count=result.count, revealed_count=result.revealed_count,
+                               download_name=None)
+
+    monkeypatch.setattr(tasks, "export_members", export_without_a_name)
+
+    job = run(django_capture_on_commit_callbacks, actor=personas.station_cadre,
+              kind=ExportKind.MEMBERS, params={})
+
+    assert job.status == ExportJobStatus.FAILED  # not running forever
+    assert job.error_message == "导出失败：系统内部错误，请联系系统管理员。"
+    assert job.file_path == ""
+    assert not list((tasks.private_root() / "exports").rglob("*.xlsx"))
+
+
+def test_a_user_may_have_two_exports_queued_or_running_at_a_time(
+        personas, roll, django_capture_on_commit_callbacks):
+    cadre = personas.station_cadre
+    with django_capture_on_commit_callbacks(execute=False):
+        first = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={})
+        second = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"q": "张"})
+    ExportJob.objects.filter(pk=first.pk).update(status=ExportJobStatus.RUNNING)
+
+    with pytest.raises(Conflict) as caught:
+        export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"q": "李"})
+
+    assert caught.value.code == "too_many_exports"
+    assert "2 个导出正在排队或进行中" in caught.value.message
+    assert ExportJob.objects.count() == 2
+    assert AuditEvent.objects.filter(action="export.job_create").count() == 2
+    # Someone else is not held up; and once one of the two is over, the user may ask again.
+    with django_capture_on_commit_callbacks(execute=False):
+        export_job_create(actor=personas.other_cadre, kind=ExportKind.MEMBERS, params={})
+    ExportJob.objects.filter(pk=second.pk).update(status=ExportJobStatus.DONE)
+    with django_capture_on_commit_callbacks(execute=False):
+        third = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"q": "李"})
+    assert third.status == ExportJobStatus.QUEUED
+    assert ExportJob.objects.filter(created_by=cadre).count() == 3

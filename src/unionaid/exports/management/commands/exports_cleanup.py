@@ -1,5 +1,6 @@
 """manage.py exports_cleanup — delete the files of background exports past their 24 hours (the
-job rows stay, marked expired), cancel queued exports that expired before a worker ran them, and
+job rows stay, marked expired), cancel queued exports that expired before a worker ran them, fail
+running exports whose worker died (running over 6 hours, or expired) and delete their files, and
 delete .xlsx files under PRIVATE_MEDIA_ROOT/exports/ that no job names and that are more than a
 day old (left by a direct export whose worker was killed). Run it from cron, e.g. hourly."""
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         result = export_jobs_cleanup(actor=None)
         self.stdout.write(
             f"已删除过期导出文件 {result.deleted} 个、无主旧文件 {result.orphans} 个，"
-            f"取消超时未执行的导出 {result.cancelled} 个。")
+            f"取消超时未执行的导出 {result.cancelled} 个，"
+            f"终止运行超时的导出 {result.stuck} 个。")
         self.stdout.write(
             f"Deleted {result.deleted} expired export files and {result.orphans} orphan files; "
-            f"cancelled {result.cancelled} queued exports.")
+            f"cancelled {result.cancelled} queued exports; failed {result.stuck} stuck exports.")
