@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -52,12 +53,18 @@ class _Progress:
 
     def __init__(self, job_id: int):
         self.job_id = job_id
+        # SQLite: a write on the connection that is streaming the export's rows (an open read
+        # of the same database) fails with "database is locked"; the page then shows the count
+        # when the job is done, as the import page does while writing.
+        self.live = connection.vendor != "sqlite"
 
     def members(self, done: int, total: int) -> None:
-        ExportJob.objects.filter(pk=self.job_id).update(row_count=done, total=total)
+        if self.live:
+            ExportJob.objects.filter(pk=self.job_id).update(row_count=done, total=total)
 
     def ledger(self, done: int) -> None:
-        ExportJob.objects.filter(pk=self.job_id).update(row_count=done)
+        if self.live:
+            ExportJob.objects.filter(pk=self.job_id).update(row_count=done)
 
 
 def _unit(params: dict) -> OrgUnit | None:
@@ -106,7 +113,7 @@ def run_export_job(job_id: int) -> dict:
     job = ExportJob.objects.get(pk=job_id)
     path = job_file(job)
     if path is None:  # every job is made with its path; a row edited by hand has none
-        _fail(job_id, _("导出失败：系统内部错误，请联系系统管理员。"))
+        _fail(job_id, _("系统内部错误，请联系系统管理员。"))
         return {"job": job_id}
     try:
         # A fresh user object: its rights are computed now, not when the job was asked for.
@@ -120,7 +127,7 @@ def run_export_job(job_id: int) -> dict:
         # failed, and its file goes.
         done = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.RUNNING).update(
             status=ExportJobStatus.DONE, finished_at=finished, expires_at=finished + LIFETIME,
-            row_count=result.count, revealed_count=result.revealed_count,
+            row_count=result.count, total=result.count, revealed_count=result.revealed_count,
             file_name=result.download_name[:255],
         )
         if not done:
@@ -134,5 +141,5 @@ def run_export_job(job_id: int) -> dict:
     except Exception:
         logger.exception("export job %s (%s) failed", job_id, job.kind)
         path.unlink(missing_ok=True)
-        _fail(job_id, _("导出失败：系统内部错误，请联系系统管理员。"))
+        _fail(job_id, _("系统内部错误，请联系系统管理员。"))
     return {"job": job_id}

@@ -218,7 +218,7 @@ def test_an_unexpected_error_fails_the_job_without_showing_it(
               kind=ExportKind.MEMBERS, params={})
 
     assert job.status == ExportJobStatus.FAILED
-    assert job.error_message == "导出失败：系统内部错误，请联系系统管理员。"
+    assert job.error_message == "系统内部错误，请联系系统管理员。"
     assert "boom" not in job.error_message
     assert f"export job {job.pk} (members) failed" in caplog.text
 
@@ -248,7 +248,7 @@ def test_a_failure_recording_the_finished_job_fails_it(
               kind=ExportKind.MEMBERS, params={})
 
     assert job.status == ExportJobStatus.FAILED  # not running forever
-    assert job.error_message == "导出失败：系统内部错误，请联系系统管理员。"
+    assert job.error_message == "系统内部错误，请联系系统管理员。"
     assert job.file_path == ""
     assert not list((tasks.private_root() / "exports").rglob("*.xlsx"))
 
