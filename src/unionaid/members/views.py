@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.archive.models import RecordStatus
 from unionaid.archive.selectors import records as archive_selectors
 from unionaid.assistance import selectors as assistance_selectors
 from unionaid.core import masking
@@ -138,9 +139,14 @@ def member_detail(request, pk: int):
         "assistance": assistance_selectors.member_summary_for_user(user=request.user,
                                                                    member=member),
     }
+    # 困难建档 only while the worker has no open file (one household, one file): an enrolment in
+    # progress, returned or active, or an exit in progress, is reached from the panel instead.
+    current = summary["archive"]["record"] if summary["archive"] else None
+    may_enrol = current is None or current.status in (RecordStatus.EXITED, RecordStatus.CLOSED)
     return render(request, "members/member_detail.html", {
         "member": member,
         "summary": summary,
+        "may_enrol": may_enrol,
         "show_summary": any(part is not None for part in summary.values()),
         "household": household,
         "consents": consents,

@@ -320,3 +320,10 @@ def test_the_page_runs_a_fixed_number_of_queries_whatever_the_history(
     assert _count_queries(client, user, small) == _count_queries(client, user, large)
     with django_assert_max_num_queries(20):
         client.get(reverse("members:member-detail", args=[large.pk]))
+
+
+def test_the_enrol_button_shows_only_while_the_worker_has_no_open_file(client, archive, member):
+    enrol_url = reverse("archive:record-enrol", args=[member.pk])
+    assert enrol_url in page(client, archive.filer, member).content.decode()
+    enrol(archive, member)  # in progress: reached from the panel, not enrolled twice
+    assert enrol_url not in page(client, archive.filer, member).content.decode()
