@@ -130,6 +130,7 @@ def make_member(registrar, people):
             "name": person["name"],
             "id_number": person["id_number"],
             "phone": person["phone"],
+            "bank_account": people.bank_account(),  # where a grant is paid to
             "org_unit": unit,
         }
         fields.update(overrides)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +61,7 @@ def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
         .filter(access_for(actor).scope_q("funds.manage", unit_field="budget__org_unit"))
         .order_by("pk")
     )
+    no_account = Q(member__bank_account_enc="")  # nowhere to send the money to
     if disbursement_ids is not None:
         wanted = {int(pk) for pk in disbursement_ids}
         rows = list(candidates.filter(pk__in=wanted))
@@ -69,8 +70,17 @@ def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
         ):
             raise Conflict(_("所选款项中有的不存在、不属于本单位该经费口径，或已列入其他批次。"),
                            code="not_batchable")
+        missing = Disbursement.objects.filter(pk__in=wanted).filter(no_account).count()
+        if missing:
+            raise Conflict(_("所选款项中有 %(n)s 笔的职工未登记银行账号，请先补登账号再列入批次。")
+                           % {"n": missing}, code="no_bank_account")
     else:
-        rows = list(candidates.filter(status=DisbursementStatus.RESERVED))
+        reserved = candidates.filter(status=DisbursementStatus.RESERVED)
+        rows = list(reserved.exclude(no_account))
+        if not rows and reserved.filter(no_account).exists():
+            raise ServiceError(
+                _("没有可列入批次的待发放款项：待发放的职工都未登记银行账号，请先补登账号。"),
+                code="nothing_to_batch")
     if not rows:
         raise ServiceError(_("没有可列入批次的待发放款项。"), code="nothing_to_batch")
     batch = DisbursementBatch.objects.create(

@@ -196,9 +196,11 @@ class Maker:
         the finance officer makes and exports each, the cashier confirms it (四眼原则)."""
         finance, cashier = self.cast.finance, self.cast.cashier
         by_source: dict[int, list[int]] = defaultdict(list)
+        # a worker with no bank account on file can't be paid: their grant stays 已核准待发放
         for d in (Disbursement.objects.filter(subject_id__in=self.paid,
                                               subject_kind=assistance_services.SUBJECT_KIND,
                                               status=DisbursementStatus.RESERVED)
+                  .exclude(member__bank_account_enc="")
                   .select_related("budget").order_by("pk")):
             by_source[d.budget.funding_source_id].append(d.pk)
         root = self.cast.root
