@@ -80,6 +80,11 @@ class Member(models.Model):
     def bank_account_masked(self) -> str:
         return masking.mask_bank_account(self.bank_account_enc)
 
+    @property
+    def has_bank_account(self) -> bool:
+        """Whether a grant can be paid to them (a disbursement batch needs an account)."""
+        return bool(self.bank_account_enc)
+
     # Labels through the enums: get_FOO_display() rebuilds a choices dict on every call, which
     # costs milliseconds on a 50-row list (docs/benchmarks.md).
     @property

@@ -51,3 +51,12 @@ def test_when_every_waiting_worker_lacks_an_account_the_message_says_so(
                               funding_source=source)
     assert exc.value.code == "nothing_to_batch"
     assert "未登记银行账号" in exc.value.message
+
+
+def test_the_disbursement_list_says_which_waiting_grants_lack_an_account(
+        client, finance, two):
+    from django.urls import reverse
+
+    client.force_login(finance.bureau_finance)
+    html = client.get(reverse("funds:disbursement-list"), {"status": "reserved"}).content.decode()
+    assert html.count("未登记银行账号，暂不能列入批次") == 1
