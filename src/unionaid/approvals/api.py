@@ -55,6 +55,12 @@ class PublicTimelineRowOut(Schema):
     is_overdue: bool
 
 
+class StaffTimelineRowOut(PublicTimelineRowOut):
+    """A timeline row for approvers and staff: also on whose behalf a delegate decided."""
+
+    on_behalf_of: str
+
+
 def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
     """Timeline rows for an answer; the applicant sees each approver as their post only."""
     if not hide_names:
@@ -111,23 +117,6 @@ def todo(request, response: HttpResponse, filters: Query[TodoQuery]):
 
 # -- GET /tasks/{id} ----------------------------------------------------------------------------
 
-class TaskTimelineRowOut(Schema):
-    task_id: int | None
-    order: int
-    step: str
-    status: str
-    status_label: str
-    decided_by: str
-    decided_as: str
-    on_behalf_of: str
-    decided_at: dt.datetime | None
-    comment: str
-    skip_kind: str
-    assignee: str
-    due_at: dt.datetime | None
-    is_overdue: bool
-
-
 class TaskDetailOut(Schema):
     id: int
     case_id: int
@@ -150,7 +139,7 @@ class TaskDetailOut(Schema):
     fast_track: bool
     fast_track_reason: str
     case_status: str
-    timeline: list[TaskTimelineRowOut]
+    timeline: list[StaffTimelineRowOut]
 
 
 def _subject_label(case) -> str:
@@ -245,23 +234,6 @@ def tasks_decide_batch(request, payload: DecideBatchIn):
 
 # -- GET /cases/{id}/timeline -------------------------------------------------------------------
 
-class CaseTimelineRowOut(Schema):
-    task_id: int | None
-    order: int
-    step: str
-    status: str
-    status_label: str
-    decided_by: str
-    decided_as: str
-    on_behalf_of: str
-    decided_at: dt.datetime | None
-    comment: str
-    skip_kind: str
-    assignee: str
-    due_at: dt.datetime | None
-    is_overdue: bool
-
-
 class CaseTimelineOut(Schema):
     case_id: int
     subject_kind: str
@@ -273,7 +245,7 @@ class CaseTimelineOut(Schema):
     fast_track: bool
     started_at: dt.datetime
     finished_at: dt.datetime | None
-    steps: list[CaseTimelineRowOut]
+    steps: list[StaffTimelineRowOut]
 
 
 @router.get("/cases/{case_id}/timeline", response={200: CaseTimelineOut, **READ_ERRORS},

@@ -47,6 +47,13 @@ def finance(union) -> Finance:
 
 
 @pytest.fixture
+def trace_manager(union):
+    """A bureau finance manager who may also open the auditor's payment trace."""
+    role = make_role("fin-trace", ["funds.view", "funds.manage", "trace.view"], DataScope.ALL)
+    return make_staff("fin_tracer", union.bureau, [role])
+
+
+@pytest.fixture
 def source(db) -> FundingSource:
     return FundingSource.objects.create(code="warmth", name="送温暖专项")
 

@@ -261,13 +261,9 @@ def test_the_close_page_shows_a_refusal(client, union, make_member, finance, bur
     assert not AuditEvent.objects.filter(action="funds.close").exists()
 
 
-def test_the_trace_page_offers_closing_and_shows_the_closure(client, union, finance,
-                                                             reversed_):
-    from conftest import make_role, make_staff
-    from unionaid.accounts.models import DataScope
-
-    role = make_role("fin-trace", ["funds.view", "funds.manage", "trace.view"], DataScope.ALL)
-    manager = make_staff("fin_tracer", union.bureau, [role])
+def test_the_trace_page_offers_closing_and_shows_the_closure(client, finance, reversed_,
+                                                             trace_manager):
+    manager = trace_manager
     trace_url = reverse("funds:trace-detail", args=[reversed_.pk])
     close_url = reverse("funds:disbursement-close", args=[reversed_.pk])
     client.force_login(finance.tracer)  # an auditor: read-only

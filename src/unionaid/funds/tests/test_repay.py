@@ -269,13 +269,9 @@ def test_repaying_through_the_pages(client, union, make_member, finance, bureau_
     assert DisbursementBatch.objects.count() == 1
 
 
-def test_the_trace_page_offers_the_repayment_to_a_finance_manager_only(client, union, finance,
-                                                                       reversed_):
-    from conftest import make_role, make_staff
-    from unionaid.accounts.models import DataScope
-
-    role = make_role("fin-trace", ["funds.view", "funds.manage", "trace.view"], DataScope.ALL)
-    manager = make_staff("fin_tracer", union.bureau, [role])
+def test_the_trace_page_offers_the_repayment_to_a_finance_manager_only(client, finance,
+                                                                       reversed_, trace_manager):
+    manager = trace_manager
     trace_url = reverse("funds:trace-detail", args=[reversed_.pk])
     repay_url = reverse("funds:disbursement-repay", args=[reversed_.pk])
     client.force_login(finance.tracer)  # an auditor: read-only
