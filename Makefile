@@ -33,6 +33,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff format .

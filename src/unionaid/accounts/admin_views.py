@@ -27,7 +27,7 @@ from unionaid.accounts.forms import (
 from unionaid.accounts.models import Assignment
 from unionaid.accounts.views import perm_required
 from unionaid.core.errors import NotFound, ServiceError
-from unionaid.web.http import apply_service_error, cheap_page, or_404
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 
 MANAGE = "security.manage"
 

@@ -16,7 +16,7 @@ from unionaid.accounts.access import access_for
 from unionaid.accounts.models import ApiToken, DataScope
 from unionaid.accounts.permissions import PERMISSIONS
 from unionaid.api.auth import StaffSessionAuth
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["auth"])
 

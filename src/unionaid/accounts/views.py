@@ -30,7 +30,7 @@ from unionaid.accounts.access import access_for
 from unionaid.accounts.forms import LoginForm, OtpDisableForm, OtpTokenForm, PasswordChangeForm
 from unionaid.accounts.middleware import needs_second_factor
 from unionaid.core.errors import ServiceError
-from unionaid.web.http import apply_service_error
+from unionaid.core.http import apply_service_error
 
 SETUP_KEY = "unionaid_otp_setup_key"
 

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.accounts.models import User
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.approvals import assignees, registry, selectors, services
 from unionaid.approvals.models import TaskStatus
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core.errors import ServiceError
 
 router = Router(tags=["approvals"])

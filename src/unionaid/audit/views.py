@@ -13,7 +13,7 @@ from django.utils import timezone
 from unionaid.accounts.views import perm_required
 from unionaid.audit import selectors
 from unionaid.audit.forms import AuditFilterForm
-from unionaid.web.http import or_404
+from unionaid.core.http import or_404
 
 AUDIT = "audit.view"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -13,7 +13,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.exports import selectors, services
 from unionaid.exports.models import ExportJob, ExportJobStatus, ExportKind
 

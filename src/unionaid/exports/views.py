@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.http import or_404
 from unionaid.exports import selectors, services
 from unionaid.exports.models import ExportKind
-from unionaid.web.http import or_404
 
 
 def describe(job) -> list[tuple[str, str]]:

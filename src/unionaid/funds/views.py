@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from unionaid.accounts.access import access_for
 from unionaid.accounts.views import perm_required, second_factor_required
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.funds import selectors, services
 from unionaid.funds.forms import (
     AllocateDownForm,
@@ -31,7 +32,6 @@ from unionaid.funds.forms import (
 )
 from unionaid.funds.models import DisbursementStatus, FundingSource
 from unionaid.org.selectors import level_names
-from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -13,9 +13,9 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core import masking
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core.errors import NotFound, ServiceError
 from unionaid.members import selectors, services
 from unionaid.members.models import (

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from unionaid.accounts.access import access_for
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.http import apply_service_error, or_404
 from unionaid.core.masking import looks_like_identifier
 from unionaid.exports import services as export_services
 from unionaid.exports.models import ExportKind
@@ -20,7 +21,6 @@ from unionaid.members import exporting, tasks
 from unionaid.members.importing import PERM as IMPORT_PERM
 from unionaid.members.io_reading import HEADERS
 from unionaid.org.selectors import unit_get_for_user
-from unionaid.web.http import apply_service_error, or_404
 
 RECENT_JOBS = 20
 

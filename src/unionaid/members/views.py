@@ -18,6 +18,7 @@ from unionaid.archive.selectors import records as archive_selectors
 from unionaid.assistance import selectors as assistance_selectors
 from unionaid.core import masking
 from unionaid.core.errors import PermissionDenied, ServiceError
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members import selectors, services
 from unionaid.members.forms import (
     ConsentForm,
@@ -29,7 +30,6 @@ from unionaid.members.forms import (
 from unionaid.members.models import ConsentKind
 from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.visits.selectors import records as visit_selectors
-from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 
 def _get_member(request, pk, perm: str = "members.view"):

@@ -8,8 +8,8 @@ import datetime as dt
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.notifications import selectors, services
 
 router = Router(tags=["notifications"])

@@ -9,8 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from unionaid.core.http import cheap_page, or_404
 from unionaid.notifications import selectors, services
-from unionaid.web.http import cheap_page, or_404
 
 PAGE_SIZE = 30
 

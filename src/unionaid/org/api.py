@@ -10,7 +10,7 @@ import datetime as dt
 
 from ninja import Field, Router, Schema, Status
 
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS
 from unionaid.org import selectors, services
 from unionaid.org.models import OrgUnit
 

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_http_methods
 
 from unionaid.accounts.access import access_for
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.models import Member
 from unionaid.members.selectors import member_search
 from unionaid.org import selectors, services
 from unionaid.org.forms import OrgUnitCreateForm, OrgUnitMoveForm, OrgUnitRenameForm
 from unionaid.org.models import OrgUnit
-from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 MAX_INDENT = 8
 DEPTH_CHOICES = (2, 3, 4, 5)

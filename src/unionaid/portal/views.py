@@ -20,10 +20,10 @@ from unionaid.assistance.models import ApplicationStatus
 from unionaid.assistance.selectors import attachment_open_for_user
 from unionaid.assistance.services.applications import EDITABLE, WITHDRAWABLE
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.http import cheap_page, or_404, private_file_response
 from unionaid.notifications.selectors import unread_count
 from unionaid.portal import selectors
 from unionaid.portal.forms import FactsForm, MaterialForm, ResubmitForm
-from unionaid.web.http import cheap_page, or_404, private_file_response
 
 HOME_APPLICATIONS = 10
 FILE_FIELDS = ("camera", "files")

@@ -42,8 +42,8 @@ from unionaid.approvals.selectors import (
     flows_visible_to,
 )
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import cheap_page
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.web.http import cheap_page
 
 KIND = "assistance.application"
 ENROLMENT = "archive.enrolment"

@@ -22,7 +22,7 @@ from unionaid.approvals.selectors import (
     todo_for_user,
 )
 from unionaid.core.errors import ServiceError
-from unionaid.web.http import apply_service_error, cheap_page, or_404
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 
 APPLICATION_KIND = "assistance.application"
 

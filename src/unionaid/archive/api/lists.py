@@ -14,14 +14,14 @@ from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from unionaid.accounts.access import access_for
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.archive.ledgers import archive_import
 from unionaid.archive.ledgers.archive_ledger import export_archive_ledger
 from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
 from unionaid.archive.models import WatchKind
 from unionaid.archive.selectors import lists as selectors
 from unionaid.archive.services import watch as services
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core.errors import NotFound
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user

@@ -15,8 +15,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
 from unionaid.approvals.models import WorkdayOverride
 from unionaid.approvals.selectors import case_timeline
@@ -29,6 +27,8 @@ from unionaid.archive.services import records as services
 from unionaid.archive.services.common import CONFIG, MANAGE
 from unionaid.archive.services.objections import current_case, current_task
 from unionaid.archive.services.rechecks import recheck_record
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core.errors import NotFound
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user

@@ -30,8 +30,8 @@ from unionaid.archive.selectors.records import (
 from unionaid.archive.services import config as services
 from unionaid.archive.services.common import CONFIG, ENROLMENT_KIND, EXIT_KIND
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import apply_service_error, or_404
 from unionaid.org.selectors import level_names, unit_get_for_user, units_visible_to
-from unionaid.web.http import apply_service_error, or_404
 
 CALENDAR_DAYS = 60
 

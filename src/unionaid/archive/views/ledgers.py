@@ -26,12 +26,12 @@ from unionaid.archive.ledgers import archive_import
 from unionaid.archive.ledgers.archive_ledger import REVEAL, export_archive_ledger
 from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.http import apply_service_error
 from unionaid.exports import services as export_services
 from unionaid.exports.models import ExportKind
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.web.http import apply_service_error
 
 ARCHIVE_VIEW, VISITS_VIEW, MANAGE = "archive.view", "visits.view", "archive.manage"
 SESSION_KEY = "archive_ledger_import"

@@ -25,11 +25,11 @@ from unionaid.archive.models import HardshipRecord, WatchKind
 from unionaid.archive.selectors import lists as selectors
 from unionaid.archive.services import watch as services
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 VIEW = "archive.view"
 MANAGE = "archive.manage"

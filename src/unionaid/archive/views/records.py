@@ -46,11 +46,11 @@ from unionaid.archive.services.common import MANAGE, VIEW
 from unionaid.archive.services.objections import current_case, current_task
 from unionaid.archive.services.rechecks import recheck_record
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.visits.models import FollowUp, HardshipCause, HouseholdProfile, NeedStatus
 from unionaid.visits.selectors.records import needs_visible_to
-from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 
 def _get(request, pk):

@@ -13,12 +13,12 @@ from typing import Any
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
 from unionaid.assistance import selectors, services
 from unionaid.assistance.api.common import file_url, item_for, member_for, no_store
 from unionaid.assistance.models import ApplicationStatus
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.org.selectors import unit_get_for_user
 
 router = Router(tags=["assistance"])

@@ -8,10 +8,10 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.assistance import selectors
 from unionaid.assistance.api.common import item_for, member_for
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 router = Router(tags=["assistance"])
 

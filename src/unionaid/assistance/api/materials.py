@@ -7,9 +7,9 @@ import datetime as dt
 
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS
 from unionaid.assistance import selectors, services
-from unionaid.web.http import private_file_response
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS
+from unionaid.core.http import private_file_response
 
 router = Router(tags=["assistance"])
 

@@ -29,9 +29,9 @@ from unionaid.assistance.services.applications import EDITABLE, WITHDRAWABLE
 from unionaid.assistance.services.catalog import OTHER_MATERIAL
 from unionaid.assistance.views.display import application_panels
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.web.http import cheap_page, or_404
 
 APPLY = "assistance.apply"
 

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_GET
 
 from unionaid.assistance.selectors import attachment_open_for_user
-from unionaid.web.http import or_404, private_file_response
+from unionaid.core.http import or_404, private_file_response
 
 
 @login_required

@@ -16,8 +16,8 @@ from unionaid.assistance.amounts import KINDS, yuan
 from unionaid.assistance.forms import CatalogFilterForm, ItemForm, TrialForm
 from unionaid.core import rules
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import apply_service_error, or_404
 from unionaid.members.selectors import member_get_for_user
-from unionaid.web.http import apply_service_error, or_404
 
 CATALOG = "assistance.catalog"
 MAX_LISTED = 2000

@@ -15,8 +15,8 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.accounts.models import User
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user
 from unionaid.visits.models import CampaignStatus, PairingKind

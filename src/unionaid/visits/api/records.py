@@ -18,10 +18,11 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
-from unionaid.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.assistance.api.common import item_for
+from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.http import private_file_response
 from unionaid.members.models import ConsentKind
 from unionaid.members.selectors import member_get_for_user
 from unionaid.members.services import has_consent
@@ -34,7 +35,6 @@ from unionaid.visits.services import needs as need_services
 from unionaid.visits.services import photos as photo_services
 from unionaid.visits.services import visits as visit_services
 from unionaid.visits.services.profiles import profile_data
-from unionaid.web.http import private_file_response
 
 router = Router(tags=["visits"])
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
 from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.visits.forms_campaigns import (
@@ -31,7 +32,6 @@ from unionaid.visits.forms_campaigns import (
 from unionaid.visits.models import CampaignStatus
 from unionaid.visits.selectors import campaigns as selectors
 from unionaid.visits.services import campaigns as services
-from unionaid.web.http import apply_service_error, cheap_page, or_404
 
 VIEW = "visits.view"
 CAMPAIGN_PERM = "visits.campaign"

@@ -32,6 +32,7 @@ from unionaid.archive.selectors.records import records_visible_to
 from unionaid.assistance.selectors import items_available_to
 from unionaid.core import masking
 from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
+from unionaid.core.http import cheap_page, or_404
 from unionaid.members.models import ConsentKind
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.members.services import has_consent
@@ -54,7 +55,6 @@ from unionaid.visits.services import followups as followup_services
 from unionaid.visits.services import needs as need_services
 from unionaid.visits.services import visits as visit_services
 from unionaid.visits.services.profiles import profile_data
-from unionaid.web.http import cheap_page, or_404
 
 VIEW = "visits.view"
 RECORD = "visits.record"
