@@ -4,7 +4,7 @@ subject registered for a case's ``subject_kind`` for permissions, labels, the ta
 the flow editor's texts, and call its hooks inside the engine's own transaction.
 
 Every member of ``ApprovalSubject`` is required; ``register_subject`` refuses a subject missing
-one (or with a blank kind or permission). Nothing has a default that grants a right: a kind
+one (or with a blank kind, or a permission that is not in the catalogue). Nothing has a default that grants a right: a kind
 nobody registered is "not found" everywhere (flow editor, task page, API, services)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from django.core.exceptions import ImproperlyConfigured
 
+from unionaid.accounts.permissions import PERMISSIONS
 from unionaid.core.errors import NotFound
 
 
@@ -126,6 +127,11 @@ def register_subject(subject: ApprovalSubject) -> None:
             f"Approval subject {name!r} is incomplete: "
             + "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
                                       f"blank {', '.join(blank)}" if blank else ""])))
+    unknown = [getattr(subject, n) for n in ("view_permission", "flow_permission")
+               if getattr(subject, n) not in PERMISSIONS]
+    if unknown:  # a typo would hide the kind's cases from everyone, silently
+        raise ImproperlyConfigured(f"Approval subject {name!r}: unknown permission "
+                                   f"{', '.join(unknown)}")
     editor = subject.flow_editor
     if editor is not None and not isinstance(editor, FlowEditor):
         raise ImproperlyConfigured(f"Approval subject {name!r}: flow_editor must be a FlowEditor "
