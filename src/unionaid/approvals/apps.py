@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class ApprovalsConfig(AppConfig):
     """The generic approval engine: flows of ordered steps held by posts, versioned, inherited
-    down the org tree. Used by assistance applications and (next) hardship-archive enrolment."""
+    down the org tree. Domains register their approval subjects (``registry.register_subject``)
+    in their own ``ready()``; the engine imports none of them."""
 
     name = "unionaid.approvals"
     label = "approvals"

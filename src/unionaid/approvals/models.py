@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ApprovalFlow(models.Model):
-    """A flow for one kind of subject (``subject_kind``, e.g. "assistance.application") and
-    optionally one key (an item code; "" = any key) in an org unit. Units below inherit it
-    unless they define their own for the same kind and key."""
+    """A flow for one kind of subject (``subject_kind``, "<app>.<thing>" as its subject was
+    registered) and optionally one key (e.g. an item code; "" = any key) in an org unit. Units
+    below inherit it unless they define their own for the same kind and key."""
 
     subject_kind = models.CharField(_("业务类型"), max_length=50)
     subject_key = models.CharField(_("业务编码"), max_length=50, blank=True)

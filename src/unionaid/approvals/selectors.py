@@ -28,8 +28,6 @@ from unionaid.core.errors import NotFound
 from unionaid.members.selectors import record_denial
 from unionaid.org.selectors import units_visible_to
 
-DEFAULT_VIEW_PERMISSION = "assistance.view"
-DEFAULT_FLOW_PERMISSION = "assistance.catalog"
 TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position__org_unit",
                 "assigned_user")
 
@@ -153,7 +151,7 @@ def case_for_subject(*, subject_kind: str, subject_id: int) -> ApprovalCase | No
 
 def task_get_for_user(*, user, pk) -> ApprovalTask:
     """The task if the user may decide it, decided it, or its case is in the user's view scope
-    for the subject (assistance.view by default); otherwise NotFound (and the try journaled)."""
+    for the subject (its ``view_permission``); otherwise NotFound (and the try journaled)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -162,14 +160,14 @@ def task_get_for_user(*, user, pk) -> ApprovalTask:
             .filter(pk=pk).first())
     if task is None:
         raise NotFound()
-    if user is not None and getattr(user, "is_authenticated", False):
+    # A kind nobody registered (any longer) is not found for everyone: no default right.
+    if (user is not None and getattr(user, "is_authenticated", False)
+            and registry.has_subject(task.case.subject_kind)):
         if user.pk in (task.decided_by_id, task.on_behalf_of_id):
             return task
         if task.status == TaskStatus.PENDING and assignees.authority(user, task):
             return task
-        kind = task.case.subject_kind
-        perm = (getattr(registry.subject_handler(kind), "view_permission", None)
-                if registry.has_subject(kind) else None) or DEFAULT_VIEW_PERMISSION
+        perm = registry.subject_handler(task.case.subject_kind).view_permission
         scope = access_for(user).scope_q(perm, unit_field="org_unit", self_field="applicant_id")
         if ApprovalCase.objects.filter(scope, pk=task.case_id).exists():
             return task
@@ -189,10 +187,9 @@ def case_get_for_user(*, user, pk) -> ApprovalCase:
             .filter(pk=pk).first())
     if case is None:
         raise NotFound()
-    if user is not None and getattr(user, "is_authenticated", False):
-        kind = case.subject_kind
-        perm = (getattr(registry.subject_handler(kind), "view_permission", None)
-                if registry.has_subject(kind) else None) or DEFAULT_VIEW_PERMISSION
+    if (user is not None and getattr(user, "is_authenticated", False)
+            and registry.has_subject(case.subject_kind)):
+        perm = registry.subject_handler(case.subject_kind).view_permission
         scope = access_for(user).scope_q(perm, unit_field="org_unit", self_field="applicant_id")
         if ApprovalCase.objects.filter(scope, pk=pk).exists():
             return case
@@ -208,8 +205,9 @@ def case_get_for_user(*, user, pk) -> ApprovalCase:
 
 def flows_visible_to(*, user, subject_kind: str) -> QuerySet[ApprovalFlow]:
     """Flows of ``subject_kind`` defined in units the user may maintain flows for."""
-    perm = (getattr(registry.subject_handler(subject_kind), "flow_permission", None)
-            if registry.has_subject(subject_kind) else None) or DEFAULT_FLOW_PERMISSION
+    if not registry.has_subject(subject_kind):
+        return ApprovalFlow.objects.none()
+    perm = registry.subject_handler(subject_kind).flow_permission
     units = units_visible_to(user=user, perm=perm)
     return (ApprovalFlow.objects.filter(org_unit__in=units, subject_kind=subject_kind)
             .select_related("org_unit").order_by("org_unit__path", "subject_key"))

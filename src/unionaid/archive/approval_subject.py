@@ -14,12 +14,15 @@ with the decision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from unionaid.approvals.registry import FlowEditor, PreviewCase
 from unionaid.archive.category import rules_for
 from unionaid.archive.models import HardshipCategory, HardshipRecord, Objection, RecordStatus
 from unionaid.archive.services.common import ENROLMENT_KIND, EXIT_KIND, add_months, audit
@@ -38,11 +41,33 @@ def _record_for(case, *, expected: str) -> HardshipRecord:
     return record
 
 
+# The flow editor's words for the archive's kinds (flows per unit, with public notice).
+_LIST_HELP = gettext_lazy("流程按单位设置，下级单位沿用上级的流程，除非本单位另行设置。公示节点的公示期按"
+                          "工作日计算，期间可登记异议。")
+_PREVIEW_HELP = gettext_lazy("选择职工所在单位，在“其他情况”中填写困难类别等情况（默认 category = relative "
+                             "相对困难），看这份申请会经过哪些节点、跳过哪些节点、由谁办理。")
+_EDIT_PREVIEW_HELP = gettext_lazy("按已发布的流程，看一份示例申请（默认困难类别 relative 相对困难，可在“其他"
+                                  "情况”中修改）会经过哪些节点、跳过哪些节点、由谁办理。")
+_FACTS_HELP = gettext_lazy("每行一项，如 category = deep、needs_review = 是。")
+
+
+def _editor(fact_help, fact_example: str) -> FlowEditor:
+    return FlowEditor(
+        home_url="archive:config", home_label=gettext_lazy("认定配置"), list_help=_LIST_HELP,
+        fact_help=fact_help, fact_example=fact_example, preview_help=_PREVIEW_HELP,
+        edit_preview_help=_EDIT_PREVIEW_HELP, preview_amount=False,
+        preview_facts_help=_FACTS_HELP)
+
+
 class _ArchiveSubject:
     kind = ""
     title = ""
     flow_permission = "archive.config"
     view_permission = "archive.view"
+    link_text = gettext_lazy("查看档案与认定测算")
+    # A typical case, so a preview can compute a skip condition naming these facts (the form's
+    # values win). Every name is one ``fact_names`` accepts (see the tests).
+    sample_facts: dict[str, Any] = {}
 
     def fact_names(self, subject_key: str) -> set[str]:
         return set(FACT_NAMES)
@@ -77,30 +102,43 @@ class _ArchiveSubject:
                 .values_list("member__name", flat=True).first())
         return _("%(title)s · %(name)s") % {"title": self.title, "name": name or subject_id}
 
-    def on_step_started(self, *, case, task) -> None:
-        """Tell whoever must decide the new task: the post's current holders or the named
-        person (for a notice step: that the notice has started and until when)."""
-        from unionaid.accounts.models import Assignment, User
+    def labels(self, subject_ids: Iterable[int]) -> dict[int, str]:
+        names = dict(HardshipRecord.objects.filter(pk__in=list(subject_ids))
+                     .values_list("pk", "member__name"))
+        return {pk: _("%(title)s · %(name)s") % {"title": self.title, "name": name}
+                for pk, name in names.items()}
 
-        users: dict[int, User] = {}
-        if task.assigned_position_id:
-            for assignment in (Assignment.objects.current(timezone.now())
-                               .filter(position_id=task.assigned_position_id)
-                               .select_related("user")):
-                users[assignment.user_id] = assignment.user
-        if task.assigned_user_id:
-            users[task.assigned_user_id] = task.assigned_user
+    def subject_keys(self) -> None:
+        """Archive flows are kept per unit (a case's key is its category)."""
+        return None
+
+    def key_labels(self) -> dict[str, str]:
+        return {value: str(label) for value, label in HardshipCategory.choices}
+
+    def preview_case(self, *, subject_key: str, facts: dict[str, Any]) -> PreviewCase:
+        """A typical case of the kind (the form's values win); its flow is resolved by its
+        category, as the archive starts it, and every fact is listed."""
+        facts = {**self.sample_facts, **facts}
+        return PreviewCase(subject_key=str(facts.get("category") or ""), facts=facts,
+                           shown=facts)
+
+    def task_panel(self, *, user, case) -> None:
+        """The task page shows ``fact_rows`` and links to the record."""
+        return None
+
+    def notification_text(self, *, case, task) -> tuple[str, str]:
+        """For a public-notice step: that the notice has started and until when."""
         label = self.label(case.subject_id)
         if task.step.is_public_notice and task.due_at:
-            title = _("公示开始：%(label)s") % {"label": label}
-            body = _("公示至 %(end)s，期间可登记异议；期满无异议后请办理“%(step)s”。") % {
-                "end": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
-                "step": task.step.name}
-        else:
-            title = _("新的待办：%(label)s") % {"label": label}
-            body = _("请办理审批节点“%(step)s”。") % {"step": task.step.name}
-        notify_users([u for u in users.values() if u.is_active], title, body,
-                     link("approvals:task-detail", task.pk))
+            return (_("公示开始：%(label)s") % {"label": label},
+                    _("公示至 %(end)s，期间可登记异议；期满无异议后请办理“%(step)s”。") % {
+                        "end": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
+                        "step": task.step.name})
+        return (_("新的待办：%(label)s") % {"label": label},
+                _("请办理审批节点“%(step)s”。") % {"step": task.step.name})
+
+    def on_step_started(self, *, case, task) -> None:
+        """Nothing beyond the engine's notice to the deciders."""
 
     def before_approve(self, *, case, task) -> None:
         # Lock the record (the engine holds the case already: case, then record, the order
@@ -128,6 +166,15 @@ class _ArchiveSubject:
 class EnrolmentSubject(_ArchiveSubject):
     kind = ENROLMENT_KIND
     title = gettext_lazy("困难职工建档")
+    flow_editor = _editor(
+        gettext_lazy("跳过条件可使用 category（困难类别：deep 深度困难、relative 相对困难、"
+                     "sudden 意外致困）、per_capita_monthly（家庭人均月收入）、dibao_line"
+                     "（低保标准）、household_size（家庭人口）、needs_review（需复核）、"
+                     "re_enrolment（再次建档）、fast_track（特事特办），例如"),
+        "category == 'relative'")
+    sample_facts: dict[str, Any] = {
+        "category": "relative", "per_capita_monthly": 0, "dibao_line": 0, "household_size": 1,
+        "needs_review": False, "re_enrolment": False}
 
     def on_approved(self, *, case, actor) -> None:
         record = _record_for(case, expected=RecordStatus.PENDING)
@@ -161,6 +208,13 @@ class EnrolmentSubject(_ArchiveSubject):
 class ExitSubject(_ArchiveSubject):
     kind = EXIT_KIND
     title = gettext_lazy("解困脱困")
+    flow_editor = _editor(
+        gettext_lazy("跳过条件可使用 category（困难类别：deep 深度困难、relative 相对困难、"
+                     "sudden 意外致困）、per_capita_monthly（家庭人均月收入）、"
+                     "months_in_archive（在档月数）、fast_track（特事特办），例如"),
+        "months_in_archive >= 12")
+    sample_facts: dict[str, Any] = {
+        "category": "relative", "per_capita_monthly": 0, "months_in_archive": 0}
 
     def on_approved(self, *, case, actor) -> None:
         from unionaid.accounts.models import User

@@ -22,6 +22,7 @@ from unionaid.approvals.models import (
     TaskStatus,
 )
 from unionaid.approvals.services.flows import flow_resolve, plain_facts, skip_reason, steps_of
+from unionaid.approvals.services.notices import task_started_notify
 from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 
@@ -88,6 +89,7 @@ def _advance(case: ApprovalCase, *, actor, after: int, handler,
         )
         case.current_order = step.order
         case.save(update_fields=["current_order"])
+        task_started_notify(case=case, task=task, subject=handler)
         handler.on_step_started(case=case, task=task)
         return task
     case.status, case.finished_at = CaseStatus.APPROVED, now
@@ -180,9 +182,8 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
                        code="notice_period")
     handler = _handler(case.subject_kind)
     if status == TaskStatus.APPROVED:
-        check = getattr(handler, "before_approve", None)
-        if check is not None:  # e.g. objections raised during a public notice must be settled
-            check(case=case, task=task)
+        # e.g. objections raised during a public notice must be settled
+        handler.before_approve(case=case, task=task)
     task.status, task.decided_at, task.decided_by = status, now, actor
     task.decided_as, task.on_behalf_of = auth.decided_as[:200], auth.on_behalf_of
     task.comment = comment[:500]

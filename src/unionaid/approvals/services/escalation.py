@@ -18,9 +18,7 @@ TASK_RELATED = ("case__org_unit", "step__user_position__org_unit",
 def _link(task: ApprovalTask) -> str:
     kind = task.case.subject_kind
     if registry.has_subject(kind):
-        link = getattr(registry.subject_handler(kind), "link", None)
-        if link is not None:
-            return link(task.case.subject_id)
+        return registry.subject_handler(kind).link(task.case.subject_id)
     return ""
 
 

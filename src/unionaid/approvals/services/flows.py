@@ -27,19 +27,12 @@ from unionaid.org.models import OrgUnit
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FLOW_PERMISSION = "assistance.catalog"
 STEP_KEYS = {
     "name", "assignee_kind", "unit_depth", "position_name", "user", "user_position",
     "skip_condition", "due_days", "allow_batch", "skippable_by_fast_track", "is_public_notice",
     "notice_working_days",
 }
 BOOL_KEYS = ("allow_batch", "skippable_by_fast_track", "is_public_notice")
-
-
-def _handler_attr(kind: str, name: str, default=None):
-    if not registry.has_subject(kind):
-        return default
-    return getattr(registry.subject_handler(kind), name, default)
 
 
 def _plain(value: Any) -> Any:
@@ -141,7 +134,8 @@ def flow_save(
     """Publish a new version of the flow for (kind, key, unit); older versions stay as they were
     for the cases that use them. ``fact_names`` (or the subject handler's ``fact_names``) limits
     the names a skip condition may use."""
-    perm = _handler_attr(subject_kind, "flow_permission", DEFAULT_FLOW_PERMISSION)
+    subject = registry.subject_for(subject_kind)  # an unknown kind: NotFound
+    perm = subject.flow_permission
     if actor is not None and not access_for(actor).covers_unit(perm, org_unit):
         raise PermissionDenied(_("您无权维护“%(unit)s”的审批流程。") % {"unit": org_unit.name})
     name = (name or "").strip()
@@ -152,8 +146,7 @@ def flow_save(
         raise ServiceError(_("流程至少需要一个审批节点。"), code="no_steps")
     subject_key = (subject_key or "").strip()
     if fact_names is None:
-        lookup = _handler_attr(subject_kind, "fact_names")
-        fact_names = lookup(subject_key) if lookup else None
+        fact_names = subject.fact_names(subject_key)
     cleaned = [_clean_step(order, dict(raw), fact_names) for order, raw in enumerate(steps, 1)]
     flow, _created = ApprovalFlow.objects.select_for_update().get_or_create(
         subject_kind=subject_kind, subject_key=subject_key, org_unit=org_unit,

@@ -19,6 +19,7 @@ from unionaid.accounts import services as account_services
 from unionaid.accounts.models import Position, User
 from unionaid.approvals import registry
 from unionaid.approvals import services as approvals
+from unionaid.approvals.registry import PreviewCase
 
 KIND = "test.subject"
 
@@ -37,9 +38,44 @@ class FakeSubject:
     kind: str = KIND
     calls: list = field(default_factory=list)
     fail_on: str = ""
+    title: str = "测试事项"
+    view_permission: str = "assistance.view"
+    flow_permission: str = "assistance.catalog"
+    flow_editor: None = None  # not kept in the flow editor
+    link_text: str = "查看"
+
+    def subject_keys(self):
+        return None
+
+    def key_labels(self):
+        return {}
+
+    def fact_names(self, subject_key):
+        return None
+
+    def preview_case(self, *, subject_key, facts):
+        return PreviewCase(subject_key=subject_key, facts=facts, shown=facts)
 
     def label(self, subject_id):
         return f"测试事项#{subject_id}"
+
+    def labels(self, subject_ids):
+        return {pk: self.label(pk) for pk in subject_ids}
+
+    def link(self, subject_id):
+        return ""
+
+    def fact_rows(self, case):
+        return list((case.facts or {}).items())
+
+    def task_panel(self, *, user, case):
+        return None
+
+    def notification_text(self, *, case, task):
+        return f"新的待办：{self.label(case.subject_id)}", f"请办理审批节点“{task.step.name}”。"
+
+    def before_approve(self, *, case, task):
+        pass
 
     def _record(self, name, case, **extra):
         self.calls.append((name, case.pk, *extra.values()))

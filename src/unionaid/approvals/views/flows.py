@@ -1,18 +1,17 @@
-"""The flow editor (审批流程): flows per unit (and, for assistance applications, per item) with
-their inheritance, editing the ordered steps (saving publishes a new version; cases in flight
-keep theirs), and a preview of which steps a sample case runs or skips and who would decide
-each.
+"""The flow editor (审批流程): flows per unit (and, for a kind whose subject offers keys, per
+key: a catalog item for assistance applications) with their inheritance, editing the ordered
+steps (saving publishes a new version; cases in flight keep theirs), and a preview of which
+steps a sample case runs or skips and who would decide each.
 
-One editor serves every subject kind in ``KIND_TITLES``, chosen by ``?kind=`` (default:
-assistance applications, so older links keep working). Each kind is guarded by its subject
-handler's ``flow_permission`` (``assistance.catalog`` for applications, ``archive.config`` for
-the archive's enrolment and exit); without it the pages don't exist (404). Archive flows are
-per unit only (subject key ""), so their pages have no item field and no amount."""
+One editor serves every registered subject kind with a ``flow_editor``, chosen by ``?kind=``
+(default: the first such kind registered, so older links keep working). Each kind is guarded
+by its subject's ``flow_permission``; without it, or for a kind nobody registered, the pages
+don't exist (404). The words about a kind (help, sample facts, key labels) are the subject's;
+this module imports no domain."""
 
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,7 +20,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from unionaid.accounts.access import access_for
@@ -36,142 +34,104 @@ from unionaid.approvals.forms import (
     posts_of,
 )
 from unionaid.approvals.models import FlowStep, FlowVersion
-from unionaid.approvals.selectors import (
-    DEFAULT_FLOW_PERMISSION,
-    flow_steps_as_dicts,
-    flows_visible_to,
-)
+from unionaid.approvals.selectors import flow_steps_as_dicts, flows_visible_to
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import cheap_page
 from unionaid.org.selectors import level_names, units_visible_to
 
-KIND = "assistance.application"
-ENROLMENT = "archive.enrolment"
-EXIT = "archive.exit"
-# The subject kinds the editor maintains (?kind=), each with its page title (also the name a
-# new flow starts with).
-KIND_TITLES = {
-    KIND: gettext_lazy("帮扶审批流程"),
-    ENROLMENT: gettext_lazy("困难职工建档审批流程"),
-    EXIT: gettext_lazy("解困脱困审批流程"),
-}
-# What a skip condition of each kind may use (the facts its cases carry), shown as help.
-FACT_HELP = {
-    KIND: gettext_lazy("跳过条件可使用 amount（金额）、fast_track（特事特办）、职工情况和项目申请事项"
-                       "的编码，例如"),
-    ENROLMENT: gettext_lazy("跳过条件可使用 category（困难类别：deep 深度困难、relative 相对困难、"
-                            "sudden 意外致困）、per_capita_monthly（家庭人均月收入）、dibao_line"
-                            "（低保标准）、household_size（家庭人口）、needs_review（需复核）、"
-                            "re_enrolment（再次建档）、fast_track（特事特办），例如"),
-    EXIT: gettext_lazy("跳过条件可使用 category（困难类别：deep 深度困难、relative 相对困难、"
-                       "sudden 意外致困）、per_capita_monthly（家庭人均月收入）、"
-                       "months_in_archive（在档月数）、fast_track（特事特办），例如"),
-}
-FACT_EXAMPLE = {KIND: "amount <= 2000", ENROLMENT: "category == 'relative'",
-                EXIT: "months_in_archive >= 12"}
-# A typical archive case, so a preview can compute a skip condition naming these facts (the
-# form's values win). Every name is one the archive handler accepts (see the tests).
-ARCHIVE_SAMPLE_FACTS: dict[str, dict[str, Any]] = {
-    ENROLMENT: {"category": "relative", "per_capita_monthly": 0, "dibao_line": 0,
-                "household_size": 1, "needs_review": False, "re_enrolment": False},
-    EXIT: {"category": "relative", "per_capita_monthly": 0, "months_in_archive": 0},
-}
+
+def _editable(kind: str):
+    """The subject of ``kind`` if its flows are kept in this editor; otherwise 404."""
+    subject = registry.subject_handler(kind) if registry.has_subject(kind) else None
+    if subject is None or subject.flow_editor is None:
+        raise Http404()
+    return subject
 
 
-def flow_permission(kind: str) -> str:
-    """The permission that lets a user maintain flows of ``kind`` (as the engine checks it)."""
-    handler = registry.subject_handler(kind) if registry.has_subject(kind) else None
-    return getattr(handler, "flow_permission", None) or DEFAULT_FLOW_PERMISSION
+def _default_kind() -> str:
+    """The kind ``?kind=`` defaults to: the first registered kind kept in the editor (so the
+    editor's first links, from before there were several kinds, keep working)."""
+    return next((s.kind for s in registry.subjects() if s.flow_editor is not None), "")
 
 
 def flow_perm_required(view):
-    """Like ``perm_required``, for the subject kind in ``?kind=`` (default: applications): the
-    user needs that kind's ``flow_permission``; an unknown kind or a user without it gets 404.
-    The view is called with ``kind`` and ``perm``."""
+    """Like ``perm_required``, for the subject kind in ``?kind=``: the user needs that kind's
+    ``flow_permission``; an unknown kind (or one not kept in the editor) or a user without the
+    permission gets 404. The view is called with ``subject`` and ``perm``."""
 
     @wraps(view)
     @second_factor_required
     def wrapper(request, *args, **kwargs):
-        kind = request.GET.get("kind") or KIND
-        if kind not in KIND_TITLES or not registry.has_subject(kind):
-            raise Http404()
-        perm = flow_permission(kind)
+        subject = _editable(request.GET.get("kind") or _default_kind())
+        perm = subject.flow_permission
         if not access_for(request.user).has_perm(perm):
             raise Http404()
-        return view(request, *args, kind=kind, perm=perm, **kwargs)
+        return view(request, *args, subject=subject, perm=perm, **kwargs)
 
     return wrapper
 
 
 def _kind_query(kind: str, **params) -> str:
     """A query string that carries ``kind`` unless it is the default."""
-    return urlencode({**params, **({"kind": kind} if kind != KIND else {})})
+    return urlencode({**params, **({"kind": kind} if kind != _default_kind() else {})})
+
+
+def _flow_title(subject) -> str:
+    """The editor's title for a kind (also the name a new flow starts with)."""
+    return _("%(title)s审批流程") % {"title": subject.title}
 
 
 def _kinds_for(user) -> list[dict]:
     """The kinds this user may maintain, for the switch on the list page."""
     access = access_for(user)
-    return [{"kind": kind, "title": title, "query": _kind_query(kind)}
-            for kind, title in KIND_TITLES.items()
-            if registry.has_subject(kind) and access.has_perm(flow_permission(kind))]
+    return [{"kind": s.kind, "title": _flow_title(s), "query": _kind_query(s.kind)}
+            for s in registry.subjects()
+            if s.flow_editor is not None and access.has_perm(s.flow_permission)]
 
 
-def _items() -> list[tuple[str, str]]:
-    from unionaid.assistance.selectors import catalog_items
-
-    return [(code, f"{name}（{code}）") for code, name in
-            catalog_items(include_inactive=True).values_list("code", "name")]
-
-
-def _key_labels(kind: str) -> dict[str, str]:
-    """Labels of subject keys: catalog items for applications, categories for the archive
-    (whose cases carry their category as key, though the editor only keeps per-unit flows)."""
-    if kind == KIND:
-        return dict(_items())
-    from unionaid.archive.models import HardshipCategory
-
-    return {value: str(label) for value, label in HardshipCategory.choices}
-
-
-def _pick_form(request, data, form_class=FlowPickForm, *, kind: str, perm: str, **kwargs):
-    # Items (subject keys) exist only for applications; archive flows are per unit only.
-    kwargs["initial"] = {"kind": kind, **kwargs.get("initial", {})}
-    if form_class is PreviewForm and kind != KIND:
-        kwargs.update(amount=False, facts_help=_("每行一项，如 category = deep、needs_review = 是。"))
+def _pick_form(request, data, form_class=FlowPickForm, *, subject, perm: str,
+               keys: list[tuple[str, str]] | None, **kwargs):
+    """``keys``: the subject's keys (None: its flows are per unit only, no item field)."""
+    kwargs["initial"] = {"kind": subject.kind, **kwargs.get("initial", {})}
+    editor = subject.flow_editor
+    if form_class is PreviewForm:
+        kwargs.update(amount=editor.preview_amount, facts_help=editor.preview_facts_help)
     return form_class(data, units=units_visible_to(user=request.user, perm=perm)
                       .filter(is_closed=False).order_by("path"),
-                      levels=level_names(), items=_items() if kind == KIND else None, **kwargs)
+                      levels=level_names(), items=keys, **kwargs)
 
 
-def _page_context(kind: str) -> dict:
-    return {"kind": kind, "kind_title": KIND_TITLES[kind], "is_assistance": kind == KIND,
-            "kind_query": _kind_query(kind)}
+def _page_context(subject, *, keys) -> dict:
+    return {"kind": subject.kind, "kind_title": _flow_title(subject),
+            "editor": subject.flow_editor, "per_key": keys is not None,
+            "kind_query": _kind_query(subject.kind)}
 
 
 @flow_perm_required
 @require_GET
-def flow_list(request, *, kind: str, perm: str):
+def flow_list(request, *, subject, perm: str):
+    kind, keys = subject.kind, subject.subject_keys()
     current = Prefetch("versions", to_attr="current_versions",
                        queryset=FlowVersion.objects.filter(is_current=True)
                        .prefetch_related("steps"))
     flows = flows_visible_to(user=request.user, subject_kind=kind).prefetch_related(current)
     page = cheap_page(flows, request.GET.get("page"))
-    names = _key_labels(kind)
+    names = subject.key_labels()
     levels = level_names()
     rows = [{
         "flow": flow,
         "item": names.get(flow.subject_key, flow.subject_key) if flow.subject_key else "",
         "level": levels.get(flow.org_unit.depth, ""),
         "version": flow.current_versions[0] if flow.current_versions else None,
-        # archive flows are edited per unit; one keyed by category (made outside the editor)
+        # per-unit kinds are edited per unit; a flow with a key (made outside the editor)
         # is listed but not editable here
         "edit_query": (_kind_query(kind, unit=flow.org_unit_id, item=flow.subject_key)
-                       if kind == KIND or not flow.subject_key else ""),
+                       if keys is not None or not flow.subject_key else ""),
     } for flow in page.rows]
     return render(request, "approvals/flow_list.html", {
-        **_page_context(kind), "page": page, "rows": rows, "kinds": _kinds_for(request.user),
-        "page_base": _kind_query(kind),
-        "pick_form": _pick_form(request, None, kind=kind, perm=perm),
+        **_page_context(subject, keys=keys), "page": page, "rows": rows,
+        "kinds": _kinds_for(request.user), "page_base": _kind_query(kind),
+        "pick_form": _pick_form(request, None, subject=subject, perm=perm, keys=keys),
     })
 
 
@@ -223,10 +183,11 @@ def _place_errors(flow_form, kept, exc: ServiceError) -> None:
 
 @flow_perm_required
 @require_http_methods(["GET", "POST"])
-def flow_edit(request, *, kind: str, perm: str):
-    """?unit=<pk>&item=<code> (blank item = the unit's general flow; no item for the archive)
-    &kind=<subject kind>."""
-    pick = _pick_form(request, request.GET, kind=kind, perm=perm)
+def flow_edit(request, *, subject, perm: str):
+    """?unit=<pk>&item=<key> (blank = the unit's general flow; no item when the kind's flows
+    are per unit only) &kind=<subject kind>."""
+    kind, keys = subject.kind, subject.subject_keys()
+    pick = _pick_form(request, request.GET, subject=subject, perm=perm, keys=keys)
     if not pick.is_valid():
         raise Http404()
     unit, key = pick.cleaned_data["unit"], pick.cleaned_data.get("item") or ""
@@ -234,7 +195,7 @@ def flow_edit(request, *, kind: str, perm: str):
     inherited = None if own else _inherited(unit, key, kind)
     source = own or inherited
     levels = level_names()
-    name = source.flow.name if source else str(KIND_TITLES[kind])
+    name = source.flow.name if source else _flow_title(subject)
     flow_form = FlowForm(request.POST or None, initial={"name": name})
     formset = StepFormSet(request.POST or None, initial=_initial_steps(source) or None,
                           levels=levels, kind=kind, prefix="steps")
@@ -257,11 +218,12 @@ def flow_edit(request, *, kind: str, perm: str):
                 return redirect(f"{reverse('approvals:flow-edit')}?{query}")
         else:
             status = 400
-    item_label = dict(_items()).get(key, key) if key and kind == KIND else ""
-    preview = _pick_form(request, None, form_class=PreviewForm, kind=kind, perm=perm,
-                         initial={"unit": unit.pk, "item": key})
+    item_label = dict(keys).get(key, key) if key and keys is not None else ""
+    preview = _pick_form(request, None, form_class=PreviewForm, subject=subject, perm=perm,
+                         keys=keys, initial={"unit": unit.pk, "item": key})
     return render(request, "approvals/flow_edit.html", {
-        **_page_context(kind), "fact_help": FACT_HELP[kind], "fact_example": FACT_EXAMPLE[kind],
+        **_page_context(subject, keys=keys), "fact_help": subject.flow_editor.fact_help,
+        "fact_example": subject.flow_editor.fact_example,
         "unit": unit, "key": key, "item_label": item_label, "level": levels.get(unit.depth, ""),
         "own": own, "inherited": inherited, "flow_form": flow_form, "formset": formset,
         "versions": (own.flow.versions.order_by("-number")[:10] if own else []),
@@ -271,21 +233,19 @@ def flow_edit(request, *, kind: str, perm: str):
 
 @flow_perm_required
 @require_GET
-def flow_preview(request, *, kind: str, perm: str):
-    """Which steps a sample case of a unit (with an amount and other facts) runs or skips.
-    An archive case resolves its flow by its category, as the archive starts it."""
+def flow_preview(request, *, subject, perm: str):
+    """Which steps a sample case of a unit (with an amount and other facts) runs or skips. The
+    subject completes the sample and says which key its flow is resolved by (an archive case:
+    its category, as the archive starts it)."""
+    kind, keys = subject.kind, subject.subject_keys()
     form = _pick_form(request, request.GET if "unit" in request.GET else None,
-                      form_class=PreviewForm, kind=kind, perm=perm)
+                      form_class=PreviewForm, subject=subject, perm=perm, keys=keys)
     result = None
     if form.is_valid():
         unit = form.cleaned_data["unit"]
-        if kind == KIND:
-            key = form.cleaned_data.get("item") or ""
-            facts = {**_typical_member(key), **form.sample_facts()}
-            shown = form.sample_facts()
-        else:
-            facts = {**ARCHIVE_SAMPLE_FACTS[kind], **form.sample_facts()}
-            key, shown = str(facts.get("category") or ""), facts
+        sample = subject.preview_case(subject_key=form.cleaned_data.get("item") or "",
+                                      facts=form.sample_facts())
+        key, facts, shown = sample.subject_key, sample.facts, sample.shown
         try:
             version = services.flow_resolve(subject_kind=kind, subject_key=key, org_unit=unit)
         except ServiceError as exc:
@@ -301,7 +261,8 @@ def flow_preview(request, *, kind: str, perm: str):
             }
     template = ("approvals/_flow_preview.html" if request.headers.get("HX-Request")
                 else "approvals/flow_preview.html")
-    return render(request, template, {**_page_context(kind), "form": form, "result": result},
+    return render(request, template, {**_page_context(subject, keys=keys), "form": form,
+                                      "result": result},
                   status=200 if result or not form.is_bound else 400)
 
 
@@ -313,20 +274,9 @@ def _with_notice_days(version: FlowVersion, steps: list[dict]) -> list[dict]:
     return [{**step, "notice_working_days": days.get(step["order"], 0)} for step in steps]
 
 
-def _typical_member(item_code: str) -> dict:
-    """A typical member's facts (在籍会员, not in the archive …) and the item's facts at neutral
-    values, so a skip condition naming them can be computed; the form's values win."""
-    from unionaid.assistance import facts as factlib
-    from unionaid.assistance.selectors import catalog_items
-
-    item = catalog_items(include_inactive=True).filter(code=item_code).first() if item_code \
-        else None
-    return factlib.sample_values(item.facts if item else [])
-
-
 @flow_perm_required
 @require_GET
-def user_posts(request, *, kind: str, perm: str):
+def user_posts(request, *, subject, perm: str):
     """htmx: the posts a named approver holds now, as <option>s for "其所在岗位"."""
     username = next((v for k, v in request.GET.items() if k.endswith("username")), "")
     username = username.strip()[:150]

@@ -24,36 +24,29 @@ from unionaid.approvals.selectors import (
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error, cheap_page, or_404
 
-APPLICATION_KIND = "assistance.application"
 
-
-def _item_names(codes: set[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    from unionaid.assistance.selectors import catalog_items
-
-    return dict(catalog_items(include_inactive=True).filter(code__in=codes)
-                .values_list("code", "name"))
-
-
-def _subject_label(case, names: dict[str, str]) -> str:
-    if case.subject_kind == APPLICATION_KIND:
-        code = (case.facts or {}).get("item_code", "")
-        return names.get(code, code)
-    if registry.has_subject(case.subject_kind):
-        return registry.subject_handler(case.subject_kind).label(case.subject_id)
-    return f"{case.subject_kind}#{case.subject_id}"
+def subject_labels(cases) -> dict[int, str]:
+    """Labels of the cases' subjects by case id: one ``labels`` call (one query) per kind."""
+    by_kind: dict[str, list] = {}
+    for case in cases:
+        by_kind.setdefault(case.subject_kind, []).append(case)
+    out = {}
+    for kind, group in by_kind.items():
+        labels = (registry.subject_handler(kind).labels({c.subject_id for c in group})
+                  if registry.has_subject(kind) else {})
+        for case in group:
+            out[case.pk] = labels.get(case.subject_id) or f"{kind}#{case.subject_id}"
+    return out
 
 
 def todo_rows(tasks) -> list[dict]:
-    """What a to-do row shows; the item names of a whole page come from one query."""
-    names = _item_names({(t.case.facts or {}).get("item_code", "") for t in tasks
-                         if t.case.subject_kind == APPLICATION_KIND} - {""})
+    """What a to-do row shows; the labels of a whole page come from one query per kind."""
+    labels = subject_labels([t.case for t in tasks])
     return [{
         "task": task,
         "applicant": task.case.applicant.name,
         "unit": task.case.org_unit.name,
-        "subject": _subject_label(task.case, names),
+        "subject": labels[task.case.pk],
         "amount": (task.case.facts or {}).get("amount"),
         "fast_track": task.case.fast_track,
         "assignee": assignees.task_assignee_label(task),
@@ -94,8 +87,11 @@ def todo_batch(request):
 
 
 def _task_context(request, task, form) -> dict:
+    """The task, its case and the decision; the subject shows its panel (or its fact rows).
+    ``task_get_for_user`` found the task, so its kind is registered."""
     case = task.case
     user = request.user
+    subject = registry.subject_handler(case.subject_kind)
     current = (case.status == CaseStatus.IN_PROGRESS and task.status == TaskStatus.PENDING
                and task.order == case.current_order)
     authority = assignees.authority(user, task) if current else None
@@ -105,27 +101,18 @@ def _task_context(request, task, form) -> dict:
         "authority": authority,
         "is_self": authority is not None and assignees.is_self_or_household(user=user, case=case),
         "timeline": case_timeline(case=case, include_upcoming=True),
-        "subject_label": _subject_label(case, _item_names(
-            {(case.facts or {}).get("item_code", "")} - {""})),
-        "application": None,
-        "subject_link": "",
-        "fact_rows": list((case.facts or {}).items()),
+        "subject_label": subject_labels([case])[case.pk],
+        "subject_link": subject.link(case.subject_id),
+        "subject_link_text": subject.link_text,
+        "panel_template": "",
+        "fact_rows": [],
     }
-    if case.subject_kind != APPLICATION_KIND and registry.has_subject(case.subject_kind):
-        handler = registry.subject_handler(case.subject_kind)
-        link = getattr(handler, "link", None)
-        context["subject_link"] = link(case.subject_id) if link else ""
-        fact_rows = getattr(handler, "fact_rows", None)
-        if fact_rows is not None:
-            context["fact_rows"] = fact_rows(case)
-    if case.subject_kind == APPLICATION_KIND:
-        from unionaid.assistance.views.display import application_for_case, application_panels
-
-        application, materials_visible = application_for_case(user=user, case=case)
-        if application is not None:
-            panels = application_panels(user=user, application=application)
-            panels.pop("timeline")  # this page shows the timeline of the task's own case
-            context.update(panels, application=application, materials_visible=materials_visible)
+    panel = subject.task_panel(user=user, case=case)
+    if panel is None:
+        context["fact_rows"] = subject.fact_rows(case)
+    else:
+        context["panel_template"], panel_context = panel
+        context.update(panel_context)
     return context
 
 

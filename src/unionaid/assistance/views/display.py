@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 from unionaid.accounts.access import access_for
 from unionaid.approvals.models import ApprovalCase, TaskStatus
 from unionaid.approvals.selectors import case_timeline
+from unionaid.assistance.services.applications import SUBJECT_KIND
 from unionaid.funds.selectors import FUNDS_PERMS, disbursements_visible_to
-
-SUBJECT_KIND = "assistance.application"
 
 
 def fact_rows(definitions, values: dict) -> list[tuple[str, str]]:
@@ -71,6 +70,19 @@ def application_for_case(*, user, case):
     application = (Application.objects.select_related(*related).prefetch_related("attachments")
                    .filter(pk=case.subject_id).first())
     return application, False
+
+
+def task_panel(*, user, case) -> tuple[str, dict] | None:
+    """An approver's task page shows the application (the approval engine calls this through
+    the subject assistance registers): templates/assistance/_application_panels.html with its
+    context, or None when the application is gone (the page shows the case's facts)."""
+    application, materials_visible = application_for_case(user=user, case=case)
+    if application is None:
+        return None
+    panels = application_panels(user=user, application=application)
+    panels.pop("timeline")  # the task page shows the timeline of the task's own case
+    return "assistance/_application_panels.html", {
+        **panels, "application": application, "materials_visible": materials_visible}
 
 
 def application_panels(*, user, application) -> dict:
