@@ -11,9 +11,11 @@ class ArchiveConfig(AppConfig):
 
     def ready(self) -> None:
         from unionaid.approvals.registry import register_subject
-        from unionaid.archive import facts
+        from unionaid.archive import export_kinds, facts, visit_state
         from unionaid.archive.approval_subject import EnrolmentSubject, ExitSubject
 
         register_subject(EnrolmentSubject())
         register_subject(ExitSubject())
         facts.register()
+        export_kinds.register()
+        visit_state.register()

@@ -11,16 +11,19 @@ the download requires the requester to cover them all still.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from unionaid.exports import kinds
 
-class ExportKind(models.TextChoices):
-    MEMBERS = "members", _("职工名册")
-    ARCHIVE_LEDGER = "archive_ledger", _("困难职工档案台账")
-    VISITS_LEDGER = "visits_ledger", _("走访台账")
+
+def validate_kind(value: str) -> None:
+    """A job's kind must be registered (``exports.kinds``): the model lists no clients."""
+    if kinds.kind_or_none(value) is None:
+        raise ValidationError(_("不支持的导出内容。"), code="unknown_kind")
 
 
 class ExportJobStatus(models.TextChoices):
@@ -31,7 +34,7 @@ class ExportJobStatus(models.TextChoices):
 
 
 class ExportJob(models.Model):
-    kind = models.CharField(_("导出内容"), max_length=20, choices=ExportKind.choices)
+    kind = models.CharField(_("导出内容"), max_length=20, validators=[validate_kind])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
         verbose_name=pgettext_lazy("export job", "申请人"),
@@ -63,7 +66,13 @@ class ExportJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk}"
+        return f"{self.kind_title} #{self.pk}"
+
+    @property
+    def kind_title(self) -> str:
+        """The registered kind's title (the stored value for a kind no longer registered)."""
+        export_kind = kinds.kind_or_none(self.kind)
+        return str(export_kind.title) if export_kind else self.kind
 
     @property
     def is_finished(self) -> bool:

@@ -30,12 +30,11 @@ from django.utils.translation import gettext_lazy
 
 from unionaid.accounts.access import Access, access_for
 from unionaid.accounts.models import DataScope, User
-from unionaid.archive.ledgers import archive_ledger, check_export, visit_ledger
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.core.logging import redact
-from unionaid.core.masking import looks_like_identifier
-from unionaid.exports.models import ExportJob, ExportJobStatus, ExportKind
+from unionaid.exports import kinds
+from unionaid.exports.models import ExportJob, ExportJobStatus
 from unionaid.exports.tasks import (
     EXPORT_DIR,
     JOB_DIR,
@@ -45,19 +44,10 @@ from unionaid.exports.tasks import (
     private_root,
     run_export_job,
 )
-from unionaid.members import exporting
 from unionaid.members.selectors import record_denial
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import unit_get_for_user
 
-# The right each kind needs, the one its export function checks.
-KIND_PERMS = {
-    ExportKind.MEMBERS: exporting.PERM,
-    ExportKind.ARCHIVE_LEDGER: archive_ledger.PERM,
-    ExportKind.VISITS_LEDGER: visit_ledger.PERM,
-}
-REVEAL = exporting.REVEAL  # the archive ledger's reveal right is the same one
-MAX_QUERY = 100
 MAX_ACTIVE = 2  # queued or running jobs per user
 ACTIVE = (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)
 
@@ -66,53 +56,6 @@ class Gone(ServiceError):
     status = 410
     default_code = "expired"
     default_message = gettext_lazy("导出文件已过期并已删除（保留 24 小时），请重新导出。")
-
-
-def _identifier_refused() -> ServiceError:
-    message = _("后台导出只能按姓名筛选，不能按身份证号或手机号筛选；请改用直接导出。")
-    return ServiceError(message, code="identifier_in_query", fields={"q": message})
-
-
-def _unit(actor, perm: str, unit_id) -> OrgUnit | None:
-    if unit_id in (None, ""):
-        return None
-    if isinstance(unit_id, OrgUnit):
-        unit_id = unit_id.pk
-    return unit_get_for_user(user=actor, pk=unit_id, perm=perm)  # out of scope: NotFound
-
-
-def _date(params: dict, key: str) -> dt.date:
-    value = params.get(key)
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        message = _("请填写开始日期和结束日期。")
-        raise ServiceError(message, code="invalid_period", fields={key: message}) from None
-
-
-def _members_params(actor, params: dict) -> tuple[dict, OrgUnit | None]:
-    query = str(params.get("q") or "").strip()[:MAX_QUERY]
-    if looks_like_identifier(query):
-        raise _identifier_refused()
-    reveal = bool(params.get("reveal"))
-    exporting.check_export(actor=actor, reveal=reveal)  # the export's own checks and messages
-    unit = _unit(actor, exporting.PERM, params.get("unit"))  # out of scope: not found
-    return {"unit": unit.pk if unit else None, "unit_name": unit.name if unit else "",
-            "q": query, "reveal": reveal}, unit
-
-
-def _ledger_params(actor, kind: str, params: dict) -> tuple[dict, OrgUnit | None]:
-    perm = KIND_PERMS[kind]
-    start, end = _date(params, "start"), _date(params, "end")
-    unit = _unit(actor, perm, params.get("unit"))
-    check_export(actor=actor, perm=perm, unit=unit, start=start, end=end)
-    reveal = kind == ExportKind.ARCHIVE_LEDGER and bool(params.get("reveal"))
-    if reveal and not access_for(actor).has_perm(archive_ledger.REVEAL):
-        raise PermissionDenied(_("您无权导出完整的证件号和手机号。"))
-    return {"unit": unit.pk if unit else None, "unit_name": unit.name if unit else "",
-            "start": start.isoformat(), "end": end.isoformat(), "reveal": reveal}, unit
 
 
 def scope_roots(access: Access, perm: str, unit: OrgUnit | None) -> list[dict]:
@@ -156,26 +99,21 @@ def _too_many_exports() -> Conflict:
 
 @transaction.atomic
 def export_job_create(*, actor, kind: str, params: dict) -> ExportJob:
-    """Check an export request as the direct export would, record it, and queue its task
-    once the job row is committed. ``params``: ``unit`` (id or unit, optional), and ``q`` and
-    ``reveal`` for members, ``start``, ``end`` (and ``reveal`` for the archive ledger) for the
-    ledgers."""
-    if kind not in KIND_PERMS:
-        raise ServiceError(_("不支持的导出内容。"), code="validation_error",
-                           fields={"kind": _("不支持的导出内容。")})
+    """Check an export request as the direct export would (the registered kind's ``clean``),
+    record it, and queue its task once the job row is committed. ``params``: ``unit`` (id or
+    unit, optional) and what the kind reads (e.g. ``q`` and ``reveal`` for the member roster,
+    ``start`` and ``end`` for the ledgers). A kind nobody registered → ``unknown_kind``."""
+    export_kind = kinds.kind_for(kind)
     params = params or {}
-    if kind == ExportKind.MEMBERS:
-        clean, unit = _members_params(actor, params)
-    else:
-        clean, unit = _ledger_params(actor, kind, params)
+    clean, unit = export_kind.clean(actor=actor, params=params)
     # The user's row serialises their concurrent requests (PostgreSQL), so the count holds.
     User.objects.select_for_update().filter(pk=actor.pk).first()
     if ExportJob.objects.filter(created_by_id=actor.pk, status__in=ACTIVE).count() >= MAX_ACTIVE:
         raise _too_many_exports()
     access = access_for(actor)
-    roots = scope_roots(access, KIND_PERMS[kind], unit)
-    if clean["reveal"]:
-        roots += scope_roots(access, REVEAL, unit)
+    roots = scope_roots(access, export_kind.permission, unit)
+    if clean.get("reveal"):
+        roots += scope_roots(access, export_kind.reveal_permission, unit)
     now = timezone.now()
     job = ExportJob.objects.create(
         kind=kind, created_by=actor, params=clean, scope_roots=roots,
@@ -206,7 +144,8 @@ def export_job_download(*, actor, job: ExportJob):
 
     The requester no longer covering the job's unit gets NotFound, as for anyone else's job;
     no longer covering the scope the job was made in (``scope_roots``) or no longer holding the
-    right gets PermissionDenied. Each refusal is journaled (``outcome="denied"``)."""
+    right gets PermissionDenied. Each refusal is journaled (``outcome="denied"``). A job whose
+    kind is no longer registered is not found."""
     try:
         return _download(actor=actor, job=job)
     except _Refused as refused:
@@ -228,9 +167,13 @@ def _download(*, actor, job: ExportJob):
         raise PermissionDenied()
     if job.status != ExportJobStatus.DONE:
         raise Conflict(_("导出尚未完成，完成后才能下载。"), code="not_ready")
-    perm = KIND_PERMS[job.kind]
+    export_kind = kinds.kind_or_none(job.kind)
+    if export_kind is None:
+        raise NotFound()
+    perm, reveal = export_kind.permission, export_kind.reveal_permission
     access = access_for(actor)
-    if not access.has_perm(perm) or (job.revealed_count and not access.has_perm(REVEAL)):
+    if not access.has_perm(perm) or (job.revealed_count
+                                      and not (reveal and access.has_perm(reveal))):
         raise _Refused(job, PermissionDenied(_("您已没有导出这些数据的权限，不能下载。")))
     unit_id = (job.params or {}).get("unit")
     if unit_id:
@@ -239,7 +182,7 @@ def _download(*, actor, job: ExportJob):
         except NotFound:
             raise _Refused(job, NotFound()) from None
     roots = [root for root in job.scope_roots or []
-             if root["perm"] != REVEAL or job.revealed_count]
+             if root["perm"] != reveal or job.revealed_count]
     # A job for the whole scope always has roots; none recorded (a job made before they
     # were) cannot be checked and is refused.
     if not _still_covered(access, roots) or (not unit_id and not roots):

@@ -1,33 +1,52 @@
-"""Pages of background exports: my exports, one job (polled while it runs), its download.
-Thin: every read through the selectors, the download through ``export_job_download``."""
+"""Pages of background exports: start one of a registered kind, my exports, one job (polled
+while it runs), its download. Thin: every read through the selectors, the job through
+``export_job_create``, the download through ``export_job_download``."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from unionaid.core.errors import NotFound, ServiceError
 from unionaid.core.http import or_404
-from unionaid.exports import selectors, services
-from unionaid.exports.models import ExportKind
+from unionaid.exports import kinds, selectors, services
+
+# What a form may post to start a background export; each kind's ``clean`` reads its own.
+START_FIELDS = ("unit", "q", "start", "end")
 
 
 def describe(job) -> list[tuple[str, str]]:
-    """The conditions of an export as (label, value) lines for people."""
+    """The conditions of an export as (label, value) lines for people: the unit, then what
+    the kind says about its own conditions."""
     params = job.params or {}
     lines = [(_("单位"), params.get("unit_name") or _("我管辖的全部单位"))]
-    if job.kind == ExportKind.MEMBERS:
-        if params.get("q"):
-            lines.append((_("姓名"), params["q"]))
-    else:
-        lines.append((_("期间"), f"{params.get('start', '')} — {params.get('end', '')}"))
-    if job.kind != ExportKind.VISITS_LEDGER:
-        lines.append((_("身份证号和电话"),
-                      _("完整（记入审计）") if params.get("reveal") else _("打码")))
+    export_kind = kinds.kind_or_none(job.kind)
+    if export_kind is not None:
+        lines += export_kind.describe(params)
     return lines
+
+
+@login_required
+@require_POST
+def start(request, kind: str):
+    """Start a background export of a registered ``kind`` from a page's form (``unit``, ``q``,
+    ``start``, ``end``, ``reveal=1``) and show its job page. An unregistered kind, or a unit
+    out of the user's scope, is not found."""
+    if kinds.kind_or_none(kind) is None:
+        raise Http404()
+    params = {name: request.POST[name] for name in START_FIELDS if request.POST.get(name)}
+    params["reveal"] = request.POST.get("reveal") == "1"
+    try:
+        job = services.export_job_create(actor=request.user, kind=kind, params=params)
+    except NotFound:
+        raise Http404() from None
+    except ServiceError as exc:
+        return render(request, "exports/error.html", {"message": exc.message},
+                      status=exc.status)
+    return redirect("exports:job", pk=job.pk)
 
 
 def _context(job) -> dict:

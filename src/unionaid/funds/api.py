@@ -163,24 +163,6 @@ class TraceMemberOut(Schema):
     org_unit_name: str
 
 
-class TraceApplicationOut(Schema):
-    id: int
-    item_code: str
-    item_name: str
-    category_name: str
-    period: str
-    status: str
-    amount: Decimal
-    calculation: list[str]
-    on_behalf: bool
-    filed_by: str
-    fast_track: bool
-    fast_track_reason: str
-    created_at: dt.datetime
-    submitted_at: dt.datetime | None
-    decided_at: dt.datetime | None
-
-
 class TraceMaterialOut(Schema):
     id: int
     material: str
@@ -251,7 +233,8 @@ class TraceEventOut(Schema):
 class TraceOut(Schema):
     disbursement: TraceDisbursementOut
     member: TraceMemberOut
-    application: TraceApplicationOut | None
+    application: dict[str, Any] | None = Field(
+        ..., description="发放事项（如帮扶申请）的摘要，由登记该事项的业务提供；未知事项为 null")
     materials: list[TraceMaterialOut]
     decisions: list[TraceDecisionOut]
     budgets: list[TraceBudgetOut] = Field(..., description="出资预算及其上级来源（逐级下拨）")
@@ -260,18 +243,6 @@ class TraceOut(Schema):
     entries: list[TraceEntryOut]
     batch: TraceBatchOut | None
     events: list[TraceEventOut]
-
-
-def _application(app) -> dict | None:
-    if app is None:
-        return None
-    return {"id": app.pk, "item_code": app.item.code, "item_name": app.item.name,
-            "category_name": app.item.category.name, "period": app.period,
-            "status": app.status, "amount": app.amount, "calculation": app.calculation,
-            "on_behalf": app.on_behalf, "filed_by": _name(app.filed_by),
-            "fast_track": app.fast_track, "fast_track_reason": app.fast_track_reason,
-            "created_at": app.created_at, "submitted_at": app.submitted_at,
-            "decided_at": app.decided_at}
 
 
 def _batch(batch) -> dict | None:
@@ -300,7 +271,7 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
         "member": {"id": member.pk, "name": member.name,
                    "id_number_masked": member.id_number_masked,
                    "org_unit_name": member.org_unit.name},
-        "application": _application(trace["application"]),
+        "application": trace["summary"].api if trace["summary"] else None,
         "materials": [{"id": m.pk, "material": m.material, "original_name": m.original_name,
                        "content_type": m.content_type, "size": m.size, "sha256": m.sha256,
                        "uploaded_by": _name(m.uploaded_by), "uploaded_at": m.uploaded_at}

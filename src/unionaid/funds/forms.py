@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from unionaid.funds import subjects
 from unionaid.funds.models import DisbursementStatus, FundingSource
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
@@ -103,8 +104,13 @@ class DisbursementFilterForm(forms.Form):
                                             empty_label=_("全部口径"))
 
 
+def _trace_kinds() -> list[tuple[str, str]]:
+    """By disbursement number, or by the number of a registered subject that offers it."""
+    return [("disbursement", _("发放编号"))] + [
+        (s.search_key, s.search_label) for s in subjects.subjects() if s.search_key]
+
+
 class TraceSearchForm(forms.Form):
-    KINDS = [("disbursement", _("发放编号")), ("application", _("申请编号"))]
-    kind = forms.ChoiceField(label=_("按"), choices=KINDS, initial="disbursement")
+    kind = forms.ChoiceField(label=_("按"), choices=_trace_kinds, initial="disbursement")
     number = forms.IntegerField(label=_("编号"), min_value=1,
                                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}))

@@ -10,12 +10,12 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
+from unionaid.funds import subjects
 from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, LedgerEntry
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
 FUNDS_PERMS = ("funds.view", "funds.manage", "funds.confirm")
-APPLICATION_KIND = "assistance.application"
 
 
 def _funds_q(user, unit_field: str) -> Q:
@@ -99,23 +99,6 @@ def _journal(*, user, action: str, target_id, outcome: str = "ok", **changes) ->
                      target_type="funds.disbursement", target_id=target_id, changes=changes)
 
 
-def _decisions(case) -> list[dict]:
-    if case is None:
-        return []
-    from unionaid.approvals.selectors import case_timeline
-
-    return list(case_timeline(case=case))
-
-
-def _application(disbursement: Disbursement):
-    if disbursement.subject_kind != APPLICATION_KIND:
-        return None
-    from unionaid.assistance.models import Application
-
-    return (Application.objects.select_related("item__category", "filed_by", "org_unit", "case")
-            .filter(pk=disbursement.subject_id).first())
-
-
 def _budget_lineage(budget: Budget) -> list[Budget]:
     """The budget and the budgets it was allocated down from (a few rows, tree depth)."""
     lineage, seen, current = [budget], {budget.pk}, budget
@@ -152,6 +135,9 @@ def _events(chain: list[Disbursement]) -> list[AuditEvent]:
 def payment_trace(*, user, disbursement_id) -> dict:
     """One payment's whole chain for an auditor (trace.view): application, materials, each
     decision, the budget it came from, the ledger entries, the batch and its confirmation.
+    What it shows about the subject (application, materials, decisions) comes from the
+    subject registered for the disbursement's kind (``funds.subjects``): ``summary``, or None
+    with ``subject_known`` False when no domain registered the kind.
     ``history`` lists every disbursement of the same subject in order (a payment, its
     reversal, its re-payment …); ``entries`` and ``events`` cover all of them.
 
@@ -173,15 +159,18 @@ def payment_trace(*, user, disbursement_id) -> dict:
             _journal(user=user, action="access.denied", target_id=pk, outcome="denied",
                      attempted="trace.view")
         raise NotFound()
-    application = _application(disbursement)
+    subject = subjects.subject_or_none(disbursement.subject_kind)
+    summary = subject.trace_summary(disbursement=disbursement, user=user) if subject else None
     chain = _chain(disbursement, scope)
     trace = {
         "disbursement": disbursement,
         "member": disbursement.member,
-        "application": application,
-        "materials": list(application.attachments.select_related("uploaded_by").order_by("pk"))
-        if application else [],
-        "decisions": _decisions(application.case if application else None),
+        "subject_known": subject is not None,
+        "summary": summary,
+        # the subject's record (an application …): the key keeps the API field's name
+        "application": summary.record if summary else None,
+        "materials": summary.materials if summary else [],
+        "decisions": summary.decisions if summary else [],
         "budgets": _budget_lineage(disbursement.budget),
         "history": chain,
         "entries": list(LedgerEntry.objects.filter(disbursement__in=[d.pk for d in chain])
@@ -198,13 +187,17 @@ def payment_trace(*, user, disbursement_id) -> dict:
 
 
 def trace_find(*, user, kind: str, number: int) -> int | None:
-    """The disbursement id for a disbursement or application number, within trace.view (for
-    an application, its newest disbursement: the trace page lists the earlier ones)."""
+    """The disbursement id for a disbursement number, or for a subject's number when ``kind``
+    is a registered subject's ``search_key`` (e.g. an application: its newest disbursement, the
+    trace page lists the earlier ones), within trace.view. An unknown ``kind`` finds nothing."""
     qs = Disbursement.objects.filter(
         access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
                                  self_field="member_id"))
-    if kind == "application":
-        qs = qs.filter(subject_kind=APPLICATION_KIND, subject_id=number).order_by("-pk")
-    else:
+    if kind == "disbursement":
         qs = qs.filter(pk=number)
+    else:
+        kinds = [s.kind for s in subjects.subjects() if s.search_key and s.search_key == kind]
+        if not kinds:
+            return None
+        qs = qs.filter(subject_kind=kinds[0], subject_id=number).order_by("-pk")
     return qs.values_list("pk", flat=True).first()

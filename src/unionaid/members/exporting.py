@@ -28,6 +28,7 @@ from unionaid.org.selectors import units_visible_to
 
 PERM = "members.export"
 REVEAL = "members.reveal"
+EXPORT_KIND = "members"  # the roster's background export kind (see unionaid.web.export_kinds)
 CHUNK = 2000
 COLUMNS = (  # (header, width)
     ("姓名", 10), ("身份证号", 21), ("性别", 6), ("出生日期（脱敏时仅年份）", 14), ("手机号", 14),

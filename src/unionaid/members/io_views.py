@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,8 +16,6 @@ from unionaid.accounts.access import access_for
 from unionaid.core.errors import NotFound, ServiceError
 from unionaid.core.http import apply_service_error, or_404
 from unionaid.core.masking import looks_like_identifier
-from unionaid.exports import services as export_services
-from unionaid.exports.models import ExportKind
 from unionaid.members import exporting, tasks
 from unionaid.members.importing import PERM as IMPORT_PERM
 from unionaid.members.io_reading import HEADERS
@@ -110,7 +109,8 @@ def job_confirm(request, pk: int):
 def export(request):
     """Download the roster the user may export (q=search, unit=<id>, reveal=1). The page's form
     POSTs; a GET with an ID number or phone in ``q`` is refused so it never reaches a log.
-    A POST with background=1 queues a background export instead and shows its job page."""
+    A POST with background=1 is handed on (307, the POST kept) to the exports engine's start
+    page for the roster's kind, which queues a background export and shows its job page."""
     params = request.POST if request.method == "POST" else request.GET
     query = params.get("q", "")[:100]
     if request.method == "GET" and looks_like_identifier(query):
@@ -122,8 +122,8 @@ def export(request):
         unit = or_404(unit_get_for_user, user=request.user, pk=params["unit"],
                       perm=exporting.PERM)
     if request.method == "POST" and params.get("background") == "1":
-        return _export_in_background(request, unit=unit, query=query,
-                                     reveal=params.get("reveal") == "1")
+        return HttpResponseRedirect(reverse("exports:start", args=[exporting.EXPORT_KIND]),
+                                    status=307)
     try:
         result = exporting.export_members(
             actor=request.user, unit=unit, query=query, reveal=params.get("reveal") == "1",
@@ -138,17 +138,3 @@ def export(request):
     response = FileResponse(handle, as_attachment=True, filename=result.download_name)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _export_in_background(request, *, unit, query: str, reveal: bool):
-    try:
-        job = export_services.export_job_create(
-            actor=request.user, kind=ExportKind.MEMBERS,
-            params={"unit": unit.pk if unit else None, "q": query, "reveal": reveal},
-        )
-    except NotFound:
-        raise Http404() from None
-    except ServiceError as exc:
-        return render(request, "members/io_error.html", {"message": exc.message},
-                      status=exc.status)
-    return redirect("exports:job", pk=job.pk)

@@ -6,3 +6,8 @@ class WebConfig(AppConfig):
 
     name = "unionaid.web"
     label = "web"
+
+    def ready(self) -> None:
+        from unionaid.web import export_kinds
+
+        export_kinds.register()

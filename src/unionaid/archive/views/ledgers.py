@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from unionaid.accounts.access import access_for
+from unionaid.archive.export_kinds import ARCHIVE_LEDGER, VISITS_LEDGER
 from unionaid.archive.forms import DATE_WIDGET  # ISO values: what <input type="date"> reads
 from unionaid.archive.ledgers import archive_import
 from unionaid.archive.ledgers.archive_ledger import REVEAL, export_archive_ledger
@@ -28,7 +29,6 @@ from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
 from unionaid.core.errors import NotFound, ServiceError
 from unionaid.core.http import apply_service_error
 from unionaid.exports import services as export_services
-from unionaid.exports.models import ExportKind
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import level_names, units_visible_to
@@ -138,8 +138,7 @@ def _export_in_background(request, form):
     try:
         job = export_services.export_job_create(
             actor=request.user,
-            kind=ExportKind.ARCHIVE_LEDGER if data["kind"] == "archive"
-            else ExportKind.VISITS_LEDGER,
+            kind=ARCHIVE_LEDGER if data["kind"] == "archive" else VISITS_LEDGER,
             params={"unit": unit.pk if unit else None, "start": data["start"],
                     "end": data["end"], "reveal": bool(data.get("reveal"))},
         )

@@ -14,15 +14,17 @@ from django.utils import timezone
 from unionaid.assistance import storage
 from unionaid.audit.models import AuditEvent
 from unionaid.exports import services, tasks
-from unionaid.exports.models import ExportJob, ExportJobStatus, ExportKind
+from unionaid.exports.models import ExportJob, ExportJobStatus
 from unionaid.exports.services import export_job_create, export_jobs_cleanup
+from unionaid.exports.tests.support import Kinds
+from unionaid.members import exporting  # the roster kind calls it through the module
 
 
 def make_job(actor, *, status, expires_in_hours: float, name: str, with_file=True,
              started_hours_ago: float | None = None) -> ExportJob:
     now = timezone.now()
     job = ExportJob.objects.create(
-        kind=ExportKind.MEMBERS, created_by=actor, status=status,
+        kind=Kinds.MEMBERS, created_by=actor, status=status,
         expires_at=now + dt.timedelta(hours=expires_in_hours),
         started_at=None if started_hours_ago is None
         else now - dt.timedelta(hours=started_hours_ago),
@@ -85,7 +87,7 @@ def test_cleanup_deletes_expired_files_only(personas):
 def test_a_cancelled_queued_job_is_not_run_later(personas, roll,
                                                  django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = export_job_create(actor=personas.station_cadre, kind=ExportKind.MEMBERS,
+        job = export_job_create(actor=personas.station_cadre, kind=Kinds.MEMBERS,
                                 params={})
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now())
     call_command("exports_cleanup", stdout=StringIO())
@@ -148,16 +150,16 @@ def test_a_running_job_whose_worker_died_is_failed_and_its_file_deleted(
 
 def test_a_worker_finishing_a_job_cleanup_gave_up_on_leaves_it_failed(
         personas, roll, monkeypatch, django_capture_on_commit_callbacks):
-    real_export = tasks.export_members
+    real_export = exporting.export_members
 
     def slow_export(**kwargs):
         result = real_export(**kwargs)
         export_jobs_cleanup(now=timezone.now() + tasks.MAX_RUNTIME + dt.timedelta(minutes=1))
         return result
 
-    monkeypatch.setattr(tasks, "export_members", slow_export)
+    monkeypatch.setattr(exporting, "export_members", slow_export)
     with django_capture_on_commit_callbacks(execute=True):
-        job = export_job_create(actor=personas.station_cadre, kind=ExportKind.MEMBERS,
+        job = export_job_create(actor=personas.station_cadre, kind=Kinds.MEMBERS,
                                 params={})
 
     job.refresh_from_db()

@@ -15,9 +15,10 @@ from unionaid.archive.ledgers.visit_ledger import export_visit_ledger
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.exports import tasks
-from unionaid.exports.models import ExportJob, ExportJobStatus, ExportKind
+from unionaid.exports.models import ExportJob, ExportJobStatus
 from unionaid.exports.services import export_job_create
-from unionaid.exports.tests.support import END, START, ledger_rows, xlsx_rows
+from unionaid.exports.tests.support import END, START, Kinds, ledger_rows, xlsx_rows
+from unionaid.members import exporting  # the roster kind calls it through the module
 from unionaid.members.exporting import export_members
 
 
@@ -32,7 +33,7 @@ def test_a_members_job_writes_what_the_direct_export_writes(
         personas, roll, django_capture_on_commit_callbacks):
     cadre = personas.station_cadre
 
-    job = run(django_capture_on_commit_callbacks, actor=cadre, kind=ExportKind.MEMBERS,
+    job = run(django_capture_on_commit_callbacks, actor=cadre, kind=Kinds.MEMBERS,
               params={"unit": None, "q": "", "reveal": False})
 
     assert job.status == ExportJobStatus.DONE
@@ -61,7 +62,7 @@ def test_a_revealed_members_job_in_a_unit_is_masked_exactly_as_the_direct_one(
         personas, roll, union, django_capture_on_commit_callbacks):
     cadre = personas.station_cadre
 
-    job = run(django_capture_on_commit_callbacks, actor=cadre, kind=ExportKind.MEMBERS,
+    job = run(django_capture_on_commit_callbacks, actor=cadre, kind=Kinds.MEMBERS,
               params={"unit": union.workshop_a.pk, "q": "张", "reveal": True})
 
     assert job.status == ExportJobStatus.DONE
@@ -79,11 +80,11 @@ def test_a_revealed_members_job_in_a_unit_is_masked_exactly_as_the_direct_one(
     assert event.org_unit_path == union.workshop_a.path
 
 
-@pytest.mark.parametrize("kind", [ExportKind.ARCHIVE_LEDGER, ExportKind.VISITS_LEDGER])
+@pytest.mark.parametrize("kind", [Kinds.ARCHIVE_LEDGER, Kinds.VISITS_LEDGER])
 def test_a_ledger_job_writes_what_the_direct_export_writes(
         kind, ledger_data, django_capture_on_commit_callbacks):
     cadre = ledger_data.cadre_a
-    direct_export = export_archive_ledger if kind == ExportKind.ARCHIVE_LEDGER \
+    direct_export = export_archive_ledger if kind == Kinds.ARCHIVE_LEDGER \
         else export_visit_ledger
 
     job = run(django_capture_on_commit_callbacks, actor=cadre, kind=kind,
@@ -97,7 +98,7 @@ def test_a_ledger_job_writes_what_the_direct_export_writes(
     direct.path.unlink()
     assert job.row_count == direct.count == len(rows) - 2 == 2
     assert job.file_name == direct.download_name
-    action = "archive.ledger_export" if kind == ExportKind.ARCHIVE_LEDGER \
+    action = "archive.ledger_export" if kind == Kinds.ARCHIVE_LEDGER \
         else "visits.ledger_export"
     assert AuditEvent.objects.filter(action=action, actor_id=cadre.pk).count() == 2
     assert AuditEvent.objects.get(action="export.job_create").changes["kind"] == kind
@@ -106,9 +107,9 @@ def test_a_ledger_job_writes_what_the_direct_export_writes(
 def test_an_archive_ledger_job_masks_unless_revealed(ledger_data,
                                                       django_capture_on_commit_callbacks):
     masked = run(django_capture_on_commit_callbacks, actor=ledger_data.cadre_a,
-                 kind=ExportKind.ARCHIVE_LEDGER, params={"start": START, "end": END})
+                 kind=Kinds.ARCHIVE_LEDGER, params={"start": START, "end": END})
     revealed = run(django_capture_on_commit_callbacks, actor=ledger_data.cadre_a,
-                   kind=ExportKind.ARCHIVE_LEDGER,
+                   kind=Kinds.ARCHIVE_LEDGER,
                    params={"start": START, "end": END, "reveal": True})
 
     masked_phones = {row[6] for row in ledger_rows(tasks.job_file(masked))[2:]}
@@ -121,8 +122,8 @@ def test_an_archive_ledger_job_masks_unless_revealed(ledger_data,
 
 def test_an_out_of_scope_unit_is_not_found_and_no_job_is_made(
         personas, roll, union, django_capture_on_commit_callbacks):
-    for kind, params in [(ExportKind.MEMBERS, {"unit": union.station_b.pk}),
-                         (ExportKind.MEMBERS, {"unit": 999_999})]:
+    for kind, params in [(Kinds.MEMBERS, {"unit": union.station_b.pk}),
+                         (Kinds.MEMBERS, {"unit": 999_999})]:
         with django_capture_on_commit_callbacks(execute=True), pytest.raises(NotFound):
             export_job_create(actor=personas.station_cadre, kind=kind, params=params)
     assert not ExportJob.objects.exists()
@@ -132,7 +133,7 @@ def test_an_out_of_scope_unit_is_not_found_and_no_job_is_made(
 
 def test_an_out_of_scope_ledger_unit_is_not_found(ledger_data):
     with pytest.raises(NotFound):
-        export_job_create(actor=ledger_data.cadre_b, kind=ExportKind.VISITS_LEDGER,
+        export_job_create(actor=ledger_data.cadre_b, kind=Kinds.VISITS_LEDGER,
                           params={"unit": ledger_data.union.team_a.pk, "start": START,
                                   "end": END})
     assert not ExportJob.objects.exists()
@@ -141,7 +142,7 @@ def test_an_out_of_scope_ledger_unit_is_not_found(ledger_data):
 @pytest.mark.parametrize("query", ["110105199001011234", "13812345678", "+86 138 1234 5678"])
 def test_an_identifier_in_the_query_is_refused(personas, roll, query):
     with pytest.raises(ServiceError) as caught:
-        export_job_create(actor=personas.station_cadre, kind=ExportKind.MEMBERS,
+        export_job_create(actor=personas.station_cadre, kind=Kinds.MEMBERS,
                           params={"q": query})
     assert caught.value.code == "identifier_in_query"
     assert "身份证号或手机号" in caught.value.message
@@ -151,22 +152,22 @@ def test_an_identifier_in_the_query_is_refused(personas, roll, query):
 
 def test_rights_are_checked_as_the_direct_export_checks_them(personas, union, ledger_data):
     with pytest.raises(PermissionDenied, match="没有导出职工名册的权限"):
-        export_job_create(actor=personas.team_cadre, kind=ExportKind.MEMBERS, params={})
+        export_job_create(actor=personas.team_cadre, kind=Kinds.MEMBERS, params={})
     exporter = make_staff("exporter", union.station_a,
                           [make_role("exporter", ["members.view", "members.export"])])
     with pytest.raises(PermissionDenied, match="无权导出完整"):
-        export_job_create(actor=exporter, kind=ExportKind.MEMBERS, params={"reveal": True})
+        export_job_create(actor=exporter, kind=Kinds.MEMBERS, params={"reveal": True})
     with pytest.raises(PermissionDenied, match="无权导出完整"):
-        export_job_create(actor=ledger_data.cadre_b, kind=ExportKind.ARCHIVE_LEDGER,
+        export_job_create(actor=ledger_data.cadre_b, kind=Kinds.ARCHIVE_LEDGER,
                           params={"start": START, "end": END, "reveal": True})
     with pytest.raises(PermissionDenied):
-        export_job_create(actor=ledger_data.viewer_a, kind=ExportKind.VISITS_LEDGER,
+        export_job_create(actor=ledger_data.viewer_a, kind=Kinds.VISITS_LEDGER,
                           params={"start": START, "end": END})
     with pytest.raises(ServiceError, match="开始日期不能晚于结束日期"):
-        export_job_create(actor=ledger_data.cadre_a, kind=ExportKind.ARCHIVE_LEDGER,
+        export_job_create(actor=ledger_data.cadre_a, kind=Kinds.ARCHIVE_LEDGER,
                           params={"start": END, "end": START})
     with pytest.raises(ServiceError, match="请填写开始日期"):
-        export_job_create(actor=ledger_data.cadre_a, kind=ExportKind.ARCHIVE_LEDGER,
+        export_job_create(actor=ledger_data.cadre_a, kind=Kinds.ARCHIVE_LEDGER,
                           params={"start": "not a date", "end": END})
     with pytest.raises(ServiceError, match="不支持的导出内容"):
         export_job_create(actor=ledger_data.cadre_a, kind="funds", params={})
@@ -177,7 +178,7 @@ def test_a_user_deactivated_before_the_task_runs_gets_a_failed_job(
         personas, roll, django_capture_on_commit_callbacks):
     cadre = personas.station_cadre
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={})
+        job = export_job_create(actor=cadre, kind=Kinds.MEMBERS, params={})
     account_services.user_set_active(actor=personas.security_admin, user=cadre, active=False)
 
     for callback in callbacks:
@@ -195,7 +196,7 @@ def test_a_user_who_lost_the_right_before_the_task_runs_gets_a_failed_job(
         personas, roll, django_capture_on_commit_callbacks):
     cadre = personas.station_cadre
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"reveal": True})
+        job = export_job_create(actor=cadre, kind=Kinds.MEMBERS, params={"reveal": True})
     Assignment.objects.filter(user=cadre).delete()
 
     for callback in callbacks:
@@ -212,10 +213,10 @@ def test_an_unexpected_error_fails_the_job_without_showing_it(
     def broken(**kwargs):
         raise RuntimeError("boom near 13812345678")
 
-    monkeypatch.setattr(tasks, "export_members", broken)
+    monkeypatch.setattr(exporting, "export_members", broken)
 
     job = run(django_capture_on_commit_callbacks, actor=personas.station_cadre,
-              kind=ExportKind.MEMBERS, params={})
+              kind=Kinds.MEMBERS, params={})
 
     assert job.status == ExportJobStatus.FAILED
     assert job.error_message == "系统内部错误，请联系系统管理员。"
@@ -226,7 +227,7 @@ def test_an_unexpected_error_fails_the_job_without_showing_it(
 def test_a_second_delivery_of_the_task_does_nothing(personas, roll,
                                                     django_capture_on_commit_callbacks):
     job = run(django_capture_on_commit_callbacks, actor=personas.station_cadre,
-              kind=ExportKind.MEMBERS, params={})
+              kind=Kinds.MEMBERS, params={})
 
     assert tasks.run_export_job.call(job.pk) == {"job": job.pk, "skipped": True}
     assert AuditEvent.objects.filter(action="member.export").count() == 1
@@ -234,7 +235,7 @@ def test_a_second_delivery_of_the_task_does_nothing(personas, roll,
 
 def test_a_failure_recording_the_finished_job_fails_it(
         personas, roll, monkeypatch, django_capture_on_commit_callbacks):
-    real_export = tasks.export_members
+    real_export = exporting.export_members
 
     def export_without_a_name(**kwargs):
         result = real_export(**kwargs)
@@ -242,10 +243,10 @@ def test_a_failure_recording_the_finished_job_fails_it(
         return SimpleNamespace(count=result.count, revealed_count=result.revealed_count,
                                download_name=None)
 
-    monkeypatch.setattr(tasks, "export_members", export_without_a_name)
+    monkeypatch.setattr(exporting, "export_members", export_without_a_name)
 
     job = run(django_capture_on_commit_callbacks, actor=personas.station_cadre,
-              kind=ExportKind.MEMBERS, params={})
+              kind=Kinds.MEMBERS, params={})
 
     assert job.status == ExportJobStatus.FAILED  # not running forever
     assert job.error_message == "系统内部错误，请联系系统管理员。"
@@ -257,12 +258,12 @@ def test_a_user_may_have_two_exports_queued_or_running_at_a_time(
         personas, roll, django_capture_on_commit_callbacks):
     cadre = personas.station_cadre
     with django_capture_on_commit_callbacks(execute=False):
-        first = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={})
-        second = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"q": "张"})
+        first = export_job_create(actor=cadre, kind=Kinds.MEMBERS, params={})
+        second = export_job_create(actor=cadre, kind=Kinds.MEMBERS, params={"q": "张"})
     ExportJob.objects.filter(pk=first.pk).update(status=ExportJobStatus.RUNNING)
 
     with pytest.raises(Conflict) as caught:
-        export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"q": "李"})
+        export_job_create(actor=cadre, kind=Kinds.MEMBERS, params={"q": "李"})
 
     assert caught.value.code == "too_many_exports"
     assert "2 个导出正在排队或进行中" in caught.value.message
@@ -270,9 +271,9 @@ def test_a_user_may_have_two_exports_queued_or_running_at_a_time(
     assert AuditEvent.objects.filter(action="export.job_create").count() == 2
     # Someone else is not held up; and once one of the two is over, the user may ask again.
     with django_capture_on_commit_callbacks(execute=False):
-        export_job_create(actor=personas.other_cadre, kind=ExportKind.MEMBERS, params={})
+        export_job_create(actor=personas.other_cadre, kind=Kinds.MEMBERS, params={})
     ExportJob.objects.filter(pk=second.pk).update(status=ExportJobStatus.DONE)
     with django_capture_on_commit_callbacks(execute=False):
-        third = export_job_create(actor=cadre, kind=ExportKind.MEMBERS, params={"q": "李"})
+        third = export_job_create(actor=cadre, kind=Kinds.MEMBERS, params={"q": "李"})
     assert third.status == ExportJobStatus.QUEUED
     assert ExportJob.objects.filter(created_by=cadre).count() == 3

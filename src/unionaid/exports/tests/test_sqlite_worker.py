@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from unionaid.exports import tasks
-from unionaid.exports.models import ExportJob, ExportJobStatus, ExportKind
+from unionaid.exports.models import ExportJob, ExportJobStatus
+from unionaid.exports.tests.support import Kinds
 
 
 def test_sqlite_exports_write_no_progress_while_streaming(
@@ -23,7 +24,7 @@ def test_sqlite_exports_write_no_progress_while_streaming(
     monkeypatch.setattr(exporting, "CHUNK", 2)  # several chunks: progress is due between them
     for n in range(5):
         make_member(union.team_a, name=f"测试{n}")  # in the station cadre's subtree
-    job = ExportJob.objects.create(kind=ExportKind.MEMBERS, created_by=personas.station_cadre,
+    job = ExportJob.objects.create(kind=Kinds.MEMBERS, created_by=personas.station_cadre,
                                    params={}, file_path="exports/jobs/test/one.xlsx",
                                    expires_at=timezone.now() + dt.timedelta(hours=24))
 

@@ -27,11 +27,6 @@ from unionaid.funds.services.ledger import (
     Mismatch,
     ledger_recompute,
     positive_money,
-    register_closed_hook,
-    register_paid_hook,
-    register_released_hook,
-    register_repaid_hook,
-    register_reversed_hook,
     to_money,
 )
 
@@ -51,11 +46,6 @@ __all__ = [
     "funding_source_save",
     "ledger_recompute",
     "positive_money",
-    "register_closed_hook",
-    "register_paid_hook",
-    "register_released_hook",
-    "register_repaid_hook",
-    "register_reversed_hook",
     "release",
     "reserve",
     "to_money",

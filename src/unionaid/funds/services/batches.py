@@ -35,13 +35,12 @@ from unionaid.funds.models import (
 from unionaid.funds.services.budgets import require_unit_perm
 from unionaid.funds.services.ledger import (
     CENT,
-    PAID_HOOKS,
     ZERO,
     Leg,
     lock_budgets,
     post,
-    run_hooks,
 )
+from unionaid.funds.subjects import subject_for
 from unionaid.org.models import OrgUnit
 
 EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "金额（元）", "附言"]
@@ -254,7 +253,7 @@ def _batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     batch.save(update_fields=["status", "confirmed_at", "confirmed_by", "total"])
     for d in rows:
         d.status, d.paid_at = DisbursementStatus.PAID, now
-        run_hooks(PAID_HOOKS, d, actor)
+        subject_for(d.subject_kind).on_paid(disbursement=d, actor=actor)
     audit_record(actor=actor, action="funds.batch_confirm", target=batch, org_unit_path=unit.path,
                  changes={"count": len(rows), "total": str(batch.total), "txn": str(txn),
                           "disbursements": [d.pk for d in rows]})

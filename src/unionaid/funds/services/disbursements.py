@@ -28,17 +28,13 @@ from unionaid.funds.models import (
 )
 from unionaid.funds.services.budgets import ancestor_paths, require_unit_perm
 from unionaid.funds.services.ledger import (
-    CLOSED_HOOKS,
-    RELEASED_HOOKS,
-    REPAID_HOOKS,
-    REVERSED_HOOKS,
     Leg,
     insufficient,
     lock_budgets,
     positive_money,
     post,
-    run_hooks,
 )
+from unionaid.funds.subjects import subject_for
 from unionaid.org.models import OrgUnit
 
 RELEASABLE = (DisbursementStatus.RESERVED, DisbursementStatus.IN_BATCH)
@@ -86,12 +82,14 @@ def reserve(*, actor, subject_kind: str, subject_id: int, member, org_unit: OrgU
     the authority, so no funds permission is checked here). Idempotent: a second call for the
     same subject returns its current disbursement and moves no money (a reversed one too: paying
     it again is ``disbursement_repay``); a released reservation is reserved again. Not enough
-    available → Conflict ``budget_insufficient``.
+    available → Conflict ``budget_insufficient``; a ``subject_kind`` no domain registered
+    (``funds.subjects``) → Conflict ``unknown_subject``.
 
     ``savepoint=False`` for a caller that lets a refusal undo its whole transaction (the
     approval handler): two statements fewer per final approval.
     """
     with transaction.atomic(savepoint=savepoint):
+        subject_for(subject_kind)  # an unregistered kind is refused: no orphan reservation
         amount = positive_money(amount)
         budget = _lock_nearest_budget(org_unit, funding_source, year)
         # Looked up under the budget's lock: a racing call for the same subject has committed by
@@ -168,7 +166,8 @@ def _release(*, actor, disbursement: Disbursement, reason: str) -> Disbursement:
     if batch is not None:
         batch.total -= amount
         batch.save(update_fields=["total"])
-    run_hooks(RELEASED_HOOKS, disbursement, actor, reason=reason)
+    subject_for(disbursement.subject_kind).on_released(disbursement=disbursement, actor=actor,
+                                                       reason=reason)
     audit_record(actor=actor, action="funds.release", target=disbursement,
                  org_unit_path=budget.org_unit.path,
                  changes={"amount": str(amount), "reason": reason, "txn": str(txn),
@@ -216,7 +215,7 @@ def disbursement_reverse(*, actor, disbursement: Disbursement, reason: str) -> D
     disbursement.reversed_at = timezone.now()
     disbursement.reversal_reason = reason
     disbursement.save(update_fields=["status", "reversed_at", "reversal_reason"])
-    run_hooks(REVERSED_HOOKS, disbursement, actor)
+    subject_for(disbursement.subject_kind).on_reversed(disbursement=disbursement, actor=actor)
     audit_record(actor=actor, action="funds.reverse", target=disbursement,
                  org_unit_path=budget.org_unit.path,
                  changes={"amount": str(amount), "reason": reason, "txn": str(txn),
@@ -260,7 +259,7 @@ def disbursement_repay(*, actor, disbursement: Disbursement, reason: str) -> Dis
         Leg(budget, Account.AVAILABLE, -amount, repayment, kind, sid),
         Leg(budget, Account.RESERVED, amount, repayment, kind, sid),
     ])
-    run_hooks(REPAID_HOOKS, repayment, actor)
+    subject_for(repayment.subject_kind).on_repaid(disbursement=repayment, actor=actor)
     audit_record(actor=actor, action="funds.repay", target=repayment,
                  org_unit_path=budget.org_unit.path,
                  changes={"amount": str(amount), "reason": reason, "txn": str(txn),
@@ -300,7 +299,8 @@ def disbursement_close(*, actor, disbursement: Disbursement, reason: str) -> Dis
     disbursement.closed_at = timezone.now()
     disbursement.close_reason = reason
     disbursement.save(update_fields=["closed_at", "close_reason"])
-    run_hooks(CLOSED_HOOKS, disbursement, actor, reason=reason)
+    subject_for(disbursement.subject_kind).on_closed(disbursement=disbursement, actor=actor,
+                                                     reason=reason)
     audit_record(actor=actor, action="funds.close", target=disbursement,
                  org_unit_path=budget.org_unit.path,
                  changes={"amount": str(disbursement.amount), "reason": reason,

@@ -1,5 +1,5 @@
 """The ledger's low-level machinery: money values, row locks, posting balanced transactions,
-the paid/reversed/repaid/released/closed hooks and the recomputation check.
+and the recomputation check (the subjects' hooks are in ``funds.subjects``).
 
 Sign convention, per budget (every transaction also balances *within* each budget it touches):
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -138,58 +138,6 @@ def post(*, kind: str, legs: list[Leg], actor=None, memo: str = "",
     for pk, budget in budgets.items():
         budget.save(update_fields=sorted(changed[pk]))
     return txn
-
-
-# -- hooks -----------------------------------------------------------------------------------
-
-PAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
-REVERSED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
-REPAID_HOOKS: dict[str, list[Callable]] = defaultdict(list)
-RELEASED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
-CLOSED_HOOKS: dict[str, list[Callable]] = defaultdict(list)
-
-
-def register_paid_hook(subject_kind: str, fn: Callable) -> None:
-    """``fn(disbursement=..., actor=...)`` runs inside batch_confirm's transaction for each
-    disbursement of ``subject_kind`` that became paid (e.g. the application becomes PAID)."""
-    if fn not in PAID_HOOKS[subject_kind]:
-        PAID_HOOKS[subject_kind].append(fn)
-
-
-def register_reversed_hook(subject_kind: str, fn: Callable) -> None:
-    """``fn(disbursement=..., actor=...)`` runs inside disbursement_reverse's transaction."""
-    if fn not in REVERSED_HOOKS[subject_kind]:
-        REVERSED_HOOKS[subject_kind].append(fn)
-
-
-def register_repaid_hook(subject_kind: str, fn: Callable) -> None:
-    """``fn(disbursement=..., actor=...)`` runs inside disbursement_repay's transaction with the
-    new disbursement (its ``repays`` is the reversed one), e.g. the application is APPROVED
-    again. A Conflict raised by ``fn`` undoes the re-payment."""
-    if fn not in REPAID_HOOKS[subject_kind]:
-        REPAID_HOOKS[subject_kind].append(fn)
-
-
-def register_released_hook(subject_kind: str, fn: Callable) -> None:
-    """``fn(disbursement=..., actor=..., reason=...)`` runs inside the release's transaction when
-    a reservation is cancelled (the money goes back to available), e.g. the application's
-    grant is cancelled. A Conflict raised by ``fn`` undoes the release."""
-    if fn not in RELEASED_HOOKS[subject_kind]:
-        RELEASED_HOOKS[subject_kind].append(fn)
-
-
-def register_closed_hook(subject_kind: str, fn: Callable) -> None:
-    """``fn(disbursement=..., actor=..., reason=...)`` runs inside disbursement_close's
-    transaction when a reversed payment is closed without re-payment (终止发放), e.g. the
-    application's grant is cancelled. A Conflict raised by ``fn`` undoes the closure."""
-    if fn not in CLOSED_HOOKS[subject_kind]:
-        CLOSED_HOOKS[subject_kind].append(fn)
-
-
-def run_hooks(registry: dict[str, list[Callable]], disbursement: Disbursement, actor,
-              **extra) -> None:
-    for fn in registry.get(disbursement.subject_kind, ()):
-        fn(disbursement=disbursement, actor=actor, **extra)
 
 
 # -- recomputation ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ confirm, unit and below), tracer (trace.view over everything, an auditor's read-
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from django.db import connection
 
 from conftest import make_role, make_staff
 from unionaid.accounts.models import DataScope, User
-from unionaid.funds import services
+from unionaid.funds import services, subjects
 from unionaid.funds.models import FundingSource
 
 YEAR = 2026
@@ -29,6 +30,47 @@ class Finance:
     bureau_checker: User
     station_finance: User
     tracer: User
+
+
+class RecordingSubject(subjects.DisbursementSubject):
+    """The funds tests' neutral subject "test.subject": its hooks run whatever a test put in
+    ``hooks[event]`` (nothing by default), and the trace knows no record of it."""
+
+    kind = "test.subject"
+
+    def __init__(self):
+        self.hooks: dict[str, list] = defaultdict(list)
+
+    def _run(self, event: str, **kwargs) -> None:
+        for fn in self.hooks[event]:
+            fn(**kwargs)
+
+    def on_paid(self, *, disbursement, actor) -> None:
+        self._run("paid", disbursement=disbursement, actor=actor)
+
+    def on_reversed(self, *, disbursement, actor) -> None:
+        self._run("reversed", disbursement=disbursement, actor=actor)
+
+    def on_repaid(self, *, disbursement, actor) -> None:
+        self._run("repaid", disbursement=disbursement, actor=actor)
+
+    def on_released(self, *, disbursement, actor, reason) -> None:
+        self._run("released", disbursement=disbursement, actor=actor, reason=reason)
+
+    def on_closed(self, *, disbursement, actor, reason) -> None:
+        self._run("closed", disbursement=disbursement, actor=actor, reason=reason)
+
+    def trace_summary(self, *, disbursement, user):
+        return None
+
+
+@pytest.fixture(autouse=True)
+def test_subject():
+    """Registered for every funds test, unregistered after it."""
+    subject = RecordingSubject()
+    subjects.register(subject)
+    yield subject
+    subjects.unregister(subject.kind)
 
 
 @pytest.fixture

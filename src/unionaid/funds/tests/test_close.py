@@ -14,7 +14,6 @@ from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
 from unionaid.funds import services
 from unionaid.funds.models import Disbursement, DisbursementStatus, LedgerEntry
-from unionaid.funds.services import ledger
 
 from .test_api import as_token
 from .test_repay import _balances, _pay
@@ -34,10 +33,9 @@ def reversed_(union, make_member, finance, source, bureau_budget, reserve_for):
 
 
 @pytest.fixture
-def hook_calls(monkeypatch):
+def hook_calls(test_subject):
     calls = []
-    monkeypatch.setitem(ledger.CLOSED_HOOKS, KIND, [])
-    services.register_closed_hook(KIND, lambda *, disbursement, actor, reason: calls.append(
+    test_subject.hooks["closed"].append(lambda *, disbursement, actor, reason: calls.append(
         (disbursement.pk, disbursement.closed_at is not None, actor, reason)))
     return calls
 
@@ -193,11 +191,11 @@ def test_closing_needs_funds_manage_over_the_unit_and_a_reason(finance, reversed
     assert hook_calls == []
 
 
-def test_a_refusing_closed_hook_undoes_the_closure(finance, reversed_, monkeypatch):
+def test_a_refusing_closed_hook_undoes_the_closure(finance, reversed_, test_subject):
     def refuse(*, disbursement, actor, reason):
         raise Conflict("不可", code="stale_application")
 
-    monkeypatch.setitem(ledger.CLOSED_HOOKS, KIND, [refuse])
+    test_subject.hooks["closed"].append(refuse)
     with pytest.raises(Conflict):
         services.disbursement_close(actor=finance.bureau_finance, disbursement=reversed_,
                                     reason="职工放弃")

@@ -20,7 +20,6 @@ from unionaid.funds.models import (
     EntryKind,
     LedgerEntry,
 )
-from unionaid.funds.services import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -142,12 +141,11 @@ def test_it_limits_a_batch_to_the_units_subtree_and_the_actors_scope(
 
 
 def test_it_pays_a_batch_once_even_when_confirmed_twice(union, make_member, finance, source,
-                                                        bureau_budget, reserve_for, monkeypatch):
+                                                        bureau_budget, reserve_for, test_subject):
     paid_hook_calls = []
-    monkeypatch.setitem(ledger.PAID_HOOKS, "test.subject", [])
-    services.register_paid_hook("test.subject",
-                                lambda *, disbursement, actor: paid_hook_calls.append(
-                                    (disbursement.subject_id, disbursement.status, actor)))
+    test_subject.hooks["paid"].append(
+        lambda *, disbursement, actor: paid_hook_calls.append(
+            (disbursement.subject_id, disbursement.status, actor)))
     reserve_for(make_member(union.team_a), 1, 100)
     reserve_for(make_member(union.team_a), 2, 200)
     batch = _pay(finance, union, source)

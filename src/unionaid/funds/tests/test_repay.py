@@ -20,7 +20,6 @@ from unionaid.funds.models import (
     EntryKind,
     LedgerEntry,
 )
-from unionaid.funds.services import ledger
 
 pytestmark = pytest.mark.django_db
 KIND = "test.subject"
@@ -153,10 +152,9 @@ def test_repaying_needs_funds_manage_a_reversed_disbursement_and_a_reason(
 
 
 def test_the_repaid_hook_runs_with_the_new_row(finance, bureau_budget, reversed_,
-                                               monkeypatch):
+                                               test_subject):
     calls = []
-    monkeypatch.setitem(ledger.REPAID_HOOKS, KIND, [])
-    services.register_repaid_hook(KIND, lambda *, disbursement, actor: calls.append(
+    test_subject.hooks["repaid"].append(lambda *, disbursement, actor: calls.append(
         (disbursement.repays_id, disbursement.status, actor)))
     services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,
                                 reason="账号已更正")
@@ -164,11 +162,11 @@ def test_the_repaid_hook_runs_with_the_new_row(finance, bureau_budget, reversed_
 
 
 def test_a_refusing_repaid_hook_undoes_the_repayment(finance, bureau_budget, reversed_,
-                                                     monkeypatch):
+                                                     test_subject):
     def refuse(*, disbursement, actor):
         raise Conflict("不可", code="not_reversed")
 
-    monkeypatch.setitem(ledger.REPAID_HOOKS, KIND, [refuse])
+    test_subject.hooks["repaid"].append(refuse)
     entries = LedgerEntry.objects.count()
     with pytest.raises(Conflict):
         services.disbursement_repay(actor=finance.bureau_finance, disbursement=reversed_,

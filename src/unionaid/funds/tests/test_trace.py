@@ -31,8 +31,7 @@ from unionaid.assistance.models import (
 )
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import NotFound
-from unionaid.funds import selectors, services
-from unionaid.funds.services import ledger
+from unionaid.funds import selectors, services, subjects
 
 from .conftest import YEAR
 
@@ -43,7 +42,8 @@ KIND = "assistance.application"
 @pytest.fixture
 def paid_application(union, finance, source, bureau_budget, make_member, personas, people,
                      monkeypatch):
-    monkeypatch.setitem(ledger.PAID_HOOKS, KIND, [])  # this test is about the trace only
+    # this test is about the trace only: the application's paid hook does nothing
+    monkeypatch.setattr(subjects.subject_for(KIND), "on_paid", lambda **kwargs: None)
     member = make_member(union.team_a, bank_account=people.bank_account())
     category = AssistanceCategory.objects.create(code="living", name="助困")
     item = AssistanceItem.objects.create(code="life-aid", name="困难职工生活救助",

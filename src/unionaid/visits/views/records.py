@@ -27,8 +27,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.household import open_record_in_household
-from unionaid.archive.selectors.records import records_visible_to
 from unionaid.assistance.selectors import items_available_to
 from unionaid.core import masking
 from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
@@ -37,6 +35,7 @@ from unionaid.members.models import ConsentKind
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.members.services import has_consent
 from unionaid.org.selectors import level_names, units_visible_to
+from unionaid.visits import detail_context
 from unionaid.visits import forms_records as forms
 from unionaid.visits import profile as profilelib
 from unionaid.visits.models import (
@@ -359,23 +358,6 @@ def profile_display(*, user, profile) -> dict | None:
     }
 
 
-def archive_state(*, user, member) -> dict | None:
-    """The member's place in the hardship archive, for the next step after a visit: the
-    household's open record (one household, one file) if the user may see it, or whether the
-    user may enrol the member. None when the user has no archive rights over the member."""
-    access = access_for(user)
-    if member is None or not access.covers_unit("archive.view", member.org_unit):
-        return None
-    held = open_record_in_household(member, lock=False)
-    visible = (held is not None
-               and records_visible_to(user=user).filter(pk=held.pk).exists())
-    return {
-        "record": held if visible else None,
-        "held_elsewhere": held is not None and not visible,
-        "can_enrol": held is None and access.covers_unit("archive.manage", member.org_unit),
-    }
-
-
 @login_required
 def visit_detail(request, pk: int):
     visit = or_404(selectors.visit_get_for_user, user=request.user, pk=pk)
@@ -399,7 +381,8 @@ def visit_detail(request, pk: int):
         "default_due": timezone.localdate() + dt.timedelta(days=14),
         "photo_form": forms.PhotoForm(),
         "today": timezone.localdate(),
-        "archive": archive_state(user=request.user, member=visit.member),
+        # what domains above visits add about the member (the archive's "archive" entry)
+        **detail_context.member_context(user=request.user, member=visit.member),
     })
 
 
