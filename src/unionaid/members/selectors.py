@@ -10,10 +10,7 @@ from unionaid.audit.services import audit_record
 from unionaid.core import crypto, idcard, masking
 from unionaid.core.errors import NotFound
 from unionaid.core.lookups import prefix_q
-from unionaid.members.models import Member
-
-ID_PURPOSE = "member.id_number"
-PHONE_PURPOSE = "member.phone"
+from unionaid.members.models import ID_PURPOSE, PHONE_PURPOSE, Member
 
 
 def id_number_hash(number: str) -> str:
