@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from unionaid.accounts.access import access_for
+from unionaid.core.access import SCOPE_ALL, SCOPE_SELF, SCOPE_UNIT_AND_BELOW, access_for
 from unionaid.core.errors import NotFound
 from unionaid.org.models import OrgLevel, OrgUnit
 
@@ -17,13 +17,13 @@ def units_visible_to(*, user, perm: str = "org.view") -> QuerySet[OrgUnit]:
     access = access_for(user)
     q = None
     for grant in access.grants_for(perm):
-        if grant.scope == "self":  # a self-only grant covers no unit
+        if grant.scope == SCOPE_SELF:  # a self-only grant covers no unit
             continue
-        if grant.scope == "all":
+        if grant.scope == SCOPE_ALL:
             return OrgUnit.objects.all()
         part = (
             OrgUnit.objects.filter(path__startswith=grant.unit_path)
-            if grant.scope == "unit_and_below"
+            if grant.scope == SCOPE_UNIT_AND_BELOW
             else OrgUnit.objects.filter(pk=grant.unit_id)
         )
         q = part if q is None else q | part
