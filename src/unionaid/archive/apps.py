@@ -11,9 +11,12 @@ class ArchiveConfig(AppConfig):
 
     def ready(self) -> None:
         from unionaid.approvals.registry import register_subject
-        from unionaid.archive import facts
+        from unionaid.archive import facts, panels
         from unionaid.archive.approval_subject import EnrolmentSubject, ExitSubject
+        from unionaid.members.panels import register_member_action, register_member_panel
 
         register_subject(EnrolmentSubject())
         register_subject(ExitSubject())
         facts.register()
+        register_member_panel(panels.PANEL)
+        register_member_action(panels.ACTION)
