@@ -6,7 +6,7 @@ from unionaid.web.views import healthz
 urlpatterns = [
     path("", include("unionaid.web.urls")),
     path("accounts/", include("unionaid.accounts.urls")),
-    path("org/", include("unionaid.org.urls")),
+    path("org/", include("unionaid.members.org_urls")),  # the tree pages count members
     path("members/io/", include("unionaid.members.io_urls")),
     path("members/", include("unionaid.members.urls")),
     path("audit/", include("unionaid.audit.urls")),

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from unionaid.accounts.models import SCOPE_BREADTH, Assignment, DataScope
-from unionaid.accounts.permissions import WORKER_SELF_PERMISSIONS, admin_duties
+from unionaid.accounts.permissions import (
+    SCOPE_BREADTH,
+    WORKER_SELF_PERMISSIONS,
+    DataScope,
+    admin_duties,
+)
 
 
 @dataclass(frozen=True)
@@ -121,9 +125,10 @@ ANONYMOUS = Access(user_id=None, member_id=None)
 def compute_access(user, *, at=None) -> Access:
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
+    # Through the user's own relation: the models module builds ``User.access`` on this one.
     assignments = (
-        Assignment.objects.current(at or timezone.now())
-        .filter(user_id=user.pk, position__is_active=True, position__org_unit__is_closed=False)
+        user.assignments.current(at or timezone.now())
+        .filter(position__is_active=True, position__org_unit__is_closed=False)
         .select_related("position__org_unit")
         .prefetch_related("position__roles")
     )
@@ -162,13 +167,11 @@ def compute_access(user, *, at=None) -> Access:
 
 
 def access_for(user) -> Access:
-    """The user's rights, computed once per request (cached on the user object)."""
-    cached = getattr(user, "_unionaid_access", None)
-    if cached is None:
-        cached = compute_access(user)
-        if user is not None and getattr(user, "is_authenticated", False):
-            user._unionaid_access = cached
-    return cached
+    """The user's rights, computed once per request (``User.access`` caches them on the user
+    object). Lower layers, which may not import accounts, call ``core.access.access_for``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    return user.access
 
 
 def forget_access(user) -> None:

@@ -13,9 +13,9 @@ from ninja import Field, Router, Schema, Status
 
 from unionaid.accounts import services
 from unionaid.accounts.access import access_for
+from unionaid.accounts.api_auth import StaffSessionAuth
 from unionaid.accounts.models import ApiToken, DataScope
 from unionaid.accounts.permissions import PERMISSIONS
-from unionaid.api.auth import StaffSessionAuth
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["auth"])

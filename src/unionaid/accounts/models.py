@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS
+from unionaid.accounts.access import Access, compute_access
+from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, DataScope
 
 
 class User(AbstractUser):
@@ -38,17 +39,15 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
-
-class DataScope(models.TextChoices):
-    """RuoYi's data scopes, which Chinese admins already know."""
-
-    ALL = "all", _("全部数据")
-    UNIT_AND_BELOW = "unit_and_below", _("本单位及以下")
-    UNIT = "unit", _("本单位")
-    SELF = "self", _("仅本人")
-
-
-SCOPE_BREADTH = {DataScope.SELF: 0, DataScope.UNIT: 1, DataScope.UNIT_AND_BELOW: 2, DataScope.ALL: 3}
+    @property
+    def access(self) -> Access:
+        """This user's rights (``accounts.access``), computed on first use and kept on this
+        object, which lives for one request; ``accounts.access.forget_access`` drops them
+        after a change of posts. Lower layers ask for them through ``core.access.access_for``."""
+        cached = self.__dict__.get("_unionaid_access")
+        if cached is None:
+            cached = self._unionaid_access = compute_access(self)
+        return cached
 
 
 class Role(models.Model):

@@ -7,7 +7,22 @@ never combined in one role, nor held together by one user.
 
 from __future__ import annotations
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from unionaid.core import access as core_access
+
+
+class DataScope(models.TextChoices):
+    """RuoYi's data scopes, which Chinese admins already know."""
+
+    ALL = core_access.SCOPE_ALL, _("全部数据")
+    UNIT_AND_BELOW = core_access.SCOPE_UNIT_AND_BELOW, _("本单位及以下")
+    UNIT = core_access.SCOPE_UNIT, _("本单位")
+    SELF = core_access.SCOPE_SELF, _("仅本人")
+
+
+SCOPE_BREADTH = {DataScope.SELF: 0, DataScope.UNIT: 1, DataScope.UNIT_AND_BELOW: 2, DataScope.ALL: 3}
 
 PERMISSIONS: dict[str, str] = {
     "org.view": _("查看组织"),

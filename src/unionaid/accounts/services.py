@@ -303,3 +303,9 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def unit_close_guard(unit: OrgUnit) -> None:
+    """Close guard (``org/guards.py``): a unit with people in its posts stays open."""
+    if Assignment.objects.current().filter(position__org_unit=unit).exists():
+        raise Conflict(_("该单位还有在任人员，请先结束其任职。"), code="unit_has_assignments")

@@ -11,11 +11,14 @@ class ArchiveConfig(AppConfig):
 
     def ready(self) -> None:
         from unionaid.approvals.registry import register_subject
-        from unionaid.archive import export_kinds, facts, visit_state
+        from unionaid.archive import export_kinds, facts, panels, visit_state
         from unionaid.archive.approval_subject import EnrolmentSubject, ExitSubject
+        from unionaid.members.panels import register_member_action, register_member_panel
 
         register_subject(EnrolmentSubject())
         register_subject(ExitSubject())
         facts.register()
         export_kinds.register()
         visit_state.register()
+        register_member_panel(panels.PANEL)
+        register_member_action(panels.ACTION)

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
 from unionaid.audit.services import audit_record, compute_hash
+from unionaid.core.access import SCOPE_ALL, SCOPE_UNIT, SCOPE_UNIT_AND_BELOW, access_for
 from unionaid.core.errors import NotFound
 
 AUDIT = "audit.view"
@@ -52,11 +52,11 @@ class AuditPage:
 def _scope_q(access) -> Q:
     q = Q(pk__in=[])
     for grant in access.grants_for(AUDIT):
-        if grant.scope == "all":
+        if grant.scope == SCOPE_ALL:
             return Q()
-        if grant.scope == "unit_and_below" and grant.unit_path:
+        if grant.scope == SCOPE_UNIT_AND_BELOW and grant.unit_path:
             q |= Q(org_unit_path__startswith=grant.unit_path)
-        elif grant.scope == "unit" and grant.unit_path:
+        elif grant.scope == SCOPE_UNIT and grant.unit_path:
             q |= Q(org_unit_path=grant.unit_path)
     return q
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from unionaid.audit.models import AuditEvent
 from unionaid.core import context
+from unionaid.core.access import access_for
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_420_001  # advisory lock serialising appends to the chain on PostgreSQL
@@ -47,8 +48,6 @@ def compute_hash(event: AuditEvent) -> str:
 def _actor_fields(actor) -> tuple[Any, str, str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "", ""
-    from unionaid.accounts.access import access_for  # local import: accounts depends on audit
-
     positions = ", ".join(access_for(actor).position_labels)
     return actor.pk, actor.get_username(), positions[:500]
 

@@ -1,22 +1,43 @@
 """The audit journal pages (审计日志): list with filters, one event, .xlsx export.
 
 Holders of ``audit.view`` only (anyone else gets 404); every read is journaled by the
-selectors as ``audit.read``.
+selectors as ``audit.read``. The second factor that the auditor's duty requires is enforced
+before any of these pages by accounts' ``AccessMiddleware`` (every path outside /accounts/),
+so audit, below accounts, only asks the user's rights (``core.access``).
 """
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from unionaid.accounts.views import perm_required
 from unionaid.audit import selectors
 from unionaid.audit.forms import AuditFilterForm
+from unionaid.core.access import access_for
 from unionaid.core.http import or_404
 
 AUDIT = "audit.view"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def perm_required(perm: str):
+    """Logged in and ``perm`` held; otherwise the page doesn't exist (404)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not access_for(request.user).has_perm(perm):
+                raise Http404()
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _before(raw: str | None) -> int | None:

@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from unionaid.core import masking
 from unionaid.core.fields import EncryptedTextField
 
+# Blind-index purposes: equal values in different fields get different hashes.
+ID_PURPOSE = "member.id_number"
+PHONE_PURPOSE = "member.phone"
+
 
 class EmploymentForm(models.TextChoices):
     REGULAR = "regular", _("合同制职工")
@@ -34,11 +38,12 @@ class Member(models.Model):
     and found by a keyed hash; the record belongs to the member's unit, not to whoever typed it."""
 
     name = models.CharField(_("姓名"), max_length=50)
-    id_number_enc = EncryptedTextField(_("身份证号"))
+    id_number_enc = EncryptedTextField(_("身份证号"), blind_index=("id_number_hash", ID_PURPOSE))
     id_number_hash = models.CharField(max_length=64, unique=True)
     birth_date = models.DateField(_("出生日期"))
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
-    phone_enc = EncryptedTextField(_("手机号"), blank=True)
+    phone_enc = EncryptedTextField(_("手机号"), blank=True,
+                                   blind_index=("phone_hash", PHONE_PURPOSE))
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
     bank_account_enc = EncryptedTextField(_("银行账号"), blank=True)
     org_unit = models.ForeignKey(
@@ -118,7 +123,8 @@ class HouseholdMember(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("关系"), max_length=20, choices=Relation.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    id_number_enc = EncryptedTextField(_("身份证号"), blank=True)
+    id_number_enc = EncryptedTextField(_("身份证号"), blank=True,
+                                       blind_index=("id_number_hash", ID_PURPOSE))
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
     health_note_enc = EncryptedTextField(_("健康状况"), blank=True)
     occupation = models.CharField(_("职业/就学"), max_length=60, blank=True)

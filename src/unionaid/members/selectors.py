@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core import crypto, idcard, masking
 from unionaid.core.errors import NotFound
 from unionaid.core.lookups import prefix_q
-from unionaid.members.models import Member
-
-ID_PURPOSE = "member.id_number"
-PHONE_PURPOSE = "member.phone"
+from unionaid.members.models import ID_PURPOSE, PHONE_PURPOSE, Member
+from unionaid.org.selectors import units_visible_to
 
 
 def id_number_hash(number: str) -> str:
@@ -89,3 +87,18 @@ def member_search(*, user, query: str = "", unit=None, perm: str = "members.view
 
 def household_for(*, member: Member):
     return member.household.all().order_by("relation", "pk")
+
+
+def tree_for_user(*, user, perm: str = "org.view", max_depth: int | None = None):
+    """Visible units in tree order with their member counts (two queries, no walk)."""
+    units = units_visible_to(user=user, perm=perm).order_by("path")
+    if max_depth:
+        units = units.filter(depth__lte=max_depth)
+    units = list(units)
+    counts = dict(
+        Member.objects.filter(org_unit__in=[u.pk for u in units])
+        .values_list("org_unit").annotate(n=Count("pk")).values_list("org_unit", "n")
+    ) if len(units) <= 2000 else {}
+    for unit in units:
+        unit.member_count = counts.get(unit.pk, 0)
+    return units

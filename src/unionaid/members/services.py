@@ -315,3 +315,14 @@ def household_health_note(*, member: Member, person: HouseholdMember) -> str | N
     if not person.health_note_enc:
         return ""
     return person.health_note_enc if has_consent(member, ConsentKind.HEALTH) else None
+
+
+def unit_close_guard(unit: OrgUnit) -> None:
+    """Close guard (``org/guards.py``): a unit whose subtree still has members stays open."""
+    member_count = Member.objects.filter(org_unit__path__startswith=unit.path).count()
+    if member_count:
+        raise Conflict(
+            _("“%(unit)s”及其下级单位还有 %(n)d 名职工，请先将他们调至其他单位。")
+            % {"unit": unit.name, "n": member_count},
+            code="unit_has_members",
+        )

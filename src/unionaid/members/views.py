@@ -13,9 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.models import RecordStatus
-from unionaid.archive.selectors import records as archive_selectors
-from unionaid.assistance import selectors as assistance_selectors
 from unionaid.core import masking
 from unionaid.core.errors import PermissionDenied, ServiceError
 from unionaid.core.http import apply_service_error, cheap_page, or_404
@@ -28,8 +25,8 @@ from unionaid.members.forms import (
     MemberSearchForm,
 )
 from unionaid.members.models import ConsentKind
+from unionaid.members.panels import member_actions, member_panel_parts
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.visits.selectors import records as visit_selectors
 
 
 def _get_member(request, pk, perm: str = "members.view"):
@@ -132,22 +129,15 @@ def member_detail(request, pk: int):
         for person in selectors.household_for(member=member)
     ]
     unit = member.org_unit
-    # 帮扶概况: each part is None when the user's rights do not reach it for this member.
-    summary = {
-        "archive": archive_selectors.member_summary_for_user(user=request.user, member=member),
-        "visits": visit_selectors.member_summary_for_user(user=request.user, member=member),
-        "assistance": assistance_selectors.member_summary_for_user(user=request.user,
-                                                                   member=member),
-    }
-    # 困难建档 only while the worker has no open file (one household, one file): an enrolment in
-    # progress, returned or active, or an exit in progress, is reached from the panel instead.
-    current = summary["archive"]["record"] if summary["archive"] else None
-    may_enrol = current is None or current.status in (RecordStatus.EXITED, RecordStatus.CLOSED)
+    # 帮扶概况: the parts the domains registered (members/panels.py); each is None when the
+    # user's rights do not reach it for this member.
+    panels = member_panel_parts(user=request.user, member=member)
     return render(request, "members/member_detail.html", {
         "member": member,
-        "summary": summary,
-        "may_enrol": may_enrol,
-        "show_summary": any(part is not None for part in summary.values()),
+        "panels": panels,
+        "summary": {panel.key: part for panel, part in panels},
+        "actions": member_actions(),
+        "show_summary": any(part is not None for _panel, part in panels),
         "household": household,
         "consents": consents,
         "revealable": [

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
-from unionaid.accounts.access import access_for
+from unionaid.core.access import SCOPE_ALL, SCOPE_SELF, SCOPE_UNIT_AND_BELOW, access_for
 from unionaid.core.errors import NotFound
 from unionaid.org.models import OrgLevel, OrgUnit
 
@@ -17,13 +17,13 @@ def units_visible_to(*, user, perm: str = "org.view") -> QuerySet[OrgUnit]:
     access = access_for(user)
     q = None
     for grant in access.grants_for(perm):
-        if grant.scope == "self":  # a self-only grant covers no unit
+        if grant.scope == SCOPE_SELF:  # a self-only grant covers no unit
             continue
-        if grant.scope == "all":
+        if grant.scope == SCOPE_ALL:
             return OrgUnit.objects.all()
         part = (
             OrgUnit.objects.filter(path__startswith=grant.unit_path)
-            if grant.scope == "unit_and_below"
+            if grant.scope == SCOPE_UNIT_AND_BELOW
             else OrgUnit.objects.filter(pk=grant.unit_id)
         )
         q = part if q is None else q | part
@@ -35,20 +35,3 @@ def unit_get_for_user(*, user, pk, perm: str = "org.view") -> OrgUnit:
         return units_visible_to(user=user, perm=perm).get(pk=int(pk))
     except (OrgUnit.DoesNotExist, TypeError, ValueError):
         raise NotFound() from None
-
-
-def tree_for_user(*, user, perm: str = "org.view", max_depth: int | None = None):
-    """Visible units in tree order with their member counts (two queries, no walk)."""
-    from unionaid.members.models import Member
-
-    units = units_visible_to(user=user, perm=perm).order_by("path")
-    if max_depth:
-        units = units.filter(depth__lte=max_depth)
-    units = list(units)
-    counts = dict(
-        Member.objects.filter(org_unit__in=[u.pk for u in units])
-        .values_list("org_unit").annotate(n=Count("pk")).values_list("org_unit", "n")
-    ) if len(units) <= 2000 else {}
-    for unit in units:
-        unit.member_count = counts.get(unit.pk, 0)
-    return units

@@ -6,9 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
+from unionaid.core.access import access_for
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
+from unionaid.org.guards import run_close_guards
 from unionaid.org.models import OrgLevel, OrgUnit
 
 
@@ -98,27 +99,13 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 
 @transaction.atomic
 def orgunit_close(*, actor, unit: OrgUnit) -> OrgUnit:
-    """Close a unit. Its members, open sub-units and posts must be moved or closed first."""
-    from unionaid.accounts.models import Assignment
-    from unionaid.members.models import Member
-
+    """Close a unit. What the close guards name (members, open sub-units, people in posts:
+    ``org/guards.py``) must be moved or closed first."""
     _require_manage(actor, unit)
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     if unit.is_closed:
         return unit
-    member_count = Member.objects.filter(org_unit__path__startswith=unit.path).count()
-    if member_count:
-        raise Conflict(
-            _("“%(unit)s”及其下级单位还有 %(n)d 名职工，请先将他们调至其他单位。")
-            % {"unit": unit.name, "n": member_count},
-            code="unit_has_members",
-        )
-    open_children = OrgUnit.objects.get_children(unit).filter(is_closed=False).count()
-    if open_children:
-        raise Conflict(_("请先撤销或移走“%(unit)s”的 %(n)d 个下级单位。")
-                       % {"unit": unit.name, "n": open_children}, code="unit_has_children")
-    if Assignment.objects.current().filter(position__org_unit=unit).exists():
-        raise Conflict(_("该单位还有在任人员，请先结束其任职。"), code="unit_has_assignments")
+    run_close_guards(unit)
     unit.is_closed = True
     unit.closed_at = timezone.now()
     unit.save(update_fields=["is_closed", "closed_at"])

@@ -10,6 +10,10 @@ class VisitsConfig(AppConfig):
 
     def ready(self) -> None:
         from unionaid.assistance.facts import register_member_fact_provider
+        from unionaid.members.panels import register_member_action, register_member_panel
+        from unionaid.visits import panels
         from unionaid.visits.facts import member_household_facts
 
         register_member_fact_provider(member_household_facts)
+        register_member_panel(panels.PANEL)
+        register_member_action(panels.ACTION)

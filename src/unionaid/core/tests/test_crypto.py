@@ -13,6 +13,7 @@ from django.db import connection
 
 from unionaid.core import crypto
 from unionaid.core.checks import check_dev_keys
+from unionaid.core.management.commands.keys_rotate import blind_index_pairs
 from unionaid.members.models import Member
 from unionaid.members.selectors import member_search
 
@@ -215,3 +216,12 @@ def test_the_deploy_check_runs_with_check_deploy(settings):
     out = io.StringIO()
     call_command("check", "--deploy", stdout=out, stderr=out, fail_level="CRITICAL")
     assert "unionaid.W001" in out.getvalue()
+
+
+def test_rotation_finds_every_lookup_hash_from_the_fields_themselves():
+    """keys_rotate knows no app: the pairs come from ``EncryptedTextField(blind_index=...)``."""
+    assert blind_index_pairs() == {
+        ("members.member", "id_number_enc"): ("id_number_hash", "member.id_number"),
+        ("members.member", "phone_enc"): ("phone_hash", "member.phone"),
+        ("members.householdmember", "id_number_enc"): ("id_number_hash", "member.id_number"),
+    }

@@ -9,7 +9,7 @@ from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
 from unionaid.members.models import Member
 from unionaid.org import services
 from unionaid.org.models import OrgUnit
-from unionaid.org.selectors import tree_for_user, units_visible_to
+from unionaid.org.selectors import units_visible_to
 
 
 def test_it_creates_a_child_and_journals_it(union, personas):
@@ -76,13 +76,3 @@ def test_subtree_queries_do_not_walk_the_tree(union, personas):
     assert {u.pk for u in units} == {union.station_a.pk, union.workshop_a.pk, union.team_a.pk}
     # One query for the user's grants (plus prefetch) and one for the subtree, however deep.
     assert len(ctx.captured_queries) <= 3
-
-
-def test_tree_for_user_counts_members_without_a_query_per_unit(union, personas, make_member):
-    make_member(union.team_a)
-    make_member(union.team_a)
-    with CaptureQueriesContext(connection) as ctx:
-        units = tree_for_user(user=personas.station_cadre)
-    counts = {u.pk: u.member_count for u in units}
-    assert counts[union.team_a.pk] == 2
-    assert len(ctx.captured_queries) <= 4

@@ -11,9 +11,9 @@ active one. Once it reports nothing left (``--check``), the old key can be remov
 Switching suite (aes -> sm) works the same way: set UNIONAID_CRYPTO_SUITE=sm with a new 16-byte
 SM4 key active and keep the old AES key in UNIONAID_KEYS. The keyed lookup hashes depend on
 the suite (HMAC-SHA256 vs HMAC-SM3), so rows re-encrypted across suites also get their hash
-columns recomputed (see ``blind_index_pairs``); until the run finishes, exact look-ups may miss
-rows not yet rotated, so run it right after the switch. ``--reindex`` recomputes every hash
-(after changing UNIONAID_INDEX_KEY).
+columns recomputed (each field names its own: ``EncryptedTextField(blind_index=...)``); until
+the run finishes, exact look-ups may miss rows not yet rotated, so run it right after the
+switch. ``--reindex`` recomputes every hash (after changing UNIONAID_INDEX_KEY).
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ from unionaid.core.fields import EncryptedTextField
 
 
 def blind_index_pairs() -> dict[tuple[str, str], tuple[str, str]]:
-    """(model label, encrypted field) -> (hash field, blind-index purpose). Add new pairs here
-    when a model gets an encrypted value with a lookup hash."""
-    from unionaid.members.selectors import ID_PURPOSE, PHONE_PURPOSE
-
+    """(model label, encrypted field) -> (hash field, blind-index purpose), as declared by
+    every installed model's ``EncryptedTextField(blind_index=...)``."""
     return {
-        ("members.member", "id_number_enc"): ("id_number_hash", ID_PURPOSE),
-        ("members.member", "phone_enc"): ("phone_hash", PHONE_PURPOSE),
-        ("members.householdmember", "id_number_enc"): ("id_number_hash", ID_PURPOSE),
+        (model._meta.label_lower, f.name): f.blind_index
+        for model, fields in encrypted_models()
+        for f in fields
+        if f.blind_index
     }
 
 

@@ -1,12 +1,15 @@
-"""Org tree pages, through the HTTP client: visible tree, unit detail, create/rename/move/close."""
+"""Org tree pages (members/org_views.py), through the HTTP client: visible tree, unit detail, create/rename/move/close."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import verified_login
 from unionaid.audit.models import AuditEvent
+from unionaid.members.selectors import tree_for_user
 from unionaid.org.models import OrgUnit
 
 
@@ -197,3 +200,15 @@ def test_it_closes_an_empty_unit_and_journals_it(admin_client, union):
     assert AuditEvent.objects.filter(action="org.close", target_id=str(spare.pk)).exists()
     html = admin_client.get(reverse("org:unit-detail", args=[spare.pk])).content.decode()
     assert "已撤销" in html
+
+
+# -- the tree's selector (moved from org with the pages) --------------------------------------
+
+def test_tree_for_user_counts_members_without_a_query_per_unit(union, personas, make_member):
+    make_member(union.team_a)
+    make_member(union.team_a)
+    with CaptureQueriesContext(connection) as ctx:
+        units = tree_for_user(user=personas.station_cadre)
+    counts = {u.pk: u.member_count for u in units}
+    assert counts[union.team_a.pk] == 2
+    assert len(ctx.captured_queries) <= 4

@@ -1,6 +1,8 @@
+"""The org tree's pages, under /org/ with the ``org`` namespace (see ``org_views``)."""
+
 from django.urls import path
 
-from unionaid.org import views
+from unionaid.members import org_views as views
 
 app_name = "org"
 urlpatterns = [

@@ -1,5 +1,11 @@
-"""Back-office pages for the org tree. Thin: parse input, call one org service or selector,
-render. A unit outside the user's scope is a 404, whatever the page."""
+"""Back-office pages for the org tree (组织机构, /org/, URL names ``org:…``). Thin: parse input,
+call one org service or selector, render. A unit outside the user's scope is a 404, whatever
+the page.
+
+They live in members, not in org: the tree counts each unit's members and a unit's page lists
+them, and org (below members) knows no member. org keeps the tree's model, services (with its
+close guards), selectors, forms and API.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from unionaid.accounts.access import access_for
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.models import Member
-from unionaid.members.selectors import member_search
+from unionaid.members.selectors import member_search, tree_for_user
 from unionaid.org import selectors, services
 from unionaid.org.forms import OrgUnitCreateForm, OrgUnitMoveForm, OrgUnitRenameForm
 from unionaid.org.models import OrgUnit
@@ -35,7 +41,7 @@ def tree(request):
         max_depth = int(request.GET.get("depth") or 0) or None
     except ValueError:
         max_depth = None
-    units = selectors.tree_for_user(user=request.user, max_depth=max_depth)
+    units = tree_for_user(user=request.user, max_depth=max_depth)
     _decorate(units, selectors.level_names(), min((u.depth for u in units), default=1))
     return render(request, "org/tree.html", {
         "units": units, "max_depth": max_depth,

@@ -1,0 +1,15 @@
+"""Assistance's part of the member page (members/panels.py): this year's grants and the
+applications under review, in 帮扶概况."""
+
+from __future__ import annotations
+
+from unionaid.assistance.selectors import member_summary_for_user
+from unionaid.members.panels import MemberPanel
+
+
+def member_part(user, member) -> dict | None:
+    return member_summary_for_user(user=user, member=member)
+
+
+PANEL = MemberPanel(key="assistance", order=30, permission="assistance.view",
+                    context=member_part, template="assistance/_member_panel.html")
