@@ -48,6 +48,7 @@ from unionaid.members.models import ConsentKind, Member
 from unionaid.members.services import has_consent
 from unionaid.visits import profile as profilelib
 from unionaid.visits.models import HouseholdProfile, NeedStatus, VisitNeed
+from unionaid.visits.selectors.profiles import latest_profile
 from unionaid.visits.services import followups
 from unionaid.visits.services.followups import invalid, require_record
 from unionaid.visits.services.profiles import profile_data
@@ -62,11 +63,6 @@ PREFILL_TYPES = {"per_capita_income": "money", "self_paid": "money", "loss": "mo
 # The consent methods the pages offer: journaled as they are; any other (free) text only by its
 # length, because the hash-chained journal can never be corrected or erased.
 KNOWN_CONSENT_METHODS = frozenset({"书面签字", "当面口头同意", "电话确认", "走访时当面同意"})
-
-
-def latest_profile(member: Member) -> HouseholdProfile | None:
-    return (HouseholdProfile.objects.filter(member=member).order_by("-taken_on", "-id")
-            .first())
 
 
 @dataclass(frozen=True)
