@@ -200,8 +200,8 @@ def _view(profile: HouseholdProfile, *, consents: Consents, purpose: Purpose) ->
 
 
 def _check_purpose(reader, member: Member, purpose: Purpose) -> None:
-    if purpose == Purpose.RECORD and not access_for(reader).covers_unit("visits.record",
-                                                                        member.org_unit):
+    if purpose == Purpose.RECORD and (reader is None or not access_for(reader).covers_unit(
+            "visits.record", member.org_unit)):
         raise NotFound()
 
 
@@ -211,7 +211,9 @@ def profile_for(*, reader, member_or_visit: Member | Visit | HouseholdProfile,
     module's docstring): a member's latest snapshot, the one taken on a visit, or a snapshot
     already loaded (e.g. the one an archive record was computed on). ``None`` when there is
     none. The caller has loaded the member, visit or snapshot through its scoped getter; the
-    ``RECORD`` purpose also needs ``visits.record`` over the member's unit (else not found)."""
+    ``RECORD`` purpose also needs ``visits.record`` over the member's unit (else not found).
+    ``reader`` is ``None`` only for a service that reads on the member's behalf (the facts an
+    application is pre-filled with): the rule is the same, and ``RECORD`` is refused."""
     purpose = Purpose(purpose)
     if isinstance(member_or_visit, HouseholdProfile):
         profile = member_or_visit

@@ -1,6 +1,7 @@
 """The one reader of household profiles (``visits.selectors.profiles``) gives the same answer to
 every reader: the visit page, the profile history page, the API (visit and profile history),
-the visit form's prefill and the archive (record page and API). Each reader is one line in
+the visit form's prefill, the facts an application is pre-filled with and the archive (record
+page and API). Each reader is one line in
 ``READERS``: what it gives (as text) and the markers that show health or children's data in
 it. A reader that never shows household members (the archive's) has no children's markers;
 ``test_the_archive_never_shows_the_children`` pins that.
@@ -24,6 +25,7 @@ from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.members.models import ConsentKind
 from unionaid.members.services import consent_grant, consent_withdraw
 from unionaid.visits.selectors.profiles import Purpose, latest_profile, profile_for
+from unionaid.visits.services import needs as need_services
 from unionaid.visits.services import visits as visit_services
 
 from .helpers_records import household, new_uuid, rec, visit_data  # noqa: F401
@@ -82,6 +84,7 @@ class Reader:
     read: Callable[[SimpleNamespace], str]
     health: tuple[str, ...]  # each shows only with the health consent in force
     children: tuple[str, ...] = ()  # each shows only with the children's consent in force
+    never: tuple[str, ...] = ("每周透析",)  # the health note: a viewer never gets it in clear
 
 
 READERS = [
@@ -101,7 +104,10 @@ READERS = [
     Reader("prefill", lambda c: _page(c.rec.visitor_a, f"/visits/new/?member={c.rec.member.pk}"),
            health=('value="illness" checked', "每周透析", 'value="36000.00"',
                    'value="80000.00"'),
-           children=('value="欧阳小红"',)),
+           children=('value="欧阳小红"',), never=()),
+    Reader("application facts", lambda c: str(need_services.profile_facts(
+        member=c.rec.member, profile=latest_profile(c.rec.member))),
+           health=("36000.00", "配偶", "家庭成员突发重病")),
     Reader("archive page", lambda c: _page(c.archivist, f"/archive/{c.record.pk}/"),
            health=("因病",)),
     Reader("archive API", lambda c: _api(c.archivist, f"/archive/records/{c.record.pk}"),
@@ -127,6 +133,7 @@ def test_with_both_consents_a_reader_shows_everything(case, reader):
     text = reader.read(case)
     assert shown(text, reader.health) == list(reader.health)
     assert shown(text, reader.children) == list(reader.children)
+    assert shown(text, reader.never) == []
 
 
 @pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
