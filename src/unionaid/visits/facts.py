@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from unionaid.members.models import Relation
-from unionaid.visits.models import HouseholdProfile
+from unionaid.visits.selectors.profiles import latest_profile
 
 
 def member_household_facts(member) -> dict[str, Any]:
-    profile = (HouseholdProfile.objects.filter(member_id=member.pk)
-               .order_by("-taken_on", "-id").values("household_size", "children_in_school")
-               .first())
+    profile = latest_profile(member)
     if profile is None:
         return {}
     registered = list(member.household.values_list("relation", flat=True))
-    return {"household_size": max(1 + len(registered), profile["household_size"]),
+    return {"household_size": max(1 + len(registered), profile.household_size),
             "children_count": max(sum(1 for r in registered if r == Relation.CHILD),
-                                  profile["children_in_school"])}
+                                  profile.children_in_school)}

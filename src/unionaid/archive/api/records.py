@@ -33,6 +33,7 @@ from unionaid.core.errors import NotFound
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user
 from unionaid.visits.models import FollowUp, HouseholdProfile
+from unionaid.visits.selectors.profiles import Purpose, profile_for
 
 router = Router()
 
@@ -216,7 +217,7 @@ def _objection(o) -> dict:
             "resolved_at": o.resolved_at}
 
 
-def _detail(record) -> dict:
+def _detail(record, *, reader) -> dict:
     case = current_case(record)
     task = current_task(case)
     step = None
@@ -238,7 +239,9 @@ def _detail(record) -> dict:
         "profile_id": record.profile_id, "per_capita_monthly": record.per_capita_monthly,
         "dibao_line": record.dibao_line, "calculation": record.calculation.get("lines", []),
         "review_flags": record.review_flags,
-        "causes": [c for c in record.causes.split(",") if c], "reason": record.reason,
+        "causes": list(profile_for(reader=reader, member_or_visit=record.profile,
+                                   purpose=Purpose.VIEW).cause_codes),
+        "reason": record.reason,
         "applied_at": record.applied_at, "enrolled_on": record.enrolled_on,
         "last_recheck_on": record.last_recheck_on, "next_recheck_on": record.next_recheck_on,
         "exit_reason": record.exit_reason, "exited_on": record.exited_on,
@@ -270,7 +273,7 @@ def _detail(record) -> dict:
 def record_detail(request, response: HttpResponse, record_id: int):
     record = _record(request, record_id)
     _no_store(response)
-    return _detail(record)
+    return _detail(record, reader=request.auth)
 
 
 # -- GET /category-preview ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.visits.models import HouseholdProfile
+from unionaid.visits.selectors.profiles import latest_profile
 
 ENROLMENT_KIND = "archive.enrolment"
 EXIT_KIND = "archive.exit"
@@ -66,11 +67,6 @@ def lock_record_with_cases(record: HardshipRecord) -> tuple[HardshipRecord, dict
             status=CaseStatus.IN_PROGRESS).exists():
         raise Conflict(_("该困难职工档案的状态已变化，请刷新后再办理。"), code="stale_record")
     return record, cases
-
-
-def latest_profile(member) -> HouseholdProfile | None:
-    return (HouseholdProfile.objects.filter(member_id=member.pk)
-            .order_by("-taken_on", "-id").first())
 
 
 def profile_for(member, profile: HouseholdProfile | None) -> HouseholdProfile:

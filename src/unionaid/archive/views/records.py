@@ -50,6 +50,7 @@ from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.visits.models import FollowUp, HardshipCause, HouseholdProfile, NeedStatus
+from unionaid.visits.selectors.profiles import Purpose, profile_for
 from unionaid.visits.selectors.records import needs_visible_to
 
 
@@ -63,6 +64,13 @@ def _can_manage(user, record) -> bool:
 
 def _profiles(member):
     return HouseholdProfile.objects.filter(member_id=member.pk).order_by("-taken_on", "-id")
+
+
+def _visible_causes(user, record) -> str:
+    """The causes of the record's snapshot as the reader may see them (``profile_for``: 因病/因残
+    only with the member's current health consent)."""
+    view = profile_for(reader=user, member_or_visit=record.profile, purpose=Purpose.VIEW)
+    return cause_labels(",".join(view.cause_codes))
 
 
 def cause_labels(codes: str) -> str:
@@ -112,7 +120,7 @@ def _detail_context(request, record, **forms) -> dict:
     context = {
         "record": record, "member": record.member, "can_manage": manage,
         "calculation": record.calculation.get("lines", []),
-        "causes": cause_labels(record.causes),
+        "causes": _visible_causes(user, record),
         "case": case, "task": task, "notice": notice,
         "notice_ended": notice is not None and notice.due_at is not None
         and notice.due_at <= timezone.now(),

@@ -23,18 +23,15 @@ from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, 
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from unionaid.core.errors import NotFound, ServiceError
 from unionaid.core.http import private_file_response
-from unionaid.members.models import ConsentKind
 from unionaid.members.selectors import member_get_for_user
-from unionaid.members.services import has_consent
 from unionaid.org.selectors import unit_get_for_user
-from unionaid.visits import profile as profilelib
 from unionaid.visits.models import FollowUpStatus, VisitCampaign, VisitKind
 from unionaid.visits.selectors import records as selectors
+from unionaid.visits.selectors.profiles import Purpose, profile_for, profiles_for
 from unionaid.visits.services import followups as followup_services
 from unionaid.visits.services import needs as need_services
 from unionaid.visits.services import photos as photo_services
 from unionaid.visits.services import visits as visit_services
-from unionaid.visits.services.profiles import profile_data
 
 router = Router(tags=["visits"])
 
@@ -194,22 +191,22 @@ def _follow_up_out(follow_up) -> dict:
             "done_at": follow_up.done_at, "done_note": follow_up.done_note}
 
 
-def _profile_out(profile, *, health_ok: bool) -> dict | None:
-    if profile is None:
+def _profile_out(view) -> dict | None:
+    """A ``ProfileView`` (``profile_for``: the consent rule applied there) as the summary."""
+    if view is None:
         return None
-    return {"id": profile.pk, "taken_on": profile.taken_on,
-            "household_size": profile.household_size, "annual_income": profile.annual_income,
-            "rigid_expenses": profile.rigid_expenses,
-            "per_capita_monthly": profile.per_capita_monthly,
-            "causes": profilelib.visible_causes(profile.cause_codes, health_ok=health_ok),
-            "housing": profile.housing, "children_in_school": profile.children_in_school,
-            "has_major_illness": profile.has_major_illness if health_ok else None,
-            "has_disability": profile.has_disability if health_ok else None}
+    return {"id": view.pk, "taken_on": view.taken_on,
+            "household_size": view.household_size, "annual_income": view.annual_income,
+            "rigid_expenses": view.rigid_expenses,
+            "per_capita_monthly": view.per_capita_monthly,
+            "causes": list(view.cause_codes),
+            "housing": view.housing, "children_in_school": view.children_in_school,
+            "has_major_illness": view.has_major_illness,
+            "has_disability": view.has_disability}
 
 
-def _visit_out(visit) -> dict:
-    profile = selectors.visit_profile(visit=visit)
-    health_ok = visit.member is not None and has_consent(visit.member, ConsentKind.HEALTH)
+def _visit_out(visit, *, reader) -> dict:
+    profile = profile_for(reader=reader, member_or_visit=visit, purpose=Purpose.VIEW)
     return {
         "id": visit.pk, "client_uuid": visit.client_uuid, "kind": visit.kind,
         "member_id": visit.member_id, "member_name": visit.member.name if visit.member else None,
@@ -221,7 +218,7 @@ def _visit_out(visit) -> dict:
         "summary": visit.summary, "satisfaction": visit.satisfaction,
         "hardship_found": visit.hardship_found,
         "recorded_by_name": visit.recorded_by.display_name, "created_at": visit.created_at,
-        "profile": _profile_out(profile, health_ok=health_ok),
+        "profile": _profile_out(profile),
         "needs": [_need_out(n) for n in sorted(visit.needs.all(), key=lambda n: n.pk)],
         "follow_ups": [_follow_up_out(f) for f in sorted(visit.follow_ups.all(),
                                                          key=lambda f: f.pk)],
@@ -246,7 +243,7 @@ def visit_submit(request, response: HttpResponse, payload: VisitSubmitIn):
                                                  client_uuid=payload.client_uuid, data=data)
     visit = selectors.visit_get_for_user(user=request.auth, pk=visit.pk)
     _no_store(response)
-    return Status(201 if created else 200, _visit_out(visit))
+    return Status(201 if created else 200, _visit_out(visit, reader=request.auth))
 
 
 # -- GET "" -----------------------------------------------------------------------------------
@@ -312,7 +309,7 @@ def visit_list(request, response: HttpResponse, filters: Query[VisitListQuery]):
 def visit_detail(request, response: HttpResponse, visit_id: int):
     visit = selectors.visit_get_for_user(user=request.auth, pk=visit_id)
     _no_store(response)
-    return _visit_out(visit)
+    return _visit_out(visit, reader=request.auth)
 
 
 @router.post("/{int:visit_id}/photos", response={201: PhotoOut, **WRITE_ERRORS},
@@ -343,30 +340,10 @@ def photo_file(request, photo_id: int, thumb: bool = False):
 class ProfileHistoryItemOut(ProfileSummaryOut):
     visit_id: int | None
     recorded_by_name: str
-    data: dict[str, Any] = Field(..., description="六清详情：未取得同意的健康信息（含因病/因残致困、"
-                                                  "大病导致的意外支出）、未满14周岁子女信息不返回；"
-                                                  "健康说明只标明是否登记")
-
-
-def _filtered_data(profile, *, health_ok: bool, children_ok: bool) -> dict:
-    data = profile_data(profile)
-    minors = {p["name"] for p in data["household"]
-              if profilelib.needs_children_consent({"household": [p]})}
-    if not children_ok:
-        data["household"] = [p for p in data["household"] if p["name"] not in minors]
-        data["schooling"] = [s for s in data["schooling"] if s["name"] not in minors]
-    note = data["health"].pop("note", "")
-    if health_ok:
-        data["health"]["has_note"] = bool(note)
-    else:
-        data["health"] = None
-        data["expenses"].pop("medical_annual", None)
-        for person in data["household"]:
-            person.pop("health", None)
-        data["causes"] = profilelib.visible_causes(data["causes"], health_ok=False)
-        if profilelib.is_health_loss(data.get("sudden_loss")):
-            data["sudden_loss"] = None
-    return data
+    data: dict[str, Any] = Field(..., description="六清详情（visits.selectors.profiles）：未取得同意的"
+                                                  "健康信息（含因病/因残致困、大病导致的意外支出）不返回；"
+                                                  "未满14周岁子女未取得同意时只返回 {\"withheld\": true}；"
+                                                  "除本人外姓名脱敏；健康说明只标明是否登记")
 
 
 @router.get("/members/{int:member_id}/profiles", response={200: list[ProfileHistoryItemOut],
@@ -375,15 +352,11 @@ def _filtered_data(profile, *, health_ok: bool, children_ok: bool) -> dict:
 def profile_history(request, response: HttpResponse, member_id: int):
     user = request.auth
     member = member_get_for_user(user=user, pk=member_id, perm="visits.view")
-    health_ok = has_consent(member, ConsentKind.HEALTH)
-    children_ok = has_consent(member, ConsentKind.CHILDREN)
     _no_store(response)
-    return [
-        {**_profile_out(p, health_ok=health_ok), "visit_id": p.visit_id,
-         "recorded_by_name": p.recorded_by.display_name,
-         "data": _filtered_data(p, health_ok=health_ok, children_ok=children_ok)}
-        for p in selectors.profiles_for_member(user=user, member=member)[:100]
-    ]
+    views = profiles_for(reader=user, member=member, purpose=Purpose.VIEW,
+                         profiles=selectors.profiles_for_member(user=user, member=member)[:100])
+    return [{**_profile_out(v), "visit_id": v.visit_id, "recorded_by_name": v.recorded_by_name,
+             "data": v.as_dict()} for v in views]
 
 
 # -- needs ------------------------------------------------------------------------------------

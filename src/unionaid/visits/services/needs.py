@@ -44,13 +44,11 @@ from unionaid.assistance.services.applications import application_create_draft
 from unionaid.assistance.services.catalog import check_eligibility
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, ServiceError
-from unionaid.members.models import ConsentKind, Member
-from unionaid.members.services import has_consent
-from unionaid.visits import profile as profilelib
+from unionaid.members.models import Member
 from unionaid.visits.models import HouseholdProfile, NeedStatus, VisitNeed
+from unionaid.visits.selectors.profiles import Purpose, latest_profile, profile_for
 from unionaid.visits.services import followups
 from unionaid.visits.services.followups import invalid, require_record
-from unionaid.visits.services.profiles import profile_data
 
 MEDICAL_CATEGORY = "zhuyi"
 PATIENT_RELATIONS = {"spouse": "配偶", "child": "子女", "parent": "父母"}
@@ -64,11 +62,6 @@ PREFILL_TYPES = {"per_capita_income": "money", "self_paid": "money", "loss": "mo
 KNOWN_CONSENT_METHODS = frozenset({"书面签字", "当面口头同意", "电话确认", "走访时当面同意"})
 
 
-def latest_profile(member: Member) -> HouseholdProfile | None:
-    return (HouseholdProfile.objects.filter(member=member).order_by("-taken_on", "-id")
-            .first())
-
-
 @dataclass(frozen=True)
 class ProfileFacts:
     """The figures the latest profile gives (see the module's table), read once for a member:
@@ -80,30 +73,32 @@ class ProfileFacts:
 
 
 def profile_facts(*, member: Member, profile: HouseholdProfile | None) -> ProfileFacts | None:
+    """The figures of ``profile`` as ``profile_for`` gives them (the consent rule applied
+    there: health data only with the health consent, a child under 14 only with the children's
+    consent); the per-capita income is the item's own figure from the plain columns."""
     if profile is None:
         return None
-    data = profile_data(profile)
-    health_ok = has_consent(member, ConsentKind.HEALTH)
-    size = max(1, profile.household_size)
+    view = profile_for(reader=None, member_or_visit=profile, purpose=Purpose.VIEW)
+    data = view.data
+    size = max(1, view.household_size)
     candidates: dict[str, Any] = {
-        "per_capita_income": str((profile.annual_income / 12 / size).quantize(
+        "per_capita_income": str((view.annual_income / 12 / size).quantize(
             CENT, rounding=ROUND_HALF_UP)),
-        "single_parent": "single_parent" in data.get("causes", []),
+        "single_parent": "single_parent" in data["causes"],
     }
     loss = data.get("sudden_loss") or {}
-    if loss.get("kind") in SUDDEN_CAUSES and (health_ok or not profilelib.is_health_loss(loss)):
+    if loss.get("kind") in SUDDEN_CAUSES:
         candidates["cause"] = SUDDEN_CAUSES[loss["kind"]]
     if loss.get("kind") == "disaster" and Decimal(loss.get("amount") or 0) > 0:
         candidates["loss"] = loss["amount"]
     self_paid = None
-    if health_ok:
-        medical = Decimal((data.get("expenses") or {}).get("medical_annual") or 0)
-        if medical > 0:
-            self_paid = str(medical)
-        ill = {PATIENT_RELATIONS[p["relation"]] for p in data.get("household", [])
-               if p.get("health") == "major_illness" and p.get("relation") in PATIENT_RELATIONS}
-        if len(ill) == 1:
-            candidates["patient"] = ill.pop()
+    medical = Decimal(data["expenses"].get("medical_annual") or 0)
+    if medical > 0:
+        self_paid = str(medical)
+    ill = {PATIENT_RELATIONS[p["relation"]] for p in data["household"]
+           if p.get("health") == "major_illness" and p.get("relation") in PATIENT_RELATIONS}
+    if len(ill) == 1:
+        candidates["patient"] = ill.pop()
     return ProfileFacts(candidates=candidates, self_paid=self_paid)
 
 

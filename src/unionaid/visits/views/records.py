@@ -50,10 +50,10 @@ from unionaid.visits.models import (
 )
 from unionaid.visits.selectors import records as selectors
 from unionaid.visits.selectors.campaigns import campaigns_visible_to
+from unionaid.visits.selectors.profiles import Purpose, latest_profile, profile_for, profiles_for
 from unionaid.visits.services import followups as followup_services
 from unionaid.visits.services import needs as need_services
 from unionaid.visits.services import visits as visit_services
-from unionaid.visits.services.profiles import profile_data
 
 VIEW = "visits.view"
 RECORD = "visits.record"
@@ -104,28 +104,17 @@ def _age(birth: dt.date | None) -> int | str:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def prefill_profile(member) -> dict:
-    """The latest snapshot to start from (a visit records how the household is now), without
-    what the member has not (or no longer) consented to; or just the member as "本人"."""
-    profile = need_services.latest_profile(member)
-    if profile is None:
+def prefill_profile(member, *, user) -> dict:
+    """The latest snapshot to start from (a visit records how the household is now), as
+    ``profile_for`` gives it for recording (names in clear, withheld parts left out: the form
+    shows them empty), or just the member as "本人"."""
+    view = profile_for(reader=user, member_or_visit=member, purpose=Purpose.RECORD)
+    if view is None:
         return {"household": [{"name": member.name, "relation": "self",
                                "age": _age(member.birth_date), "health": "healthy"}]}
-    data = profile_data(profile)
-    if not has_consent(member, ConsentKind.HEALTH):
-        for person in data["household"]:
-            person["health"] = "healthy"
-        data["health"] = {"major_illness": False, "chronic": False, "disability": False,
-                          "note": ""}
-        data["expenses"]["medical_annual"] = ""
-        data["causes"] = profilelib.visible_causes(data.get("causes") or [], health_ok=False)
-        if profilelib.is_health_loss(data.get("sudden_loss")):
-            data["sudden_loss"] = {"kind": "", "amount": "", "note": ""}
-    if not has_consent(member, ConsentKind.CHILDREN):
-        minors = {p["name"] for p in data["household"] if profilelib.needs_children_consent(
-            {"household": [p]})}
-        data["household"] = [p for p in data["household"] if p["name"] not in minors]
-        data["schooling"] = [s for s in data["schooling"] if s["name"] not in minors]
+    data = view.as_dict()
+    # a form has no row for a withheld child: it is entered again once consented to
+    data["household"] = [p for p in data["household"] if not p.get("withheld")]
     return data
 
 
@@ -178,7 +167,7 @@ def _initial_data(request) -> dict:
         data["member_id"] = request.GET["member"]
     if data.get("member_id"):
         member = or_404(member_get_for_user, user=user, pk=data["member_id"], perm=RECORD)
-        data["profile"] = prefill_profile(member)
+        data["profile"] = prefill_profile(member, user=user)
         if not data.get("campaign_id"):
             running = open_campaigns(user=user, unit=member.org_unit)
             if len(running) == 1:
@@ -208,7 +197,7 @@ def _form_context(request, data: dict, errors: dict, message: str = "") -> dict:
         "campaign_choices": (open_campaigns(user=user, unit=target_unit)
                              if pairing is None else []),
         "has_previous_profile": (member is not None
-                                 and need_services.latest_profile(member) is not None),
+                                 and latest_profile(member) is not None),
         # what makes a profile need the health consent, for the form's script to ask in time
         "health_causes": " ".join(sorted(profilelib.HEALTH_CAUSES)),
         "health_loss_kinds": " ".join(sorted(profilelib.HEALTH_LOSS_KINDS)),
@@ -304,55 +293,47 @@ def _label(choices: dict, value) -> str:
     return str(choices.get(value, value or "—"))
 
 
-def profile_display(*, user, profile) -> dict | None:
-    """A snapshot for the screen: household names masked; health details only while the
-    health consent is in force (the free-text note never in clear: a journaled reveal);
-    children under 14 only while the children consent is in force."""
-    if profile is None:
+def profile_display(*, user, view, member) -> dict | None:
+    """A snapshot for the screen, as ``profile_for`` gives it (the consent rule applied there:
+    withheld parts are absent, ``None`` or marked ``withheld``): labels and amounts for the
+    template. The free-text health note is only ever shown through the journaled reveal."""
+    if view is None:
         return None
-    member = profile.member
-    data = profile_data(profile)
-    health_ok = has_consent(member, ConsentKind.HEALTH)
-    children_ok = has_consent(member, ConsentKind.CHILDREN)
-    minors = set()
+    data = view.data
     household = []
     for person in data["household"]:
-        minor = profilelib.needs_children_consent({"household": [person]})
-        if minor:
-            minors.add(person["name"])
+        if person.get("withheld"):
+            household.append({"hidden": True})
+            continue
         household.append({
-            "hidden": minor and not children_ok,
-            "name": person["name"] if person["relation"] == "self"
-            else masking.mask_name(person["name"]),
+            "hidden": False, "name": person["name"],
             "relation": _label(profilelib.RELATIONS, person["relation"]),
             "age": person["age"],
-            "health": _label(profilelib.HEALTH, person["health"]) if health_ok else None,
+            "health": _label(profilelib.HEALTH, person["health"]) if "health" in person else None,
             "schooling": (_label(profilelib.STAGES, person["schooling"])
                           if person["schooling"] else ""),
             "occupation": person["occupation"],
         })
     housing = data["housing"]
     loss = data["sudden_loss"]
-    if not health_ok and profilelib.is_health_loss(loss):
-        loss = {"kind": "", "amount": "0", "note": ""}  # an illness's cost is health data
     return {
-        "profile": profile, "health_ok": health_ok, "children_ok": children_ok,
+        "profile": view, "health_ok": view.health_ok, "children_ok": view.children_ok,
         "household": household,
         "incomes": [{"source": _label(profilelib.INCOME_SOURCES, i["source"]),
                      "monthly": Decimal(i["monthly"]), "note": i["note"]}
                     for i in data["incomes"]],
         "housing": {**housing, "kind_label": _label(dict(HousingKind.choices), housing["kind"])
                     if housing["kind"] else "—"},
-        "causes": [_label(dict(HardshipCause.choices), c)
-                   for c in profilelib.visible_causes(data["causes"], health_ok=health_ok)],
-        "health": data["health"] if health_ok else None,
+        "causes": [_label(dict(HardshipCause.choices), c) for c in data["causes"]],
+        "health": data["health"],
         "schooling": [
-            {"name": masking.mask_name(s["name"]), "stage": _label(profilelib.STAGES, s["stage"]),
+            {"name": s["name"], "stage": _label(profilelib.STAGES, s["stage"]),
              "annual_cost": Decimal(s["annual_cost"]), "private": s["private"]}
-            for s in data["schooling"] if children_ok or s["name"] not in minors],
+            for s in data["schooling"]],
         "expenses": {k: Decimal(v) for k, v in data["expenses"].items()},
-        "sudden_loss": {**loss, "kind_label": _label(profilelib.SUDDEN_KINDS, loss["kind"]),
-                        "amount": Decimal(loss["amount"])},
+        "sudden_loss": loss and {**loss, "kind_label": _label(profilelib.SUDDEN_KINDS,
+                                                             loss["kind"]),
+                                 "amount": Decimal(loss["amount"])},
         "business": data["business"],
         "can_reveal": access_for(user).covers_unit("members.reveal", member.org_unit),
     }
@@ -365,12 +346,13 @@ def visit_detail(request, pk: int):
     can_record = access.covers_unit(RECORD, visit.org_unit)
     needs = list(visit.needs.all())
     open_needs = [n for n in needs if n.status == NeedStatus.OPEN]
-    profile = selectors.visit_profile(visit=visit)
+    profile = profile_for(reader=request.user, member_or_visit=visit, purpose=Purpose.VIEW)
     owners = []
     if can_record and visit.member_id and open_needs:
         owners = selectors.follow_up_owner_choices(unit=visit.member.org_unit)
     return render(request, "visits/visit_detail.html", {
-        "visit": visit, "profile_view": profile_display(user=request.user, profile=profile),
+        "visit": visit, "profile_view": profile_display(user=request.user, view=profile,
+                                        member=visit.member),
         "needs": sorted(needs, key=lambda n: n.pk),
         "follow_ups": sorted(visit.follow_ups.all(), key=lambda f: (f.status != "open", f.due_on)),
         "photos": sorted(visit.photos.all(), key=lambda p: p.pk),
@@ -532,8 +514,9 @@ def _money(value) -> str:
     return f"{value:,.2f}"
 
 
-def profile_changes(newer, older, *, health_ok: bool) -> list[str]:
-    """What changed between two snapshots, from their plain (derived) columns."""
+def profile_changes(newer, older) -> list[str]:
+    """What changed between two snapshots (``ProfileView``s of one reading, the consent
+    already applied), from their plain (derived) figures."""
     if older is None:
         return [_("首次登记")]
     lines = []
@@ -547,8 +530,7 @@ def profile_changes(newer, older, *, health_ok: bool) -> list[str]:
             lines.append(_("%(label)s %(a)s → %(b)s 元") % {
                 "label": label, "a": _money(before), "b": _money(after)})
     causes = dict(HardshipCause.choices)
-    new_codes = profilelib.visible_causes(newer.cause_codes, health_ok=health_ok)
-    old_codes = profilelib.visible_causes(older.cause_codes, health_ok=health_ok)
+    new_codes, old_codes = newer.cause_codes, older.cause_codes
     added = [str(causes.get(c, c)) for c in new_codes if c not in old_codes]
     removed = [str(causes.get(c, c)) for c in old_codes if c not in new_codes]
     if added:
@@ -562,7 +544,7 @@ def profile_changes(newer, older, *, health_ok: bool) -> list[str]:
     if newer.children_in_school != older.children_in_school:
         lines.append(_("在读子女 %(a)s → %(b)s") % {"a": older.children_in_school,
                                                  "b": newer.children_in_school})
-    if health_ok and (newer.has_major_illness, newer.has_disability) != (
+    if newer.health_ok and (newer.has_major_illness, newer.has_disability) != (
             older.has_major_illness, older.has_disability):
         lines.append(_("健康状况有变化"))
     return lines or [_("主要指标无变化")]
@@ -572,9 +554,11 @@ def profile_changes(newer, older, *, health_ok: bool) -> list[str]:
 def profile_history(request, member_pk: int):
     _require(request, VIEW)
     member = or_404(member_get_for_user, user=request.user, pk=member_pk, perm=VIEW)
-    snapshots = list(selectors.profiles_for_member(user=request.user, member=member)
-                     [:HISTORY_LIMIT + 1])
-    health_ok = has_consent(member, ConsentKind.HEALTH)
+    snapshots = profiles_for(
+        reader=request.user, member=member, purpose=Purpose.VIEW,
+        profiles=selectors.profiles_for_member(user=request.user, member=member)
+        [:HISTORY_LIMIT + 1])
+    health_ok = bool(snapshots) and snapshots[0].health_ok
     causes = dict(HardshipCause.choices)
     housing = dict(HousingKind.choices)
     rows = []
@@ -582,10 +566,9 @@ def profile_history(request, member_pk: int):
         older = snapshots[i + 1] if i + 1 < len(snapshots) else None
         rows.append({
             "profile": snapshot,
-            "causes": [str(causes.get(c, c)) for c in
-                       profilelib.visible_causes(snapshot.cause_codes, health_ok=health_ok)],
+            "causes": [str(causes.get(c, c)) for c in snapshot.cause_codes],
             "housing": housing.get(snapshot.housing, "—"),
-            "changes": profile_changes(snapshot, older, health_ok=health_ok),
+            "changes": profile_changes(snapshot, older),
         })
     return render(request, "visits/profile_history.html", {
         "member": member, "rows": rows, "health_ok": health_ok,
