@@ -16,7 +16,11 @@ The assistance suite (``helpers/assistance.py``), in the same database after the
 bulk-loads 1,000,000 historical applications with their approval cases and tasks, then measures
 an approver's to-do list and a worker's timeline (selectors and pages, p50/p95) and final
 approvals per second through ``approvals.services.task_decide`` (one process; two in parallel on
-PostgreSQL).
+PostgreSQL) and through HTTP (gunicorn with 1 and 2 sync workers, concurrent API clients, a bare
+anchor in the same run; PostgreSQL).
+
+Every suite checks its post-run invariants (members count, ledger, audit chain, every approval
+of the run counted) and exits non-zero when one is broken.
 
 Results go to benchmarks/results/results.json and results.md. Examples::
 
@@ -84,7 +88,10 @@ def fresh_database(db: str, reuse: bool) -> str:
     return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_NAME}"
 
 
-def run_child(args, db: str, suite: str = "members", reuse: bool | None = None) -> dict:
+def run_child(args, db: str, suite: str = "members", reuse: bool | None = None
+              ) -> tuple[dict | None, int]:
+    """Run one suite on one database in a child process; its results (None when it wrote none)
+    and its exit status (non-zero: it failed, e.g. an invariant was broken)."""
     url = fresh_database(db, args.reuse if reuse is None else reuse)
     out = DATA / f"result-{db}-{suite}.json"
     out.unlink(missing_ok=True)
@@ -99,14 +106,15 @@ def run_child(args, db: str, suite: str = "members", reuse: bool | None = None) 
     cmd = [sys.executable, __file__, "--child", "--db", db, "--members", str(args.members),
            "--seed", str(args.seed), "--samples", str(args.samples), "--warmup",
            str(args.warmup), "--out", str(out), "--suite", suite, "--history",
-           str(args.history), "--approvals", str(args.approvals)]
+           str(args.history), "--approvals", str(args.approvals), "--http-clients",
+           str(args.http_clients)]
     if not args.analyze:
         cmd.append("--no-analyze")
     cases = [c for c in args.cases.split(",") if c and c in suite_cases(suite)]
     if cases:
         cmd += ["--cases", ",".join(cases)]
-    subprocess.run(cmd, env=env, check=True, cwd=ROOT)
-    return json.loads(out.read_text())
+    status = subprocess.run(cmd, env=env, cwd=ROOT).returncode
+    return (json.loads(out.read_text()) if out.exists() else None), status
 
 
 def suite_cases(suite: str) -> tuple[str, ...]:
@@ -125,6 +133,8 @@ def parse(argv=None):
                         help="historical applications of the assistance suite")
     parser.add_argument("--approvals", type=int, default=1000,
                         help="final approvals timed per throughput measurement")
+    parser.add_argument("--http-clients", type=int, default=4,
+                        help="concurrent HTTP clients of the approvals_http_* cases")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--samples", type=int, default=300, help="timed calls per measurement")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls first")
@@ -162,7 +172,7 @@ def main(argv=None) -> int:
             assistance.run(db=args.db, members=args.members, history=args.history,
                            approvals=args.approvals, seed=args.seed, samples=args.samples,
                            warmup=args.warmup, data_dir=DATA, out=args.out,
-                           analyze=args.analyze, only=only)
+                           analyze=args.analyze, only=only, http_clients=args.http_clients)
         else:
             from helpers import worker
 
@@ -180,17 +190,27 @@ def main(argv=None) -> int:
     only = set(filter(None, args.cases.split(",")))
     suites = ["members", "assistance"] if args.suite == "all" else [args.suite]
     suites = [s for s in suites if not only or only & set(suite_cases(s))]
-    runs = []
+    machine = machine_info()  # before the run: the commit measured, not the results written
+    runs, failed = [], []
     for db in dbs:
         for n, suite in enumerate(suites):
             # the assistance suite of "all" works on the database the members suite just built
-            runs.append(run_child(args, db, suite, reuse=True if n else None))
+            result, status = run_child(args, db, suite, reuse=True if n else None)
+            if result is not None:
+                runs.append(result)
+            if status:
+                failed.append(f"{db}/{suite} (exit status {status})")
+                break  # the next suite would build on a database that is not right
+    if runs:
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        merged = merge(args.results, machine, runs, when)
+        print(write_markdown(args.results, merged))
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
     if not runs:
         print("nothing to run")
         return 1
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    merged = merge(args.results, machine_info(), runs, when)
-    print(write_markdown(args.results, merged))
     return 0
 
 

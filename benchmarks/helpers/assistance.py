@@ -11,7 +11,13 @@ historical applications with their approval cases and tasks (``history``), then 
   amount > 2,000) are prepared in bulk with enough budget, then ``task_decide(approve)`` is timed
   for each — each call locks the case, records the decision, approves the case, reserves the
   money from the 站段 budget (ledger entries) and marks the application approved, all audited —
-  in one process, and in two processes in parallel (PostgreSQL only).
+  in one process, and in two processes in parallel (PostgreSQL only);
+* final approvals per second through HTTP (``over_http``, PostgreSQL only): gunicorn with 1 and
+  with 2 sync workers, concurrent clients POSTing the API's decide endpoint with the 路局
+  cadre's token, against a bare anchor measured in the same run.
+
+After each throughput measurement and at the end, the invariants (``invariants``: counts,
+ledger, audit chain) are checked and recorded; the run fails when one is broken.
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ import secrets
 import time
 from decimal import Decimal
 
+from . import invariants, over_http
 from .history import Spec, load_context, load_history
 from .timing import measure, percentile
 
 CASES = ("todo_selector", "todo_page", "todo_bureau_page", "timeline_selector",
-         "timeline_page", "approvals_single", "approvals_parallel")
+         "timeline_page", "approvals_single", "approvals_parallel", "approvals_http_1",
+         "approvals_http_2")
+HTTP_CASES = {"approvals_http_1": 1, "approvals_http_2": 2}  # case: gunicorn sync workers
 WORKER = "bench_worker"
 WORKER_APPLICATIONS = 8
 FINAL_ITEMS = ("kn-lsjz", "kn-ywsh", "kn-zhss", "kn-zfsz", "yl-zybz")  # period "case"
@@ -151,12 +160,14 @@ def prepare_final(n: int, seed: int) -> list[int]:
 
 
 def _decide_all(task_ids: list[int], username: str) -> list[float]:
+    from unionaid.accounts.access import forget_access
     from unionaid.accounts.models import User
     from unionaid.approvals.services import task_decide
 
     actor = User.objects.get(username=username)
     times = []
     for task_id in task_ids:
+        forget_access(actor)  # rights computed for each decision, as for each request
         started = time.perf_counter()
         task_decide(actor=actor, task=task_id, decision="approve")
         times.append((time.perf_counter() - started) * 1000)
@@ -189,11 +200,9 @@ def throughput(n: int, seed: int, processes: int) -> dict:
     warm = prepare_final(20, seed + processes)
     ids = prepare_final(n, seed + 100 + processes)
     _decide_all(warm[:-1], "bureau_cadre")  # warm caches, code paths
-    from unionaid.accounts.access import access_for
     from unionaid.accounts.models import User
 
     actor = User.objects.get(username="bureau_cadre")
-    access_for(actor)  # as in the timed loop, where the actor's rights are computed once
     with CaptureQueriesContext(connection) as ctx:
         task_decide(actor=actor, task=warm[-1], decision="approve")
     queries = [q["sql"][:300] for q in ctx.captured_queries]
@@ -226,27 +235,8 @@ def throughput(n: int, seed: int, processes: int) -> dict:
     out["queries_per_approval"] = len(queries)
     out["queries"] = queries
     out["load_avg"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    out["check"] = _check(ids)
+    out["invariants"] = invariants.check(task_ids=ids)
     return out
-
-
-def _check(task_ids: list[int]) -> dict:
-    """Every decided case approved, its application approved with money reserved; the ledger
-    still matches the balances."""
-    from unionaid.approvals.models import ApprovalTask
-    from unionaid.assistance.models import Application
-    from unionaid.funds.models import Disbursement
-    from unionaid.funds.services import ledger_recompute
-
-    case_ids = ApprovalTask.objects.filter(pk__in=task_ids).values("case_id")
-    apps = Application.objects.filter(case_id__in=case_ids)
-    return {
-        "approved_applications": apps.filter(status="approved").count(),
-        "disbursements": Disbursement.objects.filter(
-            subject_kind="assistance.application",
-            subject_id__in=apps.values("pk")).count(),
-        "ledger_mismatches": len(ledger_recompute()),
-    }
 
 
 # -- latency ------------------------------------------------------------------------------------
@@ -333,7 +323,7 @@ def latency(*, samples: int, warmup: int, seed: int, only=()) -> dict:
 
 
 def run(*, db: str, members: int, history: int, approvals: int, seed: int, samples: int,
-        warmup: int, data_dir, out, analyze: bool, only=()) -> None:
+        warmup: int, data_dir, out, analyze: bool, only=(), http_clients: int = 4) -> None:
     import django
 
     django.setup()
@@ -362,5 +352,28 @@ def run(*, db: str, members: int, history: int, approvals: int, seed: int, sampl
         _say(f"measuring {key} ({approvals:,} final approvals, {processes} process(es)) …")
         stats = throughput(approvals, seed, processes)
         result["throughput"][key] = stats
-        _say(f"  {stats['per_s']} approvals/s, {stats['queries_per_approval']} queries each")
+        _say(f"  {stats['per_s']} approvals/s, {stats['queries_per_approval']} queries each"
+             f"{'' if stats['invariants']['ok'] else ' — INVARIANTS BROKEN'}")
+    result["http"] = {}
+    for key, workers in HTTP_CASES.items():
+        if (only and key not in only) or connection.vendor != "postgresql":
+            continue
+        _say(f"measuring {key} ({approvals:,} final approvals through HTTP, gunicorn "
+             f"{workers} sync worker(s)) …")
+        stats = over_http.http_throughput(n=approvals, seed=seed, workers=workers,
+                                          clients=http_clients, prepare=prepare_final, say=_say)
+        stats["invariants"] = invariants.check(task_ids=stats.pop("task_ids"))
+        result["http"][key] = stats
+        anchor = stats["anchor_before"]
+        _say(f"  {stats['per_s']} approvals/s, p50 {stats['p50_ms']} ms, p95 {stats['p95_ms']} "
+             f"ms, {stats['errors']} errors; anchors /healthz {anchor['healthz']['per_s']}/s, "
+             f"/api/v1/auth/me {anchor['api_me']['per_s']}/s; load {stats['load_avg']}"
+             f"{'' if stats['invariants']['ok'] else ' — INVARIANTS BROKEN'}")
+        if stats["errors"]:
+            stats["invariants"]["problems"].append(
+                f"{stats['errors']} request(s) failed: {stats['first_errors']}")
+            stats["invariants"]["ok"] = False
+    _say("checking the invariants (members, ledger, audit chain) …")
+    result["invariants"] = invariants.check(members=members)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    invariants.enforce(result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import subprocess
 from pathlib import Path
 
 
@@ -28,6 +29,21 @@ def _memory_gib() -> float | None:
     return None
 
 
+def commit() -> str:
+    """The commit measured: ``git rev-parse --short HEAD``, "+dirty" when the tree has changes
+    (benchmarks/results/ aside: the benchmark writes those itself)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        changes = subprocess.run(["git", "status", "--porcelain", "--", ".",
+                                  ":(exclude)benchmarks/results"], cwd=root, check=True,
+                                 capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return f"{head}+dirty" if changes else head
+
+
 def machine_info() -> dict:
     try:
         usable = len(os.sched_getaffinity(0))
@@ -44,6 +60,8 @@ def machine_info() -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "sqlite": sqlite3.sqlite_version,
+        "commit": commit(),
+        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 

@@ -10,6 +10,27 @@ IMPORT_TARGET_S = 600
 APPROVALS_TARGET_PER_S = 100
 
 
+def _stamp(row: dict, machine: dict, when: str) -> None:
+    """What every result row records: when, on which commit, on what machine."""
+    row["ran_at"] = when
+    row["commit"] = machine.get("commit", "?")
+    row["machine"] = f"{machine.get('nproc', '?')} CPU, {machine.get('memory_gib', '?')} GiB"
+
+
+def _run_cell(row: dict) -> str:
+    return " · ".join(str(row.get(k) or "?") for k in ("ran_at", "commit", "machine"))
+
+
+def _invariants_line(inv: dict | None) -> list[str]:
+    if not inv:
+        return []
+    if inv.get("ok"):
+        return [f"Invariants after the run ✅: {inv.get('members', '?'):,} members, ledger "
+                f"matches ({inv.get('ledger_mismatches')} mismatches), audit chain intact "
+                f"({inv.get('audit_events', '?'):,} events).", ""]
+    return ["Invariants after the run ❌ BROKEN: " + "; ".join(inv.get("problems", [])), ""]
+
+
 def _merge_assistance(by_db: dict, run: dict, machine: dict, when: str) -> None:
     """Put an assistance-suite run under ``assistance`` of its database's entry; a ``--reuse``
     run keeps the earlier history-load timing, a ``--cases`` run the other measurements."""
@@ -17,8 +38,9 @@ def _merge_assistance(by_db: dict, run: dict, machine: dict, when: str) -> None:
                                     "members": run["members"], "machine": machine,
                                     "ran_at": when, "cases": {}}
     run["machine"], run["ran_at"] = machine, when
-    for case in [*run["cases"].values(), *run["throughput"].values()]:
-        case["ran_at"] = when
+    for case in [*run["cases"].values(), *run["throughput"].values(),
+                 *run.get("http", {}).values()]:
+        _stamp(case, machine, when)
     old = base.get("assistance")
     if old and (old.get("members"), old.get("history_target")) == (
             run["members"], run["history_target"]):
@@ -28,8 +50,9 @@ def _merge_assistance(by_db: dict, run: dict, machine: dict, when: str) -> None:
         if run.get("partial"):
             run["cases"] = {**old.get("cases", {}), **run["cases"]}
             run["throughput"] = {**old.get("throughput", {}), **run["throughput"]}
+            run["http"] = {**old.get("http", {}), **run.get("http", {})}
     if run.get("history") and "ran_at" not in run["history"]:
-        run["history"]["ran_at"] = when
+        _stamp(run["history"], machine, when)
     base["assistance"] = run
     by_db[run["db"]] = base
 
@@ -50,7 +73,9 @@ def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict
         run["machine"] = machine
         run["ran_at"] = when
         for case in run["cases"].values():
-            case["ran_at"] = when
+            _stamp(case, machine, when)
+        if run.get("import"):
+            _stamp(run["import"], machine, when)
         old = by_db.get(run["db"])
         if old and old.get("members") == run["members"]:
             if run.get("import") is None and old.get("import"):
@@ -74,14 +99,37 @@ def _ok(flag: bool) -> str:
 
 def _latency_rows(cases: dict) -> list[str]:
     rows = ["| measurement | p50 ms | p95 ms | p99 ms | samples | queries | load avg | "
-            "p95 ≤ 100 ms |", "|---|---:|---:|---:|---:|---:|---:|:-:|"]
+            "p95 ≤ 100 ms | run (date · commit · machine) |",
+            "|---|---:|---:|---:|---:|---:|---:|:-:|---|"]
     for case in cases.values():
         rows.append(
             f"| {case['label']} | {case['p50_ms']} | {case['p95_ms']} | {case['p99_ms']} | "
             f"{case['samples']} | {case['queries']} | "
             f"{'–'.join(str(x) for x in case.get('load_avg', [])) or '?'} | "
-            f"{_ok(case['p95_ms'] <= P95_TARGET_MS)} |"
+            f"{_ok(case['p95_ms'] <= P95_TARGET_MS)} | {_run_cell(case)} |"
         )
+    return rows
+
+
+def _http_rows(http: dict) -> list[str]:
+    rows = ["| final approvals through HTTP (POST /api/v1/approvals/tasks/<id>/decide) | "
+            "gunicorn sync workers | clients | approvals | seconds | per second | p50 / p95 ms | "
+            "errors | anchor GET /healthz /s (p50 ms) | anchor GET /api/v1/auth/me /s (p50 ms) | "
+            f"load avg | ≥ {APPROVALS_TARGET_PER_S}/s | run (date · commit · machine) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---|"]
+
+    def anchor(t: dict, name: str) -> str:
+        parts = [t.get(f"anchor_{when}", {}).get(name) for when in ("before", "after")]
+        return " → ".join(f"{a['per_s']} ({a['p50_ms']})" for a in parts if a) or "?"
+
+    for key, t in http.items():
+        rows.append(
+            f"| {key} | {t['workers']} | {t['clients']} | {t['approvals']:,} | {t['seconds']} | "
+            f"{t['per_s']} | {t['p50_ms']} / {t['p95_ms']} | {t['errors']} | "
+            f"{anchor(t, 'healthz')} | {anchor(t, 'api_me')} | "
+            f"{'–'.join(str(x) for x in t.get('load_avg', []))} | "
+            f"{_ok(t['per_s'] >= APPROVALS_TARGET_PER_S and not t['errors'])} | "
+            f"{_run_cell(t)} |")
     return rows
 
 
@@ -95,27 +143,41 @@ def assistance_markdown(run: dict) -> list[str]:
     h = a.get("history")
     if h:
         lines += ["| history load (bulk) | applications | cases | tasks | pending tasks | time | "
-                  "rows/s |", "|---|---:|---:|---:|---:|---:|---:|",
+                  "rows/s | run (date · commit · machine) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|",
                   f"| COPY / executemany | {h['applications']:,} | {h['cases']:,} | "
                   f"{h['tasks']:,} | {h['pending_tasks']:,} | {h['load_s']} s | "
-                  f"{h['rows_per_s']:,} |", ""]
+                  f"{h['rows_per_s']:,} | {_run_cell(h)} |", ""]
     counts = a.get("todo_counts", {})
     lines += [f"Pending tasks in the to-do lists: 站段 cadre {counts.get('station_cadre', '?'):,}, "
               f"路局 cadre {counts.get('bureau_cadre', '?'):,}; the worker has "
               f"{a.get('worker_applications', '?')} applications.", ""]
     lines += _latency_rows(a["cases"])
     if a.get("throughput"):
-        lines += ["", "| final approvals (task_decide → reserve) | processes | approvals | "
-                  "seconds | per second | p50 / p95 ms | queries each | load avg | "
-                  f"≥ {APPROVALS_TARGET_PER_S}/s |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|:-:|"]
+        lines += ["", "| final approvals, service layer (task_decide → reserve) | processes | "
+                  "approvals | seconds | per second | p50 / p95 ms | queries each | load avg | "
+                  f"≥ {APPROVALS_TARGET_PER_S}/s | run (date · commit · machine) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|:-:|---|"]
         for key, t in a["throughput"].items():
             lat = f"{t['p50_ms']} / {t['p95_ms']}" if "p50_ms" in t else "–"
             lines.append(
                 f"| {key} | {t['processes']} | {t['approvals']:,} | {t['seconds']} | "
                 f"{t['per_s']} | {lat} | {t['queries_per_approval']} | "
                 f"{'–'.join(str(x) for x in t.get('load_avg', []))} | "
-                f"{_ok(t['per_s'] >= APPROVALS_TARGET_PER_S)} |")
+                f"{_ok(t['per_s'] >= APPROVALS_TARGET_PER_S)} | {_run_cell(t)} |")
+    if a.get("http"):
+        lines += ["", *_http_rows(a["http"]), "",
+                  "HTTP: gunicorn (sync workers, DEBUG=0) on 127.0.0.1, the clients are threads "
+                  "of the benchmark process on the same machine; each approval authenticates "
+                  "the 路局 cadre's API token and computes their rights afresh. Anchors: "
+                  "before → after the approvals, same server and clients. Load avg: before "
+                  "the server, before and after the approvals, at the end."]
+    failed = [f"{k}: {'; '.join(t['invariants']['problems'])}"
+              for k, t in [*a.get("throughput", {}).items(), *a.get("http", {}).items()]
+              if t.get("invariants") and not t["invariants"].get("ok")]
+    if failed:
+        lines += ["", "❌ INVARIANTS BROKEN after " + " | ".join(failed)]
+    lines += ["", *_invariants_line(a.get("invariants"))]
     return [*lines, ""]
 
 
@@ -138,28 +200,22 @@ def markdown(merged: dict) -> str:
         imp = run.get("import")
         if imp:
             lines += [
-                "| import | rows | total | check pass | write pass | rows/s | target ≤ 600 s |",
-                "|---|---:|---:|---:|---:|---:|:-:|",
+                "| import | rows | total | check pass | write pass | rows/s | target ≤ 600 s | "
+                "run (date · commit · machine) |",
+                "|---|---:|---:|---:|---:|---:|:-:|---|",
                 f"| import_roster (CSV) | {imp['rows']:,} | {imp['total_s']} s | "
                 f"{imp['check_pass_s']} s | {imp['write_pass_s']} s | {imp['rows_per_s']:,} | "
-                f"{_ok(imp['total_s'] <= IMPORT_TARGET_S)} |",
+                f"{_ok(imp['total_s'] <= IMPORT_TARGET_S)} | {_run_cell(imp)} |",
                 "",
             ]
         lines += [
             f"Latency as the 站段 cadre of {run['station']} "
             f"({run['station_members']:,} members in the subtree):",
             "",
-            "| measurement | p50 ms | p95 ms | p99 ms | samples | queries | load avg | p95 ≤ 100 ms |",
-            "|---|---:|---:|---:|---:|---:|---:|:-:|",
+            *_latency_rows(run["cases"]),
         ]
-        for case in run["cases"].values():
-            lines.append(
-                f"| {case['label']} | {case['p50_ms']} | {case['p95_ms']} | {case['p99_ms']} | "
-                f"{case['samples']} | {case['queries']} | "
-                f"{'–'.join(str(x) for x in case.get('load_avg', [])) or '?'} | "
-                f"{_ok(case['p95_ms'] <= P95_TARGET_MS)} |"
-            )
-        lines += ["", "load avg: the machine's 1-minute load average before–after the measurement "
+        lines += ["", *_invariants_line(run.get("invariants")),
+                  "load avg: the machine's 1-minute load average before–after the measurement "
                   f"({m['nproc']} CPUs; '?' = not recorded). Above the CPU count, other work "
                   "competed for the CPUs and the times are pessimistic.", ""]
         if run.get("assistance"):

@@ -12,6 +12,8 @@ import random
 import time
 from pathlib import Path
 
+from . import invariants
+
 SAMPLES_DEFAULT = 300
 WARMUP_DEFAULT = 20
 
@@ -224,4 +226,7 @@ def run(*, db: str, members: int, seed: int, samples: int, warmup: int, data_dir
         result["analyze_s"] = _analyze()
     result["partial"] = bool(only)
     result.update(_measurements(prepared["roster"], seed, samples, warmup, only))
+    _say("checking the invariants (members, ledger, audit chain) …")
+    result["invariants"] = invariants.check(members=members)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    invariants.enforce(result)
