@@ -142,6 +142,7 @@ def _locked(task) -> tuple[ApprovalCase, ApprovalTask]:
     later = FlowStep.objects.filter(version_id=case.flow_version_id, order__gt=OuterRef("order"))
     task = (ApprovalTask.objects.select_for_update(of=("self",)).select_related("step")
             .annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk))
+    task.case = case  # the caller's answer reads task.case: no second SELECT
     return case, task
 
 

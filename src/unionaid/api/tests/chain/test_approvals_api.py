@@ -228,3 +228,28 @@ def test_the_openapi_description_lists_the_issue_3_paths(db):
     assert "multipart/form-data" in paths[
         "/api/v1/assistance/applications/{application_id}/attachments"]["post"]["requestBody"][
         "content"]
+
+
+def test_a_final_approval_through_the_api_reads_the_task_once(
+        worker, staff, submitted, as_session, as_token):
+    """The endpoint leaves the task to the service (which locks it and checks the decider) and
+    answers from the locked rows: no separate visibility read, no re-read of the case. Guards
+    the HTTP benchmark's per-request cost (benchmarks/helpers/over_http.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application = submitted(worker, worker.member)
+    as_session(staff.apply_cadre).post(f"/approvals/tasks/{pending_task(application).pk}/decide",
+                                       {"decision": "approve"})
+    chairman = as_token(staff.chairman)
+    task = pending_task(application)
+    with CaptureQueriesContext(connection) as queries:
+        final = chairman.post(f"/approvals/tasks/{task.pk}/decide", {"decision": "approve"})
+    assert final.status_code == 200, final.content
+    assert final.json()["case_status"] == "approved"
+    task_reads = [q["sql"] for q in queries.captured_queries
+                  if q["sql"].startswith('SELECT "approvals_approvaltask"')]
+    case_reads = [q["sql"] for q in queries.captured_queries
+                  if q["sql"].startswith('SELECT "approvals_approvalcase"')]
+    assert len(task_reads) == 1, task_reads  # the locked read (FOR UPDATE on PostgreSQL)
+    assert len(case_reads) == 1, case_reads
