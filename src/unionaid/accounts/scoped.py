@@ -29,6 +29,7 @@ from unionaid.core.errors import NotFound
 
 T = TypeVar("T")
 
+MAX_PK = 2**63
 # name of the getter function -> the function, filled by @scoped_getter at import time
 SCOPED_GETTERS: dict[str, Callable[..., Any]] = {}
 
@@ -44,9 +45,12 @@ def parse_pk(value) -> int:
     if isinstance(value, bool):
         raise NotFound()
     try:
-        return int(value)
+        pk = int(value)
     except (TypeError, ValueError, OverflowError):
         raise NotFound() from None
+    if not 0 < pk < MAX_PK:  # no row has it, and the database can't compare it
+        raise NotFound()
+    return pk
 
 
 def record_denial(*, user, target_type: str, target_id, action: str) -> None:
