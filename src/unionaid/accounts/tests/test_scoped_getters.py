@@ -26,10 +26,22 @@ from django.utils import timezone
 from conftest import PASSWORD, make_role, make_staff
 from unionaid.accounts import services as account_services
 from unionaid.accounts.scoped import SCOPED_GETTERS
-from unionaid.approvals.models import ApprovalCase, ApprovalFlow, ApprovalTask, FlowStep, FlowVersion
-from unionaid.archive.models import DibaoStandard, DifficultUnit, HardshipRecord, Objection, WatchEntry
+from unionaid.approvals.models import (
+    ApprovalCase,
+    ApprovalFlow,
+    ApprovalTask,
+    FlowStep,
+    FlowVersion,
+)
+from unionaid.archive.models import (
+    DibaoStandard,
+    DifficultUnit,
+    HardshipRecord,
+    Objection,
+    WatchEntry,
+)
 from unionaid.assistance.models import Application, AssistanceCategory, AssistanceItem
-from unionaid.audit.models import AuditEvent
+from unionaid.audit.models import AuditEvent, ReadEvent
 from unionaid.core.errors import NotFound
 from unionaid.exports.models import ExportJob
 from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, FundingSource
@@ -337,3 +349,25 @@ def test_a_getter_answers_not_found_for_a_garbage_or_missing_id(name, world):
         with pytest.raises(NotFound):
             getter(user=world.viewer, pk=garbage, **kwargs)
     assert not AuditEvent.objects.filter(action="access.denied").exists()
+
+
+# getters of a member's personal data: each read goes to the read log (audit.ReadEvent)
+READ_LOGGED = {"member_get_for_user", "application_get_for_user", "record_get_for_user",
+               "profile_get_for_user"}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_reads_of_personal_data_go_to_the_read_log(name, world):
+    getter = _registered()[name]
+    inside, kwargs = SPECS[name](world, True)
+    outside, out_kwargs = SPECS[name](world, False)
+    getter(user=world.viewer, pk=inside.pk, **kwargs)
+    with pytest.raises(NotFound):
+        getter(user=world.viewer, pk=outside.pk, **out_kwargs)
+    reads = list(ReadEvent.objects.values_list("actor_id", "member_id", "target_type",
+                                               "target_id", "channel"))
+    if name in READ_LOGGED:
+        assert reads == [(world.viewer.pk, world.member_in.pk, inside._meta.label_lower,
+                          str(inside.pk), "other")]
+    else:
+        assert reads == []
