@@ -3,13 +3,15 @@ what) apart from the journal's hash chain, and auditors can search them."""
 
 from __future__ import annotations
 
-from django.db import connection
+import pytest
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from conftest import verified_login
 from unionaid.api.tests.conftest import ApiClient
 from unionaid.audit.models import AuditEvent, ReadEvent
+from unionaid.audit.reads import read_record
 
 READS = "/audit/reads/"
 
@@ -81,3 +83,14 @@ def test_the_auditor_finds_a_read_by_member_actor_and_date(client, personas, mak
 def test_the_read_log_is_for_auditors_only(client, personas):
     cadre = verified_login(client, personas.station_cadre)
     assert cadre.get(READS).status_code == 404
+
+
+def test_postgresql_refuses_update_and_delete_of_the_read_log(pg_only, personas):
+    read = read_record(user=personas.team_cadre, member_id=1, target_type="members.member",
+                       target_id=1)
+    for sql in ("UPDATE audit_readevent SET member_id = 2 WHERE id = %s",
+                "DELETE FROM audit_readevent WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(sql, [read.id])
+    assert ReadEvent.objects.get(id=read.id).member_id == 1
