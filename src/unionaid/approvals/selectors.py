@@ -24,8 +24,7 @@ from unionaid.approvals.models import (
     SkipKind,
     TaskStatus,
 )
-from unionaid.core.errors import NotFound
-from unionaid.members.selectors import record_denial
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.org.selectors import units_visible_to
 
 TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position__org_unit",
@@ -149,58 +148,61 @@ def case_for_subject(*, subject_kind: str, subject_id: int) -> ApprovalCase | No
             .first())
 
 
+def _case_in_view_scope(user, case_id: int, kind: str) -> bool:
+    """Is the case in the user's scope for its kind's ``view_permission``? (Registered kinds
+    only: the callers refuse an unknown kind first.)"""
+    perm = registry.subject_handler(kind).view_permission
+    scope = access_for(user).scope_q(perm, unit_field="org_unit",
+                                     self_field="applicant_id")
+    return ApprovalCase.objects.filter(scope, pk=case_id).exists()
+
+
+@scoped_getter
 def task_get_for_user(*, user, pk) -> ApprovalTask:
     """The task if the user may decide it, decided it, or its case is in the user's view scope
-    for the subject (its ``view_permission``); otherwise NotFound (and the try journaled)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    task = (ApprovalTask.objects.select_related(*TODO_RELATED, "step__user_position__org_unit")
-            .filter(pk=pk).first())
-    if task is None:
-        raise NotFound()
-    # A kind nobody registered (any longer) is not found for everyone: no default right.
-    if (user is not None and getattr(user, "is_authenticated", False)
-            and registry.has_subject(task.case.subject_kind)):
+    for the subject (its ``view_permission``); otherwise NotFound (and the try journaled).
+    A kind nobody registered (any longer) is not found for everyone: no default right."""
+
+    def allow(task: ApprovalTask) -> bool:
+        if (user is None or not getattr(user, "is_authenticated", False)
+                or not registry.has_subject(task.case.subject_kind)):
+            return False
         if user.pk in (task.decided_by_id, task.on_behalf_of_id):
-            return task
+            return True
         if task.status == TaskStatus.PENDING and assignees.authority(user, task):
-            return task
-        perm = registry.subject_handler(task.case.subject_kind).view_permission
-        scope = access_for(user).scope_q(perm, unit_field="org_unit", self_field="applicant_id")
-        if ApprovalCase.objects.filter(scope, pk=task.case_id).exists():
-            return task
-    record_denial(user=user, target_type="approvals.approvaltask", target_id=pk,
-                  action="approvals.task.view")
-    raise NotFound()
+            return True
+        return _case_in_view_scope(user, task.case_id, task.case.subject_kind)
+
+    return get_in_scope(
+        user=user, pk=pk, perm="approvals.task.view", scope=Q(), allow=allow,
+        queryset=ApprovalTask.objects.select_related(*TODO_RELATED,
+                                                     "step__user_position__org_unit"),
+        target_type="approvals.approvaltask",
+    )
 
 
+@scoped_getter
 def case_get_for_user(*, user, pk) -> ApprovalCase:
     """The case if it is in the user's view scope for its subject (a worker: their own), or the
     user may decide or has decided one of its tasks; otherwise NotFound (journaled)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    case = (ApprovalCase.objects.select_related("org_unit", "applicant", "flow_version__flow")
-            .filter(pk=pk).first())
-    if case is None:
-        raise NotFound()
-    if (user is not None and getattr(user, "is_authenticated", False)
-            and registry.has_subject(case.subject_kind)):
-        perm = registry.subject_handler(case.subject_kind).view_permission
-        scope = access_for(user).scope_q(perm, unit_field="org_unit", self_field="applicant_id")
-        if ApprovalCase.objects.filter(scope, pk=pk).exists():
-            return case
-        tasks = ApprovalTask.objects.filter(case_id=pk).select_related(*TODO_RELATED)
+
+    def allow(case: ApprovalCase) -> bool:
+        if (user is None or not getattr(user, "is_authenticated", False)
+                or not registry.has_subject(case.subject_kind)):
+            return False
+        if _case_in_view_scope(user, case.pk, case.subject_kind):
+            return True
+        tasks = ApprovalTask.objects.filter(case_id=case.pk).select_related(*TODO_RELATED)
         if tasks.filter(Q(decided_by_id=user.pk) | Q(on_behalf_of_id=user.pk)).exists():
-            return case
-        if any(assignees.authority(user, t) for t in tasks.filter(status=TaskStatus.PENDING)):
-            return case
-    record_denial(user=user, target_type="approvals.approvalcase", target_id=pk,
-                  action="approvals.case.view")
-    raise NotFound()
+            return True
+        return any(assignees.authority(user, t) for t in tasks.filter(status=TaskStatus.PENDING))
+
+    return get_in_scope(
+        user=user, pk=pk, perm="approvals.case.view", scope=Q(), allow=allow,
+        queryset=ApprovalCase.objects.select_related("org_unit", "applicant",
+                                                     "flow_version__flow"),
+        target_type="approvals.approvalcase",
+    )
 
 
 def flows_visible_to(*, user, subject_kind: str) -> QuerySet[ApprovalFlow]:

@@ -19,9 +19,9 @@ from unionaid.assistance.models import (
     AssistanceItem,
     Attachment,
 )
+from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
-from unionaid.members.selectors import record_denial
 
 
 def applications_visible_to(*, user, perm: str = "assistance.view") -> QuerySet[Application]:
@@ -47,24 +47,16 @@ def application_list(*, user, status: str | None = None, item=None, unit=None,
     return qs.order_by("-created_at", "-pk")
 
 
-def _pk(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
+@scoped_getter
 def application_get_for_user(*, user, pk, perm: str = "assistance.view") -> Application:
-    pk = _pk(pk)
-    application = (applications_visible_to(user=user, perm=perm)
-                   .select_related("item__funding_source", "filed_by", "case")
-                   .prefetch_related("attachments").filter(pk=pk).first())
-    if application is None:
-        if Application.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="assistance.application", target_id=pk,
-                          action=perm)
-        raise NotFound()
-    return application
+    return get_in_scope(
+        user=user, pk=pk, perm=perm, self_field="member_id",
+        queryset=(Application.objects
+                  .select_related("member", "item__category", "org_unit",
+                                  "item__funding_source", "filed_by", "case")
+                  .prefetch_related("attachments")),
+        target_type="assistance.application", log_read="member_id",
+    )
 
 
 def attachment_open_for_user(*, user, pk, thumbnail: bool = False):
@@ -73,14 +65,12 @@ def attachment_open_for_user(*, user, pk, thumbnail: bool = False):
     Staff reads are journaled (materials are ID cards, diagnoses, payslips); the worker reading
     their own is not. The caller closes the handle (e.g. FileResponse does).
     """
-    pk = _pk(pk)
-    attachment = (Attachment.objects.select_related("application__org_unit")
-                  .filter(pk=pk, application__in=applications_visible_to(user=user)).first())
-    if attachment is None:
-        if Attachment.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="assistance.attachment", target_id=pk,
-                          action="assistance.view")
-        raise NotFound()
+    attachment = get_in_scope(
+        user=user, pk=pk, perm="assistance.view",
+        queryset=Attachment.objects.select_related("application__org_unit"),
+        scope=Q(application__in=applications_visible_to(user=user)),
+        target_type="assistance.attachment",
+    )
     path = attachment.thumbnail_path if thumbnail else attachment.storage_path
     if not path:
         raise NotFound()
@@ -153,7 +143,7 @@ def item_estimate(*, item: AssistanceItem, member, facts: dict) -> dict:
 
 def item_get(*, pk) -> AssistanceItem:
     item = AssistanceItem.objects.select_related("category", "funding_source").filter(
-        pk=_pk(pk)).first()
+        pk=parse_pk(pk)).first()
     if item is None:
         raise NotFound()
     return item

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from unionaid.audit.selectors import AuditFilters
+from unionaid.audit.models import ReadChannel
+from unionaid.audit.selectors import AuditFilters, ReadFilters
 
 OUTCOMES = [("", _("全部结果")), ("ok", _("成功")), ("denied", _("拒绝")), ("failed", _("失败"))]
 
@@ -38,4 +39,34 @@ class AuditFilterForm(forms.Form):
             date_from=data.get("date_from"), date_to=data.get("date_to"),
             **{k: (data.get(k) or "").strip()
                for k in ("actor", "action", "target_type", "target_id", "outcome")},
+        )
+
+
+class ReadFilterForm(forms.Form):
+    """The read log's filters: when, who looked, whose data, through what."""
+
+    date_from = forms.DateField(label=_("开始日期"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("结束日期"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"},
+                                                     format="%Y-%m-%d"))
+    actor = forms.CharField(label=_("查看人用户名"), required=False, max_length=150)
+    member_id = forms.IntegerField(label=_("职工ID"), required=False, min_value=1)
+    channel = forms.ChoiceField(label=_("途径"), required=False,
+                                choices=[("", _("全部途径")), *ReadChannel.choices])
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data
+
+    def filters(self) -> ReadFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return ReadFilters(
+            date_from=data.get("date_from"), date_to=data.get("date_to"),
+            actor=(data.get("actor") or "").strip(), member_id=data.get("member_id"),
+            channel=data.get("channel") or "",
         )

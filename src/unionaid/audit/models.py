@@ -41,3 +41,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+
+class ReadChannel(models.TextChoices):
+    PAGE = "page", _("页面")
+    API = "api", _("接口")
+    OTHER = "other", _("其他")
+
+
+class ReadEvent(models.Model):
+    """One read of a member's personal data (member page, household profile, application,
+    hardship record): who looked at whom, when, through what.
+
+    A plain append-only table beside the journal, not part of its hash chain: writing one is a
+    single INSERT and never waits for the chain's lock, so reads are not serialised.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor_id = models.BigIntegerField(_("查看人ID"), null=True, blank=True)
+    actor_label = models.CharField(_("查看人"), max_length=150, blank=True)
+    member_id = models.BigIntegerField(_("职工ID"), null=True, blank=True)
+    target_type = models.CharField(_("对象类型"), max_length=64)
+    target_id = models.CharField(_("对象ID"), max_length=64)
+    channel = models.CharField(_("途径"), max_length=8, choices=ReadChannel.choices)
+    path = models.CharField(_("地址"), max_length=255, blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    org_unit_path = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["member_id", "-id"], name="audit_read_member_idx"),
+            models.Index(fields=["actor_id", "-id"], name="audit_read_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.target_type}#{self.target_id}"

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from unionaid.audit.models import AuditEvent
+from unionaid.audit.models import AuditEvent, ReadEvent
 from unionaid.audit.services import audit_record, compute_hash
 from unionaid.core.access import SCOPE_ALL, SCOPE_UNIT, SCOPE_UNIT_AND_BELOW, access_for
 from unionaid.core.errors import NotFound
@@ -187,3 +187,60 @@ def audit_export_xlsx(*, user, filters: AuditFilters) -> tuple[bytes, int]:
     workbook.close()
     _journal_read(user=user, view="export", filters=filters.as_dict(), rows=count)
     return buffer.getvalue(), count
+
+
+# -- the read log (who looked at whose personal data) ----------------------------------------
+
+@dataclass(frozen=True)
+class ReadFilters:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    actor: str = ""
+    member_id: int | None = None
+    channel: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in asdict(self).items() if v}
+
+
+@dataclass(frozen=True)
+class ReadPage:
+    rows: list[ReadEvent]
+    has_next: bool
+    next_before: int | None
+
+
+def read_events_visible_to(*, user) -> QuerySet[ReadEvent]:
+    """Read events in the auditor's scope (by the unit of the record read, as for the journal)."""
+    access = access_for(user)
+    if not access.has_perm(AUDIT):
+        return ReadEvent.objects.none()
+    return ReadEvent.objects.filter(_scope_q(access))
+
+
+def read_event_page(*, user, filters: ReadFilters, before: int | None = None) -> ReadPage:
+    """One page of read events, newest first, older than ``before`` (a read event id). The
+    auditor's look is journaled (``audit.read``, view "reads")."""
+    _require(user)
+    qs = read_events_visible_to(user=user)
+    if filters.date_from:
+        qs = qs.filter(at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
+    if filters.actor:
+        qs = qs.filter(actor_label=filters.actor)
+    if filters.member_id:
+        qs = qs.filter(member_id=filters.member_id)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    qs = qs.order_by("-id")
+    if before:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs[: PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    _journal_read(user=user, view="reads", filters=filters.as_dict(), before=before,
+                  rows=len(rows))
+    return ReadPage(rows=rows, has_next=has_next,
+                    next_before=rows[-1].id if has_next and rows else None)

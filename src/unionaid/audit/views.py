@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from unionaid.audit import selectors
-from unionaid.audit.forms import AuditFilterForm
+from unionaid.audit.forms import AuditFilterForm, ReadFilterForm
 from unionaid.core.access import access_for
 from unionaid.core.http import or_404
 
@@ -79,3 +79,16 @@ def event_export(request):
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
     return response
+
+
+@perm_required(AUDIT)
+def read_list(request):
+    """The read log (查阅记录): who looked at whose personal data, when, through what."""
+    form = ReadFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else selectors.ReadFilters()
+    page = selectors.read_event_page(user=request.user, filters=filters,
+                                     before=_before(request.GET.get("before")))
+    return render(request, "audit/read_list.html", {
+        "form": form, "page": page, "filtered": bool(filters.as_dict()),
+        "is_first_page": not _before(request.GET.get("before")),
+    })

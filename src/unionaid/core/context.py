@@ -1,4 +1,4 @@
-"""Per-request context (client IP, request id) for the audit journal, kept in a contextvar."""
+"""Per-request context (client IP, user agent, path) for the audit journal, kept in a contextvar."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class RequestContext:
     ip: str | None = None
     user_agent: str = ""
+    path: str = ""  # the request's path, for the read log's "through what"
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(

@@ -18,6 +18,7 @@ class RequestContextMiddleware:
             context.RequestContext(
                 ip=context.client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+                path=request.path[:255],
             )
         )
         try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from unionaid.core.errors import NotFound
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.exports.models import ExportJob
-from unionaid.members.selectors import record_denial
 
 RECENT = 20
 
@@ -20,17 +19,11 @@ def export_jobs_recent(*, user) -> list[ExportJob]:
     return list(export_jobs_for_user(user=user)[:RECENT])
 
 
+@scoped_getter
 def export_job_get_for_user(*, user, pk) -> ExportJob:
     """The job ``pk`` if ``user`` asked for it; otherwise NotFound. Another user's job looks
     like a missing one, and the attempt is journaled (``access.denied``)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    job = export_jobs_for_user(user=user).filter(pk=pk).first()
-    if job is None:
-        if ExportJob.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="exports.exportjob", target_id=pk,
-                          action="exports.view")
-        raise NotFound()
-    return job
+    return get_in_scope(
+        user=user, pk=pk, perm="exports.view", queryset=ExportJob.objects.all(),
+        scope=Q(created_by_id=user.pk), target_type="exports.exportjob",
+    )

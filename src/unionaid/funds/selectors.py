@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
+from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
 from unionaid.funds import subjects
@@ -29,23 +30,18 @@ def _funds_q(user, unit_field: str) -> Q:
     return q
 
 
-def _pk(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
 def budgets_visible_to(*, user) -> QuerySet[Budget]:
     return (Budget.objects.filter(_funds_q(user, "org_unit"))
             .select_related("org_unit", "funding_source", "parent__org_unit"))
 
 
+@scoped_getter
 def budget_get_for_user(*, user, pk) -> Budget:
-    budget = budgets_visible_to(user=user).filter(pk=_pk(pk)).first()
-    if budget is None:
-        raise NotFound()
-    return budget
+    return get_in_scope(
+        user=user, pk=pk, perm="funds.view", scope=_funds_q(user, "org_unit"),
+        queryset=Budget.objects.select_related("org_unit", "funding_source", "parent__org_unit"),
+        target_type="funds.budget",
+    )
 
 
 def entries_for_budget(*, budget: Budget) -> QuerySet[LedgerEntry]:
@@ -60,11 +56,14 @@ def disbursements_visible_to(*, user) -> QuerySet[Disbursement]:
                             "repaid_by"))
 
 
+@scoped_getter
 def disbursement_get_for_user(*, user, pk) -> Disbursement:
-    disbursement = disbursements_visible_to(user=user).filter(pk=_pk(pk)).first()
-    if disbursement is None:
-        raise NotFound()
-    return disbursement
+    return get_in_scope(
+        user=user, pk=pk, perm="funds.view", scope=_funds_q(user, "budget__org_unit"),
+        queryset=Disbursement.objects.select_related(
+            "member", "budget__org_unit", "budget__funding_source", "batch", "repaid_by"),
+        target_type="funds.disbursement",
+    )
 
 
 def batches_visible_to(*, user) -> QuerySet[DisbursementBatch]:
@@ -73,11 +72,14 @@ def batches_visible_to(*, user) -> QuerySet[DisbursementBatch]:
                             "confirmed_by"))
 
 
+@scoped_getter
 def batch_get_for_user(*, user, pk) -> DisbursementBatch:
-    batch = batches_visible_to(user=user).filter(pk=_pk(pk)).first()
-    if batch is None:
-        raise NotFound()
-    return batch
+    return get_in_scope(
+        user=user, pk=pk, perm="funds.view", scope=_funds_q(user, "org_unit"),
+        queryset=DisbursementBatch.objects.select_related(
+            "org_unit", "funding_source", "created_by", "exported_by", "confirmed_by"),
+        target_type="funds.disbursementbatch",
+    )
 
 
 def units_for_funds(*, user, perm: str = "funds.manage") -> QuerySet[OrgUnit]:
@@ -144,7 +146,7 @@ def payment_trace(*, user, disbursement_id) -> dict:
     Out of the user's trace.view scope looks like "not found"; every read, and every refused
     read, is journaled.
     """
-    pk = _pk(disbursement_id)
+    pk = parse_pk(disbursement_id)
     scope = access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
                                      self_field="member_id")
     disbursement = (

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Count, QuerySet
 
 from unionaid.accounts.access import access_for
-from unionaid.audit.services import audit_record
+from unionaid.audit.scoped import get_in_scope, scoped_getter
+from unionaid.audit.scoped import record_denial as record_denial  # re-exported for callers
 from unionaid.core import crypto, idcard, masking
-from unionaid.core.errors import NotFound
 from unionaid.core.lookups import prefix_q
 from unionaid.members.models import ID_PURPOSE, PHONE_PURPOSE, Member
 from unionaid.org.selectors import units_visible_to
@@ -27,34 +26,17 @@ def members_visible_to(*, user, perm: str = "members.view") -> QuerySet[Member]:
     return Member.objects.filter(access.scope_q(perm, unit_field="org_unit", self_field="pk"))
 
 
-def record_denial(*, user, target_type: str, target_id, action: str) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=user, action="access.denied", outcome="denied", target_type=target_type,
-            target_id=target_id, changes={"attempted": action},
-        )
-
-
+@scoped_getter
 def member_get_for_user(*, user, pk, perm: str = "members.view") -> Member:
     """The member with ``pk`` if ``user`` may see it with ``perm``; otherwise NotFound.
 
-    Out of scope looks exactly like "does not exist"; the attempt is journaled.
+    Out of scope looks exactly like "does not exist"; the attempt is journaled. The read is
+    logged (the member page shows personal data).
     """
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    member = (
-        members_visible_to(user=user, perm=perm)
-        .select_related("org_unit")
-        .filter(pk=pk)
-        .first()
+    return get_in_scope(
+        user=user, queryset=Member.objects.select_related("org_unit"), pk=pk, perm=perm,
+        self_field="pk", target_type="members.member", log_read="pk",
     )
-    if member is None:
-        if Member.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="members.member", target_id=pk, action=perm)
-        raise NotFound()
-    return member
 
 
 def member_search(*, user, query: str = "", unit=None, perm: str = "members.view") -> QuerySet:

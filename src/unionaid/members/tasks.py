@@ -26,8 +26,9 @@ from django_tasks import task
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import DataScope
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.audit.services import audit_record
-from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
+from unionaid.core.errors import PermissionDenied, ServiceError
 from unionaid.members import io_reading
 from unionaid.members.importing import PERM, import_roster
 from unionaid.members.models import ImportJob, ImportJobStage, ImportJobStatus
@@ -134,20 +135,27 @@ def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
     return new
 
 
-def import_jobs_visible_to(*, user) -> QuerySet[ImportJob]:
-    """Jobs the user uploaded, and jobs of units their own import rights cover."""
+def _import_jobs_q(user) -> Q:
     access = access_for(user)
     q = Q(created_by_id=user.pk)
     if access.has_perm(PERM):
         q |= access.scope_q(PERM, unit_field="org_unit", self_field="created_by__member")
-    return ImportJob.objects.filter(q).select_related("created_by", "org_unit")
+    return q
 
 
+def import_jobs_visible_to(*, user) -> QuerySet[ImportJob]:
+    """Jobs the user uploaded, and jobs of units their own import rights cover."""
+    return ImportJob.objects.filter(_import_jobs_q(user)).select_related("created_by", "org_unit")
+
+
+@scoped_getter
 def import_job_get_for_user(*, user, pk) -> ImportJob:
-    try:
-        return import_jobs_visible_to(user=user).get(pk=int(pk))
-    except (ImportJob.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    """A job the user uploaded, or one of a unit their import rights cover (journaled if not)."""
+    return get_in_scope(
+        user=user, pk=pk, perm=PERM, queryset=ImportJob.objects.select_related("created_by",
+                                                                               "org_unit"),
+        scope=_import_jobs_q(user), target_type="members.importjob",
+    )
 
 
 class _JobProgress:

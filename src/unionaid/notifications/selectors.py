@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from unionaid.core.errors import NotFound
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.notifications.models import Notification
 
 # The badge stops counting here ("99+"): no COUNT over a long unread history.
@@ -26,13 +26,10 @@ def unread_count(*, user, cap: int = BADGE_CAP) -> int:
     return notifications_for(user=user, unread_only=True)[: cap + 1].count()
 
 
+@scoped_getter
 def notification_get_for_user(*, user, pk) -> Notification:
     """One of the user's own notifications; anybody else's looks like "not found"."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    note = notifications_for(user=user).filter(pk=pk).first()
-    if note is None:
-        raise NotFound()
-    return note
+    return get_in_scope(
+        user=user, pk=pk, perm="notifications.view", queryset=Notification.objects.all(),
+        scope=Q(recipient_id=getattr(user, "pk", None)), target_type="notifications.notification",
+    )

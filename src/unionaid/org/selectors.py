@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.core.access import SCOPE_ALL, SCOPE_SELF, SCOPE_UNIT_AND_BELOW, access_for
-from unionaid.core.errors import NotFound
 from unionaid.org.models import OrgLevel, OrgUnit
 
 
@@ -30,8 +30,11 @@ def units_visible_to(*, user, perm: str = "org.view") -> QuerySet[OrgUnit]:
     return q if q is not None else OrgUnit.objects.none()
 
 
+@scoped_getter
 def unit_get_for_user(*, user, pk, perm: str = "org.view") -> OrgUnit:
-    try:
-        return units_visible_to(user=user, perm=perm).get(pk=int(pk))
-    except (OrgUnit.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    # A unit's own scope is its path; units_visible_to says it (a self-only grant covers none).
+    return get_in_scope(
+        user=user, pk=pk, perm=perm, queryset=OrgUnit.objects.all(),
+        scope=Q(pk__in=units_visible_to(user=user, perm=perm).values("pk")),
+        target_type="org.orgunit",
+    )

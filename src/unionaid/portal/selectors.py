@@ -4,7 +4,7 @@ record, so a staff user who is also a member sees only their own applications he
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from unionaid.approvals.models import ApprovalCase, ApprovalTask, SkipKind, TaskStatus
@@ -18,6 +18,7 @@ from unionaid.assistance.selectors import (
 )
 from unionaid.assistance.services import SUBJECT_KIND
 from unionaid.assistance.services.catalog import OTHER_MATERIAL
+from unionaid.audit.scoped import get_in_scope, parse_pk
 from unionaid.core.errors import NotFound
 
 # How each timeline row looks on the phone (CSS class suffix and icon).
@@ -61,11 +62,7 @@ def my_items(*, user) -> QuerySet[AssistanceItem]:
 
 
 def my_item_get(*, user, pk) -> AssistanceItem:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    item = my_items(user=user).filter(pk=pk).first()
+    item = my_items(user=user).filter(pk=parse_pk(pk)).first()
     if item is None:
         raise NotFound()
     return item
@@ -73,15 +70,11 @@ def my_item_get(*, user, pk) -> AssistanceItem:
 
 def my_attachment_get(*, user, pk) -> Attachment:
     """A material of one of the user's own applications (for removal from a draft)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    attachment = (Attachment.objects.select_related("application")
-                  .filter(pk=pk, application__in=my_applications(user=user)).first())
-    if attachment is None:
-        raise NotFound()
-    return attachment
+    return get_in_scope(
+        user=user, pk=pk, perm="portal.attachment",
+        queryset=Attachment.objects.select_related("application"),
+        scope=Q(application__in=my_applications(user=user)), target_type="assistance.attachment",
+    )
 
 
 def materials(item: AssistanceItem) -> list[dict]:

@@ -33,7 +33,7 @@ from unionaid.archive.models import (
     WatchEntry,
     WatchKind,
 )
-from unionaid.core.errors import NotFound
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.funds.models import Disbursement, DisbursementStatus
 from unionaid.members.models import Consent, ConsentKind
 from unionaid.org.models import OrgUnit
@@ -65,12 +65,13 @@ def watch_counts(*, user, unit: OrgUnit | None = None) -> dict[str, int]:
     return {kind.value: counts.get(kind.value, 0) for kind in WatchKind}
 
 
+@scoped_getter
 def watch_entry_get_for_user(*, user, pk) -> WatchEntry:
-    try:
-        return (WatchEntry.objects.filter(access_for(user).scope_q(VIEW, unit_field="org_unit"))
-                .select_related("member", "org_unit").get(pk=int(pk)))
-    except (WatchEntry.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    return get_in_scope(
+        user=user, pk=pk, perm=VIEW, queryset=WatchEntry.objects.select_related("member",
+                                                                               "org_unit"),
+        target_type="archive.watchentry",
+    )
 
 
 def difficult_units_visible_to(*, user) -> QuerySet[DifficultUnit]:
@@ -78,11 +79,13 @@ def difficult_units_visible_to(*, user) -> QuerySet[DifficultUnit]:
             .select_related("org_unit", "added_by").order_by("org_unit__path"))
 
 
+@scoped_getter
 def difficult_unit_get_for_user(*, user, pk) -> DifficultUnit:
-    try:
-        return difficult_units_visible_to(user=user).get(pk=int(pk))
-    except (DifficultUnit.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    return get_in_scope(
+        user=user, pk=pk, perm=VIEW,
+        queryset=DifficultUnit.objects.select_related("org_unit", "added_by"),
+        target_type="archive.difficultunit",
+    )
 
 
 # -- re-checks and follow-ups due ----------------------------------------------------------------

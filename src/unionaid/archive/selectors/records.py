@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 
 import chinese_calendar
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +32,7 @@ from unionaid.archive.models import (
 )
 from unionaid.archive.selectors.lists import member_watch_kinds
 from unionaid.archive.services.common import CONFIG, ENROLMENT_KIND, EXIT_KIND, VIEW
-from unionaid.core.errors import NotFound
-from unionaid.members.selectors import record_denial
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.org.selectors import units_visible_to
 
 CASE_KINDS = (ENROLMENT_KIND, EXIT_KIND)
@@ -77,35 +76,24 @@ def recheck_soon(today: dt.date | None = None) -> dt.date:
     return (today or timezone.localdate()) + dt.timedelta(days=RECHECK_SOON_DAYS)
 
 
-def _pk(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
+@scoped_getter
 def record_get_for_user(*, user, pk, perm: str = VIEW) -> HardshipRecord:
-    pk = _pk(pk)
-    record = (records_visible_to(user=user, perm=perm)
-              .select_related("member__org_unit", "profile", "previous", "created_by")
-              .filter(pk=pk).first())
-    if record is None:
-        if HardshipRecord.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="archive.hardshiprecord", target_id=pk,
-                          action=perm)
-        raise NotFound()
-    return record
+    return get_in_scope(
+        user=user, pk=pk, perm=perm, self_field="member_id",
+        queryset=HardshipRecord.objects.select_related(
+            "member__org_unit", "org_unit", "profile", "previous", "created_by"),
+        target_type="archive.hardshiprecord", log_read="member_id",
+    )
 
 
+@scoped_getter
 def objection_get_for_user(*, user, pk, perm: str = VIEW) -> Objection:
-    pk = _pk(pk)
-    objection = (Objection.objects.select_related("record__org_unit", "record__member", "case")
-                 .filter(pk=pk, record__in=records_visible_to(user=user, perm=perm)).first())
-    if objection is None:
-        if Objection.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="archive.objection", target_id=pk, action=perm)
-        raise NotFound()
-    return objection
+    return get_in_scope(
+        user=user, pk=pk, perm=perm,
+        queryset=Objection.objects.select_related("record__org_unit", "record__member", "case"),
+        scope=Q(record__in=records_visible_to(user=user, perm=perm)),
+        target_type="archive.objection",
+    )
 
 
 def record_cases(record_ids: list[int]) -> dict[int, list[ApprovalCase]]:
@@ -145,11 +133,13 @@ def dibao_lines_visible_to(*, user, year: int | None = None) -> QuerySet[DibaoSt
     return qs.order_by("-year", "org_unit__path")
 
 
+@scoped_getter
 def dibao_line_get_for_user(*, user, pk) -> DibaoStandard:
-    row = dibao_lines_visible_to(user=user).filter(pk=_pk(pk)).first()
-    if row is None:
-        raise NotFound()
-    return row
+    return get_in_scope(
+        user=user, pk=pk, perm=CONFIG, queryset=DibaoStandard.objects.select_related("org_unit"),
+        scope=Q(org_unit__in=units_visible_to(user=user, perm=CONFIG)),
+        target_type="archive.dibaostandard",
+    )
 
 
 def category_rules_visible_to(*, user) -> QuerySet[CategoryRules]:

@@ -152,6 +152,19 @@ def test_a_worker_sees_only_their_own_applications(client, worker, other_worker,
                                      target_id=str(theirs.pk)).exists()
 
 
+def test_removing_another_workers_material_is_404_and_journaled(client, worker, other_worker,
+                                                                 illness, flow):
+    theirs = submitted(other_worker, illness)
+    attachment = theirs.attachments.get()
+    client.force_login(worker)
+    url = reverse("portal:attachment-remove", args=[attachment.pk])
+    assert client.post(url).status_code == 404
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+    denial = AuditEvent.objects.get(action="access.denied", actor=worker)
+    assert (denial.target_type, denial.target_id, denial.changes) == (
+        "assistance.attachment", str(attachment.pk), {"attempted": "portal.attachment"})
+
+
 def test_a_worker_opens_their_own_materials(client, worker, illness):
     application = services.application_create_draft(actor=worker, member=worker.member,
                                                      item=illness, facts={"self_paid": "9000"})

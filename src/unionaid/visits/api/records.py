@@ -21,12 +21,13 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from unionaid.assistance.api.common import item_for
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
-from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.errors import ServiceError
 from unionaid.core.http import private_file_response
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user
-from unionaid.visits.models import FollowUpStatus, VisitCampaign, VisitKind
+from unionaid.visits.models import FollowUpStatus, VisitKind
 from unionaid.visits.selectors import records as selectors
+from unionaid.visits.selectors.campaigns import campaign_get_for_user
 from unionaid.visits.selectors.profiles import Purpose, profile_for, profiles_for
 from unionaid.visits.services import followups as followup_services
 from unionaid.visits.services import needs as need_services
@@ -290,9 +291,7 @@ def visit_list(request, response: HttpResponse, filters: Query[VisitListQuery]):
               if filters.member_id is not None else None)
     campaign = None
     if filters.campaign_id is not None:
-        campaign = VisitCampaign.objects.filter(pk=filters.campaign_id).first()
-        if campaign is None:
-            raise NotFound()
+        campaign = campaign_get_for_user(user=user, pk=filters.campaign_id)
     qs = selectors.visits_visible_to(
         user=user, campaign=campaign, unit=unit, member=member, date_from=filters.date_from,
         date_to=filters.date_to, hardship_found=filters.hardship_found)

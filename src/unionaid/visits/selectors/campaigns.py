@@ -49,8 +49,8 @@ from django.utils import timezone
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, DataScope, User
-from unionaid.core.errors import NotFound
-from unionaid.members.selectors import member_search, record_denial
+from unionaid.audit.scoped import get_in_scope, scoped_getter
+from unionaid.members.selectors import member_search
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 from unionaid.visits.models import (
@@ -67,13 +67,6 @@ from unionaid.visits.models import (
 VIEW = "visits.view"
 CAMPAIGN_PERM = "visits.campaign"
 SOLVED_NEED = (NeedStatus.CLOSED, NeedStatus.APPLICATION)
-
-
-def _pk(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
 
 
 def _or(scope: Q, extra: Q) -> Q:
@@ -105,13 +98,17 @@ def _campaign_area_q(user) -> Q:
     return q
 
 
-def campaigns_visible_to(*, user) -> QuerySet[VisitCampaign]:
+def _campaigns_q(user) -> Q:
+    """The campaigns of the user's area (see ``_campaign_area_q``) and those they are paired in."""
     area = _campaign_area_q(user)
-    qs = VisitCampaign.objects.all()
-    if area:  # not "all"
-        own = Q(pairings__cadre_id=user.pk) if getattr(user, "pk", None) else Q(pk__in=[])
-        qs = qs.filter(pk__in=VisitCampaign.objects.filter(area | own).values("pk"))
-    return qs.select_related("org_unit")
+    if not area:  # "all"
+        return area
+    own = Q(pairings__cadre_id=user.pk) if getattr(user, "pk", None) else Q(pk__in=[])
+    return Q(pk__in=VisitCampaign.objects.filter(area | own).values("pk"))
+
+
+def campaigns_visible_to(*, user) -> QuerySet[VisitCampaign]:
+    return VisitCampaign.objects.filter(_campaigns_q(user)).select_related("org_unit")
 
 
 def campaign_list(*, user, status: str = "", query: str = "") -> QuerySet[VisitCampaign]:
@@ -124,15 +121,12 @@ def campaign_list(*, user, status: str = "", query: str = "") -> QuerySet[VisitC
     return qs.order_by("-starts_on", "-pk")
 
 
+@scoped_getter
 def campaign_get_for_user(*, user, pk) -> VisitCampaign:
-    pk = _pk(pk)
-    campaign = campaigns_visible_to(user=user).filter(pk=pk).first()
-    if campaign is None:
-        if VisitCampaign.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.visitcampaign", target_id=pk,
-                          action=VIEW)
-        raise NotFound()
-    return campaign
+    return get_in_scope(
+        user=user, pk=pk, perm=VIEW, queryset=VisitCampaign.objects.select_related("org_unit"),
+        scope=_campaigns_q(user), target_type="visits.visitcampaign",
+    )
 
 
 def covered_units_of(campaign: VisitCampaign) -> list[OrgUnit]:
@@ -174,14 +168,17 @@ def pairing_list(*, user, campaign: VisitCampaign, query: str = "",
     return with_visit_state(qs).order_by("org_unit__path", "cadre__username", "pk")
 
 
-def pairing_get_for_user(*, user, campaign: VisitCampaign, pk) -> Pairing:
-    pk = _pk(pk)
-    pairing = pairings_visible_to(user=user, campaign=campaign).filter(pk=pk).first()
-    if pairing is None:
-        if Pairing.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.pairing", target_id=pk, action=VIEW)
-        raise NotFound()
-    return pairing
+@scoped_getter
+def pairing_get_for_user(*, user, pk, campaign: VisitCampaign | None = None) -> Pairing:
+    """A pairing in the user's ``visits.view`` scope or their own (of ``campaign`` if given)."""
+    qs = Pairing.objects.select_related("campaign", "cadre", "target_unit", "member__org_unit",
+                                        "org_unit")
+    return get_in_scope(
+        user=user, pk=pk, perm=VIEW,
+        queryset=qs.filter(campaign=campaign) if campaign is not None else qs,
+        scope=_or(access_for(user).scope_q(VIEW, unit_field="org_unit"), Q(cadre_id=user.pk)),
+        target_type="visits.pairing",
+    )
 
 
 def my_pairings(*, user, campaign: VisitCampaign) -> list[Pairing]:

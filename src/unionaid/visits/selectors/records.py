@@ -16,9 +16,9 @@ from django.utils import timezone
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, DataScope
 from unionaid.assistance import storage
+from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
-from unionaid.members.selectors import record_denial
 from unionaid.visits.models import (
     FollowUp,
     FollowUpStatus,
@@ -31,13 +31,6 @@ from unionaid.visits.models import (
 
 VIEW = "visits.view"
 RECORD = "visits.record"
-
-
-def _pk(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
 
 
 def _scope(user, perm: str = VIEW, unit_field: str = "org_unit") -> Q:
@@ -68,18 +61,16 @@ def visits_visible_to(*, user, perm: str = VIEW, campaign=None, unit=None, membe
     return qs.order_by("-visited_on", "-id")
 
 
+@scoped_getter
 def visit_get_for_user(*, user, pk, perm: str = VIEW) -> Visit:
-    pk = _pk(pk)
-    visit = (Visit.objects.filter(_scope(user, perm))
-             .select_related("member__org_unit", "visited_unit", "org_unit", "campaign",
-                             "pairing", "recorded_by")
-             .prefetch_related("needs__application", "follow_ups__owner", "photos")
-             .filter(pk=pk).first())
-    if visit is None:
-        if Visit.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.visit", target_id=pk, action=perm)
-        raise NotFound()
-    return visit
+    return get_in_scope(
+        user=user, pk=pk, perm=perm,
+        queryset=(Visit.objects
+                  .select_related("member__org_unit", "visited_unit", "org_unit", "campaign",
+                                  "pairing", "recorded_by")
+                  .prefetch_related("needs__application", "follow_ups__owner", "photos")),
+        target_type="visits.visit",
+    )
 
 
 def visit_profile(*, visit: Visit) -> HouseholdProfile | None:
@@ -96,16 +87,13 @@ def profiles_for_member(*, user, member) -> QuerySet[HouseholdProfile]:
             .order_by("-taken_on", "-id"))
 
 
+@scoped_getter
 def profile_get_for_user(*, user, pk) -> HouseholdProfile:
-    pk = _pk(pk)
-    profile = (HouseholdProfile.objects.filter(_scope(user))
-               .select_related("member__org_unit", "visit").filter(pk=pk).first())
-    if profile is None:
-        if HouseholdProfile.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.householdprofile", target_id=pk,
-                          action=VIEW)
-        raise NotFound()
-    return profile
+    return get_in_scope(
+        user=user, pk=pk, perm=VIEW,
+        queryset=HouseholdProfile.objects.select_related("member__org_unit", "org_unit", "visit"),
+        target_type="visits.householdprofile", log_read="member_id",
+    )
 
 
 # -- needs ------------------------------------------------------------------------------------
@@ -122,14 +110,14 @@ def needs_open_for_user(*, user) -> QuerySet[VisitNeed]:
         "visit__visited_on", "id")
 
 
+@scoped_getter
 def need_get_for_user(*, user, pk, perm: str = VIEW) -> VisitNeed:
-    pk = _pk(pk)
-    need = needs_visible_to(user=user, perm=perm).filter(pk=pk).first()
-    if need is None:
-        if VisitNeed.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.visitneed", target_id=pk, action=perm)
-        raise NotFound()
-    return need
+    return get_in_scope(
+        user=user, pk=pk, perm=perm, unit_field="visit__org_unit",
+        queryset=VisitNeed.objects.select_related(
+            "visit__member", "visit__visited_unit", "visit__org_unit", "application"),
+        target_type="visits.visitneed",
+    )
 
 
 # -- follow-ups -------------------------------------------------------------------------------
@@ -138,12 +126,16 @@ def follow_ups_for_user(*, user, mine: bool = True, status: str | None = None
                         ) -> QuerySet[FollowUp]:
     """Follow-ups in the user's scope (``mine``: only those they own): open ones first, by due
     date; ``is_overdue`` marks open ones past their due date."""
-    today = timezone.localdate()
     qs = FollowUp.objects.filter(_scope(user))
     if mine:
         qs = qs.filter(owner_id=getattr(user, "pk", None))
     if status:
         qs = qs.filter(status=status)
+    return _with_due_state(qs)
+
+
+def _with_due_state(qs: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    today = timezone.localdate()
     return (qs.select_related("member", "owner", "org_unit", "visit", "need")
             .annotate(
                 open_first=Case(When(status=FollowUpStatus.OPEN, then=Value(0)), default=Value(1),
@@ -154,14 +146,12 @@ def follow_ups_for_user(*, user, mine: bool = True, status: str | None = None
             .order_by("open_first", "due_on", "id"))
 
 
+@scoped_getter
 def follow_up_get_for_user(*, user, pk) -> FollowUp:
-    pk = _pk(pk)
-    follow_up = follow_ups_for_user(user=user, mine=False).filter(pk=pk).first()
-    if follow_up is None:
-        if FollowUp.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.followup", target_id=pk, action=VIEW)
-        raise NotFound()
-    return follow_up
+    return get_in_scope(
+        user=user, pk=pk, perm=VIEW, queryset=_with_due_state(FollowUp.objects.all()),
+        target_type="visits.followup",
+    )
 
 
 # -- photos -----------------------------------------------------------------------------------
@@ -170,13 +160,10 @@ def photo_open_for_user(*, user, pk, thumbnail: bool = False):
     """(binary file handle, content type, download name) of a visit photo ``user`` may see.
     Every read is journaled (photos of a home are personal data). The caller closes the
     handle (FileResponse does)."""
-    pk = _pk(pk)
-    photo = (VisitPhoto.objects.select_related("visit__org_unit")
-             .filter(pk=pk, visit__in=Visit.objects.filter(_scope(user))).first())
-    if photo is None:
-        if VisitPhoto.objects.filter(pk=pk).exists():
-            record_denial(user=user, target_type="visits.visitphoto", target_id=pk, action=VIEW)
-        raise NotFound()
+    photo = get_in_scope(
+        user=user, pk=pk, perm=VIEW, queryset=VisitPhoto.objects.select_related("visit__org_unit"),
+        scope=Q(visit__in=Visit.objects.filter(_scope(user))), target_type="visits.visitphoto",
+    )
     path = photo.thumbnail_path if thumbnail else photo.storage_path
     if not path:
         raise NotFound()

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
-from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
 from unionaid.members.models import ConsentKind, Member
-from unionaid.members.selectors import member_get_for_user, record_denial
+from unionaid.members.selectors import member_get_for_user
 from unionaid.members.services import consent_grant, has_consent
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import unit_get_for_user
@@ -149,13 +149,7 @@ def visit_target_check(*, actor, data) -> None:
     if str(member_id or "").strip().isdigit():
         member_get_for_user(user=actor, pk=member_id, perm=RECORD)
     if str(unit_id or "").strip().isdigit():
-        try:
-            unit_get_for_user(user=actor, pk=unit_id, perm=RECORD)
-        except NotFound:
-            if OrgUnit.objects.filter(pk=int(unit_id)).exists():
-                record_denial(user=actor, target_type="org.orgunit", target_id=int(unit_id),
-                              action=RECORD)
-            raise
+        unit_get_for_user(user=actor, pk=unit_id, perm=RECORD)
 
 
 def _in_campaign_area(campaign: VisitCampaign, unit: OrgUnit) -> bool:

@@ -101,6 +101,20 @@ def test_an_out_of_scope_submit_is_404_and_the_attempt_is_journaled(rec):
     assert not Visit.objects.exists()
 
 
+def test_a_campaign_filter_out_of_scope_is_404_and_journaled(rec):
+    from unionaid.visits.models import VisitCampaign
+
+    campaign = VisitCampaign.objects.create(name="春季大走访", org_unit=rec.union.station_a,
+                                            starts_on=dt.date(2026, 3, 1),
+                                            ends_on=dt.date(2026, 3, 31))
+    assert api(rec.visitor_a).get(f"/visits/?campaign_id={campaign.pk}").status_code == 200
+    assert denials("visits.visitcampaign", campaign.pk) == 0
+    response = api(rec.visitor_b).get(f"/visits/?campaign_id={campaign.pk}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert denials("visits.visitcampaign", campaign.pk) == 1
+
+
 def test_out_of_scope_writes_on_needs_and_follow_ups_are_404_and_journaled(rec):
     visit = api(rec.visitor_a).post("/visits/", payload(rec.member)).json()
     need_id = visit["needs"][0]["id"]

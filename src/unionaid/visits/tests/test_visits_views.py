@@ -341,3 +341,22 @@ def test_a_pairing_link_opens_the_form_for_its_household(cadre, rec):
                                          campaign_id=str(campaign.pk)))
     assert response.status_code == 302
     assert Visit.objects.get().pairing == pairing
+
+
+def test_a_pairing_or_campaign_out_of_scope_is_404_and_journaled(client, rec):
+    from unionaid.visits.models import Pairing, PairingKind, VisitCampaign
+
+    campaign = VisitCampaign.objects.create(name="春季大走访", org_unit=rec.union.station_a,
+                                            starts_on=today(), ends_on=today())
+    pairing = Pairing.objects.create(campaign=campaign, cadre=rec.visitor_a,
+                                     kind=PairingKind.HOUSEHOLD, member=rec.member,
+                                     org_unit=rec.member.org_unit)
+    other = verified_login(client, rec.visitor_b)
+    assert other.get(f"{NEW}?pairing={pairing.pk}").status_code == 404
+    assert other.get(f"{NEW}?pairing=x1").status_code == 404
+    assert other.get(f"{NEW}?member={rec.member_b.pk}&campaign={campaign.pk}").status_code == 404
+    denied = set(AuditEvent.objects.filter(action="access.denied")
+                 .values_list("target_type", "target_id"))
+    assert denied == {("visits.pairing", str(pairing.pk)),
+                      ("visits.visitcampaign", str(campaign.pk))}
+    assert not Visit.objects.exists()

@@ -43,13 +43,16 @@ from unionaid.visits.models import (
     HardshipCause,
     HousingKind,
     NeedStatus,
-    Pairing,
     PairingKind,
     VisitCampaign,
     VisitKind,
 )
 from unionaid.visits.selectors import records as selectors
-from unionaid.visits.selectors.campaigns import campaigns_visible_to
+from unionaid.visits.selectors.campaigns import (
+    campaign_get_for_user,
+    campaigns_visible_to,
+    pairing_get_for_user,
+)
 from unionaid.visits.selectors.profiles import Purpose, latest_profile, profile_for, profiles_for
 from unionaid.visits.services import followups as followup_services
 from unionaid.visits.services import needs as need_services
@@ -118,15 +121,6 @@ def prefill_profile(member, *, user) -> dict:
     return data
 
 
-def _pairing_for(user, pk) -> Pairing:
-    pairing = (Pairing.objects.select_related("campaign", "member__org_unit", "target_unit")
-               .filter(pk=pk if str(pk).isdigit() else 0).first())
-    if pairing is None or not (pairing.cadre_id == user.pk
-                               or access_for(user).covers_unit(VIEW, pairing.org_unit)):
-        raise Http404()
-    return pairing
-
-
 def open_campaigns(*, user, unit) -> list[VisitCampaign]:
     """The running campaigns (in progress today) whose area covers ``unit``: the ones a visit
     there counts towards. The area is the covered units, or the campaign's own unit."""
@@ -155,7 +149,7 @@ def _initial_data(request) -> dict:
     if data["kind"] not in VisitKind.values:
         data["kind"] = VisitKind.HOME
     if request.GET.get("pairing"):
-        pairing = _pairing_for(user, request.GET["pairing"])
+        pairing = or_404(pairing_get_for_user, user=user, pk=request.GET["pairing"])
         data.update(pairing_id=pairing.pk, campaign_id=pairing.campaign_id)
         if pairing.kind == PairingKind.HOUSEHOLD:
             data.update(kind=VisitKind.HOME, member_id=pairing.member_id)
@@ -184,9 +178,9 @@ def _form_context(request, data: dict, errors: dict, message: str = "") -> dict:
         unit = units_visible_to(user=user, perm=RECORD).filter(
             pk=data["visited_unit_id"] if str(data["visited_unit_id"]).isdigit() else 0).first()
     if str(data.get("campaign_id") or "").isdigit():
-        campaign = VisitCampaign.objects.filter(pk=data["campaign_id"]).first()
+        campaign = or_404(campaign_get_for_user, user=user, pk=data["campaign_id"])
     if str(data.get("pairing_id") or "").isdigit():
-        pairing = Pairing.objects.filter(pk=data["pairing_id"]).first()
+        pairing = or_404(pairing_get_for_user, user=user, pk=data["pairing_id"])
     target_unit = member.org_unit if member else unit
     consents = {}
     if member is not None:
