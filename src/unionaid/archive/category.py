@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from unionaid.archive.models import CategoryRules, DibaoStandard, HardshipCategory
 from unionaid.core.errors import ServiceError
 from unionaid.org.models import OrgUnit
+from unionaid.visits.services.profiles import profile_data
 
 CENT = Decimal("0.01")
 
@@ -157,8 +158,6 @@ def compute_category(*, profile, line: Decimal, rules: CategoryRules,
     calculation in Chinese, one line per step. ``data`` is the decrypted six-clear profile
     (read from ``profile`` when not given)."""
     if data is None:
-        from unionaid.visits.services.profiles import profile_data
-
         data = profile_data(profile)
     line = Decimal(line)
     size = int(profile.household_size)

@@ -21,6 +21,7 @@ from unionaid.approvals.models import (
     SkipKind,
     TaskStatus,
 )
+from unionaid.approvals.selectors import todo_for_user
 from unionaid.approvals.services.flows import flow_resolve, plain_facts, skip_reason, steps_of
 from unionaid.approvals.services.notices import task_started_notify
 from unionaid.audit.services import atomic_audited, audit_record
@@ -213,8 +214,6 @@ def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> 
         raise ServiceError(_("请选择要办理的待办。"), code="nothing_selected")
     # Only tasks in the actor's own to-do list: anything else is "not found", so a batch can't
     # be used to probe which task ids exist or which steps they are at.
-    from unionaid.approvals.selectors import todo_for_user
-
     rows = list(todo_for_user(user=actor).filter(pk__in=ids)
                 .values_list("pk", "case_id", "step__allow_batch", "step__name"))
     if len(rows) != len(ids):

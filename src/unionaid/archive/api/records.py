@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from unionaid.accounts.access import access_for
 from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
 from unionaid.approvals.models import WorkdayOverride
 from unionaid.approvals.selectors import case_timeline
@@ -635,8 +636,6 @@ def workdays(request, filters: Query[CalendarQuery]):
 
 
 def _has(user, perm: str) -> bool:
-    from unionaid.accounts.access import access_for
-
     return access_for(user).has_perm(perm)
 
 

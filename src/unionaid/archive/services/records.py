@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
+from unionaid.approvals.services import case_start, case_withdraw
 from unionaid.archive.category import CategoryResult, compute_category, dibao_line_for, rules_for
 from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import (
@@ -138,8 +139,6 @@ def case_facts(record: HardshipRecord) -> dict[str, Any]:
 
 
 def _start(*, actor, record: HardshipRecord, kind: str, facts: dict) -> None:
-    from unionaid.approvals.services import case_start
-
     case_start(actor=actor, subject_kind=kind, subject_id=record.pk, subject_key=record.category,
                org_unit=record.org_unit, applicant=record.member, facts=facts)
 
@@ -215,8 +214,6 @@ def record_withdraw(*, actor, record: HardshipRecord, reason: str = "") -> Hards
     """Withdraw an enrolment in progress or returned (→ WITHDRAWN), or an exit application in
     progress (→ back to ACTIVE). The open case is withdrawn with it. The journal keeps the
     reason's length, not its text (it may name people or illnesses)."""
-    from unionaid.approvals.services import case_withdraw
-
     record, cases = lock_record_with_cases(record)
     require_manage(actor, record.org_unit)
     if record.status not in WITHDRAWABLE:
@@ -287,8 +284,6 @@ def record_close(*, actor, record: HardshipRecord, reason: str, on: dt.date | No
     withdrawn; an exited record can be closed too (death or transfer during the follow-up
     months). The member's follow-up visits after an exit still open are cancelled. The
     journal keeps the note's length, not its text."""
-    from unionaid.approvals.services import case_withdraw
-
     record, cases = lock_record_with_cases(record)
     require_manage(actor, record.org_unit)
     if reason not in CloseReason.values:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from unionaid.accounts.models import User
 from unionaid.approvals.calendar import known_year
 from unionaid.approvals.models import ApprovalTask, TaskStatus
+from unionaid.approvals.services import task_decide
 from unionaid.archive import flows as archive_flows
 from unionaid.archive.models import HardshipRecord
 from unionaid.archive.services import config as archive_config
@@ -239,7 +240,6 @@ def _approve(cast: Cast, record: HardshipRecord, *, through_notice: bool) -> App
             ApprovalTask.objects.filter(pk=task.pk).update(
                 due_at=timezone.now() - dt.timedelta(days=1))
             task.refresh_from_db()
-        from unionaid.approvals.services import task_decide
 
         task_decide(actor=cast.deciders[task.assigned_position_id], task=task,
                     decision="approve", comment="情况属实，同意。")
