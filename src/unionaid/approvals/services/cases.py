@@ -15,9 +15,9 @@ from unionaid.approvals import assignees, registry
 from unionaid.approvals.calendar import add_working_days
 from unionaid.approvals.models import (
     ApprovalCase,
+    ApprovalStep,
     ApprovalTask,
     CaseStatus,
-    FlowStep,
     SkipKind,
     TaskStatus,
 )
@@ -41,7 +41,7 @@ def _handler(kind: str):
     return registry.subject_handler(kind)
 
 
-def _due_at(step: FlowStep, now):
+def _due_at(step: ApprovalStep, now):
     if step.is_public_notice and step.notice_working_days:
         end = add_working_days(timezone.localdate(now), step.notice_working_days)
         return timezone.make_aware(dt.datetime.combine(end, dt.time(18, 0)))
@@ -58,7 +58,7 @@ def _audit(actor, action: str, case: ApprovalCase, **changes: Any) -> None:
 
 
 def _advance(case: ApprovalCase, *, actor, after: int, handler,
-             steps: list[FlowStep] | None = None) -> ApprovalTask | None:
+             steps: list[ApprovalStep] | None = None) -> ApprovalTask | None:
     """Create the next pending task after step ``after``, recording skipped steps on the way;
     with no step left the case is approved. Skip conditions see the case's facts now.
     ``steps``: the steps after ``after`` when the caller knows them already."""
@@ -140,7 +140,8 @@ def _locked(task) -> tuple[ApprovalCase, ApprovalTask]:
             .filter(pk=case_id).first())
     if case is None:
         raise NotFound()
-    later = FlowStep.objects.filter(version_id=case.flow_version_id, order__gt=OuterRef("order"))
+    later = ApprovalStep.objects.filter(version_id=case.flow_version_id,
+                                        order__gt=OuterRef("order"))
     task = (ApprovalTask.objects.select_for_update(of=("self",)).select_related("step")
             .annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk))
     task.case = case  # the caller's answer reads task.case: no second SELECT

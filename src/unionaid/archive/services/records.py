@@ -21,7 +21,12 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.approvals.services import case_start, case_withdraw
-from unionaid.archive.category import CategoryResult, compute_category, dibao_line_for, rules_for
+from unionaid.archive.category import (
+    CategoryResult,
+    compute_category,
+    dibao_standard_for,
+    rules_for,
+)
 from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import (
     OPEN_STATUSES,
@@ -78,7 +83,7 @@ def evaluate(*, member: Member, profile: HouseholdProfile, on: dt.date | None = 
              ) -> CategoryResult:
     """The category the member's household would get today (raises ``no_dibao_line``)."""
     on = on or timezone.localdate()
-    line = dibao_line_for(member, on.year)
+    line = dibao_standard_for(member, on.year)
     return compute_category(profile=profile, line=line.monthly_amount, rules=rules_for(member))
 
 
@@ -120,7 +125,7 @@ def _apply_result(record: HardshipRecord, profile: HouseholdProfile,
     record.category = record.computed_category = result.category
     record.calculation = result.as_calculation()
     record.per_capita_monthly = result.per_capita_monthly
-    record.dibao_line = result.line
+    record.dibao_standard = result.line
     record.review_flags = result.review_flags
     record.causes = profile.causes[:200]
 
@@ -130,7 +135,8 @@ def case_facts(record: HardshipRecord) -> dict[str, Any]:
     return {
         "category": record.category,
         "per_capita_monthly": float(record.per_capita_monthly),
-        "dibao_line": float(record.dibao_line),
+        # The fact keeps its name: stored case facts and flow skip conditions use it.
+        "dibao_line": float(record.dibao_standard),
         "household_size": int((record.calculation.get("inputs") or {}).get("household_size")
                               or record.profile.household_size),
         "needs_review": bool(record.review_flags),
@@ -170,7 +176,7 @@ def record_enrol(*, actor, member: Member, profile: HouseholdProfile | None = No
     except IntegrityError:  # the per-member guard, should a race pass the household lock
         raise Conflict(_("该职工已有困难职工档案，不能重复建档。"), code="household_has_record") from None
     audit(actor, "archive.enrol", record, category=record.category, profile=profile.pk,
-          per_capita_monthly=str(record.per_capita_monthly), dibao_line=str(record.dibao_line),
+          per_capita_monthly=str(record.per_capita_monthly), dibao_line=str(record.dibao_standard),
           review_flags=[f["code"] for f in record.review_flags],
           previous=previous.pk if previous else None)
     _start(actor=actor, record=record, kind=ENROLMENT_KIND, facts=case_facts(record))
@@ -200,7 +206,7 @@ def record_resubmit(*, actor, record: HardshipRecord, profile: HouseholdProfile 
     record.org_unit = member.org_unit
     record.status = RecordStatus.PENDING
     record.save(update_fields=["profile", "category", "computed_category", "calculation",
-                               "per_capita_monthly", "dibao_line", "review_flags", "causes",
+                               "per_capita_monthly", "dibao_standard", "review_flags", "causes",
                                "reason", "org_unit", "status"])
     audit(actor, "archive.resubmit", record, category=record.category, profile=profile.pk,
           per_capita_monthly=str(record.per_capita_monthly))

@@ -136,12 +136,12 @@ def _profile(rng: random.Random, member: Member, *, hardship: bool, sudden: bool
 
 def _configure(*, root: OrgUnit, station: OrgUnit, admin: User) -> None:
     year = timezone.localdate().year
-    archive_config.dibao_line_save(actor=admin, org_unit=root, year=year,
-                                   monthly_amount=DIBAO_LINE, region="示例市")
-    archive_config.dibao_line_save(actor=admin, org_unit=root, year=year - 1,
-                                   monthly_amount=DIBAO_LINE_LAST_YEAR, region="示例市")
-    archive_config.dibao_line_save(actor=admin, org_unit=station, year=year,
-                                   monthly_amount=DIBAO_STATION_LINE, region="示例东市")
+    archive_config.dibao_standard_save(actor=admin, org_unit=root, year=year,
+                                       monthly_amount=DIBAO_LINE, region="示例市")
+    archive_config.dibao_standard_save(actor=admin, org_unit=root, year=year - 1,
+                                       monthly_amount=DIBAO_LINE_LAST_YEAR, region="示例市")
+    archive_config.dibao_standard_save(actor=admin, org_unit=station, year=year,
+                                       monthly_amount=DIBAO_STATION_LINE, region="示例东市")
     archive_flows.archive_flows_ensure(actor=admin, org_unit=root)
     if not known_year(year + 1):
         # chinese-calendar does not know next year yet, and public notices refuse to guess it:
