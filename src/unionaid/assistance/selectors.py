@@ -119,7 +119,6 @@ def item_estimate(*, item: AssistanceItem, member, facts: dict) -> dict:
     """What applying for ``item`` with ``facts`` would give ``member`` now, without writing:
     the amount after the yearly caps with its calculation lines, and the Chinese reasons why
     the member would be refused (eligibility, a cap used up). Invalid facts raise ServiceError."""
-
     amount, steps = calculate_amount(item=item, facts=facts)
     problems = check_eligibility(item=item, member=member, facts=facts)
     if amount > 0:
