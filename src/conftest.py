@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from unionaid.accounts import services as account_services
 from unionaid.accounts.models import DataScope, User
@@ -150,8 +151,6 @@ def worker(union, make_member):
 
 def verified_login(client, user):
     """Log in as ``user`` with a confirmed, verified TOTP device (for the admin duties)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
     client.force_login(user)
     session = client.session

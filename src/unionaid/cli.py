@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 ALIASES = {
     ("audit", "verify"): ["audit_verify"],
     ("import", "members"): ["import_members"],
@@ -28,7 +30,6 @@ def translate(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from django.core.management import execute_from_command_line
 
     args = translate(list(sys.argv[1:] if argv is None else argv))
     execute_from_command_line(["unionaid", *args])

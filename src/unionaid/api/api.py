@@ -8,8 +8,18 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from unionaid.accounts.api import router as accounts_router
 from unionaid.api.auth import AUTH
+from unionaid.approvals.api import router as approvals_router
+from unionaid.archive.api import router as archive_router
+from unionaid.assistance.api import router as assistance_router
 from unionaid.core.errors import ServiceError
+from unionaid.exports.api import router as exports_router
+from unionaid.funds.api import router as funds_router
+from unionaid.members.api import router as members_router
+from unionaid.notifications.api import router as notifications_router
+from unionaid.org.api import router as org_router
+from unionaid.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="unionaid API",
@@ -66,17 +76,6 @@ def _http_error(request, exc: HttpError):
 
 
 def _register_routers() -> None:
-    from unionaid.accounts.api import router as accounts_router
-    from unionaid.approvals.api import router as approvals_router
-    from unionaid.archive.api import router as archive_router
-    from unionaid.assistance.api import router as assistance_router
-    from unionaid.exports.api import router as exports_router
-    from unionaid.funds.api import router as funds_router
-    from unionaid.members.api import router as members_router
-    from unionaid.notifications.api import router as notifications_router
-    from unionaid.org.api import router as org_router
-    from unionaid.visits.api import router as visits_router
-
     api.add_router("/v1/auth", accounts_router)
     api.add_router("/v1/org", org_router)
     api.add_router("/v1/members", members_router)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, Position, User
-from unionaid.approvals.models import ApprovalTask, AssigneeKind, Delegation, FlowStep
+from unionaid.approvals.models import ApprovalStep, ApprovalTask, AssigneeKind, Delegation
 from unionaid.core import rules
 from unionaid.core.errors import ServiceError
 from unionaid.members.models import HouseholdMember, Member
@@ -36,7 +36,7 @@ def ancestor_path(unit: OrgUnit, depth: int | None) -> str:
     return unit.path[: depth * OrgUnit.steplen]
 
 
-def step_applies_to(step: FlowStep, unit: OrgUnit) -> bool:
+def step_applies_to(step: ApprovalStep, unit: OrgUnit) -> bool:
     """A post step at a level below the applicant's unit does not apply (a 站段-level applicant
     has no 车间)."""
     return not (
@@ -46,7 +46,7 @@ def step_applies_to(step: FlowStep, unit: OrgUnit) -> bool:
     )
 
 
-def step_position(step: FlowStep, unit: OrgUnit) -> Position | None:
+def step_position(step: ApprovalStep, unit: OrgUnit) -> Position | None:
     """The post that decides ``step`` for a case of ``unit`` (None if it does not exist)."""
     return (
         Position.objects.select_related("org_unit")
@@ -56,7 +56,7 @@ def step_position(step: FlowStep, unit: OrgUnit) -> Position | None:
     )
 
 
-def missing_post_label(step: FlowStep, unit: OrgUnit) -> str:
+def missing_post_label(step: ApprovalStep, unit: OrgUnit) -> str:
     path = ancestor_path(unit, step.unit_depth)
     owner = OrgUnit.objects.filter(path=path).values_list("name", flat=True).first()
     if owner is None:
@@ -65,7 +65,7 @@ def missing_post_label(step: FlowStep, unit: OrgUnit) -> str:
     return _("%(unit)s的“%(post)s”") % {"unit": owner or "?", "post": step.position_name}
 
 
-def step_assignee(step: FlowStep, unit: OrgUnit) -> tuple[Position | None, User | None]:
+def step_assignee(step: ApprovalStep, unit: OrgUnit) -> tuple[Position | None, User | None]:
     """(assigned_position, assigned_user) for a pending task, or ServiceError "no_assignee"."""
     if step.assignee_kind == AssigneeKind.USER:
         if step.user_id is None:
@@ -91,7 +91,7 @@ def step_assignee(step: FlowStep, unit: OrgUnit) -> tuple[Position | None, User 
     return position, None
 
 
-def named_user_may_act(user: User, step: FlowStep, now=None) -> bool:
+def named_user_may_act(user: User, step: ApprovalStep, now=None) -> bool:
     """A named approver (节点到人) acts only while active and, when the step names the post
     they hold it through, while they still hold that post (also after it lapsed by date)."""
     if user is None or not user.is_active:

@@ -54,7 +54,7 @@ class AssigneeKind(models.TextChoices):
     USER = "user", _("指定人员（节点到人）")
 
 
-class FlowStep(models.Model):
+class ApprovalStep(models.Model):
     """One step of a flow version.
 
     ``POSITION``: the post named ``position_name`` in the applicant's ancestor unit at depth
@@ -157,7 +157,7 @@ class ApprovalTask(models.Model):
     A skipped step is kept as a SKIPPED task whose ``comment`` holds the reason."""
 
     case = models.ForeignKey(ApprovalCase, on_delete=models.PROTECT, related_name="tasks")
-    step = models.ForeignKey(FlowStep, on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey(ApprovalStep, on_delete=models.PROTECT, related_name="+")
     order = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=TaskStatus.choices,
                               default=TaskStatus.PENDING)

@@ -22,12 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from unionaid.accounts.models import User
 from unionaid.approvals.registry import FlowEditor, PreviewCase
 from unionaid.archive.category import rules_for
 from unionaid.archive.models import HardshipCategory, HardshipRecord, Objection, RecordStatus
 from unionaid.archive.services.common import ENROLMENT_KIND, EXIT_KIND, add_months, audit
 from unionaid.assistance.services.notify import link, notify_users
+from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict
+from unionaid.visits.models import FollowUp
 
 FACT_NAMES = {"category", "per_capita_monthly", "dibao_line", "household_size", "needs_review",
               "re_enrolment", "months_in_archive", "fast_track"}
@@ -155,8 +158,6 @@ class _ArchiveSubject:
             raise Conflict(_("公示期异议经核实成立，不能通过，请驳回。"), code="objection_upheld")
 
     def _notify_filer(self, case, title: str, body: str, record: HardshipRecord) -> None:
-        from unionaid.accounts.models import User
-
         filer = User.objects.filter(pk=case.filed_by_id, is_active=True).first() \
             if case.filed_by_id else None
         if filer is not None:
@@ -217,10 +218,6 @@ class ExitSubject(_ArchiveSubject):
         "category": "relative", "per_capita_monthly": 0, "months_in_archive": 0}
 
     def on_approved(self, *, case, actor) -> None:
-        from unionaid.accounts.models import User
-        from unionaid.audit.services import audit_record
-        from unionaid.visits.models import FollowUp
-
         record = _record_for(case, expected=RecordStatus.EXITING)
         today = timezone.localdate()
         months = rules_for(record.org_unit).follow_up_months

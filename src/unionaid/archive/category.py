@@ -1,7 +1,7 @@
 """The hardship category (困难类别) of a household, computed with every step shown.
 
 Inputs: a household profile snapshot (``visits.HouseholdProfile``: its plain columns and its
-six-clear data), the local 低保 line for the year (``dibao_line_for``) and the category rules
+six-clear data), the local 低保 line for the year (``dibao_standard_for``) and the category rules
 of the member's unit (``rules_for``). Pure arithmetic on ``Decimal``; the only queries are the
 two look-ups up the org tree.
 
@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from unionaid.archive.models import CategoryRules, DibaoStandard, HardshipCategory
 from unionaid.core.errors import ServiceError
 from unionaid.org.models import OrgUnit
+from unionaid.visits.services.profiles import profile_data
 
 CENT = Decimal("0.01")
 
@@ -73,7 +74,7 @@ def _ancestor_paths(unit: OrgUnit) -> list[str]:
     return [unit.path[: i * OrgUnit.steplen] for i in range(1, depth + 1)]
 
 
-def dibao_line_for(member_or_unit, year: int) -> DibaoStandard:
+def dibao_standard_for(member_or_unit, year: int) -> DibaoStandard:
     """The 低保 line of the nearest unit up the tree (the unit itself first) that has one for
     ``year``; none → ServiceError ``no_dibao_line`` naming the unit and the year."""
     unit = _unit_of(member_or_unit)
@@ -157,8 +158,6 @@ def compute_category(*, profile, line: Decimal, rules: CategoryRules,
     calculation in Chinese, one line per step. ``data`` is the decrypted six-clear profile
     (read from ``profile`` when not given)."""
     if data is None:
-        from unionaid.visits.services.profiles import profile_data
-
         data = profile_data(profile)
     line = Decimal(line)
     size = int(profile.household_size)

@@ -13,6 +13,7 @@ from typing import Any
 
 from unionaid.archive.category import RULE_LABELS
 from unionaid.archive.models import HardshipRecord, RecordStatus
+from unionaid.assistance.facts import register_member_fact_provider
 
 IN_ARCHIVE = (RecordStatus.ACTIVE, RecordStatus.EXITING)
 
@@ -26,6 +27,4 @@ def member_archive_facts(member) -> dict[str, Any]:
 
 
 def register() -> None:
-    from unionaid.assistance.facts import register_member_fact_provider
-
     register_member_fact_provider(member_archive_facts)

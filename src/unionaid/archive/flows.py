@@ -14,6 +14,7 @@ differ pass their own ``steps`` or edit the flows after creating them.
 from __future__ import annotations
 
 from unionaid.approvals.models import ApprovalFlow, FlowVersion
+from unionaid.approvals.services import flow_save
 from unionaid.archive.services.common import ENROLMENT_KIND, EXIT_KIND
 from unionaid.org.models import OrgUnit
 
@@ -47,8 +48,6 @@ def archive_flows_ensure(*, actor, org_unit: OrgUnit, steps: list[dict] | None =
                          ) -> list[FlowVersion]:
     """Create the enrolment and exit flows of ``org_unit`` if it has none of its own (an
     existing flow, perhaps edited, is left alone). Returns the versions created."""
-    from unionaid.approvals.services import flow_save
-
     created = []
     for kind, (name, note) in FLOW_NAMES.items():
         if ApprovalFlow.objects.filter(subject_kind=kind, subject_key="",

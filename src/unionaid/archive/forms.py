@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from unionaid.archive.models import CloseReason, HardshipCategory, RecordStatus
+from unionaid.archive.models import CategoryRules, CloseReason, HardshipCategory, RecordStatus
 from unionaid.archive.services.config import RULE_FIELDS
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
@@ -131,8 +131,6 @@ class DibaoForm(forms.Form):
 
 
 def _rule_field(name: str) -> forms.Field:
-    from unionaid.archive.models import CategoryRules
-
     model_field = CategoryRules._meta.get_field(name)
     if name in ("max_homes", "recheck_months", "follow_up_months"):
         return forms.IntegerField(label=model_field.verbose_name, min_value=0,

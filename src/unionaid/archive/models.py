@@ -127,7 +127,7 @@ class HardshipRecord(models.Model):
     # The calculation as it was when the category was decided: inputs, the line, each step.
     calculation = models.JSONField(_("认定测算"), default=dict)
     per_capita_monthly = models.DecimalField(_("人均月收入"), max_digits=10, decimal_places=2)
-    dibao_line = models.DecimalField(_("低保标准"), max_digits=8, decimal_places=2)
+    dibao_standard = models.DecimalField(_("低保标准"), max_digits=8, decimal_places=2)
     review_flags = models.JSONField(_("须复核情形"), default=list, blank=True)
     causes = models.CharField(_("致困原因"), max_length=200, blank=True)
     reason = models.TextField(_("申请理由"), blank=True)

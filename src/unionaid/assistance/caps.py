@@ -19,6 +19,7 @@ from unionaid.assistance.amounts import yuan
 from unionaid.assistance.facts import year_bounds
 from unionaid.assistance.models import AnnualCap, Application, ApplicationStatus
 from unionaid.core.errors import Conflict
+from unionaid.members.models import HouseholdMember, Member
 
 # A reversed payment (PAYMENT_REVERSED) still counts: its money was not received, but the
 # decision stands and the finance office may pay it again (重新发放) at any time, which needs no
@@ -30,8 +31,6 @@ COUNTING = (ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED, Application
 
 def household_member_ids(member) -> set[int]:
     """The member and the union members who share their household (two small queries)."""
-    from unionaid.members.models import HouseholdMember, Member
-
     hashes = [h for h in member.household.values_list("id_number_hash", flat=True) if h]
     linked = Member.objects.filter(
         Q(id_number_hash__in=hashes)

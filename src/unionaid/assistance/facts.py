@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from unionaid.assistance.models import Application, ApplicationStatus
 from unionaid.core.errors import ServiceError
+from unionaid.members.models import EmploymentForm, Relation, Sex
 
 FACT_TYPES = {
     "money": gettext_lazy("金额（元）"),
@@ -241,9 +243,6 @@ class MemberContext:
 
     @classmethod
     def build(cls, member, *, year: int | None = None) -> MemberContext:
-        from unionaid.assistance.models import Application, ApplicationStatus
-        from unionaid.members.models import EmploymentForm, Relation, Sex
-
         today = timezone.localdate()
         year = year or today.year
         household = list(member.household.values_list("relation", flat=True))

@@ -9,9 +9,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.assistance import storage
+from unionaid.assistance import caps, storage
 from unionaid.assistance.facts import year_bounds
 from unionaid.assistance.models import (
     Application,
@@ -19,9 +20,10 @@ from unionaid.assistance.models import (
     AssistanceItem,
     Attachment,
 )
+from unionaid.assistance.services.catalog import calculate_amount, check_eligibility
 from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
-from unionaid.core.errors import NotFound
+from unionaid.core.errors import Conflict, NotFound
 
 
 def applications_visible_to(*, user, perm: str = "assistance.view") -> QuerySet[Application]:
@@ -117,14 +119,6 @@ def item_estimate(*, item: AssistanceItem, member, facts: dict) -> dict:
     """What applying for ``item`` with ``facts`` would give ``member`` now, without writing:
     the amount after the yearly caps with its calculation lines, and the Chinese reasons why
     the member would be refused (eligibility, a cap used up). Invalid facts raise ServiceError."""
-    from decimal import Decimal
-
-    from django.utils.translation import gettext as _
-
-    from unionaid.assistance import caps
-    from unionaid.assistance.services.catalog import calculate_amount, check_eligibility
-    from unionaid.core.errors import Conflict
-
     amount, steps = calculate_amount(item=item, facts=facts)
     problems = check_eligibility(item=item, member=member, facts=facts)
     if amount > 0:

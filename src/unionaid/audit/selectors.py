@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from dataclasses import asdict, dataclass
 
+import xlsxwriter
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -165,10 +167,6 @@ EXPORT_HEADERS = ["编号", "时间", "操作人", "所任岗位", "IP", "操作
 
 def audit_export_xlsx(*, user, filters: AuditFilters) -> tuple[bytes, int]:
     """The filtered journal as .xlsx (at most EXPORT_LIMIT rows); returns (content, rows)."""
-    import json
-
-    import xlsxwriter
-
     _require(user)
     qs = _filtered(audit_events_visible_to(user=user), filters).order_by("-id")
     buffer = io.BytesIO()

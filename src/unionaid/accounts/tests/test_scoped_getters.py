@@ -28,8 +28,8 @@ from unionaid.accounts import services as account_services
 from unionaid.approvals.models import (
     ApprovalCase,
     ApprovalFlow,
+    ApprovalStep,
     ApprovalTask,
-    FlowStep,
     FlowVersion,
 )
 from unionaid.archive.models import (
@@ -127,7 +127,7 @@ def _case_spec(w: World, inside: bool):
 
 def _task(w: World, inside: bool):
     case = _case(w, inside)
-    step = FlowStep.objects.create(version=case.flow_version, order=1, name="审核")
+    step = ApprovalStep.objects.create(version=case.flow_version, order=1, name="审核")
     return ApprovalTask.objects.create(case=case, step=step, order=1), {}
 
 
@@ -146,7 +146,7 @@ def _record(w: World, inside: bool) -> HardshipRecord:
     return HardshipRecord.objects.create(
         member=w.member(inside), org_unit=w.unit(inside), category="relative",
         profile=_profile(w, inside), per_capita_monthly=Decimal("1000.00"),
-        dibao_line=Decimal("800.00"), created_by=w.other)
+        dibao_standard=Decimal("800.00"), created_by=w.other)
 
 
 def _record_spec(w: World, inside: bool):
@@ -158,7 +158,7 @@ def _objection(w: World, inside: bool):
                                     content="异议", recorded_by=w.other), {}
 
 
-def _dibao_line(w: World, inside: bool):
+def _dibao_standard(w: World, inside: bool):
     unit = w.union.station_a if inside else w.union.station_b
     return DibaoStandard.objects.create(org_unit=unit, region="某市", year=2026,
                                         monthly_amount=Decimal("800.00")), {}
@@ -256,7 +256,7 @@ SPECS: dict[str, Make] = {
     "case_get_for_user": _case_spec,
     "record_get_for_user": _record_spec,
     "objection_get_for_user": _objection,
-    "dibao_line_get_for_user": _dibao_line,
+    "dibao_standard_get_for_user": _dibao_standard,
     "watch_entry_get_for_user": _watch_entry,
     "difficult_unit_get_for_user": _difficult_unit,
     "visit_get_for_user": _visit_spec,

@@ -15,12 +15,13 @@ from unionaid.approvals import assignees, registry
 from unionaid.approvals.calendar import add_working_days
 from unionaid.approvals.models import (
     ApprovalCase,
+    ApprovalStep,
     ApprovalTask,
     CaseStatus,
-    FlowStep,
     SkipKind,
     TaskStatus,
 )
+from unionaid.approvals.selectors import todo_for_user
 from unionaid.approvals.services.flows import flow_resolve, plain_facts, skip_reason, steps_of
 from unionaid.approvals.services.notices import task_started_notify
 from unionaid.audit.services import atomic_audited, audit_record
@@ -40,7 +41,7 @@ def _handler(kind: str):
     return registry.subject_handler(kind)
 
 
-def _due_at(step: FlowStep, now):
+def _due_at(step: ApprovalStep, now):
     if step.is_public_notice and step.notice_working_days:
         end = add_working_days(timezone.localdate(now), step.notice_working_days)
         return timezone.make_aware(dt.datetime.combine(end, dt.time(18, 0)))
@@ -57,7 +58,7 @@ def _audit(actor, action: str, case: ApprovalCase, **changes: Any) -> None:
 
 
 def _advance(case: ApprovalCase, *, actor, after: int, handler,
-             steps: list[FlowStep] | None = None) -> ApprovalTask | None:
+             steps: list[ApprovalStep] | None = None) -> ApprovalTask | None:
     """Create the next pending task after step ``after``, recording skipped steps on the way;
     with no step left the case is approved. Skip conditions see the case's facts now.
     ``steps``: the steps after ``after`` when the caller knows them already."""
@@ -139,7 +140,8 @@ def _locked(task) -> tuple[ApprovalCase, ApprovalTask]:
             .filter(pk=case_id).first())
     if case is None:
         raise NotFound()
-    later = FlowStep.objects.filter(version_id=case.flow_version_id, order__gt=OuterRef("order"))
+    later = ApprovalStep.objects.filter(version_id=case.flow_version_id,
+                                        order__gt=OuterRef("order"))
     task = (ApprovalTask.objects.select_for_update(of=("self",)).select_related("step")
             .annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk))
     task.case = case  # the caller's answer reads task.case: no second SELECT
@@ -213,8 +215,6 @@ def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> 
         raise ServiceError(_("请选择要办理的待办。"), code="nothing_selected")
     # Only tasks in the actor's own to-do list: anything else is "not found", so a batch can't
     # be used to probe which task ids exist or which steps they are at.
-    from unionaid.approvals.selectors import todo_for_user
-
     rows = list(todo_for_user(user=actor).filter(pk__in=ids)
                 .values_list("pk", "case_id", "step__allow_batch", "step__name"))
     if len(rows) != len(ids):

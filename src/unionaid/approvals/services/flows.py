@@ -15,8 +15,8 @@ from unionaid.accounts.models import Assignment, Position, User
 from unionaid.approvals import assignees, registry
 from unionaid.approvals.models import (
     ApprovalFlow,
+    ApprovalStep,
     AssigneeKind,
-    FlowStep,
     FlowVersion,
     SkipKind,
 )
@@ -161,8 +161,9 @@ def flow_save(
         flow=flow, number=last + 1, is_current=True, note=(note or "")[:200],
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    FlowStep.objects.bulk_create(
-        [FlowStep(version=version, order=order, **step) for order, step in enumerate(cleaned, 1)]
+    ApprovalStep.objects.bulk_create(
+        [ApprovalStep(version=version, order=order, **step)
+         for order, step in enumerate(cleaned, 1)]
     )
     audit_record(
         actor=actor, action="approval.flow_save", target=flow, org_unit_path=org_unit.path,
@@ -201,7 +202,7 @@ def flow_resolve(*, subject_kind: str, subject_key: str, org_unit: OrgUnit) -> F
 
 
 def skip_reason(
-    step: FlowStep, *, org_unit: OrgUnit, facts: dict, fast_track: bool,
+    step: ApprovalStep, *, org_unit: OrgUnit, facts: dict, fast_track: bool,
     fast_track_reason: str = "",
 ) -> tuple[str, str, str]:
     """(skip kind or "", reason, rule error) for ``step`` of a case of ``org_unit``.
@@ -222,9 +223,9 @@ def skip_reason(
     return "", "", error
 
 
-def steps_of(version: FlowVersion, *, after: int = 0) -> list[FlowStep]:
+def steps_of(version: FlowVersion, *, after: int = 0) -> list[ApprovalStep]:
     return list(
-        FlowStep.objects.filter(version_id=version.pk if hasattr(version, "pk") else version,
+        ApprovalStep.objects.filter(version_id=version.pk if hasattr(version, "pk") else version,
                                 order__gt=after)
         .select_related("user", "user_position__org_unit").order_by("order")
     )

@@ -33,7 +33,7 @@ from unionaid.approvals.forms import (
     StepFormSet,
     posts_of,
 )
-from unionaid.approvals.models import FlowStep, FlowVersion
+from unionaid.approvals.models import ApprovalStep, FlowVersion
 from unionaid.approvals.selectors import flow_steps_as_dicts, flows_visible_to
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import cheap_page
@@ -269,7 +269,7 @@ def flow_preview(request, *, subject, perm: str):
 def _with_notice_days(version: FlowVersion, steps: list[dict]) -> list[dict]:
     """Add each public-notice step's working days (the preview shows them instead of a
     deadline in days)."""
-    days = dict(FlowStep.objects.filter(version_id=version.pk, is_public_notice=True)
+    days = dict(ApprovalStep.objects.filter(version_id=version.pk, is_public_notice=True)
                 .values_list("order", "notice_working_days"))
     return [{**step, "notice_working_days": days.get(step["order"], 0)} for step in steps]
 

@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from unionaid.accounts.access import access_for
 from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
 from unionaid.approvals.models import WorkdayOverride
 from unionaid.approvals.selectors import case_timeline
@@ -187,7 +188,7 @@ class RecordDetailOut(Schema):
     org_unit_name: str
     profile_id: int
     per_capita_monthly: Decimal
-    dibao_line: Decimal
+    dibao_standard: Decimal
     calculation: list[str]
     review_flags: list[FlagOut]
     causes: list[str]
@@ -237,7 +238,7 @@ def _detail(record, *, reader) -> dict:
         "member_id_number_masked": record.member.id_number_masked,
         "org_unit_id": record.org_unit_id, "org_unit_name": record.org_unit.name,
         "profile_id": record.profile_id, "per_capita_monthly": record.per_capita_monthly,
-        "dibao_line": record.dibao_line, "calculation": record.calculation.get("lines", []),
+        "dibao_standard": record.dibao_standard, "calculation": record.calculation.get("lines", []),
         "review_flags": record.review_flags,
         "causes": list(profile_for(reader=reader, member_or_visit=record.profile,
                                    purpose=Purpose.VIEW).cause_codes),
@@ -289,7 +290,7 @@ class PreviewOut(Schema):
     category: str
     category_label: str
     per_capita_monthly: Decimal | None
-    dibao_line: Decimal | None
+    dibao_standard: Decimal | None
     calculation: list[str]
     review_flags: list[FlagOut]
     problems: list[str] = Field(..., description="现在建档会被拒绝的原因")
@@ -309,7 +310,7 @@ def category_preview(request, response: HttpResponse, query: Query[PreviewQuery]
             "category": result.category if result else "",
             "category_label": str(result.label) if result else "",
             "per_capita_monthly": result.per_capita_monthly if result else None,
-            "dibao_line": result.line if result else None,
+            "dibao_standard": result.line if result else None,
             "calculation": result.lines if result else [],
             "review_flags": result.review_flags if result else [],
             "problems": check["problems"], "codes": check["codes"]}
@@ -501,7 +502,7 @@ class DibaoOut(Schema):
 @router.get("/dibao-lines", response={200: list[DibaoOut], **READ_ERRORS, 422: ErrorOut},
             summary="低保标准（可维护范围内的单位）")
 def dibao_list(request, filters: Query[DibaoQuery]):
-    return list(selectors.dibao_lines_visible_to(user=request.auth, year=filters.year)[:500])
+    return list(selectors.dibao_standards_visible_to(user=request.auth, year=filters.year)[:500])
 
 
 class DibaoIn(Schema):
@@ -515,27 +516,27 @@ class DibaoIn(Schema):
              summary="新增某单位某年度的低保标准")
 def dibao_create(request, payload: DibaoIn):
     unit = unit_get_for_user(user=request.auth, pk=payload.org_unit_id, perm=CONFIG)
-    line = config_services.dibao_line_save(actor=request.auth, org_unit=unit, year=payload.year,
-                                           monthly_amount=payload.monthly_amount,
-                                           region=payload.region)
+    line = config_services.dibao_standard_save(actor=request.auth, org_unit=unit, year=payload.year,
+                                               monthly_amount=payload.monthly_amount,
+                                               region=payload.region)
     return Status(201, line)
 
 
 @router.put("/dibao-lines/{line_id}", response={200: DibaoOut, **WRITE_ERRORS},
             summary="修改低保标准")
 def dibao_update(request, line_id: int, payload: DibaoIn):
-    line = selectors.dibao_line_get_for_user(user=request.auth, pk=line_id)
+    line = selectors.dibao_standard_get_for_user(user=request.auth, pk=line_id)
     unit = unit_get_for_user(user=request.auth, pk=payload.org_unit_id, perm=CONFIG)
-    return config_services.dibao_line_save(actor=request.auth, org_unit=unit, year=payload.year,
-                                           monthly_amount=payload.monthly_amount,
-                                           region=payload.region, line=line)
+    return config_services.dibao_standard_save(actor=request.auth, org_unit=unit, year=payload.year,
+                                               monthly_amount=payload.monthly_amount,
+                                               region=payload.region, standard=line)
 
 
 @router.delete("/dibao-lines/{line_id}", response={204: None, **WRITE_ERRORS},
                summary="删除低保标准")
 def dibao_delete(request, line_id: int):
-    line = selectors.dibao_line_get_for_user(user=request.auth, pk=line_id)
-    config_services.dibao_line_delete(actor=request.auth, line=line)
+    line = selectors.dibao_standard_get_for_user(user=request.auth, pk=line_id)
+    config_services.dibao_standard_delete(actor=request.auth, standard=line)
     return Status(204, None)
 
 
@@ -635,8 +636,6 @@ def workdays(request, filters: Query[CalendarQuery]):
 
 
 def _has(user, perm: str) -> bool:
-    from unionaid.accounts.access import access_for
-
     return access_for(user).has_perm(perm)
 
 

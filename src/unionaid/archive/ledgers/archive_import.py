@@ -50,7 +50,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.category import compute_category, dibao_line_for, rules_for
+from unionaid.archive.category import compute_category, dibao_standard_for, rules_for
 from unionaid.archive.ledgers.import_rows import (
     BATCH,
     CENT,
@@ -131,7 +131,7 @@ class _Builder:
     def _line(self, unit, year: int) -> Decimal | None:
         if (unit.pk, year) not in self.lines:
             try:
-                self.lines[(unit.pk, year)] = dibao_line_for(unit, year).monthly_amount
+                self.lines[(unit.pk, year)] = dibao_standard_for(unit, year).monthly_amount
             except ServiceError as exc:
                 if exc.code != "no_dibao_line":
                     raise
@@ -171,7 +171,7 @@ class _Builder:
             member=member, org_unit_id=member.org_unit_id,
             status=RecordStatus.EXITED if row.exited else RecordStatus.ACTIVE,
             category=row.category, computed_category=computed, calculation=calculation,
-            per_capita_monthly=profile.per_capita_monthly, dibao_line=line or Decimal("0"),
+            per_capita_monthly=profile.per_capita_monthly, dibao_standard=line or Decimal("0"),
             review_flags=flags, causes=",".join(row.causes), reason=_("台账导入"),
             enrolled_on=row.enrolled_on, created_by=self.actor,
         )

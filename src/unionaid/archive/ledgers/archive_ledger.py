@@ -124,7 +124,7 @@ def export_archive_ledger(
                 member.birth_date.strftime("%Y-%m") if clear else str(member.birth_date.year),
                 member.phone_enc if clear else masking.mask_phone(member.phone_enc),
                 profile.household_size, profile.annual_income, profile.rigid_expenses,
-                record.per_capita_monthly, record.dibao_line or None,
+                record.per_capita_monthly, record.dibao_standard or None,
                 str(categories.get(record.category, "")), labels(",".join(visible_causes(
                     (record.causes or profile.causes).split(","), health_ok=record.health_ok)),
                     HardshipCause.choices),

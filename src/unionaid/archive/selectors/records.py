@@ -125,7 +125,7 @@ def record_objections(record: HardshipRecord) -> list[Objection]:
 
 # -- configuration -------------------------------------------------------------------------
 
-def dibao_lines_visible_to(*, user, year: int | None = None) -> QuerySet[DibaoStandard]:
+def dibao_standards_visible_to(*, user, year: int | None = None) -> QuerySet[DibaoStandard]:
     units = units_visible_to(user=user, perm=CONFIG)
     qs = DibaoStandard.objects.filter(org_unit__in=units).select_related("org_unit")
     if year:
@@ -134,7 +134,7 @@ def dibao_lines_visible_to(*, user, year: int | None = None) -> QuerySet[DibaoSt
 
 
 @scoped_getter
-def dibao_line_get_for_user(*, user, pk) -> DibaoStandard:
+def dibao_standard_get_for_user(*, user, pk) -> DibaoStandard:
     return get_in_scope(
         user=user, pk=pk, perm=CONFIG, queryset=DibaoStandard.objects.select_related("org_unit"),
         scope=Q(org_unit__in=units_visible_to(user=user, perm=CONFIG)),

@@ -8,6 +8,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
+from unionaid.approvals.models import ApprovalCase, CaseStatus
 from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
@@ -52,8 +53,6 @@ def lock_record_with_cases(record: HardshipRecord) -> tuple[HardshipRecord, dict
     inserting a row that references it (which takes a key-share lock on it) — could deadlock
     with a decision on PostgreSQL. Should a case have started between the two locks, the
     caller is asked to retry (``stale_record``) rather than lock it out of order."""
-    from unionaid.approvals.models import ApprovalCase, CaseStatus
-
     kinds = (ENROLMENT_KIND, EXIT_KIND)
     cases = {case.subject_kind: case for case in (
         ApprovalCase.objects.select_for_update(of=("self",)).select_related("org_unit")

@@ -75,19 +75,20 @@ def _int(value, field: str, label: str, *, low: int, high: int) -> int:
 # -- 低保标准 ----------------------------------------------------------------------------------
 
 @transaction.atomic
-def dibao_line_save(*, actor, org_unit: OrgUnit, year: int, monthly_amount, region: str = "",
-                    line: DibaoStandard | None = None) -> DibaoStandard:
-    """Create the line of ``org_unit`` for ``year`` (``line`` None), or change ``line``."""
+def dibao_standard_save(*, actor, org_unit: OrgUnit, year: int, monthly_amount, region: str = "",
+                        standard: DibaoStandard | None = None) -> DibaoStandard:
+    """Create the 低保 standard of ``org_unit`` for ``year`` (``standard`` None), or change
+    ``standard``."""
     _require_config(actor, org_unit)
     year = _int(year, "year", _("年度"), low=MIN_YEAR, high=MAX_YEAR)
     amount = _decimal(monthly_amount, "monthly_amount", _("低保标准"), low=Decimal("0.01"),
                       high=MAX_LINE)
     region = (region or "").strip()[:60] or org_unit.name[:60]
-    if line is None:
+    if standard is None:
         row = DibaoStandard(org_unit=org_unit, year=year)
         before = None
     else:
-        row = DibaoStandard.objects.select_for_update().get(pk=line.pk)
+        row = DibaoStandard.objects.select_for_update().get(pk=standard.pk)
         _require_config(actor, row.org_unit)
         before = {"year": row.year, "monthly_amount": str(row.monthly_amount),
                   "region": row.region}
@@ -109,8 +110,9 @@ def dibao_line_save(*, actor, org_unit: OrgUnit, year: int, monthly_amount, regi
 
 
 @transaction.atomic
-def dibao_line_delete(*, actor, line: DibaoStandard) -> None:
-    row = DibaoStandard.objects.select_for_update().select_related("org_unit").get(pk=line.pk)
+def dibao_standard_delete(*, actor, standard: DibaoStandard) -> None:
+    row = DibaoStandard.objects.select_for_update().select_related("org_unit").get(
+        pk=standard.pk)
     _require_config(actor, row.org_unit)
     audit_record(actor=actor, action="archive.dibao_delete", target=row,
                  org_unit_path=row.org_unit.path,

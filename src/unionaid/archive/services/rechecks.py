@@ -60,11 +60,11 @@ def recheck_record(*, actor, record: HardshipRecord, profile: HouseholdProfile |
         record.category = record.computed_category = result.category
         record.calculation = result.as_calculation()
         record.per_capita_monthly = result.per_capita_monthly
-        record.dibao_line = result.line
+        record.dibao_standard = result.line
         record.review_flags = result.review_flags
         record.causes = profile.causes[:200]
         fields += ["profile", "category", "computed_category", "calculation",
-                   "per_capita_monthly", "dibao_line", "review_flags", "causes"]
+                   "per_capita_monthly", "dibao_standard", "review_flags", "causes"]
     record.save(update_fields=fields)
     audit(actor, "archive.recheck", record, recheck=recheck.pk, outcome=outcome,
           profile=profile.pk, computed_category=result.category, before=before,

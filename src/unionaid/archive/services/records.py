@@ -20,7 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.category import CategoryResult, compute_category, dibao_line_for, rules_for
+from unionaid.approvals.services import case_start, case_withdraw
+from unionaid.archive.category import (
+    CategoryResult,
+    compute_category,
+    dibao_standard_for,
+    rules_for,
+)
 from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import (
     OPEN_STATUSES,
@@ -77,7 +83,7 @@ def evaluate(*, member: Member, profile: HouseholdProfile, on: dt.date | None = 
              ) -> CategoryResult:
     """The category the member's household would get today (raises ``no_dibao_line``)."""
     on = on or timezone.localdate()
-    line = dibao_line_for(member, on.year)
+    line = dibao_standard_for(member, on.year)
     return compute_category(profile=profile, line=line.monthly_amount, rules=rules_for(member))
 
 
@@ -119,7 +125,7 @@ def _apply_result(record: HardshipRecord, profile: HouseholdProfile,
     record.category = record.computed_category = result.category
     record.calculation = result.as_calculation()
     record.per_capita_monthly = result.per_capita_monthly
-    record.dibao_line = result.line
+    record.dibao_standard = result.line
     record.review_flags = result.review_flags
     record.causes = profile.causes[:200]
 
@@ -129,7 +135,8 @@ def case_facts(record: HardshipRecord) -> dict[str, Any]:
     return {
         "category": record.category,
         "per_capita_monthly": float(record.per_capita_monthly),
-        "dibao_line": float(record.dibao_line),
+        # The fact keeps its name: stored case facts and flow skip conditions use it.
+        "dibao_line": float(record.dibao_standard),
         "household_size": int((record.calculation.get("inputs") or {}).get("household_size")
                               or record.profile.household_size),
         "needs_review": bool(record.review_flags),
@@ -138,8 +145,6 @@ def case_facts(record: HardshipRecord) -> dict[str, Any]:
 
 
 def _start(*, actor, record: HardshipRecord, kind: str, facts: dict) -> None:
-    from unionaid.approvals.services import case_start
-
     case_start(actor=actor, subject_kind=kind, subject_id=record.pk, subject_key=record.category,
                org_unit=record.org_unit, applicant=record.member, facts=facts)
 
@@ -171,7 +176,7 @@ def record_enrol(*, actor, member: Member, profile: HouseholdProfile | None = No
     except IntegrityError:  # the per-member guard, should a race pass the household lock
         raise Conflict(_("该职工已有困难职工档案，不能重复建档。"), code="household_has_record") from None
     audit(actor, "archive.enrol", record, category=record.category, profile=profile.pk,
-          per_capita_monthly=str(record.per_capita_monthly), dibao_line=str(record.dibao_line),
+          per_capita_monthly=str(record.per_capita_monthly), dibao_line=str(record.dibao_standard),
           review_flags=[f["code"] for f in record.review_flags],
           previous=previous.pk if previous else None)
     _start(actor=actor, record=record, kind=ENROLMENT_KIND, facts=case_facts(record))
@@ -201,7 +206,7 @@ def record_resubmit(*, actor, record: HardshipRecord, profile: HouseholdProfile 
     record.org_unit = member.org_unit
     record.status = RecordStatus.PENDING
     record.save(update_fields=["profile", "category", "computed_category", "calculation",
-                               "per_capita_monthly", "dibao_line", "review_flags", "causes",
+                               "per_capita_monthly", "dibao_standard", "review_flags", "causes",
                                "reason", "org_unit", "status"])
     audit(actor, "archive.resubmit", record, category=record.category, profile=profile.pk,
           per_capita_monthly=str(record.per_capita_monthly))
@@ -215,8 +220,6 @@ def record_withdraw(*, actor, record: HardshipRecord, reason: str = "") -> Hards
     """Withdraw an enrolment in progress or returned (→ WITHDRAWN), or an exit application in
     progress (→ back to ACTIVE). The open case is withdrawn with it. The journal keeps the
     reason's length, not its text (it may name people or illnesses)."""
-    from unionaid.approvals.services import case_withdraw
-
     record, cases = lock_record_with_cases(record)
     require_manage(actor, record.org_unit)
     if record.status not in WITHDRAWABLE:
@@ -287,8 +290,6 @@ def record_close(*, actor, record: HardshipRecord, reason: str, on: dt.date | No
     withdrawn; an exited record can be closed too (death or transfer during the follow-up
     months). The member's follow-up visits after an exit still open are cancelled. The
     journal keeps the note's length, not its text."""
-    from unionaid.approvals.services import case_withdraw
-
     record, cases = lock_record_with_cases(record)
     require_manage(actor, record.org_unit)
     if reason not in CloseReason.values:

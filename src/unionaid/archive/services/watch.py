@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.category import dibao_line_for, rules_for
+from unionaid.archive.category import dibao_standard_for, rules_for
 from unionaid.archive.models import (
     OPEN_STATUSES,
     DifficultUnit,
@@ -86,7 +86,7 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 def _line_amount(unit: OrgUnit, year: int) -> Decimal | None:
     """The unit's 低保 line (yuan per person per month) for ``year``, or None."""
     try:
-        return dibao_line_for(unit, year).monthly_amount
+        return dibao_standard_for(unit, year).monthly_amount
     except ServiceError as exc:
         if exc.code == "no_dibao_line":
             return None

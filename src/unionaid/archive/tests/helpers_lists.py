@@ -95,6 +95,6 @@ def add_record(member, *, status=RecordStatus.ACTIVE, category="relative",
     return HardshipRecord.objects.create(
         member=member, org_unit_id=member.org_unit_id, status=status, category=category,
         computed_category=category, profile=profile, per_capita_monthly=profile.per_capita_monthly,
-        dibao_line=LINE, causes=profile.causes, enrolled_on=enrolled_on,
+        dibao_standard=LINE, causes=profile.causes, enrolled_on=enrolled_on,
         next_recheck_on=next_recheck_on, exited_on=exited_on,
         created_by=created_by or User.objects.get(username="registrar"))

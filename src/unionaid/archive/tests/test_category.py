@@ -10,7 +10,7 @@ import pytest
 
 from unionaid.archive.category import (
     compute_category,
-    dibao_line_for,
+    dibao_standard_for,
     rules_for,
 )
 from unionaid.archive.models import CategoryRules, DibaoStandard
@@ -162,10 +162,10 @@ def test_line_of_the_nearest_unit_with_one_for_the_year(union):
                                  monthly_amount=Decimal("950"))
     DibaoStandard.objects.create(org_unit=union.station_a, region="甲市", year=2025,
                                  monthly_amount=Decimal("900"))
-    assert dibao_line_for(union.team_a, 2026).monthly_amount == Decimal("950.00")
-    assert dibao_line_for(union.team_b, 2026).monthly_amount == Decimal("800.00")
+    assert dibao_standard_for(union.team_a, 2026).monthly_amount == Decimal("950.00")
+    assert dibao_standard_for(union.team_b, 2026).monthly_amount == Decimal("800.00")
     with pytest.raises(ServiceError) as exc:
-        dibao_line_for(union.team_b, 2025)
+        dibao_standard_for(union.team_b, 2025)
     assert exc.value.code == "no_dibao_line"
     assert "乙一班组" in exc.value.message
     assert "2025" in exc.value.message

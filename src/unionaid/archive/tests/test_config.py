@@ -14,7 +14,7 @@ from django.urls import reverse
 from conftest import make_role, make_staff, verified_login
 from unionaid.accounts.models import DataScope
 from unionaid.approvals.models import WorkdayOverride
-from unionaid.archive.category import dibao_line_for, rules_for
+from unionaid.archive.category import dibao_standard_for, rules_for
 from unionaid.archive.models import CategoryRules, DibaoStandard
 from unionaid.archive.services import config as services
 from unionaid.archive.tests.helpers_records import archive, at, clock  # noqa: F401 (fixtures)
@@ -32,42 +32,42 @@ def station_admin(archive, union):
 
 # -- 低保标准 ----------------------------------------------------------------------------------
 
-def test_dibao_line_is_saved_audited_and_used(archive, union):
-    line = services.dibao_line_save(actor=archive.config_admin, org_unit=union.station_a,
-                                    year=2026, monthly_amount="950", region="甲市")
-    assert dibao_line_for(union.team_a, 2026) == line
+def test_dibao_standard_is_saved_audited_and_used(archive, union):
+    line = services.dibao_standard_save(actor=archive.config_admin, org_unit=union.station_a,
+                                        year=2026, monthly_amount="950", region="甲市")
+    assert dibao_standard_for(union.team_a, 2026) == line
     assert line.updated_by == archive.config_admin
     event = AuditEvent.objects.get(action="archive.dibao_save")
     assert event.changes["monthly_amount"] == "950.00"
-    changed = services.dibao_line_save(actor=archive.config_admin, org_unit=union.station_a,
-                                       year=2026, monthly_amount="980", line=line)
+    changed = services.dibao_standard_save(actor=archive.config_admin, org_unit=union.station_a,
+                                           year=2026, monthly_amount="980", standard=line)
     assert changed.pk == line.pk
     assert changed.monthly_amount == Decimal("980.00")
-    services.dibao_line_delete(actor=archive.config_admin, line=changed)
-    assert dibao_line_for(union.team_a, 2026).org_unit == union.bureau
+    services.dibao_standard_delete(actor=archive.config_admin, standard=changed)
+    assert dibao_standard_for(union.team_a, 2026).org_unit == union.bureau
     assert AuditEvent.objects.filter(action="archive.dibao_delete").count() == 1
 
 
-def test_dibao_line_validation_and_duplicates(archive, union):
+def test_dibao_standard_validation_and_duplicates(archive, union):
     with pytest.raises(ServiceError) as exc:
-        services.dibao_line_save(actor=archive.config_admin, org_unit=union.station_a,
-                                 year=2026, monthly_amount="0")
+        services.dibao_standard_save(actor=archive.config_admin, org_unit=union.station_a,
+                                     year=2026, monthly_amount="0")
     assert "monthly_amount" in exc.value.fields
     with pytest.raises(Conflict) as exc:
-        services.dibao_line_save(actor=archive.config_admin, org_unit=union.bureau, year=2026,
-                                 monthly_amount="900")
+        services.dibao_standard_save(actor=archive.config_admin, org_unit=union.bureau, year=2026,
+                                     monthly_amount="900")
     assert exc.value.code == "duplicate_dibao_line"
 
 
-def test_dibao_line_only_in_the_admins_scope(archive, union, station_admin):
-    services.dibao_line_save(actor=station_admin, org_unit=union.workshop_a, year=2026,
-                             monthly_amount="900")
-    with pytest.raises(PermissionDenied):
-        services.dibao_line_save(actor=station_admin, org_unit=union.station_b, year=2026,
+def test_dibao_standard_only_in_the_admins_scope(archive, union, station_admin):
+    services.dibao_standard_save(actor=station_admin, org_unit=union.workshop_a, year=2026,
                                  monthly_amount="900")
     with pytest.raises(PermissionDenied):
-        services.dibao_line_save(actor=archive.filer, org_unit=union.team_a, year=2026,
-                                 monthly_amount="900")
+        services.dibao_standard_save(actor=station_admin, org_unit=union.station_b, year=2026,
+                                     monthly_amount="900")
+    with pytest.raises(PermissionDenied):
+        services.dibao_standard_save(actor=archive.filer, org_unit=union.team_a, year=2026,
+                                     monthly_amount="900")
 
 
 # -- rules ----------------------------------------------------------------------------------

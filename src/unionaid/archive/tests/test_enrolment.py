@@ -63,7 +63,7 @@ def test_enrolment_computes_the_category_and_starts_the_flow(archive, member):
     assert record.status == RecordStatus.PENDING
     assert record.category == record.computed_category == "deep"
     assert record.per_capita_monthly == Decimal("500.00")
-    assert record.dibao_line == Decimal("800.00")
+    assert record.dibao_standard == Decimal("800.00")
     assert record.calculation["lines"][1] == "低保标准 800.00 元；500.00 < 800.00 × 1.00 → 深度困难"
     assert record.previous is None
     case = open_case(record)
@@ -93,7 +93,7 @@ def test_enrolment_needs_a_profile(archive, member):
     assert exc.value.code == "no_profile"
 
 
-def test_enrolment_needs_a_dibao_line_for_the_year(archive, member, clock):
+def test_enrolment_needs_a_dibao_standard_for_the_year(archive, member, clock):
     record_profile(archive, member, monthly="2500")
     clock.move_to(at("2029-03-02"))
     with pytest.raises(ServiceError) as exc:

@@ -105,7 +105,7 @@ def test_a_clean_check_then_the_import_writes_every_row(lists, make_member, tmp_
     assert first.computed_category == "relative"
     assert first.review_flags == []
     assert first.per_capita_monthly == Decimal("1000.00")
-    assert first.dibao_line == Decimal("800.00")
+    assert first.dibao_standard == Decimal("800.00")
     assert first.causes == "illness,schooling"
     assert first.enrolled_on == dt.date(2025, 3, 1)
     assert first.next_recheck_on >= timezone.localdate()

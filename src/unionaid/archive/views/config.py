@@ -23,8 +23,8 @@ from unionaid.archive.models import CategoryRules
 from unionaid.archive.selectors.records import (
     calendar_days,
     category_rules_visible_to,
-    dibao_line_get_for_user,
-    dibao_lines_visible_to,
+    dibao_standard_get_for_user,
+    dibao_standards_visible_to,
     workday_overrides,
 )
 from unionaid.archive.services import config as services
@@ -48,7 +48,7 @@ def config_home(request):
                                          org_unit__in=units)
              .select_related("org_unit").order_by("org_unit__path", "subject_kind"))
     return render(request, "archive/config_home.html", {
-        "lines": dibao_lines_visible_to(user=user)[:200],
+        "lines": dibao_standards_visible_to(user=user)[:200],
         "rules": category_rules_visible_to(user=user),
         "defaults": CategoryRules(),
         "rules_form": RulesUnitForm(units=units, levels=level_names()),
@@ -62,7 +62,7 @@ def config_home(request):
 @require_http_methods(["GET", "POST"])
 def dibao_edit(request, pk: int | None = None):
     user = request.user
-    line = or_404(dibao_line_get_for_user, user=user, pk=pk) if pk else None
+    line = or_404(dibao_standard_get_for_user, user=user, pk=pk) if pk else None
     initial = ({"org_unit": line.org_unit_id, "region": line.region, "year": line.year,
                 "monthly_amount": line.monthly_amount} if line else {})
     form = DibaoForm(request.POST or None, initial=initial, units=_units(user),
@@ -72,9 +72,10 @@ def dibao_edit(request, pk: int | None = None):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.dibao_line_save(actor=user, org_unit=data["org_unit"], year=data["year"],
-                                         monthly_amount=data["monthly_amount"],
-                                         region=data["region"], line=line)
+                services.dibao_standard_save(actor=user, org_unit=data["org_unit"],
+                                             year=data["year"],
+                                             monthly_amount=data["monthly_amount"],
+                                             region=data["region"], standard=line)
             except ServiceError as exc:
                 apply_service_error(form, exc)
                 status = exc.status
@@ -90,9 +91,9 @@ def dibao_edit(request, pk: int | None = None):
 @perm_required(CONFIG)
 @require_POST
 def dibao_delete(request, pk: int):
-    line = or_404(dibao_line_get_for_user, user=request.user, pk=pk)
+    line = or_404(dibao_standard_get_for_user, user=request.user, pk=pk)
     try:
-        services.dibao_line_delete(actor=request.user, line=line)
+        services.dibao_standard_delete(actor=request.user, standard=line)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.approvals.api import PublicTimelineRowOut, public_timeline
+from unionaid.approvals.selectors import case_timeline
 from unionaid.assistance import selectors, services
 from unionaid.assistance.api.common import file_url, item_for, member_for, no_store
 from unionaid.assistance.models import ApplicationStatus
@@ -126,8 +127,6 @@ class ApplicationDetailOut(Schema):
 
 
 def _detail(user, application) -> dict:
-    from unionaid.approvals.selectors import case_timeline
-
     item = application.item
     attachments = list(application.attachments.all())
     present = {a.material for a in attachments}

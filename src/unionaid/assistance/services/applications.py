@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
+from unionaid.approvals import services as approval_services
+from unionaid.approvals.models import CaseStatus
 from unionaid.assistance import amounts, caps, storage
 from unionaid.assistance import facts as factlib
 from unionaid.assistance.models import (
@@ -266,8 +268,6 @@ def _raise_first(result: dict) -> None:
 
 
 def _start_case(*, actor, application: Application, action: str) -> Application:
-    from unionaid.approvals import services as approval_services
-
     # One submit at a time per member, so two of their applications cannot both pass a cap.
     list(Member.objects.select_for_update().filter(pk=application.member_id).values_list("pk"))
     result = evaluate(application, require_all=True)
@@ -350,15 +350,11 @@ def application_resubmit(*, actor, application: Application, facts: dict | None 
 
 @atomic_audited
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
-    from unionaid.approvals.models import CaseStatus
-
     application = _lock(application)
     _require_editor(actor, application)
     if application.status not in WITHDRAWABLE:
         raise Conflict(_("已核准、已发放或已结束的申请不能撤回。"), code="not_withdrawable")
     if application.case_id and application.status == ApplicationStatus.IN_REVIEW:
-        from unionaid.approvals import services as approval_services
-
         case = application.case
         if case.status == CaseStatus.IN_PROGRESS:
             approval_services.case_withdraw(actor=actor, case=case)

@@ -14,12 +14,11 @@ from unionaid.assistance.services.catalog import (
     require_catalog,
 )
 from unionaid.audit.services import audit_record
+from unionaid.funds.models import FundingSource
+from unionaid.funds.services import funding_source_save
 
 
 def _funding_source(*, actor, code: str, name: str):
-    from unionaid.funds.models import FundingSource
-    from unionaid.funds.services import funding_source_save
-
     source = FundingSource.objects.filter(code=code).first()
     if source is not None:
         return source

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
+from unionaid.accounts.models import User
 from unionaid.notifications.services import notify
 
 
@@ -17,8 +18,6 @@ def link(name: str, *args) -> str:
 
 def notify_member(application, title: str, body: str) -> None:
     """Tell the worker, if they have a login (in-app) and a phone (SMS sender, masked logs)."""
-    from unionaid.accounts.models import User
-
     user = User.objects.filter(member_id=application.member_id, is_active=True).first()
     if user is None:
         return

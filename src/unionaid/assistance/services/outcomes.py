@@ -11,12 +11,14 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from unionaid.approvals.models import TaskStatus
 from unionaid.assistance import amounts
 from unionaid.assistance.models import Application, ApplicationStatus
 from unionaid.assistance.services.applications import SUBJECT_KIND
 from unionaid.assistance.services.notify import notify_member
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict
+from unionaid.funds import services as fund_services
 
 
 def _for_case(case) -> Application:
@@ -44,8 +46,6 @@ def _finish(application: Application, status: str, *, actor, action: str, **chan
 
 def application_case_approved(*, case, actor) -> Application:
     """Final approval: reserve the money from the item's funding source, then APPROVED."""
-    from unionaid.funds import services as fund_services
-
     application = _for_case(case)
     disbursement = fund_services.reserve(
         actor=actor, subject_kind=SUBJECT_KIND, subject_id=application.pk,
@@ -62,8 +62,6 @@ def application_case_approved(*, case, actor) -> Application:
 
 
 def application_case_rejected(*, case, actor) -> Application:
-    from unionaid.approvals.models import TaskStatus
-
     application = _for_case(case)
     comment = _last_comment(case, TaskStatus.REJECTED)
     _finish(application, ApplicationStatus.REJECTED, actor=actor, action="application.reject",
@@ -75,8 +73,6 @@ def application_case_rejected(*, case, actor) -> Application:
 
 
 def application_case_returned(*, case, actor) -> Application:
-    from unionaid.approvals.models import TaskStatus
-
     application = _for_case(case)
     comment = _last_comment(case, TaskStatus.RETURNED)
     _finish(application, ApplicationStatus.RETURNED, actor=actor, action="application.return",

@@ -34,6 +34,6 @@ def test_a_final_approval_reads_neither_the_flow_nor_the_approvers_posts(
            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]  # the test's own
     # the last step is known to be last from the task's own row, and the approver's post from
     # their access: neither the flow's steps nor the assignments are read again
-    assert not [s for s in sql if s.startswith('SELECT "approvals_flowstep"')]
+    assert not [s for s in sql if s.startswith('SELECT "approvals_approvalstep"')]
     assert not [s for s in sql if 'FROM "accounts_assignment"' in s]
     assert len(sql) <= FINAL_APPROVAL_STATEMENTS, "\n".join(s[:120] for s in sql)

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from unionaid.accounts.access import access_for
 from unionaid.approvals.models import ApprovalCase, TaskStatus
 from unionaid.approvals.selectors import case_timeline
+from unionaid.assistance.models import Application
+from unionaid.assistance.selectors import applications_visible_to
 from unionaid.assistance.services.applications import SUBJECT_KIND
 from unionaid.funds.selectors import FUNDS_PERMS, disbursements_visible_to
 
@@ -59,9 +61,6 @@ def application_for_case(*, user, case):
     """(application, materials visible?) for an approver's task page. The caller got ``case``
     through ``task_get_for_user``, so the user may decide or view it; a named approver (节点到人)
     outside the ``assistance.view`` scope still sees the facts they decide on, not the files."""
-    from unionaid.assistance.models import Application
-    from unionaid.assistance.selectors import applications_visible_to
-
     related = ("member", "item__category", "item__funding_source", "org_unit", "case")
     visible = (applications_visible_to(user=user).select_related(*related)
                .prefetch_related("attachments").filter(pk=case.subject_id).first())

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
+import xlsxwriter
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -123,8 +124,6 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 
 def _xlsx(rows: list[list[str]], batch: DisbursementBatch) -> bytes:
-    import xlsxwriter
-
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
     sheet = book.add_worksheet(_("转账明细"))

@@ -16,9 +16,9 @@ from conftest import verified_login
 from unionaid.approvals.models import (
     ApprovalCase,
     ApprovalFlow,
+    ApprovalStep,
     ApprovalTask,
     CaseStatus,
-    FlowStep,
     FlowVersion,
     TaskStatus,
 )
@@ -57,7 +57,7 @@ def paid_application(union, finance, source, bureau_budget, make_member, persona
     )
     flow = ApprovalFlow.objects.create(subject_kind=KIND, org_unit=union.bureau, name="生活救助")
     version = FlowVersion.objects.create(flow=flow, number=1)
-    steps = [FlowStep.objects.create(version=version, order=n, name=name, unit_depth=depth,
+    steps = [ApprovalStep.objects.create(version=version, order=n, name=name, unit_depth=depth,
                                      position_name="帮扶干事")
              for n, name, depth in ((1, "车间初审", 3), (2, "站段审核", 2))]
     case = ApprovalCase.objects.create(subject_kind=KIND, subject_id=application.pk,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from unionaid.assistance.amounts import yuan as fmt
 from unionaid.assistance.models import ApplicationStatus
 
 register = template.Library()
@@ -29,8 +30,6 @@ def status_badge(application):
 @register.filter
 def yuan(value) -> str:
     """5000 → "5,000.00"."""
-    from unionaid.assistance.amounts import yuan as fmt
-
     try:
         return fmt(value)
     except (TypeError, ValueError, ArithmeticError):

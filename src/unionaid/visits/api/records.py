@@ -15,6 +15,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
@@ -42,8 +44,6 @@ def _no_store(response: HttpResponse) -> None:
 
 
 def _photo_url(photo_id: int, *, thumb: bool = False) -> str:
-    from django.urls import reverse
-
     url = reverse("api:visits-photo-file", kwargs={"photo_id": photo_id})
     return f"{url}?thumb=true" if thumb else url
 
@@ -177,8 +177,6 @@ def _need_out(need) -> dict:
 
 
 def _follow_up_out(follow_up) -> dict:
-    from django.utils import timezone
-
     overdue = getattr(follow_up, "is_overdue", None)
     if overdue is None:
         overdue = (follow_up.status == FollowUpStatus.OPEN

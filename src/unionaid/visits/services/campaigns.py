@@ -25,6 +25,7 @@ from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.org.models import OrgUnit
 from unionaid.visits.models import CampaignStatus, Pairing, PairingKind, VisitCampaign
+from unionaid.visits.selectors.campaigns import eligible_cadres
 
 CAMPAIGN_PERM = "visits.campaign"
 NAME_MAX = 100
@@ -221,8 +222,6 @@ def _subtree_q(field: str, units: Iterable[OrgUnit]) -> Q:
 # -- pairings ---------------------------------------------------------------------------------
 
 def _check_cadre(actor, campaign: VisitCampaign, cadre) -> None:
-    from unionaid.visits.selectors.campaigns import eligible_cadres
-
     if cadre is None or not eligible_cadres(actor=actor, campaign=campaign).filter(
             pk=cadre.pk).exists():
         raise _invalid("cadre", _("结对干部须是在本行动范围内、您管辖范围内在岗的工作人员。"),

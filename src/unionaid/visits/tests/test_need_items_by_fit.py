@@ -62,7 +62,7 @@ def _record(member: Member, category: str, status=RecordStatus.ACTIVE) -> Hardsh
     return HardshipRecord.objects.create(
         member=member, org_unit_id=member.org_unit_id, status=status, category=category,
         computed_category=category, profile=profile, per_capita_monthly=Decimal("600.00"),
-        dibao_line=Decimal("800.00"), enrolled_on=dt.date(2025, 3, 1),
+        dibao_standard=Decimal("800.00"), enrolled_on=dt.date(2025, 3, 1),
         created_by=User.objects.get(username="registrar"))
 
 

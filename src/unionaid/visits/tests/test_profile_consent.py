@@ -55,7 +55,7 @@ def case(rec):
     record = HardshipRecord.objects.create(
         member=rec.member, org_unit_id=rec.member.org_unit_id, status=RecordStatus.ACTIVE,
         category="relative", computed_category="relative", profile=snapshot,
-        per_capita_monthly=snapshot.per_capita_monthly, dibao_line=Decimal("800"),
+        per_capita_monthly=snapshot.per_capita_monthly, dibao_standard=Decimal("800"),
         causes=snapshot.causes, created_by=rec.visitor_a)
     archivist = make_staff("archivist_a", rec.union.station_a, [make_role(
         "r_archivist", ["org.view", "members.view", "visits.view", "archive.view"])])

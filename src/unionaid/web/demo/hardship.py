@@ -22,6 +22,7 @@ from django.utils import timezone
 from unionaid.accounts.models import User
 from unionaid.approvals.calendar import known_year
 from unionaid.approvals.models import ApprovalTask, TaskStatus
+from unionaid.approvals.services import task_decide
 from unionaid.archive import flows as archive_flows
 from unionaid.archive.models import HardshipRecord
 from unionaid.archive.services import config as archive_config
@@ -135,12 +136,12 @@ def _profile(rng: random.Random, member: Member, *, hardship: bool, sudden: bool
 
 def _configure(*, root: OrgUnit, station: OrgUnit, admin: User) -> None:
     year = timezone.localdate().year
-    archive_config.dibao_line_save(actor=admin, org_unit=root, year=year,
-                                   monthly_amount=DIBAO_LINE, region="示例市")
-    archive_config.dibao_line_save(actor=admin, org_unit=root, year=year - 1,
-                                   monthly_amount=DIBAO_LINE_LAST_YEAR, region="示例市")
-    archive_config.dibao_line_save(actor=admin, org_unit=station, year=year,
-                                   monthly_amount=DIBAO_STATION_LINE, region="示例东市")
+    archive_config.dibao_standard_save(actor=admin, org_unit=root, year=year,
+                                       monthly_amount=DIBAO_LINE, region="示例市")
+    archive_config.dibao_standard_save(actor=admin, org_unit=root, year=year - 1,
+                                       monthly_amount=DIBAO_LINE_LAST_YEAR, region="示例市")
+    archive_config.dibao_standard_save(actor=admin, org_unit=station, year=year,
+                                       monthly_amount=DIBAO_STATION_LINE, region="示例东市")
     archive_flows.archive_flows_ensure(actor=admin, org_unit=root)
     if not known_year(year + 1):
         # chinese-calendar does not know next year yet, and public notices refuse to guess it:
@@ -239,7 +240,6 @@ def _approve(cast: Cast, record: HardshipRecord, *, through_notice: bool) -> App
             ApprovalTask.objects.filter(pk=task.pk).update(
                 due_at=timezone.now() - dt.timedelta(days=1))
             task.refresh_from_db()
-        from unionaid.approvals.services import task_decide
 
         task_decide(actor=cast.deciders[task.assigned_position_id], task=task,
                     decision="approve", comment="情况属实，同意。")

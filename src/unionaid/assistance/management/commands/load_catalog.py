@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from unionaid.accounts.models import User
+from unionaid.assistance.services.catalog_load import catalog_load_defaults
 from unionaid.core.errors import ServiceError
 
 
@@ -17,9 +19,6 @@ class Command(BaseCommand):
                             help="Act as this user (needs assistance.catalog); default: system.")
 
     def handle(self, *args, update: bool = False, username: str = "", **options) -> None:
-        from unionaid.accounts.models import User
-        from unionaid.assistance.services.catalog_load import catalog_load_defaults
-
         actor = None
         if username:
             actor = User.objects.filter(username=username, is_active=True).first()
