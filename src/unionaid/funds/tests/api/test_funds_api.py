@@ -7,10 +7,9 @@ import pytest
 
 from conftest import make_role, make_staff
 from unionaid.approvals import services as approvals
+from unionaid.assistance.tests.api_support import pending_task
 from unionaid.audit.models import AuditEvent
 from unionaid.funds.models import Disbursement
-
-from .support import pending_task
 
 NOT_FOUND = {"code": "not_found", "message": "记录不存在或无权查看。"}
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from conftest import verified_login
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.audit.models import AuditEvent
+from unionaid.core.testing.api import ApiClient
 from unionaid.org.models import OrgUnit
 
 
