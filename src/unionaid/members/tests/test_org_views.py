@@ -1,4 +1,4 @@
-"""Org tree pages (members/org_views.py), through the HTTP client: visible tree, unit detail, create/rename/move/close."""
+"""Org tree pages (members/views/org.py), through the HTTP client: visible tree, unit detail, create/rename/move/close."""
 
 from __future__ import annotations
 
