@@ -332,10 +332,10 @@ def _write(actor, roster, sheet, header_row, converter, hashes, report, total) -
             raise ServiceError(_("第 %(row)d 行数据异常，未导入任何数据。") % {"row": row_number})
         phone = cleaned["phone"]
         batch.append(Member(
-            name=cleaned["name"], id_number_enc=cleaned["id_number"],
+            name=cleaned["name"], id_number=cleaned["id_number"],
             id_number_hash=hashes[index].hex(), birth_date=cleaned["birth_date"],
-            sex=cleaned["sex"], phone_enc=phone, phone_hash=phone_hash(phone) if phone else "",
-            bank_account_enc=cleaned["bank_account"], org_unit_id=cleaned["org_unit"].pk,
+            sex=cleaned["sex"], phone=phone, phone_hash=phone_hash(phone) if phone else "",
+            bank_account=cleaned["bank_account"], org_unit_id=cleaned["org_unit"].pk,
             employment_form=cleaned["employment_form"],
             membership_status=cleaned["membership_status"], joined_on=cleaned["joined_on"],
             created_by_id=actor_id,

@@ -101,7 +101,7 @@ def _profile_for(row: LedgerRow, actor) -> tuple[HouseholdProfile, dict]:
             CENT, rounding=ROUND_HALF_UP))
     profile = HouseholdProfile(
         member=member, org_unit_id=member.org_unit_id, taken_on=row.enrolled_on,
-        data_enc=json.dumps(data, ensure_ascii=False), recorded_by=actor, **derived)
+        data_json=json.dumps(data, ensure_ascii=False), recorded_by=actor, **derived)
     return profile, data
 
 

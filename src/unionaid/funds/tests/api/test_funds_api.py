@@ -70,7 +70,7 @@ def test_the_trace_shows_the_whole_chain_to_a_trace_viewer_and_is_journaled(
         "5000.00", "reserved")
     assert body["member"]["name"] == worker.member.name
     assert body["member"]["id_number_masked"] == worker.member.id_number_masked
-    assert worker.member.id_number_enc not in response.content.decode()
+    assert worker.member.id_number not in response.content.decode()
     assert body["application"]["item_code"] == "yl-dbjz"
     assert [m["material"] for m in body["materials"]] == ["诊断证明"]
     assert [(d["step"], d["decided_by"], d["decided_as"], d["comment"])
