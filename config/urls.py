@@ -6,9 +6,9 @@ from unionaid.web.views import healthz
 urlpatterns = [
     path("", include("unionaid.web.urls")),
     path("accounts/", include("unionaid.accounts.urls")),
-    path("org/", include("unionaid.members.org_urls")),  # the tree pages count members
-    path("members/io/", include("unionaid.members.io_urls")),
-    path("members/", include("unionaid.members.urls")),
+    path("org/", include("unionaid.members.urls.org")),  # the tree pages count members
+    path("members/io/", include("unionaid.members.urls.io")),
+    path("members/", include("unionaid.members.urls.members")),
     path("audit/", include("unionaid.audit.urls")),
     path("funds/", include("unionaid.funds.urls")),
     path("assistance/", include("unionaid.assistance.urls")),

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from unionaid.accounts import services as account_services
 from unionaid.accounts.models import DataScope, User
 from unionaid.core.synthetic import SyntheticPeople
+from unionaid.core.testing.api import ApiClient
 from unionaid.members import services as member_services
 from unionaid.org.models import OrgLevel, OrgUnit
 
@@ -163,3 +165,27 @@ def verified_login(client, user):
 def pg_only():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL-only behaviour")
+
+
+# API tests of every app: JSON requests to /api/v1 with a session or a bearer token.
+@pytest.fixture
+def as_session():
+    """``as_session(user)``: an ApiClient logged in through the browser session."""
+
+    def _make(user):
+        client = Client()
+        client.force_login(user)
+        return ApiClient(client)
+
+    return _make
+
+
+@pytest.fixture
+def as_token():
+    """``as_token(user)``: an ApiClient with a fresh bearer token of ``user`` and no session."""
+
+    def _make(user):
+        _token, raw = account_services.api_token_create(actor=user, name="test")
+        return ApiClient(Client(), token=raw)
+
+    return _make

@@ -248,9 +248,9 @@ class HouseholdPersonOut(Schema):
 def _household_view(person, *, health_consent: bool):
     """Masked view of a household person; a health note counts only while consent is in force
     (withdrawn consent stops processing). The note itself is never returned here."""
-    person.id_number_masked = masking.mask_id_number(person.id_number_enc)
+    person.id_number_masked = masking.mask_id_number(person.id_number)
     person.birth_year = person.birth_date.year if person.birth_date else None
-    person.has_health_note = bool(person.health_note_enc) and health_consent
+    person.has_health_note = bool(person.health_note) and health_consent
     return person
 
 

@@ -102,17 +102,17 @@ def export_members(
             count += 1
             row = (
                 member.name,
-                member.id_number_enc if clear else member.id_number_masked,
+                member.id_number if clear else member.id_number_masked,
                 member.get_sex_display(),
                 # The masked ID hides exactly the birth date: a masked export shows the year.
                 member.birth_date.isoformat() if clear else str(member.birth_date.year),
-                member.phone_enc if clear else member.phone_masked,
+                member.phone if clear else member.phone_masked,
                 member.org_unit.name,
                 member.org_unit.code,
                 member.employment_form_label,
                 member.membership_status_label,
                 member.joined_on.isoformat() if member.joined_on else "",
-                member.bank_account_enc if clear else member.bank_account_masked,
+                member.bank_account if clear else member.bank_account_masked,
             )
             for col, value in enumerate(row):
                 if value:

@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
-from unionaid.members import io_reading
-from unionaid.members.io_reading import HEADERS, RowError, data_rows, find_header
+from unionaid.members import roster_files
 from unionaid.members.models import EmploymentForm, Member, MembershipStatus
+from unionaid.members.roster_files import HEADERS, RowError, data_rows, find_header
 from unionaid.members.selectors import id_number_hash, phone_hash
 from unionaid.members.services import clean_member_fields
 from unionaid.org.models import OrgUnit
@@ -141,7 +141,7 @@ class _RowConverter:
 
         texts = {}
         for name in ("name", "id_number", "phone", "bank_account"):
-            texts[name], problem = io_reading.cell_text(
+            texts[name], problem = roster_files.cell_text(
                 self._cell(values, name), long_number=name != "name")
             if problem:
                 fail(name, problem)
@@ -151,9 +151,9 @@ class _RowConverter:
             cleaned = None
             for name, message in exc.fields.items():
                 fail(name, str(message))
-        unit_name = "unit_code" if io_reading.cell_text(self._cell(values, "unit_code"))[0] \
+        unit_name = "unit_code" if roster_files.cell_text(self._cell(values, "unit_code"))[0] \
             else "unit"
-        unit_raw = io_reading.cell_text(self._cell(values, unit_name))[0]
+        unit_raw = roster_files.cell_text(self._cell(values, unit_name))[0]
         unit: OrgUnit | str | None = None
         if not unit_raw:
             fail(unit_name, _("请填写单位。"))
@@ -165,7 +165,7 @@ class _RowConverter:
                                 EmploymentForm.REGULAR, fail)
         status = self._pick(values, "membership_status", self.status,
                             MembershipStatus.ACTIVE, fail)
-        joined_on, problem = io_reading.cell_date(self._cell(values, "joined_on"))
+        joined_on, problem = roster_files.cell_date(self._cell(values, "joined_on"))
         if problem:
             fail("joined_on", problem)
         elif joined_on and joined_on > self.today:
@@ -177,7 +177,7 @@ class _RowConverter:
         return cleaned, errors
 
     def _pick(self, values, name, mapping, default, fail) -> str:
-        raw = io_reading.cell_text(self._cell(values, name))[0]
+        raw = roster_files.cell_text(self._cell(values, name))[0]
         if not raw:
             return default
         value = mapping.get(raw)
@@ -203,7 +203,7 @@ def import_roster(
     if not access_for(actor).has_perm(PERM):
         raise PermissionDenied(_("您没有导入职工名册的权限。"))
     run = _Run(result, progress, max_errors)
-    roster = io_reading.open_roster(path)
+    roster = roster_files.open_roster(path)
     try:
         sheet, header_row, converter = run.find_header(actor, roster)
         if converter is None:
@@ -332,10 +332,10 @@ def _write(actor, roster, sheet, header_row, converter, hashes, report, total) -
             raise ServiceError(_("第 %(row)d 行数据异常，未导入任何数据。") % {"row": row_number})
         phone = cleaned["phone"]
         batch.append(Member(
-            name=cleaned["name"], id_number_enc=cleaned["id_number"],
+            name=cleaned["name"], id_number=cleaned["id_number"],
             id_number_hash=hashes[index].hex(), birth_date=cleaned["birth_date"],
-            sex=cleaned["sex"], phone_enc=phone, phone_hash=phone_hash(phone) if phone else "",
-            bank_account_enc=cleaned["bank_account"], org_unit_id=cleaned["org_unit"].pk,
+            sex=cleaned["sex"], phone=phone, phone_hash=phone_hash(phone) if phone else "",
+            bank_account=cleaned["bank_account"], org_unit_id=cleaned["org_unit"].pk,
             employment_form=cleaned["employment_form"],
             membership_status=cleaned["membership_status"], joined_on=cleaned["joined_on"],
             created_by_id=actor_id,

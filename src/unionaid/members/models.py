@@ -35,17 +35,20 @@ class Sex(models.TextChoices):
 
 class Member(models.Model):
     """A worker on the union's roll. ID number, phone and bank account are encrypted at rest
-    and found by a keyed hash; the record belongs to the member's unit, not to whoever typed it."""
+    (the fields hold the clear values in Python; their columns, still named ``…_enc``, hold the
+    ciphertext) and found by a keyed hash; the record belongs to the member's unit, not to whoever
+    typed it."""
 
     name = models.CharField(_("姓名"), max_length=50)
-    id_number_enc = EncryptedTextField(_("身份证号"), blind_index=("id_number_hash", ID_PURPOSE))
+    id_number = EncryptedTextField(_("身份证号"), db_column="id_number_enc",
+                                   blind_index=("id_number_hash", ID_PURPOSE))
     id_number_hash = models.CharField(max_length=64, unique=True)
     birth_date = models.DateField(_("出生日期"))
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
-    phone_enc = EncryptedTextField(_("手机号"), blank=True,
-                                   blind_index=("phone_hash", PHONE_PURPOSE))
+    phone = EncryptedTextField(_("手机号"), blank=True, db_column="phone_enc",
+                               blind_index=("phone_hash", PHONE_PURPOSE))
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    bank_account_enc = EncryptedTextField(_("银行账号"), blank=True)
+    bank_account = EncryptedTextField(_("银行账号"), blank=True, db_column="bank_account_enc")
     org_unit = models.ForeignKey(
         "org.OrgUnit", on_delete=models.PROTECT, related_name="members", verbose_name=_("单位")
     )
@@ -75,20 +78,20 @@ class Member(models.Model):
 
     @property
     def id_number_masked(self) -> str:
-        return masking.mask_id_number(self.id_number_enc)
+        return masking.mask_id_number(self.id_number)
 
     @property
     def phone_masked(self) -> str:
-        return masking.mask_phone(self.phone_enc)
+        return masking.mask_phone(self.phone)
 
     @property
     def bank_account_masked(self) -> str:
-        return masking.mask_bank_account(self.bank_account_enc)
+        return masking.mask_bank_account(self.bank_account)
 
     @property
     def has_bank_account(self) -> bool:
         """Whether a grant can be paid to them (a disbursement batch needs an account)."""
-        return bool(self.bank_account_enc)
+        return bool(self.bank_account)
 
     # Labels through the enums: get_FOO_display() rebuilds a choices dict on every call, which
     # costs milliseconds on a 50-row list (docs/benchmarks.md).
@@ -123,10 +126,10 @@ class HouseholdMember(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("关系"), max_length=20, choices=Relation.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    id_number_enc = EncryptedTextField(_("身份证号"), blank=True,
-                                       blind_index=("id_number_hash", ID_PURPOSE))
+    id_number = EncryptedTextField(_("身份证号"), blank=True, db_column="id_number_enc",
+                                   blind_index=("id_number_hash", ID_PURPOSE))
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    health_note_enc = EncryptedTextField(_("健康状况"), blank=True)
+    health_note = EncryptedTextField(_("健康状况"), blank=True, db_column="health_note_enc")
     occupation = models.CharField(_("职业/就学"), max_length=60, blank=True)
 
     class Meta:

@@ -82,9 +82,9 @@ def clean_member_fields(
 def _snapshot(member: Member) -> dict[str, Any]:
     return {
         "name": member.name,
-        "id_number": member.id_number_enc,
-        "phone": member.phone_enc,
-        "bank_account": member.bank_account_enc,
+        "id_number": member.id_number,
+        "phone": member.phone,
+        "bank_account": member.bank_account,
         "org_unit": member.org_unit.name if member.org_unit_id else None,
         "employment_form": member.employment_form,
         "membership_status": member.membership_status,
@@ -94,13 +94,13 @@ def _snapshot(member: Member) -> dict[str, Any]:
 
 def _apply_identity(member: Member, cleaned: dict[str, Any]) -> None:
     member.name = cleaned["name"]
-    member.id_number_enc = cleaned["id_number"]
+    member.id_number = cleaned["id_number"]
     member.id_number_hash = id_number_hash(cleaned["id_number"])
     member.birth_date = cleaned["birth_date"]
     member.sex = cleaned["sex"]
-    member.phone_enc = cleaned["phone"]
+    member.phone = cleaned["phone"]
     member.phone_hash = phone_hash(cleaned["phone"]) if cleaned["phone"] else ""
-    member.bank_account_enc = cleaned["bank_account"]
+    member.bank_account = cleaned["bank_account"]
 
 
 def _choice(value, choices, field: str, label: str) -> str:
@@ -157,9 +157,9 @@ def member_update(*, actor, member: Member, **fields) -> Member:
     before = _snapshot(member)
     identity = {
         "name": fields.get("name", member.name),
-        "id_number": fields.get("id_number", member.id_number_enc),
-        "phone": fields.get("phone", member.phone_enc),
-        "bank_account": fields.get("bank_account", member.bank_account_enc),
+        "id_number": fields.get("id_number", member.id_number),
+        "phone": fields.get("phone", member.phone),
+        "bank_account": fields.get("bank_account", member.bank_account),
     }
     cleaned = clean_member_fields(**identity)
     new_hash = id_number_hash(cleaned["id_number"])
@@ -193,7 +193,7 @@ def member_update(*, actor, member: Member, **fields) -> Member:
     return member
 
 
-REVEALABLE = {"id_number": "id_number_enc", "phone": "phone_enc", "bank_account": "bank_account_enc"}
+REVEALABLE = frozenset({"id_number", "phone", "bank_account"})  # fields shown in clear on request
 
 
 def member_reveal(*, actor, member: Member, field: str) -> str:
@@ -210,7 +210,7 @@ def member_reveal(*, actor, member: Member, field: str) -> str:
                      org_unit_path=member.org_unit.path, changes={"field": field})
     if not allowed:
         raise PermissionDenied(_("您无权查看完整信息。"))
-    return getattr(member, REVEALABLE[field])
+    return getattr(member, field)
 
 
 # -- consent and household ------------------------------------------------------------------
@@ -270,7 +270,7 @@ def household_member_add(
             info = idcard.parse_id_number(id_number)
         except idcard.IdNumberError as exc:
             raise ServiceError(str(exc), code=exc.code, fields={"id_number": str(exc)}) from None
-        person.id_number_enc = info.number
+        person.id_number = info.number
         person.id_number_hash = id_number_hash(info.number)
         birth_date = birth_date or info.birth_date
     person.birth_date = birth_date
@@ -283,7 +283,7 @@ def household_member_add(
         if not has_consent(member, ConsentKind.HEALTH):
             raise PermissionDenied(_("登记健康信息需先取得职工的单独同意。"),
                                    code="consent_required")
-        person.health_note_enc = health_note
+        person.health_note = health_note
     person.save()
     audit_record(
         actor=actor, action="household.add", target=member, org_unit_path=member.org_unit.path,
@@ -307,14 +307,14 @@ def household_health_note_reveal(*, actor, member: Member, person: HouseholdMemb
     if not consented:
         raise PermissionDenied(_("职工已撤回或未给予健康信息同意，不予显示。"),
                                code="consent_required")
-    return person.health_note_enc
+    return person.health_note
 
 
 def household_health_note(*, member: Member, person: HouseholdMember) -> str | None:
     """The health note if consent is in force, else None (withdrawn consent blocks processing)."""
-    if not person.health_note_enc:
+    if not person.health_note:
         return ""
-    return person.health_note_enc if has_consent(member, ConsentKind.HEALTH) else None
+    return person.health_note if has_consent(member, ConsentKind.HEALTH) else None
 
 
 def unit_close_guard(unit: OrgUnit) -> None:

@@ -29,7 +29,7 @@ from unionaid.accounts.models import DataScope
 from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import PermissionDenied, ServiceError
-from unionaid.members import io_reading
+from unionaid.members import roster_files
 from unionaid.members.importing import PERM, import_roster
 from unionaid.members.models import ImportJob, ImportJobStage, ImportJobStatus
 from unionaid.org.models import OrgUnit
@@ -77,7 +77,7 @@ def import_job_create(*, actor, upload, dry_run: bool) -> ImportJob:
         raise PermissionDenied(_("您没有导入职工名册的权限。"))
     name = Path(upload.name or "").name[:255]
     suffix = Path(name).suffix.lower()
-    if suffix not in io_reading.EXTENSIONS:
+    if suffix not in roster_files.EXTENSIONS:
         raise _invalid(_("只支持 .xlsx 和 .csv 文件。"))
     if not upload.size:
         raise _invalid(_("文件是空的。"))
@@ -90,7 +90,7 @@ def import_job_create(*, actor, upload, dry_run: bool) -> ImportJob:
     with path.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)
-    problem = io_reading.check_content(path)
+    problem = roster_files.check_content(path)
     if problem:
         path.unlink(missing_ok=True)
         raise _invalid(problem)

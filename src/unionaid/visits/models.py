@@ -3,7 +3,7 @@
 A visit keeps a dated snapshot of the household's six-clear profile (六清: household members,
 income sources, cause of hardship, housing, health, children's schooling). The profile's
 details are personal and partly sensitive (health, minors), so they are stored encrypted as
-one JSON document (``HouseholdProfile.data_enc``); only the derived figures needed for
+one JSON document (``HouseholdProfile.data_json``); only the derived figures needed for
 statistics and rules (household size, per-capita income, causes) are plain columns.
 Every row belongs to an org unit (the visited member's unit, or the visited unit), which is
 what data scope filters on.
@@ -181,9 +181,10 @@ class HardshipCause(models.TextChoices):
 class HouseholdProfile(models.Model):
     """A dated snapshot of a member's household (家庭情况, 六清), usually taken on a visit.
 
-    ``data_enc`` holds the whole six-clear profile as encrypted JSON (see
-    ``visits.profile.PROFILE_SCHEMA``); the plain columns are derived from it when saved and are
-    what statistics, watch lists and the archive's category calculation query.
+    ``data_json`` holds the whole six-clear profile as JSON text (see
+    ``visits.profile.PROFILE_SCHEMA``), encrypted in its column ``data_enc``; the plain columns
+    are derived from it when saved and are what statistics, watch lists and the archive's
+    category calculation query.
     """
 
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT,
@@ -192,7 +193,7 @@ class HouseholdProfile(models.Model):
                                  related_name="profile")
     org_unit = models.ForeignKey("org.OrgUnit", on_delete=models.PROTECT, related_name="+")
     taken_on = models.DateField(_("登记日期"))
-    data_enc = EncryptedTextField(_("家庭情况（加密）"))
+    data_json = EncryptedTextField(_("家庭情况（加密）"), db_column="data_enc")
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
     annual_income = models.DecimalField(_("家庭年可支配收入"), max_digits=12, decimal_places=2)
     rigid_expenses = models.DecimalField(_("刚性支出（年）"), max_digits=12, decimal_places=2,

@@ -3,7 +3,7 @@ figures derived from it. Pure functions, no database: the visit form, the API, t
 ledger import and the archive's category calculation all go through ``clean_profile`` and
 ``derive``.
 
-The profile, as stored (encrypted) in ``HouseholdProfile.data_enc``::
+The profile, as stored (encrypted) in ``HouseholdProfile.data_json``::
 
     {
       "household": [                      # 家庭成员, the member first (relation "self")

@@ -133,7 +133,7 @@ def _task(w: World, inside: bool):
 
 def _profile(w: World, inside: bool) -> HouseholdProfile:
     return HouseholdProfile.objects.create(
-        member=w.member(inside), org_unit=w.unit(inside), taken_on=w.today, data_enc="{}",
+        member=w.member(inside), org_unit=w.unit(inside), taken_on=w.today, data_json="{}",
         household_size=3, annual_income=Decimal("36000.00"),
         per_capita_monthly=Decimal("1000.00"), recorded_by=w.other)
 

@@ -123,7 +123,7 @@ def test_nobody_decides_a_household_members_case(chain, make_member, registrar, 
                        else (approver_member, chain.applicant))
     member_services.household_member_add(
         actor=registrar, member=owner, name=relative.name, relation="spouse",
-        id_number=relative.id_number_enc,
+        id_number=relative.id_number,
     )
     case = chain.start()
     with pytest.raises(PermissionDenied) as exc:

@@ -68,8 +68,8 @@ from unionaid.archive.models import HardshipCategory, HardshipRecord, RecordStat
 from unionaid.archive.services.common import add_months
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
-from unionaid.members import io_reading
-from unionaid.members.io_reading import data_rows
+from unionaid.members import roster_files
+from unionaid.members.roster_files import data_rows
 from unionaid.visits import profile as profilelib
 from unionaid.visits.models import HouseholdProfile
 
@@ -101,7 +101,7 @@ def _profile_for(row: LedgerRow, actor) -> tuple[HouseholdProfile, dict]:
             CENT, rounding=ROUND_HALF_UP))
     profile = HouseholdProfile(
         member=member, org_unit_id=member.org_unit_id, taken_on=row.enrolled_on,
-        data_enc=json.dumps(data, ensure_ascii=False), recorded_by=actor, **derived)
+        data_json=json.dumps(data, ensure_ascii=False), recorded_by=actor, **derived)
     return profile, data
 
 
@@ -201,7 +201,7 @@ def import_archive_ledger(
     if not access_for(actor).has_perm(PERM):
         raise PermissionDenied(_("您没有导入困难职工档案的权限。"))
     today = timezone.localdate()
-    roster = io_reading.open_roster(path)
+    roster = roster_files.open_roster(path)
     try:
         parsed = _parse(roster, result, max_errors, today)
         if parsed is None:

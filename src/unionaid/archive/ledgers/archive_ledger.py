@@ -120,9 +120,9 @@ def export_archive_ledger(
                     "date": record.closed_on.isoformat() if record.closed_on else ""})
             writer.write((
                 count, record.org_unit.name, member.name, str(sexes.get(member.sex, "")),
-                member.id_number_enc if clear else masking.mask_id_number(member.id_number_enc),
+                member.id_number if clear else masking.mask_id_number(member.id_number),
                 member.birth_date.strftime("%Y-%m") if clear else str(member.birth_date.year),
-                member.phone_enc if clear else masking.mask_phone(member.phone_enc),
+                member.phone if clear else masking.mask_phone(member.phone),
                 profile.household_size, profile.annual_income, profile.rigid_expenses,
                 record.per_capita_monthly, record.dibao_standard or None,
                 str(categories.get(record.category, "")), labels(",".join(visible_causes(

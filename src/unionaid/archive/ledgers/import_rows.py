@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from unionaid.accounts.access import access_for
 from unionaid.archive.models import OPEN_STATUSES, HardshipCategory, HardshipRecord
 from unionaid.core import idcard
-from unionaid.members import io_reading
-from unionaid.members.io_reading import RowError, normalise_header
+from unionaid.members import roster_files
 from unionaid.members.models import HouseholdMember, Member
+from unionaid.members.roster_files import RowError, normalise_header
 from unionaid.members.selectors import id_number_hash
 from unionaid.visits import profile as profilelib
 from unionaid.visits.models import HardshipCause
@@ -151,7 +151,7 @@ class RowConverter:
         return values[index] if index is not None and index < len(values) else ""
 
     def _text(self, values, name: str, *, long_number: bool = False) -> tuple[str, str]:
-        return io_reading.cell_text(self._cell(values, name), long_number=long_number)
+        return roster_files.cell_text(self._cell(values, name), long_number=long_number)
 
     def _money(self, values, name: str, fail) -> Decimal:
         raw = self._cell(values, name)
@@ -168,7 +168,7 @@ class RowConverter:
         return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
     def _date(self, values, name: str, fail) -> dt.date | None:
-        day, problem = io_reading.cell_date(self._cell(values, name))
+        day, problem = roster_files.cell_date(self._cell(values, name))
         if problem:
             fail(name, problem)
             return None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.core.errors import ServiceError
-from unionaid.members import io_reading
+from unionaid.members import roster_files
 
 IMPORT_DIR = "archive-imports"
 STALE_AFTER = dt.timedelta(days=1)
@@ -33,7 +33,7 @@ def upload_store(upload) -> tuple[str, str]:
     name = Path(upload.name or "").name[:200]
     suffix = Path(name).suffix.lower()
     invalid = None
-    if suffix not in io_reading.EXTENSIONS:
+    if suffix not in roster_files.EXTENSIONS:
         invalid = _("只支持 .xlsx 和 .csv 文件。")
     elif not upload.size:
         invalid = _("文件是空的。")
@@ -48,7 +48,7 @@ def upload_store(upload) -> tuple[str, str]:
     with target.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)
-    problem = io_reading.check_content(target)
+    problem = roster_files.check_content(target)
     if problem:
         target.unlink(missing_ok=True)
         raise ServiceError(problem, code="invalid_file", fields={"file": problem})

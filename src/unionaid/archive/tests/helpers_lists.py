@@ -79,7 +79,7 @@ def add_profile(member, per_capita: str | Decimal, *, taken_on: dt.date = dt.dat
     data = profile_data(size=size, monthly=str(per_capita * size))
     return HouseholdProfile.objects.create(
         member=member, org_unit_id=member.org_unit_id, taken_on=taken_on,
-        data_enc=json.dumps(data, ensure_ascii=False), household_size=size,
+        data_json=json.dumps(data, ensure_ascii=False), household_size=size,
         annual_income=per_capita * size * 12, rigid_expenses=Decimal("0"),
         per_capita_monthly=per_capita, causes=causes, housing=housing,
         has_major_illness=major_illness,

@@ -131,7 +131,7 @@ def household_data(*, size: int = 3, monthly: str = "4000", rigid: str = "12000"
 def unsaved_profile(**kwargs) -> tuple[HouseholdProfile, dict]:
     """(an unsaved profile with its derived columns, its cleaned data) — no database."""
     clean = profilelib.clean_profile(household_data(**kwargs))
-    profile = HouseholdProfile(taken_on=START.date(), data_enc=json.dumps(clean),
+    profile = HouseholdProfile(taken_on=START.date(), data_json=json.dumps(clean),
                                **profilelib.derive(clean))
     return profile, clean
 

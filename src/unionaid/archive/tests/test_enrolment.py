@@ -109,9 +109,9 @@ def test_one_file_per_household(archive, make_member):
     husband = make_member(archive.union.team_a, name="王建国")
     wife = make_member(archive.union.team_a, name="李秀英")
     member_services.household_member_add(actor=archive.filer, member=husband, name=wife.name,
-                                         relation="spouse", id_number=wife.id_number_enc)
+                                         relation="spouse", id_number=wife.id_number)
     member_services.household_member_add(actor=archive.filer, member=wife, name=husband.name,
-                                         relation="spouse", id_number=husband.id_number_enc)
+                                         relation="spouse", id_number=husband.id_number)
     enrol(archive, husband, monthly="2500")
     record_profile(archive, wife, monthly="2500")
     assert "household_has_record" in record_precheck(member=wife)["codes"]
@@ -129,7 +129,7 @@ def test_one_file_per_household_when_only_one_lists_the_other(archive, make_memb
     worker = make_member(archive.union.team_a)
     son = make_member(archive.union.team_a)
     member_services.household_member_add(actor=archive.filer, member=worker, name=son.name,
-                                         relation="child", id_number=son.id_number_enc)
+                                         relation="child", id_number=son.id_number)
     enrol(archive, son, monthly="2500")
     record_profile(archive, worker, monthly="2500")
     with pytest.raises(Conflict) as exc:
@@ -147,7 +147,7 @@ def test_the_household_refusal_names_no_one_outside_the_actors_scope(archive, ma
     husband = make_member(archive.union.team_a, name="王建国")
     wife = make_member(archive.union.team_b, name="李秀英")
     member_services.household_member_add(actor=archive.filer, member=husband, name=wife.name,
-                                         relation="spouse", id_number=wife.id_number_enc)
+                                         relation="spouse", id_number=wife.id_number)
     add_record(wife, status=RecordStatus.ACTIVE)
     record_profile(archive, husband, monthly="2500")
     with pytest.raises(Conflict) as exc:

@@ -128,7 +128,7 @@ def test_archive_ledger_reveals_for_a_permitted_reader(lists, archive_rows):
     _title, _headers, rows = sheet_of(result.path)
     result.path.unlink()
     row = next(r for r in rows if r["姓名"] == "张秀英")
-    assert row["身份证号"] == member.id_number_enc
+    assert row["身份证号"] == member.id_number
     assert row["联系电话"] == "13812345678"
     assert row["出生年月"] == member.birth_date.strftime("%Y-%m")
     assert AuditEvent.objects.get(action="archive.ledger_export").changes["revealed_count"] == 2

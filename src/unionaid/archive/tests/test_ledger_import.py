@@ -27,7 +27,7 @@ HEADERS = ["序号", "单位", "姓名", "身份证号", "困难类别", "家庭
 def row(member=None, *, id_number=None, name=None, category="相对困难", size=3, income=36000,
         rigid=0, causes="因病、子女上学", enrolled="2025-03-01", status="在档", exited=""):
     return ["", "甲一班组", name if name is not None else (member.name if member else "某某"),
-            id_number or member.id_number_enc, category, size, income, rigid, causes, enrolled,
+            id_number or member.id_number, category, size, income, rigid, causes, enrolled,
             status, exited]
 
 
@@ -180,7 +180,7 @@ def spouses(lists, make_member):
     husband = make_member(lists.union.team_a)
     wife = make_member(lists.union.workshop_a)
     HouseholdMember.objects.create(member=husband, name=wife.name, relation="spouse",
-                                   id_number_enc=wife.id_number_enc,
+                                   id_number=wife.id_number,
                                    id_number_hash=wife.id_number_hash)
     return husband, wife
 
@@ -237,7 +237,7 @@ def test_a_csv_ledger_and_a_missing_column(lists, make_member, tmp_path):
     csv_path = tmp_path / "ledger.csv"
     csv_path.write_text(
         "身份证号,姓名,困难类别,家庭人口,家庭年收入,致困原因,建档日期\n"
-        f"{member.id_number_enc},{member.name},深度困难,2,12000,因病;单亲,2025年3月1日\n",
+        f"{member.id_number},{member.name},深度困难,2,12000,因病;单亲,2025年3月1日\n",
         encoding="utf-8-sig")
     result = run(lists, csv_path, dry_run=False)
     assert result.created == 1

@@ -78,7 +78,7 @@ def test_detail_shows_the_calculation_and_the_notice_end(client, archive, pendin
     assert "1,000.00 ≥ 800.00 × 1.00；1,000.00 &lt; 800.00 × 2.00 → 相对困难" in body
     assert "公示至 2026-10-13" in body
     assert 'id="objection-form"' in body
-    assert pending.member.id_number_enc not in body  # the ID number is masked
+    assert pending.member.id_number not in body  # the ID number is masked
 
 
 def test_out_of_scope_cadre_gets_404_on_every_record_page(client, archive, pending):

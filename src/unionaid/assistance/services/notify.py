@@ -23,7 +23,7 @@ def notify_member(application, title: str, body: str) -> None:
         return
     notify(recipient=user, title=title, body=body,
            link=link("portal:application-detail", application.pk),
-           phone=application.member.phone_enc or "")
+           phone=application.member.phone or "")
 
 
 def notify_users(users, title: str, body: str, url: str = "") -> None:

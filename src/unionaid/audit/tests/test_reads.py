@@ -9,9 +9,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from conftest import verified_login
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.audit.models import AuditEvent, ReadEvent
 from unionaid.audit.reads import read_record
+from unionaid.core.testing.api import ApiClient
 
 READS = "/audit/reads/"
 

@@ -121,12 +121,12 @@ def test_the_raw_columns_of_a_created_member_never_hold_the_clear_values(union, 
             "members_member WHERE id = %s", [member.pk])
         row = cursor.fetchone()
     clear = Member.objects.get(pk=member.pk)
-    assert clear.id_number_enc
+    assert clear.id_number
     for stored in row:
-        assert clear.id_number_enc not in stored
+        assert clear.id_number not in stored
         assert "13912345678" not in stored
         assert "6222021234567890" not in stored
-        assert clear.id_number_enc[-6:] not in stored
+        assert clear.id_number[-6:] not in stored
     assert row[0].startswith(crypto.get_keyring().token_prefix)
 
 
@@ -135,12 +135,12 @@ def test_key_rotation_re_encrypts_every_row_and_old_data_still_reads(
 ):
     use_keys(keys=f"k1:{AES_1}")
     members = [make_member(union.team_a, bank_account="") for _ in range(5)]
-    clear = {m.pk: (m.id_number_enc, m.phone_enc) for m in Member.objects.all()}
+    clear = {m.pk: (m.id_number, m.phone) for m in Member.objects.all()}
     assert all(t[0].startswith("a1:k1:") for t in _raw_tokens())
 
     # New key active, old key kept: old rows still decrypt before the rotation runs.
     use_keys(keys=f"k1:{AES_1},k2:{AES_2}", active="k2")
-    assert {m.pk: (m.id_number_enc, m.phone_enc) for m in Member.objects.all()} == clear
+    assert {m.pk: (m.id_number, m.phone) for m in Member.objects.all()} == clear
     newer = make_member(union.team_a)
     assert _raw_tokens()[-1][0].startswith("a1:k2:")
     with pytest.raises(CommandError):
@@ -154,8 +154,8 @@ def test_key_rotation_re_encrypts_every_row_and_old_data_still_reads(
 
     # The old key can go now.
     use_keys(keys=f"k2:{AES_2}", active="k2")
-    clear[newer.pk] = (newer.id_number_enc, newer.phone_enc)
-    assert {m.pk: (m.id_number_enc, m.phone_enc) for m in Member.objects.all()} == clear
+    clear[newer.pk] = (newer.id_number, newer.phone)
+    assert {m.pk: (m.id_number, m.phone) for m in Member.objects.all()} == clear
     hashes_before = dict(Member.objects.values_list("pk", "id_number_hash"))
     assert member_search(user=registrar, query=clear[members[0].pk][0]).get() == members[0]
     assert dict(Member.objects.values_list("pk", "id_number_hash")) == hashes_before
@@ -166,10 +166,10 @@ def test_switching_suite_from_aes_to_sm_re_encrypts_and_reindexes(
 ):
     use_keys(suite="aes", keys=f"k1:{AES_1}")
     members = [make_member(union.team_a) for _ in range(3)]
-    ids = {m.pk: Member.objects.get(pk=m.pk).id_number_enc for m in members}
+    ids = {m.pk: Member.objects.get(pk=m.pk).id_number for m in members}
 
     use_keys(suite="sm", keys=f"k1:{AES_1},s1:{SM_1}", active="s1")
-    assert {m.pk: m.id_number_enc for m in Member.objects.all()} == ids  # online
+    assert {m.pk: m.id_number for m in Member.objects.all()} == ids  # online
     output = _rotate()
     assert "lookup hashes recomputed" in output
     assert all(row[0].startswith("s1:s1:") for row in _raw_tokens())
@@ -177,7 +177,7 @@ def test_switching_suite_from_aes_to_sm_re_encrypts_and_reindexes(
     use_keys(suite="sm", keys=f"s1:{SM_1}", active="s1")
     for member in members:
         assert member_search(user=registrar, query=ids[member.pk]).get() == member
-        assert Member.objects.get(pk=member.pk).id_number_enc == ids[member.pk]
+        assert Member.objects.get(pk=member.pk).id_number == ids[member.pk]
 
 
 def test_reindex_recomputes_hashes_after_an_index_key_change(
@@ -185,7 +185,7 @@ def test_reindex_recomputes_hashes_after_an_index_key_change(
 ):
     use_keys()
     member = make_member(union.team_a)
-    number = Member.objects.get(pk=member.pk).id_number_enc
+    number = Member.objects.get(pk=member.pk).id_number
     use_keys(index=base64.b64encode(b"n" * 32).decode())
     assert not member_search(user=registrar, query=number).exists()
     _rotate("--reindex")
@@ -221,7 +221,7 @@ def test_the_deploy_check_runs_with_check_deploy(settings):
 def test_rotation_finds_every_lookup_hash_from_the_fields_themselves():
     """keys_rotate knows no app: the pairs come from ``EncryptedTextField(blind_index=...)``."""
     assert blind_index_pairs() == {
-        ("members.member", "id_number_enc"): ("id_number_hash", "member.id_number"),
-        ("members.member", "phone_enc"): ("phone_hash", "member.phone"),
-        ("members.householdmember", "id_number_enc"): ("id_number_hash", "member.id_number"),
+        ("members.member", "id_number"): ("id_number_hash", "member.id_number"),
+        ("members.member", "phone"): ("phone_hash", "member.phone"),
+        ("members.householdmember", "id_number"): ("id_number_hash", "member.id_number"),
     }

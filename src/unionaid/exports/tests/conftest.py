@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 
-from unionaid.api.tests.conftest import as_session, as_token  # noqa: F401
 from unionaid.archive.tests.helpers_lists import add_profile, add_record, lists_fixture  # noqa: F401
 from unionaid.visits.models import Visit, VisitNeed
 

@@ -55,7 +55,7 @@ def test_create_a_ledger_export(ledger_data, as_session, django_capture_on_commi
 def test_the_api_refuses_what_the_service_refuses(personas, roll, union, as_token, ledger_data):
     api = as_token(personas.station_cadre)
 
-    identifier = api.post("/exports", {"kind": "members", "q": roll["team_a"].id_number_enc})
+    identifier = api.post("/exports", {"kind": "members", "q": roll["team_a"].id_number})
     out_of_scope = api.post("/exports", {"kind": "members", "unit_id": union.station_b.pk})
     no_right = api.post("/exports", {"kind": "visits_ledger", "start": "2026-01-01",
                                      "end": "2026-06-01"})

@@ -70,7 +70,7 @@ def test_a_revealed_members_job_in_a_unit_is_masked_exactly_as_the_direct_one(
                           "reveal": True}
     rows = xlsx_rows(tasks.job_file(job))
     assert {row[0] for row in rows[1:]} == {"张一", "张二"}
-    assert roll["team_a"].id_number_enc in {row[1] for row in rows}
+    assert roll["team_a"].id_number in {row[1] for row in rows}
     assert job.revealed_count == 2
     direct = export_members(actor=cadre, unit=union.workshop_a, query="张", reveal=True)
     assert rows == xlsx_rows(direct.path)

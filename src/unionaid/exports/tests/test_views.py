@@ -61,7 +61,7 @@ def test_a_background_roster_export_runs_and_its_file_downloads_once_done(
     assert download["Content-Disposition"].startswith("attachment")
     rows = xlsx_rows(b"".join(download.streaming_content))
     assert {row[0] for row in rows[1:]} == {"张一", "张二"}
-    assert roll["team_a"].id_number_enc not in {cell for row in rows for cell in row}
+    assert roll["team_a"].id_number not in {cell for row in rows for cell in row}
     job.refresh_from_db()
     assert job.downloaded_at is not None
     event = AuditEvent.objects.get(action="export.download")
@@ -82,7 +82,7 @@ def test_a_background_roster_export_refuses_an_identifier(personas, roll, people
     client = logged_in(personas.station_cadre)
 
     response = background_members_export(client, django_capture_on_commit_callbacks,
-                                         q=roll["team_a"].id_number_enc)
+                                         q=roll["team_a"].id_number)
 
     assert response.status_code == 400
     assert "不能按身份证号或手机号筛选" in response.content.decode()

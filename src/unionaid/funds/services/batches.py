@@ -61,7 +61,7 @@ def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
         .filter(access_for(actor).scope_q("funds.manage", unit_field="budget__org_unit"))
         .order_by("pk")
     )
-    no_account = Q(member__bank_account_enc="")  # nowhere to send the money to
+    no_account = Q(member__bank_account="")  # nowhere to send the money to
     if disbursement_ids is not None:
         wanted = {int(pk) for pk in disbursement_ids}
         rows = list(candidates.filter(pk__in=wanted))
@@ -108,7 +108,7 @@ def _rows(batch: DisbursementBatch, *, clear: bool) -> list[list[str]]:
     rows = []
     disbursements = (batch.disbursements.select_related("member").order_by("pk"))
     for n, d in enumerate(disbursements, start=1):
-        account = d.member.bank_account_enc or ""
+        account = d.member.bank_account or ""
         shown = account if clear else masking.mask_bank_account(account)
         rows.append([str(n), _sanitize(d.member.name), shown or _("（未登记）"),
                      f"{d.amount:.2f}", f"UA{batch.pk}-{d.pk} 工会帮扶"])

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from unionaid.accounts import services as account_services
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.audit.models import AuditEvent
+from unionaid.core.testing.api import ApiClient
 from unionaid.funds import services
 from unionaid.funds.models import (
     BatchStatus,

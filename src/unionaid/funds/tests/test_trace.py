@@ -142,8 +142,8 @@ def test_it_renders_the_trace_page_masked_and_journaled(client, finance, paid_ap
                  "bureau_cashier", "bureau_checker", "800.00"):
         assert text in html
     member = application.member
-    assert member.id_number_enc not in html
-    assert member.bank_account_enc not in html
+    assert member.id_number not in html
+    assert member.bank_account not in html
     assert member.id_number_masked in html
     assert "<script>" not in html
     assert 'style="' not in html

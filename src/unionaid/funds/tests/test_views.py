@@ -135,7 +135,7 @@ def test_it_runs_a_batch_from_creation_to_confirmation(client, union, finance, s
 
     detail = client.get(reverse("funds:batch-detail", args=[batch.pk]))
     html = detail.content.decode()
-    account = reserved[0].member.bank_account_enc
+    account = reserved[0].member.bank_account
     assert account not in html
     assert account[-4:] in html
     _no_inline_code(detail)

@@ -53,7 +53,7 @@ def bad_roster(tmp_path, people, make_member, union):
         person_row(people, "NO-SUCH-UNIT"),                                       # row 6
         person_row(people, "SA", 身份证号=good["身份证号"]),                         # row 7
         person_row(people, "SB-W1-T1"),                                           # row 8
-        person_row(people, "SA", 身份证号=existing.id_number_enc),                   # row 9
+        person_row(people, "SA", 身份证号=existing.id_number),                   # row 9
     ]
     return write_xlsx(tmp_path / "roster.xlsx", rows), rows
 
@@ -117,9 +117,9 @@ def test_it_imports_every_row_encrypted_with_one_audit_event(importer, people, t
     for row in rows:
         member = Member.objects.get(id_number_hash=id_number_hash(row["身份证号"]))
         assert member.name == row["姓名"]
-        assert member.id_number_enc == row["身份证号"]
-        assert member.phone_enc == row["手机号"]
-        assert member.bank_account_enc == row["银行账号"]
+        assert member.id_number == row["身份证号"]
+        assert member.phone == row["手机号"]
+        assert member.bank_account == row["银行账号"]
         assert member.phone_hash
         assert member.joined_on == dt.date(2015, 3, 1)
         assert member.created_by == importer

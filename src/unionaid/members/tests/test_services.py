@@ -45,7 +45,7 @@ def test_id_numbers_and_phones_are_never_stored_in_clear(union, personas, people
         assert person["id_number"] not in stored
         assert person["phone"] not in stored
         assert "6222020200112233445" not in stored
-    assert Member.objects.get(pk=member.pk).id_number_enc == person["id_number"]
+    assert Member.objects.get(pk=member.pk).id_number == person["id_number"]
 
 
 def test_a_15_digit_number_is_converted(union, personas):
@@ -53,7 +53,7 @@ def test_a_15_digit_number_is_converted(union, personas):
     member = services.member_create(
         actor=personas.station_cadre, name="测试甲", id_number=first_gen, org_unit=union.team_a
     )
-    assert len(member.id_number_enc) == 18
+    assert len(member.id_number) == 18
     assert member.birth_date == dt.date(1990, 1, 1)
 
 
@@ -123,7 +123,7 @@ def test_reveal_needs_the_permission_and_is_journaled(union, personas, make_memb
     with pytest.raises(PermissionDenied):
         services.member_reveal(actor=personas.team_cadre, member=member, field="id_number")
     clear = services.member_reveal(actor=personas.station_cadre, member=member, field="id_number")
-    assert clear == Member.objects.get(pk=member.pk).id_number_enc
+    assert clear == Member.objects.get(pk=member.pk).id_number
     outcomes = list(AuditEvent.objects.filter(action="member.reveal").values_list("outcome",
                                                                                    flat=True))
     assert sorted(outcomes) == ["denied", "ok"]
@@ -134,8 +134,8 @@ def test_search_by_id_phone_and_name(union, personas, make_member):
     make_member(union.team_a, name="王建华")
     make_member(union.team_b, name="王建民")
     user = personas.station_cadre
-    assert list(member_search(user=user, query=member.id_number_enc)) == [member]
-    assert list(member_search(user=user, query=member.phone_enc)) == [member]
+    assert list(member_search(user=user, query=member.id_number)) == [member]
+    assert list(member_search(user=user, query=member.phone)) == [member]
     names = {m.name for m in member_search(user=user, query="王建")}
     assert names == {"王建国", "王建华"}  # 王建民 is in another 站段
     assert list(member_search(user=user, query="110105199001011230")) == []

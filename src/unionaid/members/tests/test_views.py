@@ -47,7 +47,7 @@ def test_it_returns_404_on_every_member_url_for_a_member_of_another_station(
         data = {"kind": "health", "action": "grant", "name": "x"} if method == "post" else None
         response = getattr(client, method)(url, data)
         assert response.status_code == 404, name
-        assert member_b.id_number_enc not in response.content.decode()
+        assert member_b.id_number not in response.content.decode()
     assert not AuditEvent.objects.filter(action="member.reveal").exists()
     assert not Consent.objects.filter(member=member_b).exists()
     denials = AuditEvent.objects.filter(action="access.denied", target_id=str(member_b.pk))
@@ -69,8 +69,8 @@ def test_it_never_shows_clear_identity_values_on_the_detail_page(client, persona
     assert member_a.id_number_masked in html
     assert member_a.phone_masked in html
     assert member_a.bank_account_masked in html
-    assert member_a.id_number_enc not in html
-    assert member_a.phone_enc not in html
+    assert member_a.id_number not in html
+    assert member_a.phone not in html
     assert BANK_ACCOUNT not in html
     # The station cadre may reveal, so each field has its own "显示" button.
     for field in ("id_number", "phone", "bank_account"):
@@ -83,7 +83,7 @@ def test_it_reveals_the_clear_id_number_and_journals_the_reveal(client, personas
         reverse("members:member-reveal", args=[member_a.pk, "id_number"]), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert member_a.id_number_enc in response.content.decode()
+    assert member_a.id_number in response.content.decode()
     assert "<html" not in response.content.decode()  # an htmx fragment, not a page
     assert "no-store" in response["Cache-Control"]
     event = AuditEvent.objects.get(action="member.reveal")
@@ -115,7 +115,7 @@ def test_it_refuses_to_reveal_to_a_cadre_without_the_reveal_permission(
     html = response.content.decode()
     assert response.status_code == 403
     assert "您无权查看完整信息" in html
-    assert member_a.id_number_enc not in html
+    assert member_a.id_number not in html
     assert member_a.id_number_masked in html
     assert not AuditEvent.objects.filter(action="member.reveal", outcome="ok").exists()
 
@@ -159,7 +159,7 @@ def test_it_creates_a_gig_worker_and_journals_it(client, personas, union, people
     assert response["Location"] == reverse("members:member-detail", args=[member.pk])
     assert member.employment_form == EmploymentForm.NEW_EMPLOYMENT_FORM
     assert member.org_unit == union.team_a
-    assert member.id_number_enc == person["id_number"]
+    assert member.id_number == person["id_number"]
     event = AuditEvent.objects.get(action="member.create", target_id=str(member.pk))
     assert person["id_number"] not in str(event.changes)
 
@@ -206,7 +206,7 @@ def test_it_edits_a_member_and_keeps_identity_values_left_blank(client, personas
     client.force_login(personas.team_cadre)
     url = reverse("members:member-edit", args=[member_a.pk])
     form_html = client.get(url).content.decode()
-    assert member_a.id_number_enc not in form_html
+    assert member_a.id_number not in form_html
     assert member_a.id_number_masked in form_html  # as a placeholder
 
     response = client.post(url, {
@@ -218,9 +218,9 @@ def test_it_edits_a_member_and_keeps_identity_values_left_blank(client, personas
     assert response.status_code == 302
     fresh = Member.objects.get(pk=member_a.pk)
     assert fresh.employment_form == EmploymentForm.DISPATCHED
-    assert fresh.id_number_enc == member_a.id_number_enc
-    assert fresh.phone_enc == member_a.phone_enc
-    assert fresh.bank_account_enc == ""
+    assert fresh.id_number == member_a.id_number
+    assert fresh.phone == member_a.phone
+    assert fresh.bank_account == ""
     event = AuditEvent.objects.get(action="member.update", target_id=str(member_a.pk))
     assert set(event.changes) == {"employment_form", "bank_account"}
     assert BANK_ACCOUNT not in str(event.changes)
@@ -255,17 +255,17 @@ def listed(response) -> str:
 
 def test_it_finds_a_member_by_full_id_number(client, personas, roll):
     client.force_login(personas.station_cadre)
-    html = listed(client.post(reverse("members:member-list"), {"q": roll["a"].id_number_enc}))
+    html = listed(client.post(reverse("members:member-list"), {"q": roll["a"].id_number}))
     assert reverse("members:member-detail", args=[roll["a"].pk]) in html
     assert reverse("members:member-detail", args=[roll["other"].pk]) not in html
     # Only the search box echoes what the user typed; the result row shows the masked number.
-    assert html.count(roll["a"].id_number_enc) == 1
+    assert html.count(roll["a"].id_number) == 1
     assert roll["a"].id_number_masked in html
 
 
 def test_it_finds_a_member_by_phone(client, personas, roll):
     client.force_login(personas.station_cadre)
-    html = listed(client.post(reverse("members:member-list"), {"q": roll["other"].phone_enc}))
+    html = listed(client.post(reverse("members:member-list"), {"q": roll["other"].phone}))
     assert reverse("members:member-detail", args=[roll["other"].pk]) in html
     assert reverse("members:member-detail", args=[roll["a"].pk]) not in html
 
@@ -281,7 +281,7 @@ def test_it_finds_members_by_name_prefix_within_scope_only(client, personas, uni
 
 def test_it_does_not_find_an_out_of_scope_member_by_id_number(client, personas, roll):
     client.force_login(personas.team_cadre)
-    html = listed(client.post(reverse("members:member-list"), {"q": roll["b"].id_number_enc}))
+    html = listed(client.post(reverse("members:member-list"), {"q": roll["b"].id_number}))
     assert reverse("members:member-detail", args=[roll["b"].pk]) not in html
     assert "没有找到职工" in html
 

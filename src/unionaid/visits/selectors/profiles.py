@@ -4,7 +4,7 @@ consent (PIPL art. 28–31, sensitive personal data) applied here and nowhere el
 
 Every page, API endpoint, form prefill and archive page that shows a profile goes through
 ``profile_for`` (or ``profiles_for`` for a member's history); none of them decrypts
-``HouseholdProfile.data_enc`` or asks ``has_consent`` for a profile itself.
+``HouseholdProfile.data_json`` or asks ``has_consent`` for a profile itself.
 
 The rule (one answer per field; "current" = the member's latest consent of that kind is not
 withdrawn, read at the time of reading, whatever was consented when the snapshot was taken):
@@ -182,7 +182,7 @@ def _visible_data(data: dict[str, Any], *, consents: Consents, purpose: Purpose)
 
 
 def _view(profile: HouseholdProfile, *, consents: Consents, purpose: Purpose) -> ProfileView:
-    data = _visible_data(json.loads(profile.data_enc), consents=consents, purpose=purpose)
+    data = _visible_data(json.loads(profile.data_json), consents=consents, purpose=purpose)
     return ProfileView(
         pk=profile.pk, member_id=profile.member_id, visit_id=profile.visit_id,
         taken_on=profile.taken_on,

@@ -20,7 +20,7 @@ from unionaid.visits.models import HouseholdProfile, Visit
 
 def profile_data(profile: HouseholdProfile) -> dict[str, Any]:
     """The decrypted six-clear profile of a snapshot."""
-    return json.loads(profile.data_enc)
+    return json.loads(profile.data_json)
 
 
 def require_consent_for(member: Member, data: dict[str, Any]) -> None:
@@ -45,7 +45,7 @@ def profile_record(
     derived = profilelib.derive(clean)
     profile = HouseholdProfile.objects.create(
         member=member, visit=visit, org_unit_id=member.org_unit_id, taken_on=taken_on,
-        data_enc=json.dumps(clean, ensure_ascii=False), recorded_by=actor, **derived,
+        data_json=json.dumps(clean, ensure_ascii=False), recorded_by=actor, **derived,
     )
     # The journal keeps the derived figures only, never the household's details.
     audit_record(actor=actor, action="profile.record", target=member,

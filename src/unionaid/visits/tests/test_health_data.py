@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 
 from conftest import verified_login
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.assistance import services as assistance_services
 from unionaid.core.errors import ServiceError
+from unionaid.core.testing.api import ApiClient
 from unionaid.funds.models import FundingSource
 from unionaid.members.models import ConsentKind
 from unionaid.members.services import consent_withdraw

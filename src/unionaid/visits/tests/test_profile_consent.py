@@ -20,8 +20,8 @@ import pytest
 from django.test import Client
 
 from conftest import make_role, make_staff, verified_login
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.archive.models import HardshipRecord, RecordStatus
+from unionaid.core.testing.api import ApiClient
 from unionaid.members.models import ConsentKind
 from unionaid.members.services import consent_grant, consent_withdraw
 from unionaid.visits.selectors.profiles import Purpose, latest_profile, profile_for

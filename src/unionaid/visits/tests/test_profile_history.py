@@ -38,13 +38,13 @@ def two_visits(rec):
 def test_two_visits_keep_two_snapshots_and_the_first_is_unchanged(rec):
     first = record(rec.visitor_a, rec.member, 30, household())
     before = HouseholdProfile.objects.get(visit=first)
-    frozen = (before.data_enc, before.household_size, before.per_capita_monthly,
+    frozen = (before.data_json, before.household_size, before.per_capita_monthly,
               before.taken_on)
     grown = household(household=[*household()["household"],
                                  {"name": "王奶奶", "relation": "parent", "age": 75}])
     second = record(rec.team_visitor, rec.member, 0, grown)
     after = HouseholdProfile.objects.get(visit=first)
-    assert (after.data_enc, after.household_size, after.per_capita_monthly,
+    assert (after.data_json, after.household_size, after.per_capita_monthly,
             after.taken_on) == frozen
     assert HouseholdProfile.objects.filter(member=rec.member).count() == 2
     newest = HouseholdProfile.objects.get(visit=second)

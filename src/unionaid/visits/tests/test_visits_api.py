@@ -8,9 +8,9 @@ import datetime as dt
 
 from django.test import Client
 
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.assistance.tests.helpers import PDF_BYTES, jpeg_bytes, upload
 from unionaid.audit.models import AuditEvent
+from unionaid.core.testing.api import ApiClient
 from unionaid.members.models import ConsentKind
 from unionaid.members.services import consent_withdraw
 from unionaid.visits.models import FollowUp, NeedStatus, Visit, VisitNeed

@@ -23,7 +23,7 @@ from unionaid.core.errors import NotFound, ServiceError
 from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import level_names, units_visible_to
-from unionaid.visits.forms_campaigns import (
+from unionaid.visits.forms.campaigns import (
     CADRE_CHOICES_SHOWN,
     CampaignFilterForm,
     CampaignForm,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import or_404, private_file_response
-from unionaid.visits.forms_records import PhotoForm
+from unionaid.visits.forms.records import PhotoForm
 from unionaid.visits.selectors.records import photo_open_for_user, visit_get_for_user
 from unionaid.visits.services.photos import visit_photo_add
 

@@ -36,8 +36,8 @@ from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.members.services import has_consent
 from unionaid.org.selectors import level_names, units_visible_to
 from unionaid.visits import detail_context
-from unionaid.visits import forms_records as forms
 from unionaid.visits import profile as profilelib
+from unionaid.visits.forms import records as forms
 from unionaid.visits.models import (
     CampaignStatus,
     HardshipCause,

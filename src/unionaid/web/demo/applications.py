@@ -200,7 +200,7 @@ class Maker:
         for d in (Disbursement.objects.filter(subject_id__in=self.paid,
                                               subject_kind=assistance_services.SUBJECT_KIND,
                                               status=DisbursementStatus.RESERVED)
-                  .exclude(member__bank_account_enc="")
+                  .exclude(member__bank_account="")
                   .select_related("budget").order_by("pk")):
             by_source[d.budget.funding_source_id].append(d.pk)
         root = self.cast.root

@@ -111,19 +111,19 @@ def build_members(
         members.append(Member(
             name=cleaned["name"],
             # Clear values here; the EncryptedTextField encrypts them on insert.
-            id_number_enc=cleaned["id_number"],
+            id_number=cleaned["id_number"],
             id_number_hash=id_number_hash(cleaned["id_number"]),
             birth_date=cleaned["birth_date"],
             sex=cleaned["sex"],
-            phone_enc=cleaned["phone"] if rng.random() < 0.95 else "",
-            bank_account_enc=cleaned["bank_account"],
+            phone=cleaned["phone"] if rng.random() < 0.95 else "",
+            bank_account=cleaned["bank_account"],
             org_unit=unit,
             employment_form=form,
             membership_status=MembershipStatus.RETIRED if age >= 60 and index else status,
             joined_on=joined if status != MembershipStatus.NON_MEMBER else None,
         ))
         member = members[-1]
-        member.phone_hash = phone_hash(member.phone_enc) if member.phone_enc else ""
+        member.phone_hash = phone_hash(member.phone) if member.phone else ""
     return members
 
 
@@ -141,8 +141,8 @@ def _relative(member_id: int, name: str, relation: str, birth: dt.date, people: 
     number = people.id_number(birth_date=birth, sex=sex) if with_id else ""
     return HouseholdMember(
         member_id=member_id, name=name, relation=relation, birth_date=birth,
-        id_number_enc=number, id_number_hash=id_number_hash(number) if number else "",
-        health_note_enc=health, occupation=occupation,
+        id_number=number, id_number_hash=id_number_hash(number) if number else "",
+        health_note=health, occupation=occupation,
     )
 
 

@@ -10,9 +10,7 @@ from unionaid.approvals import services as approvals
 from unionaid.approvals.models import ApprovalCase
 from unionaid.assistance import services
 from unionaid.assistance.models import Application, ApplicationStatus, Attachment
-from unionaid.audit.models import AuditEvent
-
-from .support import (
+from unionaid.assistance.tests.api_support import (
     EXE_BYTES,
     PDF_BYTES,
     fetch,
@@ -21,6 +19,7 @@ from .support import (
     pending_task,
     upload,
 )
+from unionaid.audit.models import AuditEvent
 
 NOT_FOUND = {"code": "not_found", "message": "记录不存在或无权查看。"}
 

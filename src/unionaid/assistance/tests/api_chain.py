@@ -1,4 +1,5 @@
-"""Set-up for the issue-3 API tests (assistance, approvals, funds, notifications).
+"""Set-up for the issue-3 API tests (assistance, approvals, funds, notifications), shared: the
+conftest.py of each app's tests/api/ folder imports these fixtures.
 
 Posts: apply_cadre (站段 A 帮扶干事: files on behalf, first approval step), other_apply (站段 B,
 the same there), chairman (路局 主席, second step, skipped at ≤ 2,000), finance (路局, funds),
@@ -28,7 +29,7 @@ from unionaid.assistance.tests.conftest import (  # noqa: F401
     source,
 )
 
-from .support import pdf_upload
+from .api_support import pdf_upload
 
 
 @dataclass

@@ -18,7 +18,7 @@ from unionaid.core.http import apply_service_error, or_404
 from unionaid.core.masking import looks_like_identifier
 from unionaid.members import exporting, tasks
 from unionaid.members.importing import PERM as IMPORT_PERM
-from unionaid.members.io_reading import HEADERS
+from unionaid.members.roster_files import HEADERS
 from unionaid.org.selectors import unit_get_for_user
 
 RECENT_JOBS = 20

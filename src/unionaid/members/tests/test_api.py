@@ -46,13 +46,13 @@ def test_list_and_detail_show_masked_values_only(personas, spread, as_session):
     assert detail.status_code == 200
     for response in (listing, detail):
         text = response.content.decode()
-        assert member.id_number_enc not in text
-        assert member.phone_enc not in text
+        assert member.id_number not in text
+        assert member.phone not in text
         assert "6222021234567890123" not in text
         assert response["Cache-Control"] == "no-store"
     item = listing.json()["items"][0]
-    assert item["id_number_masked"] == masking.mask_id_number(member.id_number_enc)
-    assert item["phone_masked"] == masking.mask_phone(member.phone_enc)
+    assert item["id_number_masked"] == masking.mask_id_number(member.id_number)
+    assert item["phone_masked"] == masking.mask_phone(member.phone)
     assert item["org_unit_name"] == "甲一班组"
     body = detail.json()
     assert body["bank_account_masked"] == "6222***********0123"
@@ -111,16 +111,16 @@ def test_list_filters_by_unit_and_404s_for_a_unit_out_of_scope(personas, spread,
 
 def test_search_by_id_number_in_the_body_stays_in_scope(personas, spread, as_session):
     api = as_session(personas.station_cadre)
-    mine = api.post("/members/search", {"q": spread["team_a"].id_number_enc})
+    mine = api.post("/members/search", {"q": spread["team_a"].id_number})
     assert mine.status_code == 200
     assert _ids(mine) == {spread["team_a"].pk}
-    theirs = api.post("/members/search", {"q": spread["team_b"].id_number_enc})
+    theirs = api.post("/members/search", {"q": spread["team_b"].id_number})
     assert _ids(theirs) == set()
 
 
 def test_an_id_number_in_the_list_url_is_refused(personas, spread, as_session):
     api = as_session(personas.station_cadre)
-    response = api.get(f"/members?q={spread['team_a'].id_number_enc}")
+    response = api.get(f"/members?q={spread['team_a'].id_number}")
     assert response.status_code == 400
     assert response.json()["code"] == "use_post_search"
     assert "POST" in response.json()["message"]
@@ -145,7 +145,7 @@ def test_it_creates_a_member_and_journals_it_masked(personas, union, people, as_
     body = response.json()
     assert person["id_number"] not in response.content.decode()
     member = Member.objects.get(pk=body["id"])
-    assert member.id_number_enc == person["id_number"]
+    assert member.id_number == person["id_number"]
     assert member.employment_form == "new_employment_form"
     assert member.created_by == personas.team_cadre
     event = AuditEvent.objects.get(action="member.create", target_id=str(member.pk))
@@ -179,7 +179,7 @@ def test_invalid_input_is_422_with_code_and_chinese_message(personas, union, as_
 
 def test_it_updates_only_the_fields_sent(personas, spread, union, as_session):
     member = spread["team_a"]
-    old_id = member.id_number_enc
+    old_id = member.id_number
     response = as_session(personas.station_cadre).patch(
         f"/members/{member.pk}",
         {"membership_status": "retired", "org_unit_id": union.workshop_a.pk},
@@ -188,7 +188,7 @@ def test_it_updates_only_the_fields_sent(personas, spread, union, as_session):
     member.refresh_from_db()
     assert member.membership_status == "retired"
     assert member.org_unit == union.workshop_a
-    assert member.id_number_enc == old_id
+    assert member.id_number == old_id
     event = AuditEvent.objects.get(action="member.update", target_id=str(member.pk))
     assert event.changes["membership_status"] == {"before": "active", "after": "retired"}
 
@@ -209,7 +209,7 @@ def test_reveal_returns_the_clear_value_and_writes_an_audit_event(personas, spre
         f"/members/{member.pk}/reveal", {"field": "id_number"}
     )
     assert response.status_code == 200
-    assert response.json() == {"field": "id_number", "value": member.id_number_enc}
+    assert response.json() == {"field": "id_number", "value": member.id_number}
     assert response["Cache-Control"] == "no-store"
     event = AuditEvent.objects.get(action="member.reveal", target_id=str(member.pk))
     assert event.actor == personas.station_cadre
@@ -224,7 +224,7 @@ def test_reveal_without_the_permission_is_refused_and_journaled(personas, spread
     )
     assert response.status_code == 403
     assert response.json() == {"code": "permission_denied", "message": "您无权查看完整信息。"}
-    assert member.phone_enc not in response.content.decode()
+    assert member.phone not in response.content.decode()
     assert AuditEvent.objects.filter(action="member.reveal", outcome="denied",
                                      actor=personas.team_cadre).count() == 1
 

@@ -1,13 +1,12 @@
-"""Helpers for API tests: JSON requests with a session or a bearer token."""
+"""Helpers for API tests: JSON requests with a session or a bearer token.
+
+The ``as_session`` and ``as_token`` fixtures that build these live in the root conftest.py."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from django.test import Client
-
-from unionaid.accounts import services as account_services
 
 
 class ApiClient:
@@ -34,26 +33,3 @@ class ApiClient:
 
     def delete(self, path, **extra):
         return self._call("delete", path, **extra)
-
-
-@pytest.fixture
-def as_session():
-    """``as_session(user)``: an ApiClient logged in through the browser session."""
-
-    def _make(user):
-        client = Client()
-        client.force_login(user)
-        return ApiClient(client)
-
-    return _make
-
-
-@pytest.fixture
-def as_token():
-    """``as_token(user)``: an ApiClient with a fresh bearer token of ``user`` and no session."""
-
-    def _make(user):
-        _token, raw = account_services.api_token_create(actor=user, name="test")
-        return ApiClient(Client(), token=raw)
-
-    return _make

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from unionaid.members import views
+from unionaid.members.views import members as views
 
 app_name = "members"
 urlpatterns = [

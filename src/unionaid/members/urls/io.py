@@ -1,6 +1,6 @@
 from django.urls import path
 
-from unionaid.members import io_views
+from unionaid.members.views import io as io_views
 
 app_name = "members_io"
 urlpatterns = [

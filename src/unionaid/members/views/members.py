@@ -125,7 +125,7 @@ def member_detail(request, pk: int):
     # Health notes are never shown in clear on the page: only whether one is on file (and only
     # while consent is in force); revealing it is a separate, journaled action.
     household = [
-        (person, bool(person.health_note_enc) if health_consent else None)
+        (person, bool(person.health_note) if health_consent else None)
         for person in selectors.household_for(member=member)
     ]
     unit = member.org_unit

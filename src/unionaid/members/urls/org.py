@@ -1,8 +1,8 @@
-"""The org tree's pages, under /org/ with the ``org`` namespace (see ``org_views``)."""
+"""The org tree's pages, under /org/ with the ``org`` namespace (see ``views/org.py``)."""
 
 from django.urls import path
 
-from unionaid.members import org_views as views
+from unionaid.members.views import org as views
 
 app_name = "org"
 urlpatterns = [

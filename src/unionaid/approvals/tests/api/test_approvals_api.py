@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from unionaid.approvals.models import Delegation, TaskStatus
 from unionaid.assistance.models import ApplicationStatus
+from unionaid.assistance.tests.api_support import pending_task
 from unionaid.audit.models import AuditEvent
 from unionaid.funds.models import Disbursement
-
-from .support import pending_task
 
 NOT_FOUND = {"code": "not_found", "message": "记录不存在或无权查看。"}
 

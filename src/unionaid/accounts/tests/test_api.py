@@ -12,9 +12,9 @@ from django.utils.crypto import get_random_string
 from conftest import verified_login
 from unionaid.accounts import services as account_services
 from unionaid.accounts.models import ApiToken, Assignment, Role
-from unionaid.api.tests.conftest import ApiClient
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied
+from unionaid.core.testing.api import ApiClient
 
 
 def test_it_answers_401_with_code_and_chinese_message_without_credentials(db):

@@ -1,0 +1,1 @@
+"""Helpers for tests (no test modules here): imported by test code only."""

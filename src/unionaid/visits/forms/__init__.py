@@ -1,0 +1,1 @@
+"""Forms of the visits pages: campaigns and pairings (campaigns), visit records (records)."""
