@@ -178,6 +178,8 @@ def task_get_for_user(*, user, pk) -> ApprovalTask:
         queryset=ApprovalTask.objects.select_related(*TODO_RELATED,
                                                      "step__user_position__org_unit"),
         target_type="approvals.approvaltask",
+        # the task page shows the applicant's case and application: a read of their data
+        unit_field="case__org_unit", log_read="case__applicant_id",
     )
 
 

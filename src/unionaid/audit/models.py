@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+OUTCOME_LABELS = {"ok": _("成功"), "denied": _("拒绝"), "failed": _("失败")}
+
+
+def target_type_label(target_type: str) -> str:
+    """The name people read for a journaled object type (``members.member`` → 职工), from the
+    model's verbose name; the code itself for types that name no model."""
+    app_label, _dot, model_name = (target_type or "").partition(".")
+    try:
+        return str(apps.get_model(app_label, model_name)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return target_type
 
 
 class AuditEvent(models.Model):
@@ -42,6 +55,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
 
+    @property
+    def outcome_label(self) -> str:
+        return str(OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+    @property
+    def target_type_label(self) -> str:
+        return target_type_label(self.target_type)
+
 
 class ReadChannel(models.TextChoices):
     PAGE = "page", _("页面")
@@ -78,3 +99,7 @@ class ReadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.target_type}#{self.target_id}"
+
+    @property
+    def target_type_label(self) -> str:
+        return target_type_label(self.target_type)

@@ -96,8 +96,9 @@ def get_in_scope(
     area), else ``access_for(user).scope_q(perm, unit_field=..., self_field=...)``. ``allow``
     is a last check in Python for rules a filter can't say (who may decide a task); it sees
     only records inside ``scope``. ``perm`` is what the denial journals as attempted.
-    ``log_read``: the attribute holding the member id whose personal data is read; the read
-    goes to the read log.
+    ``log_read``: the attribute holding the member id whose personal data is read (a
+    ``relation__attr`` path through relations the queryset already loads); the read goes to
+    the read log.
     """
     pk = parse_pk(pk)
     if scope is None:
@@ -110,9 +111,13 @@ def get_in_scope(
             record_denial(user=user, target_type=target_type, target_id=pk, action=perm)
         raise NotFound()
     if log_read:
-        unit = _cached_path(obj, unit_field)
-        read_record(
-            user=user, member_id=getattr(obj, log_read), target_type=target_type, target_id=pk,
-            org_unit_path=getattr(unit, "path", "") or "",
-        )
+        *path, attr = log_read.split("__")
+        holder = _cached_path(obj, "__".join(path)) if path else obj
+        member_id = getattr(holder, attr, None) if holder is not None else None
+        if member_id is not None:  # a visit to a workplace, not a member's home, reads no one
+            unit = _cached_path(obj, unit_field)
+            read_record(
+                user=user, member_id=member_id, target_type=target_type, target_id=pk,
+                org_unit_path=getattr(unit, "path", "") or "",
+            )
     return obj

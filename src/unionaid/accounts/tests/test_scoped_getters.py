@@ -353,7 +353,7 @@ def test_a_getter_answers_not_found_for_a_garbage_or_missing_id(name, world):
 
 # getters of a member's personal data: each read goes to the read log (audit.ReadEvent)
 READ_LOGGED = {"member_get_for_user", "application_get_for_user", "record_get_for_user",
-               "profile_get_for_user"}
+               "profile_get_for_user", "visit_get_for_user", "task_get_for_user"}
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

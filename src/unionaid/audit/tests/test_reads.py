@@ -94,3 +94,26 @@ def test_postgresql_refuses_update_and_delete_of_the_read_log(pg_only, personas)
                 connection.cursor() as cursor:
             cursor.execute(sql, [read.id])
     assert ReadEvent.objects.get(id=read.id).member_id == 1
+
+
+def test_the_auditor_reads_object_types_and_outcomes_in_words(client, personas, make_member,
+                                                              union):
+    """The read log and the journal name the object (职工, not ``members.member``) and the
+    outcome (拒绝, not ``denied``); a type that names no model stays as it is."""
+    from unionaid.audit.models import target_type_label
+
+    member = make_member(union.team_a)
+    outsider = make_member(union.station_b)
+    cadre = verified_login(Client(), personas.team_cadre)
+    assert cadre.get(f"/members/{member.pk}/").status_code == 200
+    assert cadre.get(f"/members/{outsider.pk}/").status_code == 404  # journaled as denied
+
+    auditor = verified_login(client, personas.audit_admin)
+    reads = auditor.get(READS).content.decode()
+    assert f"职工 #{member.pk}" in reads
+    assert "members.member" not in reads
+    journal = auditor.get("/audit/", {"outcome": "denied"}).content.decode()
+    assert "拒绝" in journal
+    assert ">denied<" not in journal
+    assert target_type_label("toy.nothing") == "toy.nothing"
+    assert target_type_label("") == ""

@@ -69,7 +69,7 @@ def visit_get_for_user(*, user, pk, perm: str = VIEW) -> Visit:
                   .select_related("member__org_unit", "visited_unit", "org_unit", "campaign",
                                   "pairing", "recorded_by")
                   .prefetch_related("needs__application", "follow_ups__owner", "photos")),
-        target_type="visits.visit",
+        target_type="visits.visit", log_read="member_id",  # the page shows the household profile
     )
 
 
