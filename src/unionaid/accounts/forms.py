@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from unionaid.accounts.models import DataScope, Role
-from unionaid.accounts.permissions import PERMISSIONS
+from unionaid.accounts.permissions import permission_choices
 
 
 class LoginForm(AuthenticationForm):
@@ -104,10 +104,11 @@ class RoleForm(forms.Form):
     data_scope = forms.ChoiceField(label=_("数据范围"), choices=DataScope.choices)
     permissions = forms.MultipleChoiceField(
         label=_("权限"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(code, label) for code, label in PERMISSIONS.items()],
+        choices=(),  # set per form: apps register their permissions at start-up
     )
 
     def __init__(self, *args, role: Role | None = None, **kwargs):
+        self.base_fields["permissions"].choices = permission_choices()
         if role is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "code": role.code, "name": role.name, "description": role.description,

@@ -24,32 +24,49 @@ class DataScope(models.TextChoices):
 
 SCOPE_BREADTH = {DataScope.SELF: 0, DataScope.UNIT: 1, DataScope.UNIT_AND_BELOW: 2, DataScope.ALL: 3}
 
-PERMISSIONS: dict[str, str] = {
+# Every permission code a Role may carry, with its label. The rights layer's own codes are here;
+# every app above it registers its own in its AppConfig.ready() (``register_permissions``), so a
+# new domain adds its rights without editing this module. Filled in full once Django is set up.
+PERMISSIONS: dict[str, str] = {}
+_ORDER: dict[str, int] = {}
+
+
+def register_permissions(codes: dict[str, str], *, order: int) -> None:
+    """Add an app's permission codes (``"<area>.<action>": label``). ``order`` places them in
+    the role editor (smaller first). A code registered twice is a programming error."""
+    for code, label in codes.items():
+        area, dot, action = code.partition(".")
+        if not (area and dot and action):
+            raise ValueError(f"permission code {code!r} is not '<area>.<action>'")
+        if code in PERMISSIONS:
+            raise ValueError(f"permission {code!r} is registered twice")
+        PERMISSIONS[code] = label
+        _ORDER[code] = order
+
+
+def unregister_permissions(codes) -> None:
+    """For tests that register throwaway codes."""
+    for code in codes:
+        PERMISSIONS.pop(code, None)
+        _ORDER.pop(code, None)
+
+
+def permission_choices() -> list[tuple[str, str]]:
+    """(code, label) of every registered permission, in the role editor's order."""
+    position = {code: i for i, code in enumerate(PERMISSIONS)}
+    return [(code, PERMISSIONS[code])
+            for code in sorted(PERMISSIONS, key=lambda c: (_ORDER[c], position[c]))]
+
+
+register_permissions({
     "org.view": _("查看组织"),
     "org.manage": _("管理组织机构"),
-    "members.view": _("查看职工"),
-    "members.change": _("新增、修改职工"),
-    "members.reveal": _("查看完整证件号、手机号"),
-    "members.import": _("导入职工名册"),
-    "members.export": _("导出职工名册"),
-    "members.consent": _("登记个人信息同意"),
-    "assistance.view": _("查看帮扶申请"),
-    "assistance.apply": _("代职工提交帮扶申请"),
-    "assistance.catalog": _("维护帮扶项目与审批流程"),
-    "visits.view": _("查看走访记录与走访行动"),
-    "visits.record": _("登记走访、家庭情况与跟进事项"),
-    "visits.campaign": _("组织走访行动与结对"),
-    "archive.view": _("查看困难职工档案"),
-    "archive.manage": _("建档、复核、脱困、销档与动态管理清单"),
-    "archive.config": _("维护低保标准、认定规则与工作日"),
-    "funds.view": _("查看预算与资金流水"),
-    "funds.manage": _("管理预算、发放批次"),
-    "funds.confirm": _("确认发放、冲正"),
-    "trace.view": _("资金追溯查询（审计人员）"),
+}, order=10)
+register_permissions({
     "system.config": _("系统配置（系统管理员）"),
     "security.manage": _("用户、岗位、角色、任职管理（安全管理员）"),
     "audit.view": _("查阅审计日志（审计管理员）"),
-}
+}, order=90)
 
 # The three admin duties (三权分立). Each is identified by the permission that defines it.
 ADMIN_DUTIES: dict[str, str] = {

@@ -10,6 +10,16 @@ class ArchiveConfig(AppConfig):
     label = "archive"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from unionaid.accounts.permissions import register_permissions
+
+        # the rights this app's pages, services and registrations below name
+        register_permissions({
+            "archive.view": _("查看困难职工档案"),
+            "archive.manage": _("建档、复核、脱困、销档与动态管理清单"),
+            "archive.config": _("维护低保标准、认定规则与工作日"),
+        }, order=50)
         from unionaid.approvals.registry import register_subject
         from unionaid.archive import export_kinds, facts, panels, visit_state
         from unionaid.archive.approval_subject import EnrolmentSubject, ExitSubject

@@ -8,6 +8,16 @@ class AssistanceConfig(AppConfig):
     label = "assistance"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from unionaid.accounts.permissions import register_permissions
+
+        # the rights this app's pages, services and registrations below name
+        register_permissions({
+            "assistance.view": _("查看帮扶申请"),
+            "assistance.apply": _("代职工提交帮扶申请"),
+            "assistance.catalog": _("维护帮扶项目与审批流程"),
+        }, order=30)
         from django.core.signals import request_finished
 
         from unionaid.approvals.registry import register_subject
