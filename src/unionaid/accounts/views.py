@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,6 +28,7 @@ from unionaid.accounts import services, twofactor
 from unionaid.accounts.access import access_for
 from unionaid.accounts.forms import LoginForm, OtpDisableForm, OtpTokenForm, PasswordChangeForm
 from unionaid.accounts.middleware import needs_second_factor
+from unionaid.core import http
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error
 
@@ -61,14 +61,7 @@ def perm_required(perm: str):
     """Second factor passed and ``perm`` held; otherwise the page doesn't exist (404)."""
 
     def decorator(view):
-        @wraps(view)
-        @second_factor_required
-        def wrapper(request, *args, **kwargs):
-            if not access_for(request.user).has_perm(perm):
-                raise Http404()
-            return view(request, *args, **kwargs)
-
-        return wrapper
+        return second_factor_required(http.perm_required(perm)(view))
 
     return decorator
 

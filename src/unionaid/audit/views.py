@@ -8,36 +8,16 @@ so audit, below accounts, only asks the user's rights (``core.access``).
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from unionaid.audit import selectors
 from unionaid.audit.forms import AuditFilterForm, ReadFilterForm
-from unionaid.core.access import access_for
-from unionaid.core.http import or_404
+from unionaid.core.http import or_404, perm_required
 
 AUDIT = "audit.view"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def perm_required(perm: str):
-    """Logged in and ``perm`` held; otherwise the page doesn't exist (404)."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapper(request, *args, **kwargs):
-            if not access_for(request.user).has_perm(perm):
-                raise Http404()
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _before(raw: str | None) -> int | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any, TypeVar
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 
+from unionaid.core.access import access_for
 from unionaid.core.errors import NotFound, ServiceError
 
 T = TypeVar("T")
@@ -24,6 +27,23 @@ def or_404(getter: Callable[..., T], **kwargs: Any) -> T:
         return getter(**kwargs)
     except NotFound:
         raise Http404() from None
+
+
+def perm_required(perm: str):
+    """Logged in and ``perm`` held; otherwise the page doesn't exist (404). Pages whose users
+    may need a second factor use ``accounts.views.perm_required``, which adds it."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not access_for(request.user).has_perm(perm):
+                raise Http404()
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def apply_service_error(form: forms.Form, exc: ServiceError) -> None:
