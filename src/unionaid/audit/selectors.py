@@ -22,6 +22,7 @@ from unionaid.audit.models import AuditEvent, ReadEvent
 from unionaid.audit.services import audit_record, compute_hash
 from unionaid.core.access import SCOPE_ALL, SCOPE_UNIT, SCOPE_UNIT_AND_BELOW, access_for
 from unionaid.core.errors import NotFound
+from unionaid.core.spreadsheets import safe_row
 
 AUDIT = "audit.view"
 PAGE_SIZE = 50
@@ -170,18 +171,20 @@ def audit_export_xlsx(*, user, filters: AuditFilters) -> tuple[bytes, int]:
     _require(user)
     qs = _filtered(audit_events_visible_to(user=user), filters).order_by("-id")
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "remove_timezone": True})
+    # strings_to_formulas off: write_row never turns text into a formula, whatever it begins with
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "remove_timezone": True,
+                                            "strings_to_formulas": False})
     sheet = workbook.add_worksheet("审计日志")
     sheet.write_row(0, 0, EXPORT_HEADERS)
     local = timezone.get_current_timezone()
     count = 0
     for count, event in enumerate(qs[:EXPORT_LIMIT].iterator(chunk_size=2000), start=1):
-        sheet.write_row(count, 0, [
+        sheet.write_row(count, 0, safe_row([
             event.id, event.occurred_at.astimezone(local).strftime("%Y-%m-%d %H:%M:%S"),
             event.actor_label, event.actor_positions, event.ip or "", event.action,
             event.outcome, event.target_type, event.target_id, event.target_label,
             json.dumps(event.changes, ensure_ascii=False, default=str),
-        ])
+        ]))
     workbook.close()
     _journal_read(user=user, view="export", filters=filters.as_dict(), rows=count)
     return buffer.getvalue(), count

@@ -23,6 +23,7 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound, PermissionDenied
 from unionaid.core.logging import redact
+from unionaid.core.spreadsheets import safe_cell
 from unionaid.members.selectors import member_search
 from unionaid.org.selectors import units_visible_to
 
@@ -116,7 +117,7 @@ def export_members(
             )
             for col, value in enumerate(row):
                 if value:
-                    sheet.write_string(count, col, str(value))
+                    sheet.write_string(count, col, safe_cell(str(value)))
             if progress and count % CHUNK == 0:
                 progress(count, total)
         workbook.close()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import DataScope
 from unionaid.core.errors import NotFound, PermissionDenied, ServiceError
+from unionaid.core.spreadsheets import safe_cell
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
@@ -132,7 +133,7 @@ class LedgerWriter:
                 self.sheet.write_datetime(
                     self.row, col, dt.datetime.combine(value, dt.time()), fmt)
             else:
-                self.sheet.write_string(self.row, col, str(value), fmt)
+                self.sheet.write_string(self.row, col, safe_cell(str(value)), fmt)
         self.row += 1
 
     def close(self) -> None:

@@ -172,3 +172,14 @@ def test_an_ended_audit_post_closes_the_journal_on_the_next_request(auditor, per
     response = auditor.get(LIST)
     assert response.status_code == 302  # last post ended: logged out
     assert Client().get(LIST).status_code == 302
+
+
+def test_the_export_writes_formula_like_text_as_text(auditor):
+    """A label that begins like a formula (a member named =HYPERLINK(…)) stays text in the
+    auditor's .xlsx: never a live formula."""
+    _journal(1, action="test.formula", target_label='=HYPERLINK("http://x","点击")')
+    response = auditor.get("/audit/export/", {"action": "test.formula"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    cell = sheet.cell(row=2, column=10)
+    assert cell.data_type == "s"
+    assert cell.value == "'=HYPERLINK(\"http://x\",\"点击\")"

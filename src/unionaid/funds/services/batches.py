@@ -24,6 +24,7 @@ from unionaid.audit.models import AuditEvent
 from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core import masking
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
+from unionaid.core.spreadsheets import safe_cell, safe_row
 from unionaid.funds.models import (
     Account,
     BatchStatus,
@@ -99,18 +100,13 @@ def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
     return batch
 
 
-def _sanitize(value: str) -> str:
-    """Keep spreadsheet formulas out of exported text cells (CSV/formula injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _rows(batch: DisbursementBatch, *, clear: bool) -> list[list[str]]:
     rows = []
     disbursements = (batch.disbursements.select_related("member").order_by("pk"))
     for n, d in enumerate(disbursements, start=1):
         account = d.member.bank_account or ""
         shown = account if clear else masking.mask_bank_account(account)
-        rows.append([str(n), _sanitize(d.member.name), shown or _("（未登记）"),
+        rows.append([str(n), safe_cell(d.member.name), shown or _("（未登记）"),
                      f"{d.amount:.2f}", f"UA{batch.pk}-{d.pk} 工会帮扶"])
     return rows
 
@@ -119,7 +115,7 @@ def _csv(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_HEADERS)
-    writer.writerows(rows)
+    writer.writerows(safe_row(row) for row in rows)
     return out.getvalue().encode("utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
 
 

@@ -181,3 +181,11 @@ def test_an_id_number_in_an_export_url_is_refused(client, personas, roll):
     response = client.post(EXPORT, {"q": number})
     assert response.status_code == 200
     assert AuditEvent.objects.get(action="member.export").changes["count"] == 1
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, personas, union,
+                                                              make_member):
+    member = make_member(union.team_a, name="=1+1")
+    client.force_login(personas.station_cadre)
+    rows = read_rows(b"".join(client.get(EXPORT).streaming_content))
+    assert ["'=1+1"] == [row[0] for row in rows[1:] if row[1] == member.id_number_masked]
