@@ -188,4 +188,4 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, personas, 
     member = make_member(union.team_a, name="=1+1")
     client.force_login(personas.station_cadre)
     rows = read_rows(b"".join(client.get(EXPORT).streaming_content))
-    assert ["'=1+1"] == [row[0] for row in rows[1:] if row[1] == member.id_number_masked]
+    assert [row[0] for row in rows[1:] if row[1] == member.id_number_masked] == ["'=1+1"]
