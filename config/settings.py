@@ -219,6 +219,16 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 # Uploaded files and import sources live outside the web root and are served only through views.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+# Uploaded spreadsheets are measured before they are read (core.spreadsheets.ReadLimits): rows
+# (header included), columns, and bytes once unzipped (a .xlsx) or on disk (a .csv). A member
+# roster of 100,000 rows (a whole 路局) unzips to about 60 MB; an archive ledger holds the
+# hardship households of one unit, a few thousand rows. Bigger rosters: split them, or
+# `unionaid import members --no-limits` on the server itself.
+MEMBERS_IMPORT_MAX_ROWS = env_int("MEMBERS_IMPORT_MAX_ROWS", 100_000)
+MEMBERS_IMPORT_MAX_UNPACKED_MB = env_int("MEMBERS_IMPORT_MAX_UNPACKED_MB", 100)
+ARCHIVE_IMPORT_MAX_ROWS = env_int("ARCHIVE_IMPORT_MAX_ROWS", 20_000)
+ARCHIVE_IMPORT_MAX_UNPACKED_MB = env_int("ARCHIVE_IMPORT_MAX_UNPACKED_MB", 50)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 100)
 
 TASKS = {
     "default": {

@@ -27,6 +27,7 @@ def _prepare(members: int, seed: int, data_dir: Path) -> dict:
     from django.core.management import call_command
 
     from unionaid.accounts.models import User
+    from unionaid.core.spreadsheets import UNLIMITED
     from unionaid.members.importing import import_roster
     from unionaid.members.models import Member
     from unionaid.org.models import OrgUnit
@@ -69,7 +70,7 @@ def _prepare(members: int, seed: int, data_dir: Path) -> dict:
     actor = User.objects.get(username="bureau_cadre")
     started = time.perf_counter()
     result = import_roster(actor=actor, path=path, dry_run=False, progress=progress,
-                           max_errors=20)
+                           max_errors=20, limits=UNLIMITED)
     elapsed = time.perf_counter() - started
     if not result.ok or result.created != members:
         for error in result.errors:

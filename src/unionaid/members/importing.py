@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
+from unionaid.core.spreadsheets import ReadLimits
 from unionaid.members import roster_files
 from unionaid.members.models import EmploymentForm, Member, MembershipStatus
 from unionaid.members.roster_files import HEADERS, RowError, data_rows, find_header
@@ -56,6 +58,16 @@ STATUS_SYNONYMS = {
 }
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def read_limits() -> ReadLimits:
+    """How big a roster may be (settings ``MEMBERS_IMPORT_MAX_ROWS``,
+    ``MEMBERS_IMPORT_MAX_UNPACKED_MB``, ``IMPORT_MAX_COLUMNS``)."""
+    return ReadLimits(
+        max_rows=int(settings.MEMBERS_IMPORT_MAX_ROWS),
+        max_columns=int(settings.IMPORT_MAX_COLUMNS),
+        max_bytes=int(settings.MEMBERS_IMPORT_MAX_UNPACKED_MB) << 20,
+    )
 
 
 @dataclass
@@ -191,11 +203,14 @@ class _RowConverter:
 def import_roster(
     *, actor, path, dry_run: bool, progress: Progress | None = None,
     file_name: str | None = None, max_errors: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportResult:
     """Check (``dry_run``) or import the roster at ``path`` on behalf of ``actor``.
 
     Returns an ImportResult; a real run writes either every row or, if any row is bad, none.
     ``max_errors`` caps the RowErrors kept in the result (``error_count`` is always the total).
+    ``limits`` (default ``read_limits()``) are checked before the file is read; a file past them
+    raises ``SpreadsheetTooLarge`` and nothing is written.
     Raises ServiceError if the file can't be read at all, PermissionDenied without the right.
     """
     path = Path(path)
@@ -203,7 +218,7 @@ def import_roster(
     if not access_for(actor).has_perm(PERM):
         raise PermissionDenied(_("您没有导入职工名册的权限。"))
     run = _Run(result, progress, max_errors)
-    roster = roster_files.open_roster(path)
+    roster = roster_files.open_roster(path, limits or read_limits())
     try:
         sheet, header_row, converter = run.find_header(actor, roster)
         if converter is None:
@@ -364,4 +379,4 @@ def _common_path(converter: _RowConverter) -> str:
     return low[: size - size % OrgUnit.steplen]
 
 
-__all__ = ["HEADERS", "ImportResult", "RowError", "import_roster"]
+__all__ = ["HEADERS", "ImportResult", "RowError", "import_roster", "read_limits"]

@@ -18,6 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from unionaid.core.errors import ServiceError
 from unionaid.core.idcard import to_halfwidth
+from unionaid.core.spreadsheets import ReadLimits, check_csv_size, check_xlsx, guard_rows
 
 # field -> accepted header texts (normalised: no spaces, no "*", no trailing "(…)" note)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -59,8 +60,10 @@ class RosterFileError(ServiceError):
     default_code = "bad_file"
 
 
-def check_content(path: Path) -> str:
-    """Check that the bytes of ``path`` match its extension. Returns a problem, or ""."""
+def check_content(path: Path, limits: ReadLimits | None = None) -> str:
+    """Check that the bytes of ``path`` match its extension and, with ``limits``, that it is no
+    bigger than they allow (``core.spreadsheets``: without reading it into memory). Returns a
+    problem, or ""."""
     suffix = path.suffix.lower()
     if suffix not in EXTENSIONS:
         return _("只支持 .xlsx 和 .csv 文件。")
@@ -77,15 +80,38 @@ def check_content(path: Path) -> str:
                     return _("文件内容不是 .xlsx 格式。")
         except zipfile.BadZipFile:
             return _("文件内容不是 .xlsx 格式。")
-        return ""
+        return _size_problem(path, limits)
     if head.startswith(ZIP_MAGIC):
         return _("文件内容不是 .csv 文本，可能是改了扩展名的 Excel 文件。")
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _("文件内容不是 .csv 文本。")
+    problem = _size_problem(path, limits)
+    if problem:
+        return problem
     try:
         detect_encoding(path)
     except RosterFileError as exc:
         return str(exc)
+    if limits is not None:
+        roster = Roster(path, limits)
+        try:
+            for _row in roster.rows(0):
+                pass
+        except ServiceError as exc:
+            return exc.message
+    return ""
+
+
+def _size_problem(path: Path, limits: ReadLimits | None) -> str:
+    if limits is None:
+        return ""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            check_xlsx(path, limits)
+        else:
+            check_csv_size(path, limits)
+    except ServiceError as exc:
+        return exc.message
     return ""
 
 
@@ -111,19 +137,28 @@ def detect_encoding(path: Path) -> str:
 
 
 class Roster:
-    """An opened roster; ``rows(sheet)`` yields (row number as in Excel, list of cell values)."""
+    """An opened roster; ``rows(sheet)`` yields (row number as in Excel, list of cell values).
 
-    def __init__(self, path: Path):
+    With ``limits``, a .xlsx is measured before calamine reads it and a .csv's bytes before it
+    is opened, its rows and columns as they stream: a file past them raises
+    ``SpreadsheetTooLarge`` (a ServiceError with a message for people) before any row is used."""
+
+    def __init__(self, path: Path, limits: ReadLimits | None = None):
         self.path = path
+        self.limits = limits
         self.is_xlsx = path.suffix.lower() == ".xlsx"
         self._sheet: tuple[int, object] | None = None
         if self.is_xlsx:
+            if limits is not None:
+                check_xlsx(path, limits)
             try:
                 self.workbook = CalamineWorkbook.from_path(str(path))
             except Exception:
                 raise RosterFileError(_unreadable()) from None
             self.sheet_count = len(self.workbook.sheet_names)
         elif path.suffix.lower() == ".csv":
+            if limits is not None:
+                check_csv_size(path, limits)
             self.encoding = detect_encoding(path)
             self.sheet_count = 1
         else:
@@ -162,7 +197,10 @@ class Roster:
             first = fh.readline()
             delimiter = max(",\t;", key=first.count)
             fh.seek(0)
-            yield from enumerate(csv.reader(fh, delimiter=delimiter), start=1)
+            rows = csv.reader(fh, delimiter=delimiter)
+            if self.limits is not None:
+                rows = guard_rows(rows, self.limits)
+            yield from enumerate(rows, start=1)
 
     def close(self) -> None:
         self._sheet = None
@@ -170,8 +208,8 @@ class Roster:
             self.workbook.close()
 
 
-def open_roster(path) -> Roster:
-    return Roster(Path(path))
+def open_roster(path, limits: ReadLimits | None = None) -> Roster:
+    return Roster(Path(path), limits)
 
 
 def long_number_message() -> str:

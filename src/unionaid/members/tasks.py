@@ -30,7 +30,7 @@ from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import PermissionDenied, ServiceError
 from unionaid.members import roster_files
-from unionaid.members.importing import PERM, import_roster
+from unionaid.members.importing import PERM, import_roster, read_limits
 from unionaid.members.models import ImportJob, ImportJobStage, ImportJobStatus
 from unionaid.org.models import OrgUnit
 
@@ -90,7 +90,7 @@ def import_job_create(*, actor, upload, dry_run: bool) -> ImportJob:
     with path.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)
-    problem = roster_files.check_content(path)
+    problem = roster_files.check_content(path, read_limits())
     if problem:
         path.unlink(missing_ok=True)
         raise _invalid(problem)

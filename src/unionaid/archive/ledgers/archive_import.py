@@ -63,7 +63,12 @@ from unionaid.archive.ledgers.import_rows import (
     RowConverter,
     find_header,
 )
-from unionaid.archive.ledgers.uploads import upload_discard, upload_path, upload_store
+from unionaid.archive.ledgers.uploads import (
+    read_limits,
+    upload_discard,
+    upload_path,
+    upload_store,
+)
 from unionaid.archive.models import HardshipCategory, HardshipRecord, RecordStatus
 from unionaid.archive.services.common import add_months
 from unionaid.audit.services import audit_record
@@ -201,7 +206,7 @@ def import_archive_ledger(
     if not access_for(actor).has_perm(PERM):
         raise PermissionDenied(_("您没有导入困难职工档案的权限。"))
     today = timezone.localdate()
-    roster = roster_files.open_roster(path)
+    roster = roster_files.open_roster(path, read_limits())
     try:
         parsed = _parse(roster, result, max_errors, today)
         if parsed is None:

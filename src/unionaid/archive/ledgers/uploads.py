@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.core.errors import ServiceError
+from unionaid.core.spreadsheets import ReadLimits
 from unionaid.members import roster_files
 
 IMPORT_DIR = "archive-imports"
@@ -21,6 +22,16 @@ STALE_AFTER = dt.timedelta(days=1)
 
 def max_upload_bytes() -> int:
     return getattr(settings, "ARCHIVE_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+
+
+def read_limits() -> ReadLimits:
+    """How big a ledger may be (settings ``ARCHIVE_IMPORT_MAX_ROWS``,
+    ``ARCHIVE_IMPORT_MAX_UNPACKED_MB``, ``IMPORT_MAX_COLUMNS``), checked before it is read."""
+    return ReadLimits(
+        max_rows=int(settings.ARCHIVE_IMPORT_MAX_ROWS),
+        max_columns=int(settings.IMPORT_MAX_COLUMNS),
+        max_bytes=int(settings.ARCHIVE_IMPORT_MAX_UNPACKED_MB) << 20,
+    )
 
 
 def _root() -> Path:
@@ -48,7 +59,7 @@ def upload_store(upload) -> tuple[str, str]:
     with target.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)
-    problem = roster_files.check_content(target)
+    problem = roster_files.check_content(target, read_limits())
     if problem:
         target.unlink(missing_ok=True)
         raise ServiceError(problem, code="invalid_file", fields={"file": problem})

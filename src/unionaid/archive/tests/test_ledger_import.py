@@ -16,6 +16,9 @@ from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.archive.tests.helpers_lists import add_record, lists_fixture  # noqa: F401
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied
+from unionaid.core.spreadsheets import SpreadsheetTooLarge
+from unionaid.core.testing.spreadsheets import sheet_xml, write_raw_xlsx
+from unionaid.members import roster_files
 from unionaid.members.models import HouseholdMember
 from unionaid.visits.models import HouseholdProfile
 from unionaid.visits.services.profiles import profile_data
@@ -318,3 +321,54 @@ def test_an_unconfirmed_upload_is_removed_after_a_day(lists, make_member, tmp_pa
     assert archive_import.upload_path(new) is not None
     archive_import.upload_discard(new)
     assert archive_import.upload_path("../../etc/passwd") is None
+
+
+# -- size limits: a hostile workbook is refused before it is read ----------------------------------
+
+@pytest.mark.parametrize("hostile", ["bomb", "rows", "columns"])
+def test_a_hostile_ledger_is_refused_on_the_page_and_the_api_with_nothing_written(
+    lists, make_member, tmp_path, settings, hostile,
+):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.ARCHIVE_IMPORT_MAX_UNPACKED_MB = 1
+    settings.ARCHIVE_IMPORT_MAX_ROWS = 4
+    settings.IMPORT_MAX_COLUMNS = 15
+    member = make_member(lists.union.team_a)
+    good = [str(value) for value in row(member)]
+    sheet, message = {
+        "bomb": (sheet_xml([HEADERS, good], padding=3 << 20), "解压后超过 1 MB"),
+        "rows": (sheet_xml([HEADERS] + [good] * 4), "最多 4 行"),
+        "columns": (sheet_xml([[*HEADERS, "备注1", "备注2", "备注3", "备注4"], good]),
+                    "最多 15 列"),
+    }[hostile]
+    path = write_raw_xlsx(tmp_path / "hostile.xlsx", sheet)
+    client = verified_login(Client(), lists.cadre_a)
+
+    with path.open("rb") as fh:
+        page = client.post("/archive/ledgers/import/", {"file": fh})
+    with path.open("rb") as fh:
+        api = client.post("/api/v1/archive/ledgers/import", {"file": fh, "dry_run": "false"})
+
+    assert page.status_code == 400
+    assert message in page.content.decode()
+    assert api.status_code == 400
+    assert message in api.json()["message"]
+    assert not HardshipRecord.objects.exists()
+    assert not AuditEvent.objects.filter(action="archive.import").exists()
+    assert not list((tmp_path / "private").rglob("*.*"))  # the upload was removed
+
+
+def test_a_ledger_past_the_limits_is_refused_by_the_importer_itself(
+    lists, make_member, tmp_path, settings, monkeypatch,
+):
+    settings.ARCHIVE_IMPORT_MAX_ROWS = 2
+    member = make_member(lists.union.team_a)
+    path = xlsx(tmp_path, [row(member)])  # a title row, the header, one row
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the workbook was read")
+
+    monkeypatch.setattr(roster_files.CalamineWorkbook, "from_path", refuse)
+    with pytest.raises(SpreadsheetTooLarge, match="最多 2 行"):
+        run(lists, path, dry_run=False)
+    assert not HardshipRecord.objects.exists()

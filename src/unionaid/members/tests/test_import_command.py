@@ -75,3 +75,14 @@ def test_unionaid_import_members_maps_to_the_command():
     assert translate(["import", "members", "f.xlsx", "--dry-run"]) == [
         "import_members", "f.xlsx", "--dry-run"]
     assert translate(["export", "members", "--as", "x"]) == ["export_members", "--as", "x"]
+
+
+def test_the_limits_hold_unless_an_admin_lifts_them(personas, people, tmp_path, settings):
+    settings.MEMBERS_IMPORT_MAX_ROWS = 2
+    path = write_csv(tmp_path / "long.csv", [person_row(people, "SA") for _ in range(2)])
+
+    with pytest.raises(CommandError, match="最多 2 行"):
+        run(str(path), "--as", "station_cadre")
+    assert Member.objects.count() == 0
+
+    assert "新增职工 2 人" in run(str(path), "--as", "station_cadre", "--no-limits")

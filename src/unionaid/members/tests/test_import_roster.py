@@ -11,10 +11,14 @@ from django.db import connection
 
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied, ServiceError
+from unionaid.core.spreadsheets import SpreadsheetTooLarge
+from unionaid.core.testing.spreadsheets import sheet_xml, write_raw_xlsx
+from unionaid.members import roster_files
 from unionaid.members.importing import import_roster
 from unionaid.members.models import EmploymentForm, Member, MembershipStatus
 from unionaid.members.selectors import id_number_hash
 from unionaid.members.tests.io_support import (
+    HEADER,
     bad_check_digit,
     person_row,
     write_csv,
@@ -295,3 +299,60 @@ def test_the_clear_id_number_never_reaches_the_logs(importer, people, tmp_path, 
     for row in rows + bad_rows:
         assert row["身份证号"] not in caplog.text
         assert row["手机号"] not in caplog.text
+
+
+# -- size limits: checked before the file is read ------------------------------------------------
+
+@pytest.fixture
+def calamine_must_not_read(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the workbook was read")
+
+    monkeypatch.setattr(roster_files.CalamineWorkbook, "from_path", refuse)
+
+
+def test_a_roster_with_too_many_rows_is_refused_before_it_is_read(
+    importer, people, tmp_path, settings, calamine_must_not_read,
+):
+    settings.MEMBERS_IMPORT_MAX_ROWS = 3
+    path = write_xlsx(tmp_path / "long.xlsx", [person_row(people, "SA") for _ in range(3)])
+
+    with pytest.raises(SpreadsheetTooLarge, match="最多 3 行"):
+        import_roster(actor=importer, path=path, dry_run=False)
+    assert Member.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="member.import").exists()
+
+
+def test_a_roster_that_unzips_past_the_limit_is_refused_before_it_is_read(
+    importer, tmp_path, settings, calamine_must_not_read,
+):
+    settings.MEMBERS_IMPORT_MAX_UNPACKED_MB = 1
+    path = write_raw_xlsx(tmp_path / "bomb.xlsx",
+                          sheet_xml([["姓名", "身份证号", "单位"]], padding=3 << 20))
+
+    with pytest.raises(SpreadsheetTooLarge, match="解压后超过 1 MB"):
+        import_roster(actor=importer, path=path, dry_run=False)
+    assert Member.objects.count() == 0
+
+
+def test_a_csv_roster_past_the_row_or_column_limit_writes_nothing(
+    importer, people, tmp_path, settings,
+):
+    settings.MEMBERS_IMPORT_MAX_ROWS = 3
+    settings.IMPORT_MAX_COLUMNS = 8
+    long = write_csv(tmp_path / "long.csv", [person_row(people, "SA") for _ in range(3)])
+    wide = write_csv(tmp_path / "wide.csv", [person_row(people, "SA")],
+                     header=[*HEADER, "备注"])
+
+    with pytest.raises(SpreadsheetTooLarge, match="最多 3 行"):
+        import_roster(actor=importer, path=long, dry_run=False)
+    with pytest.raises(SpreadsheetTooLarge, match="最多 8 列"):
+        import_roster(actor=importer, path=wide, dry_run=False)
+    assert Member.objects.count() == 0
+
+
+def test_a_roster_within_the_limits_imports(importer, people, tmp_path, settings):
+    settings.MEMBERS_IMPORT_MAX_ROWS = 3  # the header and two rows
+    path = write_xlsx(tmp_path / "ok.xlsx", [person_row(people, "SA") for _ in range(2)])
+
+    assert import_roster(actor=importer, path=path, dry_run=False).created == 2

@@ -12,6 +12,7 @@ from django.urls import reverse
 from conftest import make_role, make_staff
 from unionaid.accounts.models import DataScope
 from unionaid.audit.models import AuditEvent
+from unionaid.core.testing.spreadsheets import sheet_xml, write_raw_xlsx
 from unionaid.members.models import ImportJob, ImportJobStatus, Member
 from unionaid.members.tests.io_support import bad_check_digit, person_row, write_csv, write_xlsx
 
@@ -211,3 +212,29 @@ def test_a_failed_run_is_shown_with_its_reason(
     job = ImportJob.objects.get()
     assert job.status == ImportJobStatus.FAILED
     assert "任务失败" in cadre_client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize("hostile", ["bomb", "rows", "columns"])
+def test_a_hostile_workbook_is_refused_at_upload_with_nothing_kept(
+    cadre_client, people, tmp_path, settings, hostile,
+):
+    settings.MEMBERS_IMPORT_MAX_UNPACKED_MB = 1
+    settings.MEMBERS_IMPORT_MAX_ROWS = 5
+    settings.IMPORT_MAX_COLUMNS = 10
+    header = ["姓名", "身份证号", "单位"]
+    sheet, message = {
+        "bomb": (sheet_xml([header], padding=3 << 20), "解压后超过 1 MB"),
+        "rows": (sheet_xml([header] + [["张三", "x", "SA"]] * 5), "最多 5 行"),
+        "columns": (sheet_xml([header + ["备注"] * 8]), "最多 10 列"),
+    }[hostile]
+    path = write_raw_xlsx(tmp_path / "hostile.xlsx", sheet)
+
+    response = cadre_client.post(IMPORTS, {"file": SimpleUploadedFile(path.name,
+                                                                      path.read_bytes()),
+                                           "mode": "import"})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert not Member.objects.exists()
+    assert stored_files(settings) == []

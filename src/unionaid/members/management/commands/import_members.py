@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from unionaid.accounts.models import User
 from unionaid.core.errors import ServiceError
+from unionaid.core.spreadsheets import UNLIMITED
 from unionaid.members.importing import import_roster
 
 STAGES = {"checking": "检查", "writing": "写入"}
@@ -24,8 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只检查，不导入")
         parser.add_argument("--as", dest="username", required=True,
                             help="以哪个用户的身份和权限导入")
+        parser.add_argument("--no-limits", action="store_true",
+                            help="不限制行数、列数和文件大小（只用于服务器上的可信文件）")
 
-    def handle(self, *args, file, dry_run, username, **options):
+    def handle(self, *args, file, dry_run, username, no_limits=False, **options):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"用户 {username} 不存在或已停用。")
@@ -40,7 +43,8 @@ class Command(BaseCommand):
                            total=total or None)
 
             try:
-                result = import_roster(actor=user, path=file, dry_run=dry_run, progress=progress)
+                result = import_roster(actor=user, path=file, dry_run=dry_run, progress=progress,
+                                       limits=UNLIMITED if no_limits else None)
             except ServiceError as exc:
                 raise CommandError(exc.message) from None
         for error in result.errors:
