@@ -24,6 +24,7 @@ from unionaid.approvals.models import (
     SkipKind,
     TaskStatus,
 )
+from unionaid.approvals.skips import skip_reason
 from unionaid.audit.scoped import get_in_scope, scoped_getter
 from unionaid.org.selectors import units_visible_to
 
@@ -97,7 +98,9 @@ def _name(user) -> str:
 def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list[dict]:
     """Every task of the case in order: step, status, who decided as which post and when, the
     comment; a pending task shows whom it waits for. With ``include_upcoming``, steps not
-    reached yet follow with status "upcoming"."""
+    reached yet follow with status "upcoming", each with ``will_skip``: whether the engine would
+    skip it on the case's facts today (a skip condition, a level that does not apply, fast
+    track) — a page for the applicant leaves those out."""
     now = timezone.now()
     tasks = list(
         ApprovalTask.objects.filter(case_id=case.pk)
@@ -126,10 +129,13 @@ def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list
             "due_at": task.due_at,
             "is_overdue": bool(pending and task.due_at and task.due_at < now),
             "escalated_at": task.escalated_at,
+            "will_skip": False,
         })
     if include_upcoming and case.status == CaseStatus.IN_PROGRESS:
         reached = max((t.order for t in tasks), default=0)
         for step in case.flow_version.steps.filter(order__gt=reached).order_by("order"):
+            skip_kind = skip_reason(step, org_unit=case.org_unit, facts=case.facts,
+                                    fast_track=case.fast_track)[0]
             out.append({
                 "task_id": None, "order": step.order, "step": step.name, "status": "upcoming",
                 "status_label": _("未开始"), "decided_by": "", "decided_as": "",
@@ -137,6 +143,7 @@ def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list
                 "assignee": "", "assignee_post": "", "created_at": None, "due_at": None,
                 "is_overdue": False,
                 "escalated_at": None,
+                "will_skip": bool(skip_kind),
             })
     return out
 

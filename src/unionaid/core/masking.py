@@ -17,6 +17,7 @@ __all__ = [
     "COMPOUND_SURNAMES",
     "PHONE_ERROR_MESSAGE",
     "PhoneError",
+    "bank_account_tail",
     "mask_bank_account",
     "mask_id_number",
     "mask_name",
@@ -88,6 +89,17 @@ def mask_phone(value: str | None) -> str:
 def mask_bank_account(value: str | None) -> str:
     """``"6222021234567890123"`` -> ``"6222***********0123"`` (first 4, last 4)."""
     return _mask(_SEPARATORS_RE.sub("", _compact(value)), 4, 4, 4)
+
+
+def bank_account_tail(value: str | None) -> str:
+    """``"6222021234567890123"`` -> ``"****0123"``: only the last 4, for the account holder's
+    own pages ("which of my cards was paid"); a value too short to hide most of it is all stars."""
+    account = _SEPARATORS_RE.sub("", _compact(value))
+    if not account:
+        return ""
+    if len(account) < 12:
+        return MASK_CHAR * 8
+    return MASK_CHAR * 4 + account[-4:]
 
 
 def mask_name(value: str | None) -> str:

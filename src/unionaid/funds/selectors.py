@@ -10,9 +10,16 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
 from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
+from unionaid.core import masking
 from unionaid.core.errors import NotFound
 from unionaid.funds import subjects
-from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, LedgerEntry
+from unionaid.funds.models import (
+    Budget,
+    Disbursement,
+    DisbursementBatch,
+    DisbursementStatus,
+    LedgerEntry,
+)
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
@@ -203,3 +210,17 @@ def trace_find(*, user, kind: str, number: int) -> int | None:
             return None
         qs = qs.filter(subject_kind=kinds[0], subject_id=number).order_by("-pk")
     return qs.values_list("pk", flat=True).first()
+
+
+def subject_payment(*, subject_kind: str, subject_id: int) -> dict | None:
+    """How the money of one subject was paid, for the payee's own pages: the date, the amount
+    and the account as its last 4 digits (``****1234``); ``None`` if nothing is paid. A re-payment
+    after a reversal is the payment shown. The caller got the subject through its own scoped
+    getter; nothing here is more than the payee may see."""
+    paid = (Disbursement.objects.filter(subject_kind=subject_kind, subject_id=subject_id,
+                                        status=DisbursementStatus.PAID)
+            .select_related("member").order_by("-paid_at", "-pk").first())
+    if paid is None:
+        return None
+    return {"paid_at": paid.paid_at, "amount": paid.amount,
+            "account_tail": masking.bank_account_tail(paid.member.bank_account)}

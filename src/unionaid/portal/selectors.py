@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from unionaid.approvals.models import ApprovalCase, ApprovalTask, SkipKind, TaskStatus
 from unionaid.approvals.selectors import case_timeline
 from unionaid.assistance.amounts import yuan
-from unionaid.assistance.models import Application, AssistanceItem, Attachment
+from unionaid.assistance.models import Application, ApplicationStatus, AssistanceItem, Attachment
 from unionaid.assistance.selectors import (
     application_get_for_user,
     applications_visible_to,
@@ -20,6 +20,7 @@ from unionaid.assistance.services import SUBJECT_KIND
 from unionaid.assistance.services.catalog import OTHER_MATERIAL
 from unionaid.audit.scoped import get_in_scope, parse_pk
 from unionaid.core.errors import NotFound
+from unionaid.funds.selectors import subject_payment
 
 # How each timeline row looks on the phone (CSS class suffix and icon).
 STATES = {
@@ -132,8 +133,11 @@ def _pending_post_labels(task_ids: list[int]) -> dict[int, str]:
 
 def timeline(case: ApprovalCase) -> list[dict]:
     """The "进度查询" of one case: every step in order with its state, when, as which post,
-    the comment or skip reason; the current step marked "办理中"; steps to come "未开始"."""
-    rows = case_timeline(case=case, include_upcoming=True)
+    the comment or skip reason; the current step marked "办理中"; steps to come "未开始" —
+    except those the approval engine will skip on the case's facts (``will_skip``): the worker
+    is not told of a review that will not happen."""
+    rows = [row for row in case_timeline(case=case, include_upcoming=True)
+            if not row["will_skip"]]
     pending = [r["task_id"] for r in rows if r["status"] == TaskStatus.PENDING]
     posts = _pending_post_labels(pending) if pending else {}
     out = []
@@ -175,3 +179,11 @@ def return_comment(application: Application) -> str:
                                         status=TaskStatus.RETURNED)
             .order_by("-decided_at", "-pk").first())
     return task.comment if task else ""
+
+
+def payment(application: Application) -> dict | None:
+    """When and to which account (its last 4 digits) the application's money was paid, as the
+    funds ledger knows it; None until it is paid."""
+    if application.status != ApplicationStatus.PAID:
+        return None
+    return subject_payment(subject_kind=SUBJECT_KIND, subject_id=application.pk)

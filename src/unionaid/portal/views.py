@@ -136,6 +136,7 @@ def _detail_context(request, application, **extra) -> dict:
         "can_withdraw": application.status in WITHDRAWABLE,
         "precheck": services.application_precheck(application=application) if is_draft else None,
         "return_comment": selectors.return_comment(application) if returned else "",
+        "payment": selectors.payment(application),
         "material_form": MaterialForm(names=selectors.material_choices(application.item)),
         "upload_errors": [],
     }

@@ -18,8 +18,8 @@ from unionaid.approvals.models import (
     ApprovalStep,
     AssigneeKind,
     FlowVersion,
-    SkipKind,
 )
+from unionaid.approvals.skips import skip_reason
 from unionaid.audit.services import audit_record
 from unionaid.core import rules
 from unionaid.core.errors import PermissionDenied, ServiceError
@@ -199,28 +199,6 @@ def flow_resolve(*, subject_kind: str, subject_key: str, org_unit: OrgUnit) -> F
             code="no_flow",
         )
     return max(versions, key=lambda v: (len(v.flow.org_unit.path), v.flow.subject_key != ""))
-
-
-def skip_reason(
-    step: ApprovalStep, *, org_unit: OrgUnit, facts: dict, fast_track: bool,
-    fast_track_reason: str = "",
-) -> tuple[str, str, str]:
-    """(skip kind or "", reason, rule error) for ``step`` of a case of ``org_unit``.
-
-    A skip condition that cannot be computed does not skip (more review, never less)."""
-    error = ""
-    if step.skip_condition:
-        try:
-            if rules.holds(step.skip_condition, {**facts, "fast_track": fast_track}):
-                return SkipKind.CONDITION, _("满足跳过条件：%s") % step.skip_condition, ""
-        except rules.RuleError as exc:
-            error = exc.message
-            logger.warning("approval step %s: skip condition not computable", step.pk)
-    if not assignees.step_applies_to(step, org_unit):
-        return SkipKind.LEVEL, _("申请人所在单位高于本节点层级，本节点不适用"), error
-    if fast_track and step.skippable_by_fast_track:
-        return SkipKind.FAST_TRACK, _("特事特办：%s") % (fast_track_reason or "-"), error
-    return "", "", error
 
 
 def steps_of(version: FlowVersion, *, after: int = 0) -> list[ApprovalStep]:

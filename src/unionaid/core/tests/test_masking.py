@@ -8,6 +8,7 @@ import pytest
 
 from unionaid.core.masking import (
     PhoneError,
+    bank_account_tail,
     mask_bank_account,
     mask_id_number,
     mask_name,
@@ -186,3 +187,11 @@ def test_validate_phone_all_second_digits(prefix: str) -> None:
 def test_phone_error_picklable() -> None:
     clone = pickle.loads(pickle.dumps(PhoneError()))
     assert (clone.code, clone.message) == ("phone_invalid", "手机号格式不正确")
+
+
+@pytest.mark.parametrize(("account", "tail"), [
+    ("6222021234567890123", "****0123"), ("6222 0212 3456 7890", "****7890"),
+    ("12345678901", "********"), ("", ""), (None, ""),
+])
+def test_bank_account_tail_shows_only_the_last_four(account, tail):
+    assert bank_account_tail(account) == tail
