@@ -25,11 +25,12 @@ class AssistanceConfig(AppConfig):
         from unionaid.assistance.approval_subject import ApplicationSubject
         from unionaid.assistance.disbursement_subject import ApplicationDisbursementSubject
         from unionaid.funds import subjects as disbursement_subjects
-        from unionaid.members.panels import register_member_panel
+        from unionaid.members.panels import register_member_action, register_member_panel
 
         register_subject(ApplicationSubject())
         disbursement_subjects.register(ApplicationDisbursementSubject())
         register_member_panel(panels.PANEL)
+        register_member_action(panels.ACTION)
         # Files of rolled-back uploads are deleted after the request, outside its transaction.
         request_finished.connect(storage.flush_discarded_quietly,
                                  dispatch_uid="unionaid.assistance.storage.flush_discarded")

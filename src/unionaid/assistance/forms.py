@@ -97,29 +97,47 @@ class FactsMixin:
 
 
 class ApplicationForm(FactsMixin, forms.Form):
-    period = forms.CharField(label=_("申请周期"), required=False, max_length=20,
-                             help_text=_("按年度申请的项目填年份（留空为今年）；按事项申请的留空即可。"))
+    period = forms.CharField(label=_("申请年度"), required=False, max_length=20,
+                             help_text=_("填年份，留空为今年。"),
+                             widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     reason = forms.CharField(label=_("申请理由"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, item: AssistanceItem, with_period: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_fact_fields(item.facts)
-        if not with_period:
+        # only a yearly item has a period to choose; a one-off item's is the service's own key
+        if not with_period or item.period_kind != "year":
             del self.fields["period"]
         # the item's facts first, then period and reason
         self.order_fields([FACT_PREFIX + n for n in self.fact_names])
 
 
+ACCEPT_UPLOAD = "image/*,application/pdf"  # as the worker's portal: the type is checked on content
+
+
 class AttachmentForm(forms.Form):
+    """One file for one material: taken with the phone's camera (``camera``) or chosen from the
+    gallery or the computer's files (``file``), as the worker's own upload offers both."""
+
     material = forms.ChoiceField(label=_("材料类别"))
-    file = forms.FileField(label=_("文件（jpg、png、pdf）"),
-                           widget=forms.ClearableFileInput(attrs={
-                               "accept": "image/jpeg,image/png,application/pdf"}))
+    camera = forms.FileField(label=_("拍照上传"), required=False, widget=forms.FileInput(attrs={
+        "accept": ACCEPT_UPLOAD, "capture": "environment"}))
+    file = forms.FileField(label=_("或选择文件（jpg、png、pdf）"), required=False,
+                           widget=forms.FileInput(attrs={"accept": ACCEPT_UPLOAD}))
 
     def __init__(self, *args, materials: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["material"].choices = [(m, m) for m in materials]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (data.get("camera") or data.get("file")):
+            raise forms.ValidationError(_("请先拍照或选择要上传的文件。"))
+        return data
+
+    def upload(self):
+        return self.cleaned_data.get("camera") or self.cleaned_data.get("file")
 
 
 class SubmitForm(forms.Form):

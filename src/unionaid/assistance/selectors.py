@@ -162,6 +162,9 @@ def member_summary_for_user(*, user, member, year: int | None = None) -> dict | 
     under review, whatever the year) and ``rows``: the newest of those applications (at most
     ``SUMMARY_ROWS``, ``more`` when there are others), each to be linked on its own.
 
+    ``can_apply``: whether ``user`` may file on the member's behalf (代办, ``assistance.apply``
+    over the member's unit), for the member page's 代办申请 button.
+
     ``None`` when ``user`` lacks ``assistance.view`` over the member (their unit, or the worker
     themself). Two queries, whatever the member's history."""
     access = access_for(user)
@@ -181,4 +184,5 @@ def member_summary_for_user(*, user, member, year: int | None = None) -> dict | 
     return {"year": year, "granted_count": totals["granted_count"],
             "granted_total": totals["granted_total"] or Decimal("0"),
             "in_review": totals["in_review"], "rows": rows[:SUMMARY_ROWS],
-            "more": len(rows) > SUMMARY_ROWS}
+            "more": len(rows) > SUMMARY_ROWS,
+            "can_apply": access.covers_unit("assistance.apply", member.org_unit)}

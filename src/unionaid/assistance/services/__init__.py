@@ -18,6 +18,7 @@ from unionaid.assistance.services.catalog import (
     category_save,
     check_eligibility,
     item_save,
+    items_by_fit,
 )
 from unionaid.assistance.services.outcomes import (
     application_case_approved,
@@ -50,4 +51,5 @@ __all__ = [
     "disbursement_paid",
     "disbursement_reversed",
     "item_save",
+    "items_by_fit",
 ]

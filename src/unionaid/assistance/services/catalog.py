@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -236,3 +237,26 @@ def check_eligibility(*, item: AssistanceItem, member, facts: dict,
         if not ok:
             messages.append(entry["message"])
     return messages
+
+
+def items_by_fit(
+    *, member, items: Iterable[AssistanceItem],
+    facts_for: Callable[[AssistanceItem], dict] | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """The items split into those ``member`` qualifies for and the others, each row
+    ``{"item", "problems"}`` with the Chinese reasons — the same check an application meets
+    when submitted (``check_eligibility``), on what the system knows of the member (the
+    registered providers included: archive, visits) and the facts ``facts_for(item)`` gives
+    (the visit page pre-fills them from the household profile; none by default).
+
+    What is known of the member is read once; each item is then checked in Python, so the cost
+    does not grow with the catalog. Used by the 代办 page and the visit need's page."""
+    context = factlib.MemberContext.build(member)
+    fitting: list[dict] = []
+    others: list[dict] = []
+    for item in items:
+        problems = check_eligibility(item=item, member=member,
+                                     facts=facts_for(item) if facts_for else {},
+                                     context=context)
+        (others if problems else fitting).append({"item": item, "problems": problems})
+    return fitting, others

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -95,7 +96,8 @@ def _detail_context(request, application, **forms) -> dict:
         materials = [m["name"] if isinstance(m, dict) else m
                      for m in application.item.required_materials or []]
         context["attachment_form"] = forms.get("attachment_form") or AttachmentForm(
-            materials=[*materials, OTHER_MATERIAL])
+            materials=[*materials, OTHER_MATERIAL], initial={"material": _next_material(
+                context["material_rows"], request.GET.get("material", ""))})
         context["precheck"] = services.application_precheck(application=application)
     if editable and status == ApplicationStatus.DRAFT:
         context["submit_form"] = forms.get("submit_form") or SubmitForm(
@@ -104,6 +106,17 @@ def _detail_context(request, application, **forms) -> dict:
         context["withdraw_form"] = forms.get("withdraw_form") or ReasonForm()
     context["action_error"] = forms.get("action_error", "")
     return context
+
+
+def _next_material(rows: list[dict], last: str) -> str:
+    """The material the upload form offers first: the next required one still missing, then an
+    optional one still missing, else the one just uploaded (``last``), so the choice never
+    jumps back to the top of the list after each upload."""
+    missing = [row for row in rows if not row["files"]]
+    ordered = [r for r in missing if r["required"]] + [r for r in missing if not r["required"]]
+    if ordered:
+        return ordered[0]["name"]
+    return last if any(row["name"] == last for row in rows) or last == OTHER_MATERIAL else ""
 
 
 @login_required
@@ -134,16 +147,20 @@ def application_create(request):
                       {"query": query, "members": members})
     member = or_404(member_get_for_user, user=user, pk=request.GET["member"], perm=APPLY)
     if not request.GET.get("item"):
-        items = selectors.items_available_to(member)
+        # the items the member qualifies for first; the others with the reasons (the visit
+        # need's page judges them the same way)
+        fitting, others = services.items_by_fit(member=member,
+                                                items=selectors.items_available_to(member))
         return render(request, "assistance/application_new.html",
-                      {"member": member, "items": items})
+                      {"member": member, "fitting": fitting, "others": others})
     item = or_404(selectors.item_get, pk=request.GET["item"])
     form = ApplicationForm(request.POST or None, item=item)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create_draft(
                 actor=user, member=member, item=item, facts=form.facts(),
-                reason=form.cleaned_data["reason"], period=form.cleaned_data["period"] or None)
+                reason=form.cleaned_data["reason"],
+                period=form.cleaned_data.get("period") or None)
         except ServiceError as exc:
             form.apply_error(exc)
         else:
@@ -193,14 +210,15 @@ def attachment_upload(request, pk: int):
     if not form.is_valid():
         return render(request, "assistance/application_detail.html",
                       _detail_context(request, application, attachment_form=form), status=400)
+    material = form.cleaned_data["material"]
     try:
         services.attachment_add(actor=request.user, application=application,
-                                material=form.cleaned_data["material"],
-                                uploaded_file=form.cleaned_data["file"])
+                                material=material, uploaded_file=form.upload())
     except ServiceError as exc:
         return _render_error(request, application, exc, attachment_form=form)
-    messages.success(request, _("已上传“%(m)s”。") % {"m": form.cleaned_data["material"]})
-    return redirect("assistance:application-detail", pk=application.pk)
+    messages.success(request, _("已上传“%(m)s”。") % {"m": material})
+    detail = reverse("assistance:application-detail", args=[application.pk])
+    return redirect(f"{detail}?{urlencode({'material': material})}")
 
 
 @login_required

@@ -38,10 +38,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unionaid.assistance.facts import MemberContext
 from unionaid.assistance.models import AssistanceItem
 from unionaid.assistance.services.applications import application_create_draft
-from unionaid.assistance.services.catalog import check_eligibility
+from unionaid.assistance.services.catalog import items_by_fit as catalog_items_by_fit
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, ServiceError
 from unionaid.members.models import Member
@@ -130,22 +129,12 @@ def facts_from_profile(*, item: AssistanceItem, member: Member,
 
 def items_by_fit(*, member: Member, items) -> tuple[list[dict], list[dict]]:
     """The open items split into those the member qualifies for and the others (each with its
-    Chinese reasons), judged by the catalog's eligibility rules on what the system knows of
-    the member (archive category included) and the facts the latest profile pre-fills — the
-    same check an application meets when submitted (``check_eligibility``), item by item.
-
-    What is known of the member (profile, consent, household, archive, this year's grants) is
-    read once; each item is then checked in Python, so the cost does not grow with the catalog.
-    """
+    Chinese reasons): the catalog's split (``assistance.services.catalog.items_by_fit``, the
+    same check an application meets when submitted) on the facts the latest profile pre-fills.
+    The profile is read once, whatever the number of items."""
     known = profile_facts(member=member, profile=latest_profile(member))
-    context = MemberContext.build(member)
-    fitting, others = [], []
-    for item in items:
-        problems = check_eligibility(item=item, member=member,
-                                     facts=facts_for_item(item=item, known=known),
-                                     context=context)
-        (others if problems else fitting).append({"item": item, "problems": problems})
-    return fitting, others
+    return catalog_items_by_fit(member=member, items=items,
+                                facts_for=lambda item: facts_for_item(item=item, known=known))
 
 
 def _lock(need: VisitNeed) -> VisitNeed:
