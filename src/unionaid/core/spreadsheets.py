@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import struct
 import sys
 import zipfile
 import zlib
@@ -140,14 +141,14 @@ def _check_dimension(head: bytes, limits: ReadLimits) -> None:
             raise _too_many_columns(limits)
 
 
-def _scan_sheet(stream, limits: ReadLimits) -> None:
+def _scan_sheet(chunks: Iterable[bytes], limits: ReadLimits) -> None:
     """Stream one worksheet's XML and stop at the first row or column past the limits. Rows and
     cells are counted where they sit (their ``r`` reference) or by position when they have none,
     so neither a sparse far-away cell nor a run of unnumbered rows gets through."""
     row = column = 0
     tail = b""
     first = True
-    while chunk := stream.read(_CHUNK):
+    for chunk in chunks:
         buffer = tail + chunk
         if first:
             _check_dimension(buffer[:65536], limits)
@@ -174,20 +175,69 @@ def _scan_sheet(stream, limits: ReadLimits) -> None:
         tail = buffer[cut:]
 
 
+def _unreadable() -> ServiceError:
+    return ServiceError(_("文件已损坏或内容与其记录的大小不符，无法读取。"), code="bad_file")
+
+
+def _entry_chunks(fh, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The true content of one zip entry, a chunk at a time, inflated here from its raw bytes:
+    a zip records each entry's unpacked size, and an entry that unpacks to more than it says is
+    refused at the first byte past it (a reader that trusts the content would read it all)."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED,
+                                                          zipfile.ZIP_DEFLATED):
+        raise _unreadable()  # encrypted, or packed in a way Excel never writes
+    fh.seek(info.header_offset)
+    header = fh.read(30)
+    if len(header) != 30 or not header.startswith(b"PK\x03\x04"):
+        raise _unreadable()
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    fh.seek(info.header_offset + 30 + name_length + extra_length)
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    left, produced = info.compress_size, 0
+    while left > 0 or (inflate is not None and inflate.unconsumed_tail):
+        raw = b""
+        if left > 0:
+            raw = fh.read(min(_CHUNK, left))
+            if not raw:
+                raise _unreadable()
+            left -= len(raw)
+        pending = raw if inflate is None else inflate.unconsumed_tail + raw
+        while pending:
+            data = pending if inflate is None else inflate.decompress(pending, _CHUNK)
+            pending = b"" if inflate is None else inflate.unconsumed_tail
+            produced += len(data)
+            if produced > info.file_size:
+                raise _unreadable()
+            yield data
+    if inflate is not None:
+        data = inflate.flush(_CHUNK)
+        produced += len(data)
+        if produced > info.file_size:
+            raise _unreadable()
+        yield data
+
+
 def check_xlsx(path, limits: ReadLimits) -> None:
     """Raise ``SpreadsheetTooLarge`` if the .xlsx at ``path`` unpacks to more than
-    ``limits.max_bytes`` or any worksheet has more rows or columns than allowed; an unreadable
-    zip is left to the caller's own check. Reads one chunk at a time, whatever the file holds."""
+    ``limits.max_bytes`` or any worksheet has more rows or columns than allowed, and a
+    ServiceError (``bad_file``) if it cannot be measured. Every entry is inflated once, a chunk
+    at a time, and never past the size the zip gives it; nothing is kept but the chunk."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(info.file_size for info in archive.infolist()) > limits.max_bytes:
+        with zipfile.ZipFile(path) as archive, Path(path).open("rb") as fh:
+            entries = [info for info in archive.infolist() if not info.is_dir()]
+            if sum(info.file_size for info in entries) > limits.max_bytes:
                 raise _too_many_bytes(limits)
-            for name in _worksheet_names(archive):
-                with archive.open(name) as stream:
-                    _scan_sheet(stream, limits)
+            sheets = set(_worksheet_names(archive))
+            for info in entries:
+                chunks = _entry_chunks(fh, info)
+                if info.filename in sheets:
+                    _scan_sheet(chunks, limits)
+                else:
+                    for _chunk in chunks:
+                        pass
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
-            zlib.error):
-        return
+            zlib.error, OSError, struct.error):
+        raise _unreadable() from None
 
 
 def check_csv_size(path, limits: ReadLimits) -> None:

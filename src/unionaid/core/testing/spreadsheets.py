@@ -75,3 +75,18 @@ def write_raw_xlsx(path: Path, sheet: str, *, target: str = "worksheets/sheet1.x
         book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(target=target))
         book.writestr("xl/" + target, sheet)
     return path
+
+
+def understate_size(path: Path, name: str, size: int) -> Path:
+    """Make the zip's central directory claim that entry ``name`` unpacks to ``size`` bytes (a
+    lie a hostile file can tell); readers that trust the claim then read far more than they
+    measured."""
+    data = bytearray(path.read_bytes())
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) != -1:
+        name_length = int.from_bytes(data[start + 28:start + 30], "little")
+        if data[start + 46:start + 46 + name_length].decode() == name:
+            data[start + 24:start + 28] = size.to_bytes(4, "little")
+        start += 4
+    path.write_bytes(bytes(data))
+    return path

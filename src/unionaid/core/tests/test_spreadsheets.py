@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from python_calamine import CalamineWorkbook
 
+from unionaid.core.errors import ServiceError
 from unionaid.core.spreadsheets import (
     ReadLimits,
     SpreadsheetTooLarge,
@@ -13,7 +14,12 @@ from unionaid.core.spreadsheets import (
     safe_cell,
     safe_row,
 )
-from unionaid.core.testing.spreadsheets import inline, sheet_xml, write_raw_xlsx
+from unionaid.core.testing.spreadsheets import (
+    inline,
+    sheet_xml,
+    understate_size,
+    write_raw_xlsx,
+)
 
 
 @pytest.mark.parametrize("value", ['=HYPERLINK("http://x","点击")', "+1", "-1+2", "@SUM(A1)",
@@ -122,3 +128,31 @@ def test_csv_rows_and_columns_are_capped_while_streaming(tmp_path):
     path.write_bytes(b"a,b\n" * 300)
     with pytest.raises(SpreadsheetTooLarge, match="文件太大：超过 1 MB"):
         check_csv_size(path, ReadLimits(max_rows=10, max_columns=2, max_bytes=1000))
+
+
+def test_a_sheet_that_unpacks_to_more_than_the_zip_says_is_refused(tmp_path):
+    path = write_raw_xlsx(tmp_path / "liar.xlsx", sheet_xml(rows(2), padding=3 << 20))
+    understate_size(path, "xl/worksheets/sheet1.xml", 1000)
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size == 1000
+
+    with pytest.raises(ServiceError, match="无法读取") as caught:
+        check_xlsx(path, ReadLimits(max_rows=100, max_columns=20, max_bytes=1 << 20))
+    assert caught.value.code == "bad_file"
+
+
+def test_an_entry_packed_in_a_way_excel_never_uses_is_refused(tmp_path):
+    path = tmp_path / "bz.xlsx"
+    write_raw_xlsx(path, sheet_xml(rows(2)))
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_BZIP2) as book:
+        book.writestr("xl/worksheets/sheet2.xml", sheet_xml(rows(2)))
+
+    with pytest.raises(ServiceError, match="无法读取"):
+        check_xlsx(path, LIMITS)
+
+
+def test_a_file_that_is_no_zip_cannot_be_measured(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+
+    with pytest.raises(ServiceError, match="无法读取"):
+        check_xlsx(path, LIMITS)
