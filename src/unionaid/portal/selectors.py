@@ -98,6 +98,14 @@ def material_checklist(application: Application) -> list[dict]:
     return rows
 
 
+def next_material(checklist: list[dict], last: str = "") -> str:
+    """The material the upload form offers: the next required one still missing, then an
+    optional one, else the one just uploaded — never back to the top after each upload."""
+    missing = [row for row in checklist if not row["files"]]
+    ordered = [r for r in missing if r["required"]] + [r for r in missing if not r["required"]]
+    return ordered[0]["name"] if ordered else last
+
+
 def facts_display(application: Application) -> list[tuple[str, str]]:
     """(label, value as shown) of each fact the item asks for, in the item's order."""
     rows = []

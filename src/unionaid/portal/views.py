@@ -126,18 +126,21 @@ def application_edit(request, pk: int):
 def _detail_context(request, application, **extra) -> dict:
     is_draft = application.status == ApplicationStatus.DRAFT
     returned = application.status == ApplicationStatus.RETURNED
+    checklist = selectors.material_checklist(application)
     context = {
         "application": application,
         "rounds": selectors.application_rounds(application),
         "facts": selectors.facts_display(application),
-        "checklist": selectors.material_checklist(application),
+        "checklist": checklist,
         "can_upload": application.status in EDITABLE,
         "can_remove": is_draft,
         "can_withdraw": application.status in WITHDRAWABLE,
         "precheck": services.application_precheck(application=application) if is_draft else None,
         "return_comment": selectors.return_comment(application) if returned else "",
         "payment": selectors.payment(application),
-        "material_form": MaterialForm(names=selectors.material_choices(application.item)),
+        "material_form": MaterialForm(
+            names=selectors.material_choices(application.item),
+            initial={"material": selectors.next_material(checklist, extra.pop("last", ""))}),
         "upload_errors": [],
     }
     if returned and "resubmit_form" not in extra:
@@ -185,9 +188,10 @@ def attachment_upload(request, pk: int):
     status = 400 if errors else 200
     if _is_htmx(request):
         application = _reload(request, pk)
+        extra = {"material_form": form} if errors else {
+            "last": form.cleaned_data.get("material", "")}
         context = _detail_context(request, application, upload_errors=errors, uploaded=added,
-                                  material_form=form if errors else MaterialForm(
-                                      names=selectors.material_choices(application.item)))
+                                  **extra)
         return render(request, "portal/_work.html", context, status=status)
     if added:
         messages.success(request, _("已上传 %(n)s 个文件。") % {"n": added})

@@ -18,7 +18,7 @@ from unionaid.assistance.models import ApplicationStatus
 from unionaid.funds import services as funds
 from unionaid.funds.models import Disbursement
 
-from .helpers import draft, pending_task, submitted
+from .helpers import draft, pending_task, photo, submitted
 from .test_progress import detail, timeline_rows
 
 
@@ -99,3 +99,28 @@ def test_my_application_rows_label_their_date_and_year(client, worker, illness, 
     assert "年度" not in rows["意外致困救助"]  # a one-off item has no period to show
     assert f"提交于 {timezone.localtime(once.submitted_at):%Y-%m-%d}" in rows["意外致困救助"]
     assert len(re.findall(r"\d{4}-\d{2}-\d{2}", rows["意外致困救助"])) == 1  # one date, not two
+
+
+def test_the_material_choice_moves_on_after_each_upload(client, worker, make_item):
+    item = make_item(code="yl-zy", name="住院救助",
+                     facts=[{"name": "self_paid", "label": "自付医疗费用", "type": "money"}],
+                     required_materials=["诊断证明", "费用清单", {"name": "身份证",
+                                                                  "required": False}])
+    application = draft(worker, item)
+    client.force_login(worker)
+    url = reverse("portal:attachment-upload", args=[application.pk])
+    assert selected(detail(client, application).content.decode()) == "诊断证明"
+
+    chosen = []
+    for material in ("诊断证明", "费用清单", "身份证"):
+        response = client.post(url, {"material": material, "camera": photo()},
+                                HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        chosen.append(selected(response.content.decode()))
+
+    assert chosen == ["费用清单", "身份证", "身份证"]  # the next missing one, then kept
+
+
+def selected(html: str) -> str:
+    select = re.search(r'<select[^>]*name="material".*?</select>', html, re.S).group(0)
+    return re.search(r'<option value="([^"]*)" selected', select).group(1)
