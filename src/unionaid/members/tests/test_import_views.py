@@ -238,3 +238,12 @@ def test_a_hostile_workbook_is_refused_at_upload_with_nothing_kept(
     assert not ImportJob.objects.exists()
     assert not Member.objects.exists()
     assert stored_files(settings) == []
+
+
+def test_the_upload_page_states_the_limits(cadre_client, settings):
+    settings.MEMBERS_IMPORT_MAX_ROWS = 50_000
+    settings.MEMBERS_IMPORT_MAX_UNPACKED_MB = 40
+
+    html = cadre_client.get(IMPORTS).content.decode()
+
+    assert "最大 40 MB，最多 50,000 行。" in html

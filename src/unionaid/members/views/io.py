@@ -18,6 +18,7 @@ from unionaid.core.http import apply_service_error, or_404
 from unionaid.core.masking import looks_like_identifier
 from unionaid.members import exporting, tasks
 from unionaid.members.importing import PERM as IMPORT_PERM
+from unionaid.members.importing import read_limits
 from unionaid.members.roster_files import HEADERS
 from unionaid.org.selectors import unit_get_for_user
 
@@ -57,10 +58,12 @@ def imports(request):
         else:
             return redirect("members_io:job", pk=job.pk)
     status = 400 if form.errors else 200
+    limits = read_limits()
     jobs = tasks.import_jobs_visible_to(user=request.user)[:RECENT_JOBS]
     return render(request, "members/io_imports.html", {
         "form": form, "jobs": jobs, "headers": HEADERS,
-        "max_mb": tasks.max_upload_bytes() >> 20,
+        "max_mb": min(tasks.max_upload_bytes(), limits.max_bytes) >> 20,
+        "max_rows": f"{limits.max_rows:,}",
     }, status=status)
 
 
