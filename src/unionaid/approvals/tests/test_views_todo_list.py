@@ -198,7 +198,7 @@ def test_a_batch_with_nothing_ticked_is_refused_with_a_clear_message(client, cha
     html = client.get(TODO).content.decode()
     # the confirm states the count of ticked to-dos (the script fills it in), never "all"
     assert "全部待办" not in html
-    assert 'data-confirm-template="确定同意所选的 %(n)s 件待办吗？"' in html
+    assert 'data-confirm-template="确定同意所选的 {n} 件待办吗？"' in html
     assert 'id="batch-count"' in html
 
     response = client.post(BATCH, {"comment": "同意"}, follow=True)
@@ -211,7 +211,7 @@ def test_a_batch_with_nothing_ticked_is_refused_with_a_clear_message(client, cha
 def test_the_batch_script_disables_the_button_and_counts_the_ticked_rows():
     script = (Path(settings.BASE_DIR) / "src/unionaid/static/js/approvals.js").read_text()
     assert "batchButton.disabled = n === 0" in script
-    assert 'template.replace("%(n)s", String(n))' in script
+    assert 'template.replace("{n}", String(n))' in script
 
 
 def test_after_a_batch_the_list_keeps_its_filter(client, chain, batch_flow):

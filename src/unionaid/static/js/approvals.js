@@ -19,7 +19,7 @@
     if (count) { count.textContent = String(n); }
     if (wrap) { wrap.classList.toggle("d-none", n === 0); }
     var template = batchForm.dataset.confirmTemplate || "";
-    batchForm.dataset.confirm = template.replace("%(n)s", String(n));
+    batchForm.dataset.confirm = template.replace("{n}", String(n));
   }
   if (all) {
     all.addEventListener("change", function () {
