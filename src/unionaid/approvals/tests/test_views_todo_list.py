@@ -309,3 +309,13 @@ def test_after_a_decision_without_a_filter_the_next_task_is_the_oldest_left(clie
     client.force_login(chain.station_officer)
     response = client.post(task_url(tasks[1]), {"decision": "approve"})
     assert response["Location"] == task_url(tasks[0])
+
+
+def test_a_reject_of_ones_own_case_is_refused_not_confirmed(client, chain):
+    task = pending(chain.start(actor=chain.station_officer))
+    client.force_login(chain.station_officer)
+    response = client.post(task_url(task), {"decision": "reject", "comment": "不符合"})
+    assert response.status_code == 403
+    assert "不能审批本人提交" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.PENDING

@@ -120,6 +120,12 @@ def _authority(user, task):
     return assignees.authority(user, task) if current else None
 
 
+def _may_decide(user, task) -> bool:
+    """Would the engine take the user's decision (else it answers its own refusal)?"""
+    return (_authority(user, task) is not None
+            and not assignees.is_self_or_household(user=user, case=task.case))
+
+
 def _task_context(request, task, form) -> dict:
     """The task, its case and the decision; the subject shows its panel (or its fact rows).
     ``task_get_for_user`` found the task, so its kind is registered."""
@@ -168,7 +174,7 @@ def task_detail(request, pk: int):
     if request.method == "POST":
         if not form.is_valid():
             status = 400
-        elif form.needs_confirmation() and _authority(request.user, task) is not None:
+        elif form.needs_confirmation() and _may_decide(request.user, task):
             confirm_reject = True  # a rejection ends the case: ask once more, decide nothing
         else:
             decision = form.cleaned_data["decision"]
