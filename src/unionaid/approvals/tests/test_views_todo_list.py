@@ -122,15 +122,19 @@ def test_it_filters_by_kind_item_unit_and_overdue(client, chain, batch_flow, mak
 
 
 def test_the_unit_filter_offers_only_units_in_the_users_scope(client, chain):
-    pending(chain.start())
+    task = pending(chain.start())
     client.force_login(chain.station_officer)
     html = client.get(TODO).content.decode()
-    assert chain.union.team_a.name in html
-    assert chain.union.team_b.name not in html  # station B's
+    unit_select = html[html.index('name="unit"'):]
+    unit_select = unit_select[:unit_select.index("</select>")]
+    assert chain.union.team_a.name in unit_select
+    assert chain.union.team_b.name not in unit_select  # station B's
     response = client.get(TODO, {"unit": chain.union.team_b.pk})
     assert response.status_code == 200
-    assert "errorlist" in response.content.decode() or "invalid-feedback" in (
-        response.content.decode())
+    html = response.content.decode()
+    filter_form = html[html.index('id="todo-filter"'):]
+    assert "invalid-feedback" in filter_form[:filter_form.index("</form>")]
+    assert f'id="task-{task.pk}"' in html  # an invalid unit filters nothing
 
 
 def test_it_sorts_by_received_date_due_date_and_amount(client, chain):
