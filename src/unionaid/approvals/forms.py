@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from unionaid.accounts.models import Assignment, User
 from unionaid.approvals.models import AssigneeKind
+from unionaid.approvals.selectors import TodoFilter
+from unionaid.core.masking import looks_like_identifier
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 
@@ -26,6 +28,70 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(label=_("审批意见"), required=False, max_length=500,
                               widget=forms.Textarea(attrs={"rows": 3}),
                               help_text=_("驳回或退回时必须填写意见。"))
+    # A rejection ends the case: it is decided only once confirmed (a confirm step on the page,
+    # or the browser's confirm where scripts run, which sets this).
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def needs_confirmation(self) -> bool:
+        """A reject with its reason, not confirmed yet (without a reason the engine refuses)."""
+        data = self.cleaned_data
+        return (data.get("decision") == "reject" and bool((data.get("comment") or "").strip())
+                and not data.get("confirmed"))
+
+
+SORT_CHOICES = [("received", _("按收到时间（先收到的在前）")), ("due", _("按办理期限（先到期的在前）")),
+                ("amount", _("按金额（从大到小）"))]
+
+
+class TodoFilterForm(forms.Form):
+    """The to-do list's GET filter; the task page and the batch carry it on, so that after a
+    decision the next task comes from the same list."""
+
+    q = forms.CharField(label=_("查找"), required=False, max_length=50,
+                        widget=forms.TextInput(attrs={
+                            "type": "search", "autocomplete": "off",
+                            "placeholder": _("申请人姓名、事项名称或 #编号")}))
+    item = forms.ChoiceField(label=_("事项"), required=False)
+    unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=_("单位（含下级）"),
+                           required=False, empty_label=_("全部单位"))
+    overdue = forms.BooleanField(label=_("只看已超期"), required=False)
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, items, units, levels, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [("", _("全部事项")), *items]
+        self.fields["unit"].queryset = units
+        self.fields["unit"].levels = levels
+
+    def clean_q(self):
+        query = (self.cleaned_data.get("q") or "").strip()
+        if looks_like_identifier(query):
+            raise forms.ValidationError(_("待办不按身份证号或手机号查找，请输入姓名、事项名称或编号"
+                                          "（如 #123）。"))
+        return query
+
+    def _valid(self) -> dict:
+        """The valid filters: when one is invalid (shown on the form), the others still apply,
+        as on the other list pages."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return self.cleaned_data
+
+    def as_filter(self) -> TodoFilter:
+        data = self._valid()
+        return TodoFilter(query=data.get("q") or "", item=data.get("item") or "",
+                          unit=data.get("unit"), overdue=bool(data.get("overdue")),
+                          sort=data.get("sort") or "received")
+
+    def carried(self) -> dict[str, str]:
+        """The valid filters as query-string values (page links, the task page, the batch)."""
+        flt = self.as_filter()
+        out = {"q": flt.query, "item": flt.item,
+               "unit": str(flt.unit.pk) if flt.unit is not None else "",
+               "overdue": "1" if flt.overdue else "",
+               "sort": flt.sort if flt.sort != "received" else ""}
+        return {k: v for k, v in out.items() if v}
 
 
 class IdListField(forms.Field):

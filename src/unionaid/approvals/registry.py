@@ -79,6 +79,10 @@ class ApprovalSubject(Protocol):
     def labels(self, subject_ids: Iterable[int]) -> dict[int, str]:
         """Labels for the to-do list and the task page's heading, in one query for all."""
 
+    def subject_ids_for_keys(self, keys: Iterable[str]) -> Any:
+        """The ids of the subjects whose key (as their cases were started with) is one of
+        ``keys``, as a queryset of ids (the to-do list filters by item with it, in SQL)."""
+
     def link(self, subject_id: int) -> str:
         """The subject's own page (notifications point there)."""
 
@@ -109,8 +113,8 @@ class ApprovalSubject(Protocol):
 ATTRIBUTES = ("kind", "title", "view_permission", "flow_permission", "flow_editor",
               "link_text")
 NONBLANK = ("kind", "title", "view_permission", "flow_permission")
-METHODS = ("subject_keys", "key_labels", "fact_names", "preview_case", "label", "labels", "link",
-           "fact_rows", "task_panel", "notification_text", "before_approve", "on_step_started",
+METHODS = ("subject_keys", "key_labels", "fact_names", "preview_case", "label", "labels",
+           "subject_ids_for_keys", "link", "fact_rows", "task_panel", "notification_text", "before_approve", "on_step_started",
            "on_approved", "on_rejected", "on_returned")
 
 _SUBJECTS: dict[str, ApprovalSubject] = {}

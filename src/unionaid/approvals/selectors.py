@@ -7,7 +7,10 @@ created_at) indexes; nothing per row.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +29,8 @@ from unionaid.approvals.models import (
 )
 from unionaid.approvals.skips import skip_reason
 from unionaid.audit.scoped import get_in_scope, scoped_getter
+from unionaid.core.masking import looks_like_identifier
+from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
 TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position__org_unit",
@@ -71,6 +76,101 @@ def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
     if user.member_id:
         qs = qs.exclude(case__applicant_id=user.member_id)
     return qs
+
+
+# The to-do list's orders: (value, label) for the filter form, and the ORDER BY of each.
+TODO_SORTS = {
+    "received": ("created_at", "pk"),
+    "due": (F("due_at").asc(nulls_last=True), "created_at", "pk"),
+    "amount": (KeyTransform("amount", "case__facts").desc(nulls_last=True), "created_at", "pk"),
+}
+ITEM_SEPARATOR = ":"
+
+
+@dataclass(frozen=True)
+class TodoFilter:
+    """What the approver narrowed their to-do list to. ``query``: applicant name, item name or
+    number (never an ID number or phone: those are searched by POST on the member pages);
+    ``item``: a registered kind, or "<kind>:<key>" for one item; ``unit``: cases of that unit
+    and below; ``overdue``: only tasks past their deadline; ``sort``: one of ``TODO_SORTS``."""
+
+    query: str = ""
+    item: str = ""
+    unit: OrgUnit | None = None
+    overdue: bool = False
+    sort: str = "received"
+
+
+def todo_item_choices() -> list[tuple[str, str]]:
+    """(value, label) of every item a to-do may be filtered by: each registered kind, and each
+    key of a kind ("帮扶 · 临时救助（TEMP）")."""
+    out = []
+    for subject in registry.subjects():
+        out.append((subject.kind, str(subject.title)))
+        for key, label in subject.key_labels().items():
+            out.append((f"{subject.kind}{ITEM_SEPARATOR}{key}", f"{subject.title} · {label}"))
+    return out
+
+
+def todo_units_for_user(*, user) -> QuerySet[OrgUnit]:
+    """The units a to-do may be filtered by: those the user may view cases of, for any
+    registered kind."""
+    units = OrgUnit.objects.none()
+    for perm in sorted({s.view_permission for s in registry.subjects()}):
+        units = units | units_visible_to(user=user, perm=perm)
+    return units.distinct().order_by("path")
+
+
+def _subjects_of_keys(kind: str, keys: list[str]) -> Q:
+    if not keys or not registry.has_subject(kind):
+        return Q(pk__in=[])
+    ids = registry.subject_handler(kind).subject_ids_for_keys(keys)
+    return Q(case__subject_kind=kind, case__subject_id__in=ids)
+
+
+def _title_matches(query: str) -> Q:
+    """Cases whose kind or item is called something containing ``query``."""
+    where = Q(pk__in=[])
+    for subject in registry.subjects():
+        if query in str(subject.title):
+            where |= Q(case__subject_kind=subject.kind)
+            continue
+        keys = [key for key, label in subject.key_labels().items() if query in str(label)]
+        if keys:
+            where |= _subjects_of_keys(subject.kind, keys)
+    return where
+
+
+def todo_filtered(*, user, flt: TodoFilter) -> QuerySet[ApprovalTask]:
+    """The user's to-do list (``todo_for_user``) narrowed and ordered as ``flt`` says. An ID
+    number or phone as ``query`` finds nothing (it must not travel in a URL)."""
+    qs = todo_for_user(user=user)
+    query = (flt.query or "").strip()
+    if query:
+        if looks_like_identifier(query):
+            return qs.none()
+        where = Q(case__applicant__name__contains=query) | _title_matches(query)
+        number = query.lstrip("#")
+        if number.isdigit():
+            where |= Q(case__subject_id=int(number)) | Q(case_id=int(number))
+        qs = qs.filter(where)
+    if flt.item:
+        kind, _sep, key = flt.item.partition(ITEM_SEPARATOR)
+        qs = qs.filter(_subjects_of_keys(kind, [key]) if key else Q(case__subject_kind=kind))
+    if flt.unit is not None:
+        qs = qs.filter(case__org_unit__path__startswith=flt.unit.path)
+    if flt.overdue:
+        qs = qs.filter(due_at__lt=timezone.now())
+    return qs.order_by(*TODO_SORTS.get(flt.sort, TODO_SORTS["received"]))
+
+
+def todo_next(*, user, flt: TodoFilter, after: ApprovalTask | None = None) -> ApprovalTask | None:
+    """The next task to decide in the same filtered list: the first one still there (the task
+    just decided has left it), other than ``after``."""
+    qs = todo_filtered(user=user, flt=flt)
+    if after is not None:
+        qs = qs.exclude(pk=after.pk)
+    return qs.first()
 
 
 def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:

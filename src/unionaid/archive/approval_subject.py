@@ -105,6 +105,10 @@ class _ArchiveSubject:
                 .values_list("member__name", flat=True).first())
         return _("%(title)s · %(name)s") % {"title": self.title, "name": name or subject_id}
 
+    def subject_ids_for_keys(self, keys: Iterable[str]):
+        """Records of these categories (a case's key is its record's category)."""
+        return HardshipRecord.objects.filter(category__in=list(keys)).values("pk")
+
     def labels(self, subject_ids: Iterable[int]) -> dict[int, str]:
         names = dict(HardshipRecord.objects.filter(pk__in=list(subject_ids))
                      .values_list("pk", "member__name"))

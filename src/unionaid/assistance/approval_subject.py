@@ -88,6 +88,10 @@ class ApplicationSubject:
         return dict(Application.objects.filter(pk__in=list(subject_ids))
                     .values_list("pk", "item__name"))
 
+    def subject_ids_for_keys(self, keys: Iterable[str]):
+        """Applications of these items (a case's key is its item's code)."""
+        return Application.objects.filter(item__code__in=list(keys)).values("pk")
+
     def fact_rows(self, case) -> list[tuple[str, str]]:
         """Only when the application is gone (otherwise the panel shows it)."""
         return list((case.facts or {}).items())

@@ -43,12 +43,13 @@ class FakeSubject:
     flow_permission: str = "assistance.catalog"
     flow_editor: None = None  # not kept in the flow editor
     link_text: str = "查看"
+    keys: dict = field(default_factory=dict)  # subject id → the key its case started with
 
     def subject_keys(self):
         return None
 
     def key_labels(self):
-        return {}
+        return {"ITEM-1": "临时救助", "BATCH": "批量事项", "NAMED": "点名事项"}
 
     def fact_names(self, subject_key):
         return None
@@ -61,6 +62,10 @@ class FakeSubject:
 
     def labels(self, subject_ids):
         return {pk: self.label(pk) for pk in subject_ids}
+
+    def subject_ids_for_keys(self, keys):
+        keys = set(keys)
+        return [pk for pk, key in self.keys.items() if key in keys]
 
     def link(self, subject_id):
         return ""
@@ -133,6 +138,7 @@ class Chain:
 
     def start(self, facts=None, *, unit=None, applicant=None, key="ITEM-1", **kw):
         self.seq[0] += 1
+        self.subject.keys[self.seq[0]] = key
         return approvals.case_start(
             actor=kw.pop("actor", self.filer), subject_kind=KIND, subject_id=self.seq[0],
             subject_key=key, org_unit=unit or self.union.team_a,

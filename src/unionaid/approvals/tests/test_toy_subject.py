@@ -113,7 +113,7 @@ def test_a_toy_domain_goes_through_the_engine_end_to_end(client, union, make_mem
     # and a rejection reaches the toy's on_rejected
     client.force_login(officer)
     other = pending(cases[1])
-    assert client.post(task_url(other), {"decision": "reject", "comment": "不符合"}) \
+    assert client.post(task_url(other), {"decision": "reject", "comment": "不符合", "confirmed": "1"}) \
         .status_code == 302
     toys[1].refresh_from_db()
     assert (toys[1].status, toys[1].outcomes[-1]) == ("rejected", "rejected")

@@ -5,24 +5,31 @@ a fast-tracked case. Every task URL loads it through ``task_get_for_user``: out 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from unionaid.approvals import assignees, registry, services
-from unionaid.approvals.forms import BatchForm, DecisionForm, ReviewForm
+from unionaid.approvals.forms import BatchForm, DecisionForm, ReviewForm, TodoFilterForm
 from unionaid.approvals.models import CaseStatus, TaskStatus
 from unionaid.approvals.selectors import (
     case_timeline,
     fast_track_reviews_for_user,
     task_get_for_user,
-    todo_for_user,
+    todo_filtered,
+    todo_item_choices,
+    todo_next,
+    todo_units_for_user,
 )
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error, cheap_page, or_404
+from unionaid.org.selectors import level_names
 
 
 def subject_labels(cases) -> dict[int, str]:
@@ -54,15 +61,33 @@ def todo_rows(tasks) -> list[dict]:
     } for task in tasks]
 
 
+def _filter_form(request) -> TodoFilterForm:
+    """The to-do list's filter, from the query string (the list, the task page and the batch
+    all carry it)."""
+    data = {k: v for k, v in request.GET.items() if k != "page"}
+    return TodoFilterForm(data or None, items=todo_item_choices(),
+                          units=todo_units_for_user(user=request.user), levels=level_names())
+
+
+def _with_filter(url: str, form: TodoFilterForm) -> str:
+    carried = form.carried()
+    return f"{url}?{urlencode(carried)}" if carried else url
+
+
 @login_required
 @require_GET
 def todo(request):
-    page = cheap_page(todo_for_user(user=request.user), request.GET.get("page"))
+    form = _filter_form(request)
+    page = cheap_page(todo_filtered(user=request.user, flt=form.as_filter()),
+                      request.GET.get("page"))
     rows = todo_rows(page.rows)
+    carried = form.carried()
     return render(request, "approvals/todo.html", {
         "page": page, "rows": rows, "any_batch": any(r["batchable"] for r in rows),
         "reviews": list(fast_track_reviews_for_user(user=request.user)[:50]),
-        "batch_form": BatchForm(),
+        "batch_form": BatchForm(), "filter_form": form, "filter_qs": urlencode(carried),
+        "page_base": urlencode(carried), "filtered": bool(carried),
+        "more_filters": bool(set(carried) - {"q"}),
     })
 
 
@@ -71,10 +96,11 @@ def todo(request):
 def todo_batch(request):
     """Approve the ticked tasks at once; the engine refuses the whole batch if one of them is
     not batchable, not the user's, or not current (all or none)."""
+    back = _with_filter(reverse("approvals:todo"), _filter_form(request))
     form = BatchForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["task"]:
-        messages.error(request, _("请先勾选允许批量审批的待办。"))
-        return redirect("approvals:todo")
+        messages.error(request, _("您没有勾选任何待办，未办理。请先勾选允许批量审批的待办。"))
+        return redirect(back)
     try:
         done = services.tasks_decide_batch(actor=request.user, task_ids=form.cleaned_data["task"],
                                            decision="approve",
@@ -83,7 +109,21 @@ def todo_batch(request):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已批量同意 %(n)s 件。") % {"n": len(done)})
-    return redirect("approvals:todo")
+    return redirect(back)
+
+
+def _authority(user, task):
+    """How the user may decide the task now (None: not theirs, or not its case's current step)."""
+    case = task.case
+    current = (case.status == CaseStatus.IN_PROGRESS and task.status == TaskStatus.PENDING
+               and task.order == case.current_order)
+    return assignees.authority(user, task) if current else None
+
+
+def _may_decide(user, task) -> bool:
+    """Would the engine take the user's decision (else it answers its own refusal)?"""
+    return (_authority(user, task) is not None
+            and not assignees.is_self_or_household(user=user, case=task.case))
 
 
 def _task_context(request, task, form) -> dict:
@@ -92,9 +132,7 @@ def _task_context(request, task, form) -> dict:
     case = task.case
     user = request.user
     subject = registry.subject_handler(case.subject_kind)
-    current = (case.status == CaseStatus.IN_PROGRESS and task.status == TaskStatus.PENDING
-               and task.order == case.current_order)
-    authority = assignees.authority(user, task) if current else None
+    authority = _authority(user, task)
     context = {
         "task": task, "case": case, "form": form,
         "can_decide": authority is not None,
@@ -116,14 +154,29 @@ def _task_context(request, task, form) -> dict:
     return context
 
 
+def _after_decision(request, task, label: str, filters: TodoFilterForm):
+    """On to the next task of the same filtered list, or back to the list when none is left."""
+    following = todo_next(user=request.user, flt=filters.as_filter(), after=task)
+    if following is None:
+        messages.success(request, _("已办理：%(d)s。列表中的待办已全部办理完毕。") % {"d": label})
+        return redirect(_with_filter(reverse("approvals:todo"), filters))
+    messages.success(request, _("已办理：%(d)s。接着办理下一件。") % {"d": label})
+    return redirect(_with_filter(reverse("approvals:task-detail", args=[following.pk]), filters))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_detail(request, pk: int):
     task = or_404(task_get_for_user, user=request.user, pk=pk)
+    filters = _filter_form(request)
     form = DecisionForm(request.POST or None)
-    status = 200
+    status, confirm_reject = 200, False
     if request.method == "POST":
-        if form.is_valid():
+        if not form.is_valid():
+            status = 400
+        elif form.needs_confirmation() and _may_decide(request.user, task):
+            confirm_reject = True  # a rejection ends the case: ask once more, decide nothing
+        else:
             decision = form.cleaned_data["decision"]
             try:
                 services.task_decide(actor=request.user, task=task, decision=decision,
@@ -134,12 +187,10 @@ def task_detail(request, pk: int):
                 task = or_404(task_get_for_user, user=request.user, pk=pk)
             else:
                 label = dict(form.fields["decision"].choices)[decision]
-                messages.success(request, _("已办理：%(d)s。") % {"d": label})
-                return redirect("approvals:todo")
-        else:
-            status = 400
-    return render(request, "approvals/task_detail.html", _task_context(request, task, form),
-                  status=status)
+                return _after_decision(request, task, label, filters)
+    context = _task_context(request, task, form)
+    context.update(confirm_reject=confirm_reject, filter_qs=urlencode(filters.carried()))
+    return render(request, "approvals/task_detail.html", context, status=status)
 
 
 @login_required

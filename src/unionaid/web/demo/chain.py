@@ -31,11 +31,11 @@ WORKSHOP_STEP = {
 }
 STATION_STEP = {
     "name": "站段工会审核", "unit_depth": STATION, "position_name": POST_NAMES["station_cadre"],
-    "due_days": 5, "skippable_by_fast_track": True,
+    "due_days": 5, "allow_batch": True, "skippable_by_fast_track": True,
 }
 BUREAU_STEP = {
     "name": "路局工会审批", "unit_depth": BUREAU, "position_name": POST_NAMES["bureau_cadre"],
-    "due_days": 5, "skip_condition": SKIP_SMALL,
+    "due_days": 5, "allow_batch": True, "skip_condition": SKIP_SMALL,
 }
 FINANCE_STEP = {
     "name": "路局工会财务复核", "unit_depth": BUREAU, "position_name": POST_NAMES["finance"],

@@ -145,6 +145,25 @@ def test_approvers_see_their_tasks_on_the_todo_page(chain, client):
     assert not todo_for_user(user=user("team_cadre")).exists()
 
 
+def test_the_station_and_bureau_approvers_batch_approve_their_waiting_tasks(chain, client):
+    """The demo flows allow batch approval at the 车间, 站段 and 路局 steps (the finance
+    review stays one by one): each approver ticks their tasks on the to-do page."""
+    for username, step in (("station_cadre", STATION_STEP), ("bureau_cadre", BUREAU_STEP)):
+        approver = user(username)
+        tasks = [t for t in todo_for_user(user=approver) if t.step.name == step["name"]][:2]
+        assert tasks, username
+        assert all(t.step.allow_batch for t in tasks), username
+        client.force_login(approver)
+        html = client.get("/approvals/todo/").content.decode()
+        for task in tasks:
+            row = html[html.index(f'id="task-{task.pk}"'):]
+            assert f'name="task" value="{task.pk}"' in row[:row.index("</tr>")], username
+        done = client.post("/approvals/todo/batch/", {"task": [t.pk for t in tasks]},
+                           follow=True)
+        assert f"已批量同意 {len(tasks)} 件" in done.content.decode(), username
+    assert not FINANCE_STEP.get("allow_batch")
+
+
 def test_the_worker_sees_their_own_applications_and_timeline(chain, client):
     worker = user("worker")
     mine = Application.objects.filter(member_id=worker.member_id)

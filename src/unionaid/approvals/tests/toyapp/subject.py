@@ -47,6 +47,9 @@ class ToySubject:
         return {pk: f"玩具申请 · {title}" for pk, title in
                 ToyRequest.objects.filter(pk__in=ids).values_list("pk", "title")}
 
+    def subject_ids_for_keys(self, keys):
+        return ToyRequest.objects.none().values("pk")
+
     def link(self, subject_id):
         return f"/toy/{subject_id}/"
 
