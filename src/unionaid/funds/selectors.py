@@ -12,7 +12,13 @@ from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import NotFound
 from unionaid.funds import subjects
-from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, LedgerEntry
+from unionaid.funds.models import (
+    BatchStatus,
+    Budget,
+    Disbursement,
+    DisbursementBatch,
+    LedgerEntry,
+)
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
@@ -77,9 +83,22 @@ def batch_get_for_user(*, user, pk) -> DisbursementBatch:
     return get_in_scope(
         user=user, pk=pk, perm="funds.view", scope=_funds_q(user, "org_unit"),
         queryset=DisbursementBatch.objects.select_related(
-            "org_unit", "funding_source", "created_by", "exported_by", "confirmed_by"),
+            "org_unit", "funding_source", "created_by", "exported_by", "confirmed_by",
+            "voided_by"),
         target_type="funds.disbursementbatch",
     )
+
+
+def batch_rows(*, batch: DisbursementBatch) -> QuerySet[Disbursement]:
+    """The disbursements of a batch (callers got ``batch`` from a scoped selector); for a voided
+    batch, the ones it gave back, as its journal entry lists them."""
+    qs = Disbursement.objects.select_related("member", "budget__org_unit").order_by("pk")
+    if batch.status != BatchStatus.VOIDED:
+        return qs.filter(batch=batch)
+    event = (AuditEvent.objects.filter(target_type="funds.disbursementbatch",
+                                       target_id=str(batch.pk), action="funds.batch_void",
+                                       outcome="ok").order_by("-id").first())
+    return qs.filter(pk__in=(event.changes.get("disbursements") or []) if event else [])
 
 
 def units_for_funds(*, user, perm: str = "funds.manage") -> QuerySet[OrgUnit]:

@@ -30,7 +30,7 @@ from unionaid.funds.forms import (
     ReasonForm,
     TraceSearchForm,
 )
-from unionaid.funds.models import DisbursementStatus, FundingSource
+from unionaid.funds.models import BatchStatus, DisbursementStatus, FundingSource
 from unionaid.org.selectors import level_names
 
 CONTENT_TYPES = {
@@ -258,16 +258,20 @@ def batch_list(request):
 def batch_detail(request, pk: int):
     batch = or_404(selectors.batch_get_for_user, user=request.user, pk=pk)
     access = access_for(request.user)
-    rows = batch.disbursements.select_related("member", "budget__org_unit").order_by("pk")
+    rows = selectors.batch_rows(batch=batch)
     can_confirm = access.covers_unit("funds.confirm", batch.org_unit)
+    can_void = (batch.status in (BatchStatus.DRAFT, BatchStatus.EXPORTED)
+                and access.covers_unit("funds.manage", batch.org_unit))
     return render(request, "funds/batch_detail.html", {
         "batch": batch, "rows": rows,
-        "can_export": access.covers_unit("funds.manage", batch.org_unit) or can_confirm,
+        "can_export": batch.status != BatchStatus.VOIDED and (
+            access.covers_unit("funds.manage", batch.org_unit) or can_confirm),
         "can_confirm": can_confirm,
         # the maker-checker rule (四眼原则): why this user may not confirm, if so
         "confirm_refusal": services.batch_confirm_refusal(batch=batch, user=request.user)
         if can_confirm else None,
         "confirm_form": BatchConfirmForm(),
+        "can_void": can_void, "void_form": ReasonForm(),
     })
 
 
@@ -300,6 +304,23 @@ def batch_confirm(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已确认发放。"))
+    return redirect("funds:batch-detail", pk=batch.pk)
+
+
+@perm_required("funds.manage")
+@require_POST
+def batch_void(request, pk: int):
+    batch = or_404(selectors.batch_get_for_user, user=request.user, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+        return redirect("funds:batch-detail", pk=batch.pk)
+    try:
+        services.batch_void(actor=request.user, batch=batch, reason=form.cleaned_data["reason"])
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已作废本批次，其中的款项已退回待发放，可列入新的批次。"))
     return redirect("funds:batch-detail", pk=batch.pk)
 
 

@@ -8,6 +8,7 @@ from unionaid.funds.services.batches import (
     batch_confirm_refusal,
     batch_create,
     batch_export,
+    batch_void,
 )
 from unionaid.funds.services.budgets import (
     budget_allocate,
@@ -36,6 +37,7 @@ __all__ = [
     "batch_confirm_refusal",
     "batch_create",
     "batch_export",
+    "batch_void",
     "budget_allocate",
     "budget_allocate_down",
     "budget_for",
