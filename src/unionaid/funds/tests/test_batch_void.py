@@ -105,7 +105,9 @@ def test_the_batch_page_voids_with_a_confirmation_and_a_reason(client, finance, 
     client.force_login(finance.bureau_finance)
     html = client.get(url).content.decode()
     form = html.split('id="batch-void"')[1].split("</form>")[0]
-    assert void_url in form and "data-confirm=" in form and 'name="reason"' in form
+    assert void_url in form
+    assert "data-confirm=" in form
+    assert 'name="reason"' in form
     response = client.post(void_url, {"reason": ""}, follow=True)
     assert "请填写原因" in response.content.decode()
     assert DisbursementBatch.objects.get(pk=batch.pk).status == BatchStatus.DRAFT
