@@ -10,6 +10,7 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
 from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
+from unionaid.core import masking
 from unionaid.core.errors import NotFound
 from unionaid.funds import subjects
 from unionaid.funds.models import (
@@ -17,6 +18,7 @@ from unionaid.funds.models import (
     Budget,
     Disbursement,
     DisbursementBatch,
+    DisbursementStatus,
     LedgerEntry,
 )
 from unionaid.org.models import OrgUnit
@@ -99,6 +101,37 @@ def batch_rows(*, batch: DisbursementBatch) -> QuerySet[Disbursement]:
                                        target_id=str(batch.pk), action="funds.batch_void",
                                        outcome="ok").order_by("-id").first())
     return qs.filter(pk__in=(event.changes.get("disbursements") or []) if event else [])
+
+
+def waiting_without_account(*, user, org_unit: OrgUnit | None = None,
+                            funding_source=None) -> QuerySet[Disbursement]:
+    """Disbursements waiting for payment (reserved) in ``user``'s funds.manage scope whose
+    worker has no bank account on file: no batch takes them. Optionally only those a batch of
+    ``org_unit`` and ``funding_source`` would have taken."""
+    qs = (Disbursement.objects
+          .filter(status=DisbursementStatus.RESERVED, member__bank_account="")
+          .filter(access_for(user).scope_q("funds.manage", unit_field="budget__org_unit")))
+    if org_unit is not None:
+        qs = qs.filter(budget__org_unit__path__startswith=org_unit.path)
+    if funding_source is not None:
+        qs = qs.filter(budget__funding_source=funding_source)
+    return qs.select_related("member__org_unit", "budget__org_unit").order_by("pk")
+
+
+def left_out_rows(*, disbursements) -> list[dict]:
+    """Rows for the batch form's "left out" list: masked name, the item (from the subject
+    registered for the kind), amount and the worker's unit."""
+    rows = list(disbursements)
+    labels: dict[tuple[str, int], str] = {}
+    for kind in {d.subject_kind for d in rows}:
+        subject = subjects.subject_or_none(kind)
+        if subject is not None:
+            ids = [d.subject_id for d in rows if d.subject_kind == kind]
+            labels.update({(kind, sid): label
+                           for sid, label in subject.item_labels(subject_ids=ids).items()})
+    return [{"disbursement": d, "name": masking.mask_name(d.member.name),
+             "item": labels.get((d.subject_kind, d.subject_id), ""), "amount": d.amount,
+             "unit": d.member.org_unit.name} for d in rows]
 
 
 def units_for_funds(*, user, perm: str = "funds.manage") -> QuerySet[OrgUnit]:

@@ -33,6 +33,8 @@ from unionaid.funds.forms import (
 from unionaid.funds.models import BatchStatus, DisbursementStatus, FundingSource
 from unionaid.org.selectors import level_names
 
+LEFT_OUT_SHOWN = 50  # the batch form lists this many grants left out for want of an account
+
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -246,12 +248,25 @@ def batch_list(request):
             except ServiceError as exc:
                 apply_service_error(form, exc)
             else:
-                messages.success(request, _("已生成发放批次，共 %(n)s 笔。")
-                                 % {"n": batch.disbursements.count()})
+                left_out = selectors.waiting_without_account(
+                    user=request.user, org_unit=form.cleaned_data["org_unit"],
+                    funding_source=form.cleaned_data["funding_source"]).count()
+                done = _("已生成发放批次，共 %(n)s 笔。") % {"n": batch.disbursements.count()}
+                if left_out:
+                    done += _("另有 %(m)s 笔因职工未登记银行账号未列入，已通知负责干部补登账号。") % {
+                        "m": left_out}
+                messages.success(request, done)
                 return redirect("funds:batch-detail", pk=batch.pk)
     page = cheap_page(selectors.batches_visible_to(user=request.user).order_by("-pk"),
                       request.GET.get("page"))
-    return render(request, "funds/batch_list.html", {"form": form, "page": page})
+    left_out, left_out_count = [], 0
+    if can_manage:
+        waiting = selectors.waiting_without_account(user=request.user)
+        left_out_count = waiting.count()
+        left_out = selectors.left_out_rows(disbursements=waiting[:LEFT_OUT_SHOWN])
+    return render(request, "funds/batch_list.html", {
+        "form": form, "page": page, "left_out": left_out, "left_out_count": left_out_count,
+    })
 
 
 @funds_required

@@ -30,6 +30,7 @@ from unionaid.funds.services.ledger import (
     positive_money,
     to_money,
 )
+from unionaid.funds.services.notices import missing_account_notify
 
 __all__ = [
     "Mismatch",
@@ -47,6 +48,7 @@ __all__ = [
     "disbursement_reverse",
     "funding_source_save",
     "ledger_recompute",
+    "missing_account_notify",
     "positive_money",
     "release",
     "reserve",

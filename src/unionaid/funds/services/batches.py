@@ -39,6 +39,7 @@ from unionaid.funds.models import (
     EntryKind,
     FundingSource,
 )
+from unionaid.funds.selectors import waiting_without_account
 from unionaid.funds.services.budgets import require_unit_perm
 from unionaid.funds.services.ledger import (
     CENT,
@@ -47,6 +48,7 @@ from unionaid.funds.services.ledger import (
     lock_budgets,
     post,
 )
+from unionaid.funds.services.notices import missing_account_notify
 from unionaid.funds.subjects import subject_for
 from unionaid.org.models import OrgUnit
 
@@ -54,11 +56,40 @@ EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "金额（元）"
 FORMATS = ("xlsx", "csv")
 
 
-@atomic_audited
 def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
                  disbursement_ids: Iterable[int] | None = None) -> DisbursementBatch:
     """A draft batch of reserved disbursements from budgets of ``funding_source`` in the
-    unit's subtree (and the actor's funds.manage scope): all of them, or ``disbursement_ids``."""
+    unit's subtree (and the actor's funds.manage scope): all of them, or ``disbursement_ids``.
+
+    Grants whose worker has no bank account are left out (or, chosen by id, refused: Conflict
+    ``no_bank_account``); the cadres who can register the account are told
+    (``notices.missing_account_notify``), also when the batch is refused for that reason — in
+    a transaction of its own then, after the refusal's has been rolled back, when called on its
+    own as the page and the API do."""
+    try:
+        batch = _batch_create(actor=actor, org_unit=org_unit, funding_source=funding_source,
+                              disbursement_ids=disbursement_ids)
+    except ServiceError as exc:
+        if exc.code in ("nothing_to_batch", "no_bank_account"):
+            with transaction.atomic():
+                _tell_missing(actor, org_unit, funding_source, disbursement_ids)
+        raise
+    with transaction.atomic():
+        _tell_missing(actor, org_unit, funding_source, disbursement_ids)
+    return batch
+
+
+def _tell_missing(actor, org_unit, funding_source, disbursement_ids) -> None:
+    left_out = waiting_without_account(user=actor, org_unit=org_unit,
+                                       funding_source=funding_source)
+    if disbursement_ids is not None:
+        left_out = left_out.filter(pk__in={int(pk) for pk in disbursement_ids})
+    missing_account_notify(actor=actor, disbursements=left_out)
+
+
+@atomic_audited
+def _batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
+                  disbursement_ids: Iterable[int] | None = None) -> DisbursementBatch:
     require_unit_perm(actor, "funds.manage", org_unit)
     candidates = (
         Disbursement.objects.select_for_update(of=("self",))
