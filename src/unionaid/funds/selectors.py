@@ -3,8 +3,12 @@ and the auditor's payment trace (every read journaled)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
@@ -132,6 +136,51 @@ def left_out_rows(*, disbursements) -> list[dict]:
     return [{"disbursement": d, "name": masking.mask_name(d.member.name),
              "item": labels.get((d.subject_kind, d.subject_id), ""), "amount": d.amount,
              "unit": d.member.org_unit.name} for d in rows]
+
+
+# -- the finance to-dos on the home page ----------------------------------------------------
+
+TODO_CAP = 99  # counted this far ("99+"): enough to say "there is work"
+
+
+@dataclass(frozen=True)
+class FundsTodo:
+    key: str
+    label: str
+    count: int
+    url: str
+    icon: str
+
+
+def _capped(qs) -> int:
+    return qs.order_by()[: TODO_CAP + 1].count()
+
+
+def funds_todos(*, user) -> list[FundsTodo]:
+    """What waits on ``user`` in the finance office, non-empty only: for a cashier
+    (funds.confirm) the batches in scope waiting to be exported and confirmed that they may
+    confirm (not made by them); for a finance officer (funds.manage) the grants waiting for
+    payment (reserved, in no batch yet). Counts stop at ``TODO_CAP + 1``."""
+    access = access_for(user)
+    todos = []
+    if access.has_perm("funds.confirm"):
+        n = _capped(DisbursementBatch.objects
+                    .filter(access.scope_q("funds.confirm", unit_field="org_unit"))
+                    .filter(status__in=(BatchStatus.DRAFT, BatchStatus.EXPORTED))
+                    .exclude(created_by_id=user.pk))
+        if n:
+            todos.append(FundsTodo("batches", _("待确认发放批次"), n,
+                                   reverse("funds:batch-list") + "?status=waiting",
+                                   "bi-bank"))
+    if access.has_perm("funds.manage"):
+        n = _capped(Disbursement.objects
+                    .filter(access.scope_q("funds.manage", unit_field="budget__org_unit"))
+                    .filter(status=DisbursementStatus.RESERVED))
+        if n:
+            todos.append(FundsTodo("reserved", _("待发放款项"), n,
+                                   reverse("funds:disbursement-list") + "?status=reserved",
+                                   "bi-cash-stack"))
+    return todos
 
 
 def units_for_funds(*, user, perm: str = "funds.manage") -> QuerySet[OrgUnit]:

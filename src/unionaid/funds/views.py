@@ -257,8 +257,11 @@ def batch_list(request):
                         "m": left_out}
                 messages.success(request, done)
                 return redirect("funds:batch-detail", pk=batch.pk)
-    page = cheap_page(selectors.batches_visible_to(user=request.user).order_by("-pk"),
-                      request.GET.get("page"))
+    batches = selectors.batches_visible_to(user=request.user).order_by("-pk")
+    waiting = request.GET.get("status") == "waiting"  # the cashier's to-do
+    if waiting:
+        batches = batches.filter(status__in=(BatchStatus.DRAFT, BatchStatus.EXPORTED))
+    page = cheap_page(batches, request.GET.get("page"))
     left_out, left_out_count = [], 0
     if can_manage:
         waiting = selectors.waiting_without_account(user=request.user)
@@ -266,6 +269,7 @@ def batch_list(request):
         left_out = selectors.left_out_rows(disbursements=waiting[:LEFT_OUT_SHOWN])
     return render(request, "funds/batch_list.html", {
         "form": form, "page": page, "left_out": left_out, "left_out_count": left_out_count,
+        "waiting": waiting, "page_base": _carried(request),
     })
 
 
