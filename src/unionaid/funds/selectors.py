@@ -16,6 +16,7 @@ from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core import masking
 from unionaid.core.errors import NotFound
+from unionaid.core.lookups import prefix_q
 from unionaid.funds import subjects
 from unionaid.funds.models import (
     BatchStatus,
@@ -25,6 +26,7 @@ from unionaid.funds.models import (
     DisbursementStatus,
     LedgerEntry,
 )
+from unionaid.members.selectors import id_number_hash
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
@@ -304,3 +306,43 @@ def trace_find(*, user, kind: str, number: int) -> int | None:
             return None
         qs = qs.filter(subject_kind=kinds[0], subject_id=number).order_by("-pk")
     return qs.values_list("pk", flat=True).first()
+
+
+TRACE_FOUND_MAX = 50  # the search lists this many payments; narrow it down for more
+
+
+def trace_search(*, user, name: str = "", id_number: str = "", batch: int | None = None,
+                 date_from=None, date_to=None) -> list[Disbursement]:
+    """Payments in ``user``'s trace.view scope by the worker's name (prefix), full ID number
+    (through its keyed hash: the number itself is never compared or stored), batch number
+    and a range of the day the money was reserved or paid; newest first, at most
+    ``TRACE_FOUND_MAX + 1`` (the caller says when there are more). Journaled, the ID number
+    masked."""
+    qs = Disbursement.objects.filter(
+        access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
+                                 self_field="member_id"))
+    if name:
+        qs = qs.filter(prefix_q("member__name", name))
+    if id_number:
+        qs = qs.filter(member__id_number_hash=id_number_hash(id_number))
+    if batch:
+        qs = qs.filter(batch_id=batch)
+    if date_from or date_to:
+        reserved, paid = Q(), Q(paid_at__isnull=False)
+        if date_from:
+            reserved &= Q(reserved_at__date__gte=date_from)
+            paid &= Q(paid_at__date__gte=date_from)
+        if date_to:
+            reserved &= Q(reserved_at__date__lte=date_to)
+            paid &= Q(paid_at__date__lte=date_to)
+        qs = qs.filter(reserved | paid)
+    rows = list(qs.select_related("member__org_unit", "budget__org_unit",
+                                  "budget__funding_source", "batch")
+                .order_by("-pk")[: TRACE_FOUND_MAX + 1])
+    _journal(user=user, action="funds.trace_search", target_id="",
+             criteria={"name": masking.mask_name(name) if name else "",
+                       "id_number": masking.mask_id_number(id_number) if id_number else "",
+                       "batch": batch, "date_from": str(date_from or ""),
+                       "date_to": str(date_to or "")},
+             found=len(rows))
+    return rows

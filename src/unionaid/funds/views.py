@@ -28,6 +28,7 @@ from unionaid.funds.forms import (
     DisbursementFilterForm,
     FundingSourceForm,
     ReasonForm,
+    TraceFindForm,
     TraceSearchForm,
 )
 from unionaid.funds.models import BatchStatus, DisbursementStatus, FundingSource
@@ -346,14 +347,26 @@ def batch_void(request, pk: int):
 # -- payment trace ---------------------------------------------------------------------------
 
 @perm_required("trace.view")
+@require_http_methods(["GET", "POST"])
 def trace_search(request):
+    """By number (GET: numbers are not personal), or by worker, ID number, batch and date
+    (POST only: an ID number never reaches a URL)."""
     form = TraceSearchForm(request.GET or None)
     if form.is_valid():
         pk = selectors.trace_find(user=request.user, **form.cleaned_data)
         if pk is not None:
             return redirect("funds:trace-detail", pk=pk)
         form.add_error("number", _("没有找到该编号的发放记录，或不在您的查询范围内。"))
-    return render(request, "funds/trace_search.html", {"form": form})
+    find_form = TraceFindForm(request.POST if request.method == "POST" else None)
+    found = None
+    if find_form.is_valid():
+        found = selectors.trace_search(user=request.user, **find_form.cleaned_data)
+    return render(request, "funds/trace_search.html", {
+        "form": form, "find_form": find_form,
+        "found": found[:selectors.TRACE_FOUND_MAX] if found is not None else None,
+        "more": found is not None and len(found) > selectors.TRACE_FOUND_MAX,
+        "found_max": selectors.TRACE_FOUND_MAX,
+    })
 
 
 @perm_required("trace.view")
