@@ -224,8 +224,9 @@ class TraceEventOut(Schema):
     id: int
     occurred_at: dt.datetime
     action: str
+    action_label: str  # the action in words (确认发放 …)
     outcome: str
-    actor: str
+    actor: str  # the display name
     actor_positions: str
     changes: dict[str, Any]
 
@@ -295,7 +296,8 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
                     for e in trace["entries"]],
         "batch": _batch(trace["batch"]),
         "events": [{"id": ev.pk, "occurred_at": ev.occurred_at, "action": ev.action,
-                    "outcome": ev.outcome, "actor": ev.actor_label, "actor_positions": ev.actor_positions,
+                    "action_label": ev.label, "outcome": ev.outcome,
+                    "actor": ev.person["name"], "actor_positions": ev.actor_positions,
                     "changes": ev.changes} for ev in trace["events"]],
     }
 

@@ -226,15 +226,75 @@ def _chain(disbursement: Disbursement, scope: Q) -> list[Disbursement]:
         .order_by("pk"))
 
 
+# The words the trace shows for the journal's action codes (never the codes themselves).
+ACTION_LABELS = {
+    "funds.allocate": _("拨入预算"),
+    "funds.allocate_down": _("下拨预算"),
+    "funds.reserve": _("核定预留"),
+    "funds.release": _("释放预留"),
+    "funds.batch_create": _("生成发放批次"),
+    "funds.batch_export": _("导出银行文件"),
+    "funds.batch_confirm": _("确认发放"),
+    "funds.batch_void": _("作废发放批次"),
+    "funds.reverse": _("冲正"),
+    "funds.repay": _("重新发放"),
+    "funds.close": _("终止发放"),
+    "funds.missing_account_notify": _("通知补登银行账号"),
+    "funds.source_create": _("新增经费口径"),
+    "funds.source_update": _("修改经费口径"),
+    "funds.trace_view": _("查看资金追溯"),
+    "funds.trace_search": _("查找发放记录"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, _("其他操作")))
+
+
+def _person(event: AuditEvent) -> dict:
+    """Who did it, as people read it: the display name (the login name only when the user is
+    gone) and the posts they held then."""
+    name = event.actor.display_name if event.actor_id and event.actor else event.actor_label
+    return {"name": name or "—", "posts": event.actor_positions}
+
+
 def _events(chain: list[Disbursement]) -> list[AuditEvent]:
     """The journal of the money movements of these payments and their batches (not the
-    reads), refused confirmations included."""
+    reads), refused confirmations included; each with ``label`` (the action in words) and
+    ``person`` (display name and posts)."""
     q = Q(target_type="funds.disbursement", target_id__in=[str(d.pk) for d in chain])
     batches = sorted({str(d.batch_id) for d in chain if d.batch_id})
     if batches:
         q |= Q(target_type="funds.disbursementbatch", target_id__in=batches)
-    return list(AuditEvent.objects.filter(q, action__startswith="funds.")
-                .exclude(action="funds.trace_view").order_by("id")[:200])
+    events = list(AuditEvent.objects.filter(q, action__startswith="funds.")
+                  .exclude(action="funds.trace_view").select_related("actor")
+                  .order_by("id")[:200])
+    for event in events:
+        event.label = action_label(event.action)
+        event.person = _person(event)
+    return events
+
+
+def _batch_people(batch: DisbursementBatch | None, events: list[AuditEvent]) -> dict:
+    """Who made, first exported and confirmed the batch, with their posts then (from the
+    journal's entries; the name alone when an entry is missing)."""
+    if batch is None:
+        return {}
+    found: dict[str, dict] = {}
+    for event in events:
+        if event.target_type != "funds.disbursementbatch" or event.target_id != str(batch.pk):
+            continue
+        if event.outcome != "ok":
+            continue
+        key = {"funds.batch_create": "created", "funds.batch_export": "exported",
+               "funds.batch_confirm": "confirmed", "funds.batch_void": "voided"}.get(event.action)
+        if key and key not in found:
+            found[key] = event.person
+    for key, user in (("created", batch.created_by), ("exported", batch.exported_by),
+                      ("confirmed", batch.confirmed_by)):
+        if key not in found and user is not None:
+            found[key] = {"name": user.display_name, "posts": ""}
+    return found
 
 
 def payment_trace(*, user, disbursement_id) -> dict:
@@ -267,6 +327,7 @@ def payment_trace(*, user, disbursement_id) -> dict:
     subject = subjects.subject_or_none(disbursement.subject_kind)
     summary = subject.trace_summary(disbursement=disbursement, user=user) if subject else None
     chain = _chain(disbursement, scope)
+    events = _events(chain)
     trace = {
         "disbursement": disbursement,
         "member": disbursement.member,
@@ -285,7 +346,8 @@ def payment_trace(*, user, disbursement_id) -> dict:
             {"by": disbursement.batch.confirmed_by, "at": disbursement.batch.confirmed_at}
             if disbursement.batch and disbursement.batch.confirmed_at else None
         ),
-        "events": _events(chain),
+        "events": events,
+        "batch_people": _batch_people(disbursement.batch, events),
     }
     _journal(user=user, action="funds.trace_view", target_id=pk)
     return trace
