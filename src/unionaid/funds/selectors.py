@@ -258,12 +258,29 @@ def _person(event: AuditEvent) -> dict:
     return {"name": name or "—", "posts": event.actor_positions}
 
 
+VOIDS_SCANNED = 500  # voided batches are rare: the trace reads this many void entries at most
+
+
+def _voided_batches(chain: list[Disbursement]) -> set[str]:
+    """The voided batches these payments were once in (a void takes them out of the batch;
+    its journal entry lists them), so that the trace still shows those batches' history."""
+    if not chain:
+        return set()
+    ids = {d.pk for d in chain}
+    since = min(d.reserved_at for d in chain)
+    voids = (AuditEvent.objects.filter(action="funds.batch_void", outcome="ok",
+                                       occurred_at__gte=since)
+             .order_by("id").values_list("target_id", "changes")[:VOIDS_SCANNED])
+    return {target for target, changes in voids
+            if ids & set((changes or {}).get("disbursements") or [])}
+
+
 def _events(chain: list[Disbursement]) -> list[AuditEvent]:
     """The journal of the money movements of these payments and their batches (not the
     reads), refused confirmations included; each with ``label`` (the action in words) and
     ``person`` (display name and posts)."""
     q = Q(target_type="funds.disbursement", target_id__in=[str(d.pk) for d in chain])
-    batches = sorted({str(d.batch_id) for d in chain if d.batch_id})
+    batches = sorted({str(d.batch_id) for d in chain if d.batch_id} | _voided_batches(chain))
     if batches:
         q |= Q(target_type="funds.disbursementbatch", target_id__in=batches)
     events = list(AuditEvent.objects.filter(q, action__startswith="funds.")

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
-from unionaid.funds import services
+from unionaid.funds import selectors, services
 from unionaid.funds.models import (
     BatchStatus,
     Budget,
@@ -65,6 +65,12 @@ def test_voiding_an_exported_batch_returns_its_grants_to_waiting_and_the_ledger_
     with pytest.raises(Conflict) as exc:
         services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
     assert exc.value.code == "batch_voided"
+
+    # the auditor's trace still shows the voided batch's history
+    trace = selectors.payment_trace(user=finance.tracer, disbursement_id=rows[0].pk)
+    assert [e.action for e in trace["events"]] == [
+        "funds.reserve", "funds.batch_create", "funds.batch_export", "funds.batch_void"]
+    assert trace["events"][-1].label == "作废发放批次"
 
     # the grants go into a new batch and are paid once
     new = services.batch_create(actor=finance.bureau_finance, org_unit=union.bureau,
