@@ -47,6 +47,10 @@ class ApplicationDisbursementSubject(DisbursementSubject):
     def on_closed(self, *, disbursement, actor, reason: str) -> None:
         outcomes.disbursement_closed(disbursement=disbursement, actor=actor, reason=reason)
 
+    def item_labels(self, *, subject_ids: list[int]) -> dict[int, str]:
+        return dict(Application.objects.filter(pk__in=subject_ids)
+                    .values_list("pk", "item__name"))
+
     def trace_summary(self, *, disbursement, user) -> TraceSummary | None:
         """The application's fields, its materials and each approval decision. No links: the
         auditor's trace.view does not open the application's own pages."""

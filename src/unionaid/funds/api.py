@@ -1,5 +1,5 @@
 """/api/v1/funds: budgets and their ledger in the caller's funds scope; confirming a payment
-batch (funds.confirm; never its creator or exporter: 四眼原则), paying a reversed
+batch (funds.confirm; never its creator: 四眼原则), paying a reversed
 disbursement again (重新发放) or closing it without re-payment (终止发放), both funds.manage;
 and the auditor's payment trace (``trace.view``; every read journaled by
 ``funds.selectors.payment_trace``).
@@ -224,8 +224,9 @@ class TraceEventOut(Schema):
     id: int
     occurred_at: dt.datetime
     action: str
+    action_label: str  # the action in words (确认发放 …)
     outcome: str
-    actor: str
+    actor: str  # the display name
     actor_positions: str
     changes: dict[str, Any]
 
@@ -295,7 +296,8 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
                     for e in trace["entries"]],
         "batch": _batch(trace["batch"]),
         "events": [{"id": ev.pk, "occurred_at": ev.occurred_at, "action": ev.action,
-                    "outcome": ev.outcome, "actor": ev.actor_label, "actor_positions": ev.actor_positions,
+                    "action_label": ev.label, "outcome": ev.outcome,
+                    "actor": ev.person["name"], "actor_positions": ev.actor_positions,
                     "changes": ev.changes} for ev in trace["events"]],
     }
 
@@ -317,7 +319,7 @@ class BatchConfirmOut(Schema):
 
 
 @router.post("/batches/{batch_id}/confirm", response={200: BatchConfirmOut, **WRITE_ERRORS},
-             summary="确认发放：本批次款项记为已发放（制单人、导出人不能确认；重复确认只发放一次）")
+             summary="确认发放：本批次款项记为已发放（制单人不能确认；重复确认只发放一次）")
 def batch_confirm(request, batch_id: int, payload: BatchConfirmIn):
     batch = selectors.batch_get_for_user(user=request.auth, pk=batch_id)
     if not payload.checked:

@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from unionaid.audit.forms import DateRangeForm
+from unionaid.core import idcard
 from unionaid.funds import subjects
 from unionaid.funds.models import DisbursementStatus, FundingSource
 from unionaid.org.forms import UnitChoiceField
@@ -114,3 +116,40 @@ class TraceSearchForm(forms.Form):
     kind = forms.ChoiceField(label=_("按"), choices=_trace_kinds, initial="disbursement")
     number = forms.IntegerField(label=_("编号"), min_value=1,
                                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+
+
+class TraceFindForm(DateRangeForm):
+    """The auditor's search for payments by worker, ID number, batch or date. Posted, never in
+    the address: an ID number must not reach a URL or the access log."""
+
+    name = forms.CharField(label=_("职工姓名"), required=False, max_length=50,
+                           help_text=_("姓名或姓名开头"))
+    id_number = forms.CharField(label=_("身份证号"), required=False, max_length=18,
+                                widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    batch = forms.IntegerField(label=_("批次号"), required=False, min_value=1,
+                               widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+
+    field_order = ["name", "id_number", "batch", "date_from", "date_to"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_from"].help_text = _("核定或发放日期")
+
+    def clean_name(self) -> str:
+        return (self.cleaned_data.get("name") or "").strip()
+
+    def clean_id_number(self) -> str:
+        raw = (self.cleaned_data.get("id_number") or "").replace(" ", "").upper()
+        if not raw:
+            return ""
+        try:
+            return idcard.parse_id_number(raw).number
+        except idcard.IdNumberError:
+            raise forms.ValidationError(_("身份证号格式不正确。")) from None
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not any(data.get(k) for k in
+                                       ("name", "id_number", "batch", "date_from", "date_to")):
+            raise forms.ValidationError(_("请至少填写一项查询条件。"))
+        return data

@@ -205,6 +205,7 @@ class BatchStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     EXPORTED = "exported", _("已导出银行文件")
     CONFIRMED = "confirmed", _("已确认发放")
+    VOIDED = "voided", _("已作废")
 
 
 class DisbursementBatch(models.Model):
@@ -223,6 +224,12 @@ class DisbursementBatch(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Voided (作废) before confirmation: its disbursements went back to waiting for payment
+    # (the journal's ``funds.batch_void`` entry lists them).
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    void_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("发放批次")

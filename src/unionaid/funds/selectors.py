@@ -3,8 +3,12 @@ and the auditor's payment trace (every read journaled)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from unionaid.accounts.access import access_for
 from unionaid.audit.models import AuditEvent
@@ -12,14 +16,17 @@ from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core import masking
 from unionaid.core.errors import NotFound
+from unionaid.core.lookups import prefix_q
 from unionaid.funds import subjects
 from unionaid.funds.models import (
+    BatchStatus,
     Budget,
     Disbursement,
     DisbursementBatch,
     DisbursementStatus,
     LedgerEntry,
 )
+from unionaid.members.selectors import id_number_hash
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 
@@ -84,9 +91,98 @@ def batch_get_for_user(*, user, pk) -> DisbursementBatch:
     return get_in_scope(
         user=user, pk=pk, perm="funds.view", scope=_funds_q(user, "org_unit"),
         queryset=DisbursementBatch.objects.select_related(
-            "org_unit", "funding_source", "created_by", "exported_by", "confirmed_by"),
+            "org_unit", "funding_source", "created_by", "exported_by", "confirmed_by",
+            "voided_by"),
         target_type="funds.disbursementbatch",
     )
+
+
+def batch_rows(*, batch: DisbursementBatch) -> QuerySet[Disbursement]:
+    """The disbursements of a batch (callers got ``batch`` from a scoped selector); for a voided
+    batch, the ones it gave back, as its journal entry lists them."""
+    qs = Disbursement.objects.select_related("member", "budget__org_unit").order_by("pk")
+    if batch.status != BatchStatus.VOIDED:
+        return qs.filter(batch=batch)
+    event = (AuditEvent.objects.filter(target_type="funds.disbursementbatch",
+                                       target_id=str(batch.pk), action="funds.batch_void",
+                                       outcome="ok").order_by("-id").first())
+    return qs.filter(pk__in=(event.changes.get("disbursements") or []) if event else [])
+
+
+def waiting_without_account(*, user, org_unit: OrgUnit | None = None,
+                            funding_source=None) -> QuerySet[Disbursement]:
+    """Disbursements waiting for payment (reserved) in ``user``'s funds.manage scope whose
+    worker has no bank account on file: no batch takes them. Optionally only those a batch of
+    ``org_unit`` and ``funding_source`` would have taken."""
+    qs = (Disbursement.objects
+          .filter(status=DisbursementStatus.RESERVED, member__bank_account="")
+          .filter(access_for(user).scope_q("funds.manage", unit_field="budget__org_unit")))
+    if org_unit is not None:
+        qs = qs.filter(budget__org_unit__path__startswith=org_unit.path)
+    if funding_source is not None:
+        qs = qs.filter(budget__funding_source=funding_source)
+    return qs.select_related("member__org_unit", "budget__org_unit").order_by("pk")
+
+
+def left_out_rows(*, disbursements) -> list[dict]:
+    """Rows for the batch form's "left out" list: masked name, the item (from the subject
+    registered for the kind), amount and the worker's unit."""
+    rows = list(disbursements)
+    labels: dict[tuple[str, int], str] = {}
+    for kind in {d.subject_kind for d in rows}:
+        subject = subjects.subject_or_none(kind)
+        if subject is not None:
+            ids = [d.subject_id for d in rows if d.subject_kind == kind]
+            labels.update({(kind, sid): label
+                           for sid, label in subject.item_labels(subject_ids=ids).items()})
+    return [{"disbursement": d, "name": masking.mask_name(d.member.name),
+             "item": labels.get((d.subject_kind, d.subject_id), ""), "amount": d.amount,
+             "unit": d.member.org_unit.name} for d in rows]
+
+
+# -- the finance to-dos on the home page ----------------------------------------------------
+
+TODO_CAP = 99  # counted this far ("99+"): enough to say "there is work"
+
+
+@dataclass(frozen=True)
+class FundsTodo:
+    key: str
+    label: str
+    count: int
+    url: str
+    icon: str
+
+
+def _capped(qs) -> int:
+    return qs.order_by()[: TODO_CAP + 1].count()
+
+
+def funds_todos(*, user) -> list[FundsTodo]:
+    """What waits on ``user`` in the finance office, non-empty only: for a cashier
+    (funds.confirm) the batches in scope waiting to be exported and confirmed that they may
+    confirm (not made by them); for a finance officer (funds.manage) the grants waiting for
+    payment (reserved, in no batch yet). Counts stop at ``TODO_CAP + 1``."""
+    access = access_for(user)
+    todos = []
+    if access.has_perm("funds.confirm"):
+        n = _capped(DisbursementBatch.objects
+                    .filter(access.scope_q("funds.confirm", unit_field="org_unit"))
+                    .filter(status__in=(BatchStatus.DRAFT, BatchStatus.EXPORTED))
+                    .exclude(created_by_id=user.pk))
+        if n:
+            todos.append(FundsTodo("batches", _("待确认发放批次"), n,
+                                   reverse("funds:batch-list") + "?status=waiting",
+                                   "bi-bank"))
+    if access.has_perm("funds.manage"):
+        n = _capped(Disbursement.objects
+                    .filter(access.scope_q("funds.manage", unit_field="budget__org_unit"))
+                    .filter(status=DisbursementStatus.RESERVED))
+        if n:
+            todos.append(FundsTodo("reserved", _("待发放款项"), n,
+                                   reverse("funds:disbursement-list") + "?status=reserved",
+                                   "bi-cash-stack"))
+    return todos
 
 
 def units_for_funds(*, user, perm: str = "funds.manage") -> QuerySet[OrgUnit]:
@@ -130,15 +226,92 @@ def _chain(disbursement: Disbursement, scope: Q) -> list[Disbursement]:
         .order_by("pk"))
 
 
+# The words the trace shows for the journal's action codes (never the codes themselves).
+ACTION_LABELS = {
+    "funds.allocate": _("拨入预算"),
+    "funds.allocate_down": _("下拨预算"),
+    "funds.reserve": _("核定预留"),
+    "funds.release": _("释放预留"),
+    "funds.batch_create": _("生成发放批次"),
+    "funds.batch_export": _("导出银行文件"),
+    "funds.batch_confirm": _("确认发放"),
+    "funds.batch_void": _("作废发放批次"),
+    "funds.reverse": _("冲正"),
+    "funds.repay": _("重新发放"),
+    "funds.close": _("终止发放"),
+    "funds.missing_account_notify": _("通知补登银行账号"),
+    "funds.source_create": _("新增经费口径"),
+    "funds.source_update": _("修改经费口径"),
+    "funds.trace_view": _("查看资金追溯"),
+    "funds.trace_search": _("查找发放记录"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, _("其他操作")))
+
+
+def _person(event: AuditEvent) -> dict:
+    """Who did it, as people read it: the display name (the login name only when the user is
+    gone) and the posts they held then."""
+    name = event.actor.display_name if event.actor_id and event.actor else event.actor_label
+    return {"name": name or "—", "posts": event.actor_positions}
+
+
+VOIDS_SCANNED = 500  # voided batches are rare: the trace reads this many void entries at most
+
+
+def _voided_batches(chain: list[Disbursement]) -> set[str]:
+    """The voided batches these payments were once in (a void takes them out of the batch;
+    its journal entry lists them), so that the trace still shows those batches' history."""
+    if not chain:
+        return set()
+    ids = {d.pk for d in chain}
+    since = min(d.reserved_at for d in chain)
+    voids = (AuditEvent.objects.filter(action="funds.batch_void", outcome="ok",
+                                       occurred_at__gte=since)
+             .order_by("id").values_list("target_id", "changes")[:VOIDS_SCANNED])
+    return {target for target, changes in voids
+            if ids & set((changes or {}).get("disbursements") or [])}
+
+
 def _events(chain: list[Disbursement]) -> list[AuditEvent]:
     """The journal of the money movements of these payments and their batches (not the
-    reads), refused confirmations included."""
+    reads), refused confirmations included; each with ``label`` (the action in words) and
+    ``person`` (display name and posts)."""
     q = Q(target_type="funds.disbursement", target_id__in=[str(d.pk) for d in chain])
-    batches = sorted({str(d.batch_id) for d in chain if d.batch_id})
+    batches = sorted({str(d.batch_id) for d in chain if d.batch_id} | _voided_batches(chain))
     if batches:
         q |= Q(target_type="funds.disbursementbatch", target_id__in=batches)
-    return list(AuditEvent.objects.filter(q, action__startswith="funds.")
-                .exclude(action="funds.trace_view").order_by("id")[:200])
+    events = list(AuditEvent.objects.filter(q, action__startswith="funds.")
+                  .exclude(action="funds.trace_view").select_related("actor")
+                  .order_by("id")[:200])
+    for event in events:
+        event.label = action_label(event.action)
+        event.person = _person(event)
+    return events
+
+
+def _batch_people(batch: DisbursementBatch | None, events: list[AuditEvent]) -> dict:
+    """Who made, first exported and confirmed the batch, with their posts then (from the
+    journal's entries; the name alone when an entry is missing)."""
+    if batch is None:
+        return {}
+    found: dict[str, dict] = {}
+    for event in events:
+        if event.target_type != "funds.disbursementbatch" or event.target_id != str(batch.pk):
+            continue
+        if event.outcome != "ok":
+            continue
+        key = {"funds.batch_create": "created", "funds.batch_export": "exported",
+               "funds.batch_confirm": "confirmed", "funds.batch_void": "voided"}.get(event.action)
+        if key and key not in found:
+            found[key] = event.person
+    for key, user in (("created", batch.created_by), ("exported", batch.exported_by),
+                      ("confirmed", batch.confirmed_by)):
+        if key not in found and user is not None:
+            found[key] = {"name": user.display_name, "posts": ""}
+    return found
 
 
 def payment_trace(*, user, disbursement_id) -> dict:
@@ -171,6 +344,7 @@ def payment_trace(*, user, disbursement_id) -> dict:
     subject = subjects.subject_or_none(disbursement.subject_kind)
     summary = subject.trace_summary(disbursement=disbursement, user=user) if subject else None
     chain = _chain(disbursement, scope)
+    events = _events(chain)
     trace = {
         "disbursement": disbursement,
         "member": disbursement.member,
@@ -189,7 +363,8 @@ def payment_trace(*, user, disbursement_id) -> dict:
             {"by": disbursement.batch.confirmed_by, "at": disbursement.batch.confirmed_at}
             if disbursement.batch and disbursement.batch.confirmed_at else None
         ),
-        "events": _events(chain),
+        "events": events,
+        "batch_people": _batch_people(disbursement.batch, events),
     }
     _journal(user=user, action="funds.trace_view", target_id=pk)
     return trace
@@ -224,3 +399,43 @@ def subject_payment(*, subject_kind: str, subject_id: int) -> dict | None:
         return None
     return {"paid_at": paid.paid_at, "amount": paid.amount,
             "account_tail": masking.bank_account_tail(paid.member.bank_account)}
+
+
+TRACE_FOUND_MAX = 50  # the search lists this many payments; narrow it down for more
+
+
+def trace_search(*, user, name: str = "", id_number: str = "", batch: int | None = None,
+                 date_from=None, date_to=None) -> list[Disbursement]:
+    """Payments in ``user``'s trace.view scope by the worker's name (prefix), full ID number
+    (through its keyed hash: the number itself is never compared or stored), batch number
+    and a range of the day the money was reserved or paid; newest first, at most
+    ``TRACE_FOUND_MAX + 1`` (the caller says when there are more). Journaled, the ID number
+    masked."""
+    qs = Disbursement.objects.filter(
+        access_for(user).scope_q("trace.view", unit_field="budget__org_unit",
+                                 self_field="member_id"))
+    if name:
+        qs = qs.filter(prefix_q("member__name", name))
+    if id_number:
+        qs = qs.filter(member__id_number_hash=id_number_hash(id_number))
+    if batch:
+        qs = qs.filter(batch_id=batch)
+    if date_from or date_to:
+        reserved, paid = Q(), Q(paid_at__isnull=False)
+        if date_from:
+            reserved &= Q(reserved_at__date__gte=date_from)
+            paid &= Q(paid_at__date__gte=date_from)
+        if date_to:
+            reserved &= Q(reserved_at__date__lte=date_to)
+            paid &= Q(paid_at__date__lte=date_to)
+        qs = qs.filter(reserved | paid)
+    rows = list(qs.select_related("member__org_unit", "budget__org_unit",
+                                  "budget__funding_source", "batch")
+                .order_by("-pk")[: TRACE_FOUND_MAX + 1])
+    _journal(user=user, action="funds.trace_search", target_id="",
+             criteria={"name": masking.mask_name(name) if name else "",
+                       "id_number": masking.mask_id_number(id_number) if id_number else "",
+                       "batch": batch, "date_from": str(date_from or ""),
+                       "date_to": str(date_to or "")},
+             found=len(rows))
+    return rows

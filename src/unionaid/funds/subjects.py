@@ -79,6 +79,11 @@ class DisbursementSubject(ABC):
         """A reversed payment will never be paid again (终止发放)."""
 
     @abstractmethod
+    def item_labels(self, *, subject_ids: list[int]) -> dict[int, str]:
+        """What each subject is for, in a few words (e.g. the assistance item's name), by id, in
+        one query; ids it does not know are left out."""
+
+    @abstractmethod
     def trace_summary(self, *, disbursement, user) -> TraceSummary | None:
         """What the trace shows about the subject, or None when its record is gone. ``user``
         already passed the trace's scope check for this disbursement."""

@@ -21,6 +21,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/export/<str:fmt>/", views.batch_export, name="batch-export"),
     path("batches/<int:pk>/confirm/", views.batch_confirm, name="batch-confirm"),
+    path("batches/<int:pk>/void/", views.batch_void, name="batch-void"),
     path("trace/", views.trace_search, name="trace-search"),
     path("trace/<int:pk>/", views.trace_detail, name="trace-detail"),
 ]

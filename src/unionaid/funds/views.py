@@ -28,10 +28,13 @@ from unionaid.funds.forms import (
     DisbursementFilterForm,
     FundingSourceForm,
     ReasonForm,
+    TraceFindForm,
     TraceSearchForm,
 )
-from unionaid.funds.models import DisbursementStatus, FundingSource
+from unionaid.funds.models import BatchStatus, DisbursementStatus, FundingSource
 from unionaid.org.selectors import level_names
+
+LEFT_OUT_SHOWN = 50  # the batch form lists this many grants left out for want of an account
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -246,28 +249,49 @@ def batch_list(request):
             except ServiceError as exc:
                 apply_service_error(form, exc)
             else:
-                messages.success(request, _("已生成发放批次，共 %(n)s 笔。")
-                                 % {"n": batch.disbursements.count()})
+                left_out = selectors.waiting_without_account(
+                    user=request.user, org_unit=form.cleaned_data["org_unit"],
+                    funding_source=form.cleaned_data["funding_source"]).count()
+                done = _("已生成发放批次，共 %(n)s 笔。") % {"n": batch.disbursements.count()}
+                if left_out:
+                    done += _("另有 %(m)s 笔因职工未登记银行账号未列入，已通知负责干部补登账号。") % {
+                        "m": left_out}
+                messages.success(request, done)
                 return redirect("funds:batch-detail", pk=batch.pk)
-    page = cheap_page(selectors.batches_visible_to(user=request.user).order_by("-pk"),
-                      request.GET.get("page"))
-    return render(request, "funds/batch_list.html", {"form": form, "page": page})
+    batches = selectors.batches_visible_to(user=request.user).order_by("-pk")
+    waiting = request.GET.get("status") == "waiting"  # the cashier's to-do
+    if waiting:
+        batches = batches.filter(status__in=(BatchStatus.DRAFT, BatchStatus.EXPORTED))
+    page = cheap_page(batches, request.GET.get("page"))
+    left_out, left_out_count = [], 0
+    if can_manage:
+        waiting = selectors.waiting_without_account(user=request.user)
+        left_out_count = waiting.count()
+        left_out = selectors.left_out_rows(disbursements=waiting[:LEFT_OUT_SHOWN])
+    return render(request, "funds/batch_list.html", {
+        "form": form, "page": page, "left_out": left_out, "left_out_count": left_out_count,
+        "waiting": waiting, "page_base": _carried(request),
+    })
 
 
 @funds_required
 def batch_detail(request, pk: int):
     batch = or_404(selectors.batch_get_for_user, user=request.user, pk=pk)
     access = access_for(request.user)
-    rows = batch.disbursements.select_related("member", "budget__org_unit").order_by("pk")
+    rows = selectors.batch_rows(batch=batch)
     can_confirm = access.covers_unit("funds.confirm", batch.org_unit)
+    can_void = (batch.status in (BatchStatus.DRAFT, BatchStatus.EXPORTED)
+                and access.covers_unit("funds.manage", batch.org_unit))
     return render(request, "funds/batch_detail.html", {
         "batch": batch, "rows": rows,
-        "can_export": access.covers_unit("funds.manage", batch.org_unit) or can_confirm,
+        "can_export": batch.status != BatchStatus.VOIDED and (
+            access.covers_unit("funds.manage", batch.org_unit) or can_confirm),
         "can_confirm": can_confirm,
         # the maker-checker rule (四眼原则): why this user may not confirm, if so
         "confirm_refusal": services.batch_confirm_refusal(batch=batch, user=request.user)
         if can_confirm else None,
         "confirm_form": BatchConfirmForm(),
+        "can_void": can_void, "void_form": ReasonForm(),
     })
 
 
@@ -303,17 +327,46 @@ def batch_confirm(request, pk: int):
     return redirect("funds:batch-detail", pk=batch.pk)
 
 
+@perm_required("funds.manage")
+@require_POST
+def batch_void(request, pk: int):
+    batch = or_404(selectors.batch_get_for_user, user=request.user, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+        return redirect("funds:batch-detail", pk=batch.pk)
+    try:
+        services.batch_void(actor=request.user, batch=batch, reason=form.cleaned_data["reason"])
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已作废本批次，其中的款项已退回待发放，可列入新的批次。"))
+    return redirect("funds:batch-detail", pk=batch.pk)
+
+
 # -- payment trace ---------------------------------------------------------------------------
 
 @perm_required("trace.view")
+@require_http_methods(["GET", "POST"])
 def trace_search(request):
+    """By number (GET: numbers are not personal), or by worker, ID number, batch and date
+    (POST only: an ID number never reaches a URL)."""
     form = TraceSearchForm(request.GET or None)
     if form.is_valid():
         pk = selectors.trace_find(user=request.user, **form.cleaned_data)
         if pk is not None:
             return redirect("funds:trace-detail", pk=pk)
         form.add_error("number", _("没有找到该编号的发放记录，或不在您的查询范围内。"))
-    return render(request, "funds/trace_search.html", {"form": form})
+    find_form = TraceFindForm(request.POST if request.method == "POST" else None)
+    found = None
+    if find_form.is_valid():
+        found = selectors.trace_search(user=request.user, **find_form.cleaned_data)
+    return render(request, "funds/trace_search.html", {
+        "form": form, "find_form": find_form,
+        "found": found[:selectors.TRACE_FOUND_MAX] if found is not None else None,
+        "more": found is not None and len(found) > selectors.TRACE_FOUND_MAX,
+        "found_max": selectors.TRACE_FOUND_MAX,
+    })
 
 
 @perm_required("trace.view")

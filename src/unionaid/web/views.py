@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from unionaid.accounts.access import access_for
 from unionaid.approvals.selectors import todo_for_user
+from unionaid.funds.selectors import funds_todos
 from unionaid.web.selectors import dashboard_for
 
 # The to-do badge on the home page counts this far ("99+"): enough to say "there is work".
@@ -17,13 +18,14 @@ def home(request):
     access = access_for(request.user)
     if request.user.member_id and not access.is_staff_member:
         return redirect("portal:home")  # a worker without a post: their own pages
-    todo_count = None
+    todo_count, money_todos = None, []
     if access.is_staff_member:
+        money_todos = funds_todos(user=request.user)  # batches to confirm, grants to pay
         # COUNT over a LIMITed subquery of the to-do selector (its two small lookups + one).
         todo_count = todo_for_user(user=request.user).order_by()[: TODO_CAP + 1].count()
     return render(request, "web/home.html", {
         "dashboard": dashboard_for(user=request.user),
-        "todo_count": todo_count, "todo_cap": TODO_CAP,
+        "todo_count": todo_count, "todo_cap": TODO_CAP, "funds_todos": money_todos,
     })
 
 

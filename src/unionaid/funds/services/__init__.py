@@ -8,6 +8,7 @@ from unionaid.funds.services.batches import (
     batch_confirm_refusal,
     batch_create,
     batch_export,
+    batch_void,
 )
 from unionaid.funds.services.budgets import (
     budget_allocate,
@@ -29,6 +30,7 @@ from unionaid.funds.services.ledger import (
     positive_money,
     to_money,
 )
+from unionaid.funds.services.notices import missing_account_notify
 
 __all__ = [
     "Mismatch",
@@ -36,6 +38,7 @@ __all__ = [
     "batch_confirm_refusal",
     "batch_create",
     "batch_export",
+    "batch_void",
     "budget_allocate",
     "budget_allocate_down",
     "budget_for",
@@ -45,6 +48,7 @@ __all__ = [
     "disbursement_reverse",
     "funding_source_save",
     "ledger_recompute",
+    "missing_account_notify",
     "positive_money",
     "release",
     "reserve",

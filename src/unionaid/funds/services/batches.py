@@ -1,10 +1,16 @@
 """Disbursement batches: gather reserved disbursements, export the bank transfer file,
 confirm payment. A disbursement is in at most one batch; confirming twice pays once.
 
-Maker-checker (四眼原则): whoever created a batch (制单) or exported its bank file may not
-confirm it; another holder of funds.confirm checks the bank's receipt and confirms. The batch
-records its first exporter (``exported_by``); later exports, e.g. the file with accounts in clear
-after a masked one, are known from their journal entries (``funds.batch_export``)."""
+Maker-checker (四眼原则): whoever created a batch (制单) may not confirm it; another holder of
+funds.confirm (the cashier) checks the bank's receipt and confirms. Downloading the bank file is
+not a decision: the cashier who exported it (the file with accounts in clear comes from a holder
+of funds.confirm) may still confirm, so one finance officer and one cashier can pay a batch.
+The batch records its first exporter (``exported_by``); every export is journaled
+(``funds.batch_export``).
+
+A batch never confirmed can be voided (作废) by finance: its grants go back to waiting for
+payment (still reserved: batching moved no money, so voiding moves none) and may be put in a
+new batch."""
 
 from __future__ import annotations
 
@@ -20,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.audit.models import AuditEvent
 from unionaid.audit.services import atomic_audited, audit_record
 from unionaid.core import masking
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
@@ -34,6 +39,7 @@ from unionaid.funds.models import (
     EntryKind,
     FundingSource,
 )
+from unionaid.funds.selectors import waiting_without_account
 from unionaid.funds.services.budgets import require_unit_perm
 from unionaid.funds.services.ledger import (
     CENT,
@@ -42,6 +48,7 @@ from unionaid.funds.services.ledger import (
     lock_budgets,
     post,
 )
+from unionaid.funds.services.notices import missing_account_notify
 from unionaid.funds.subjects import subject_for
 from unionaid.org.models import OrgUnit
 
@@ -49,11 +56,40 @@ EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "金额（元）"
 FORMATS = ("xlsx", "csv")
 
 
-@atomic_audited
 def batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
                  disbursement_ids: Iterable[int] | None = None) -> DisbursementBatch:
     """A draft batch of reserved disbursements from budgets of ``funding_source`` in the
-    unit's subtree (and the actor's funds.manage scope): all of them, or ``disbursement_ids``."""
+    unit's subtree (and the actor's funds.manage scope): all of them, or ``disbursement_ids``.
+
+    Grants whose worker has no bank account are left out (or, chosen by id, refused: Conflict
+    ``no_bank_account``); the cadres who can register the account are told
+    (``notices.missing_account_notify``), also when the batch is refused for that reason — in
+    a transaction of its own then, after the refusal's has been rolled back, when called on its
+    own as the page and the API do."""
+    try:
+        batch = _batch_create(actor=actor, org_unit=org_unit, funding_source=funding_source,
+                              disbursement_ids=disbursement_ids)
+    except ServiceError as exc:
+        if exc.code in ("nothing_to_batch", "no_bank_account"):
+            with transaction.atomic():
+                _tell_missing(actor, org_unit, funding_source, disbursement_ids)
+        raise
+    with transaction.atomic():
+        _tell_missing(actor, org_unit, funding_source, disbursement_ids)
+    return batch
+
+
+def _tell_missing(actor, org_unit, funding_source, disbursement_ids) -> None:
+    left_out = waiting_without_account(user=actor, org_unit=org_unit,
+                                       funding_source=funding_source)
+    if disbursement_ids is not None:
+        left_out = left_out.filter(pk__in={int(pk) for pk in disbursement_ids})
+    missing_account_notify(actor=actor, disbursements=left_out)
+
+
+@atomic_audited
+def _batch_create(*, actor, org_unit: OrgUnit, funding_source: FundingSource,
+                  disbursement_ids: Iterable[int] | None = None) -> DisbursementBatch:
     require_unit_perm(actor, "funds.manage", org_unit)
     candidates = (
         Disbursement.objects.select_for_update(of=("self",))
@@ -154,6 +190,8 @@ def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple
     if not clear and not access.covers_unit("funds.manage", unit):
         raise PermissionDenied(_("您无权导出该批次。"))
     batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.VOIDED:
+        raise Conflict(_("该批次已作废，不能导出银行文件。"), code="batch_voided")
     rows = _rows(batch, clear=clear)
     content = _csv(rows) if fmt == "csv" else _xlsx(rows, batch)
     if batch.status == BatchStatus.DRAFT:
@@ -167,21 +205,15 @@ def batch_export(*, actor, batch: DisbursementBatch, fmt: str = "xlsx") -> tuple
     return f"batch-{batch.pk}-{stamp}.{fmt}", content
 
 
-def _has_exported(batch: DisbursementBatch, user_id: int) -> bool:
-    return AuditEvent.objects.filter(
-        target_type="funds.disbursementbatch", target_id=str(batch.pk),
-        action="funds.batch_export", outcome="ok", actor_id=user_id).exists()
-
-
 def batch_confirm_refusal(*, batch: DisbursementBatch, user) -> str | None:
-    """Why ``user`` may not confirm ``batch`` under the maker-checker rule (they created it or
-    exported its bank file), or None if they may as far as that rule goes (the funds.confirm
-    permission is checked apart)."""
+    """Why ``user`` may not confirm ``batch`` under the maker-checker rule (they created it), or
+    None if they may as far as that rule goes (the funds.confirm permission is checked apart).
+    Exporting the bank file does not count: it is a download, not a decision."""
     pk = getattr(user, "pk", None)
     if pk is None:
         return None
-    if pk in (batch.created_by_id, batch.exported_by_id) or _has_exported(batch, pk):
-        return _("制单人或导出人不能确认本批次发放，请由另一位财务人员确认。")
+    if pk == batch.created_by_id:
+        return _("制单人不能确认本批次发放，请由另一位财务人员（出纳）确认。")
     return None
 
 
@@ -195,8 +227,7 @@ def batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     """Mark every disbursement of the batch paid (PAY entries: reserved −X, paid +X).
     Idempotent: confirming a confirmed batch changes nothing.
 
-    The batch's creator and whoever exported its bank file may not confirm it
-    (PermissionDenied ``same_person``); the refusal changes nothing and is journaled
+    The batch's creator may not confirm it (PermissionDenied ``same_person``); the refusal changes nothing and is journaled
     (``outcome="denied"``) after the confirmation's transaction has been rolled back, so the
     entry stays — when called on its own, as the page and the API do; called inside a caller's
     transaction, the denial entry shares that transaction's fate."""
@@ -226,6 +257,8 @@ def _batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
         raise _MakerRefused(batch, unit, refusal)
     if batch.status == BatchStatus.CONFIRMED:
         return batch
+    if batch.status == BatchStatus.VOIDED:
+        raise Conflict(_("该批次已作废，不能确认发放。"), code="batch_voided")
     if batch.status != BatchStatus.EXPORTED:
         raise Conflict(_("请先导出银行转账文件，再确认发放。"), code="not_exported")
     rows = list(Disbursement.objects.select_for_update()
@@ -252,4 +285,42 @@ def _batch_confirm(*, actor, batch: DisbursementBatch) -> DisbursementBatch:
     audit_record(actor=actor, action="funds.batch_confirm", target=batch, org_unit_path=unit.path,
                  changes={"count": len(rows), "total": str(batch.total), "txn": str(txn),
                           "disbursements": [d.pk for d in rows]})
+    return batch
+
+
+@atomic_audited
+def batch_void(*, actor, batch: DisbursementBatch, reason: str) -> DisbursementBatch:
+    """Void (作废) a batch never confirmed, e.g. one stuck because nobody may confirm it or whose
+    bank file the bank refused: its disbursements go back to waiting for payment (reserved, in
+    no batch) and may be put in a new batch. No money moves: putting a disbursement in a batch
+    posted no ledger entry (the money stayed reserved), so taking it out posts none either.
+
+    Needs funds.manage for the batch's unit and a reason. Idempotent: voiding a voided batch
+    returns it and journals nothing; a confirmed batch is refused (Conflict ``confirmed``: undo
+    a payment by reversing it). Journaled with the disbursements it gave back."""
+    unit = OrgUnit.objects.get(pk=batch.org_unit_id)
+    require_unit_perm(actor, "funds.manage", unit)
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("请填写原因。")
+        raise ServiceError(message, code="validation_error", fields={"reason": message})
+    # The one lock order: budgets, then the batch, then its disbursements (as confirming does).
+    lock_budgets(set(batch.disbursements.values_list("budget_id", flat=True)))
+    batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.VOIDED:
+        return batch
+    if batch.status == BatchStatus.CONFIRMED:
+        raise Conflict(_("该批次已确认发放，不能作废；发放有误的款项请逐笔冲正。"), code="confirmed")
+    ids = list(Disbursement.objects.select_for_update()
+               .filter(batch=batch, status=DisbursementStatus.IN_BATCH)
+               .order_by("pk").values_list("pk", flat=True))
+    Disbursement.objects.filter(pk__in=ids).update(status=DisbursementStatus.RESERVED,
+                                                   batch=None)
+    previous = batch.status
+    batch.status, batch.voided_at, batch.voided_by = BatchStatus.VOIDED, timezone.now(), actor
+    batch.void_reason = reason[:200]
+    batch.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+    audit_record(actor=actor, action="funds.batch_void", target=batch, org_unit_path=unit.path,
+                 changes={"reason": batch.void_reason, "previous_status": previous,
+                          "count": len(ids), "total": str(batch.total), "disbursements": ids})
     return batch

@@ -60,6 +60,9 @@ class RecordingSubject(subjects.DisbursementSubject):
     def on_closed(self, *, disbursement, actor, reason) -> None:
         self._run("closed", disbursement=disbursement, actor=actor, reason=reason)
 
+    def item_labels(self, *, subject_ids):
+        return {sid: f"测试事项{sid}" for sid in subject_ids}
+
     def trace_summary(self, *, disbursement, user):
         return None
 

@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from conftest import make_role, make_staff
 from unionaid.accounts import services as account_services
+from unionaid.accounts.models import DataScope
 from unionaid.audit.models import AuditEvent
 from unionaid.core.testing.api import ApiClient
 from unionaid.funds import services
@@ -45,30 +47,38 @@ def exported(union, make_member, finance, source, bureau_budget, reserve_for):
     return batch
 
 
-def test_the_exporter_cannot_confirm_through_the_api_and_another_confirmer_can(finance,
-                                                                                exported):
-    url = f"/funds/batches/{exported.pk}/confirm"
-    response = as_token(finance.bureau_cashier).post(url, {"checked": True})
+def test_the_maker_cannot_confirm_through_the_api(union, make_member, finance, source,
+                                                  bureau_budget, reserve_for):
+    role = make_role("fin-both", ["funds.view", "funds.manage", "funds.confirm"], DataScope.ALL)
+    maker = make_staff("all_rounder", union.bureau, [role])
+    reserve_for(make_member(union.team_a), 1, 100)
+    batch = services.batch_create(actor=maker, org_unit=union.bureau, funding_source=source)
+    services.batch_export(actor=maker, batch=batch, fmt="csv")
+    url = f"/funds/batches/{batch.pk}/confirm"
+    response = as_token(maker).post(url, {"checked": True})
     assert response.status_code == 403
     assert response.json() == {"code": "same_person",
-                               "message": "制单人或导出人不能确认本批次发放，请由另一位财务人员确认。"}
-    assert DisbursementBatch.objects.get(pk=exported.pk).status == BatchStatus.EXPORTED
+                               "message": "制单人不能确认本批次发放，请由另一位财务人员（出纳）确认。"}
+    assert DisbursementBatch.objects.get(pk=batch.pk).status == BatchStatus.EXPORTED
     assert not LedgerEntry.objects.filter(kind="pay").exists()
     assert AuditEvent.objects.filter(action="funds.batch_confirm", outcome="denied",
-                                     actor=finance.bureau_cashier).count() == 1
+                                     actor=maker).count() == 1
 
-    checker = as_session(finance.bureau_checker)
-    response = checker.post(url, {"checked": False})
+
+def test_the_cashier_who_exported_confirms_through_the_api(finance, exported):
+    url = f"/funds/batches/{exported.pk}/confirm"
+    cashier = as_session(finance.bureau_cashier)
+    response = cashier.post(url, {"checked": False})
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
-    response = checker.post(url, {"checked": True})
+    response = cashier.post(url, {"checked": True})
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["total"]) == ("confirmed", "300.00")
     assert (body["created_by"], body["exported_by"], body["confirmed_by"]) == (
         finance.bureau_finance.display_name, finance.bureau_cashier.display_name,
-        finance.bureau_checker.display_name)
-    assert checker.post(url, {"checked": True}).status_code == 200  # idempotent
+        finance.bureau_cashier.display_name)
+    assert cashier.post(url, {"checked": True}).status_code == 200  # idempotent
     assert LedgerEntry.objects.filter(kind="pay").count() == 4
     # a manager without funds.confirm: refused; someone without funds rights: not found
     assert as_token(finance.bureau_finance).post(url, {"checked": True}).status_code == 403

@@ -1,5 +1,6 @@
-"""Maker-checker (四眼原则) on payment batches: whoever made a batch or exported its bank file
-may not confirm it; the refusal writes nothing but its journal entry."""
+"""Maker-checker (四眼原则) on payment batches: whoever made a batch may not confirm it;
+exporting the bank file is a download, not a decision, so the cashier who exported it may
+confirm. The refusal writes nothing but its journal entry."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from unionaid.funds.models import (
 
 pytestmark = pytest.mark.django_db
 
-SAME_PERSON = "制单人或导出人不能确认本批次发放，请由另一位财务人员确认。"
+SAME_PERSON = "制单人不能确认本批次发放，请由另一位财务人员（出纳）确认。"
 
 
 @pytest.fixture
@@ -77,35 +78,33 @@ def test_the_maker_cannot_confirm_their_own_batch(union, finance, source, bureau
                                "exported_by": finance.bureau_cashier.pk}
 
 
-def test_the_exporter_cannot_confirm_and_another_finance_user_can(finance, bureau_budget, batch):
+def test_one_finance_officer_and_one_cashier_complete_a_batch_the_cashier_downloaded(
+        finance, bureau_budget, batch):
+    # issue 10, item 9: the cashier's download used to make them an "exporter" who could
+    # never confirm; with one finance officer and one cashier the batch was stuck for good.
     services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="xlsx")
+    services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="csv")
     batch.refresh_from_db()
     assert batch.exported_by == finance.bureau_cashier
-    with pytest.raises(PermissionDenied) as exc:
-        services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
-    assert exc.value.code == "same_person"
-    assert_nothing_paid(batch, bureau_budget)
-    assert AuditEvent.objects.filter(action="funds.batch_confirm", outcome="denied",
-                                     actor=finance.bureau_cashier).count() == 1
-
-    confirmed = services.batch_confirm(actor=finance.bureau_checker, batch=batch)
+    assert services.batch_confirm_refusal(batch=batch, user=finance.bureau_cashier) is None
+    confirmed = services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
     assert confirmed.status == BatchStatus.CONFIRMED
-    assert confirmed.confirmed_by == finance.bureau_checker
+    assert confirmed.confirmed_by == finance.bureau_cashier
     assert LedgerEntry.objects.filter(kind=EntryKind.PAY).count() == 4
+    assert not AuditEvent.objects.filter(action="funds.batch_confirm", outcome="denied").exists()
     assert services.ledger_recompute() == []
 
 
-def test_a_later_exporter_of_the_file_in_clear_cannot_confirm_either(finance, bureau_budget,
-                                                                      batch, all_rounder):
-    # The manager's file has masked accounts; the one the bank gets comes from a confirmer.
-    services.batch_export(actor=finance.bureau_finance, batch=batch, fmt="csv")
+def test_the_maker_who_also_exported_still_cannot_confirm(finance, bureau_budget, all_rounder,
+                                                          union, source, reserve_for,
+                                                          make_member):
+    reserve_for(make_member(union.team_a), 1, 100)
+    batch = services.batch_create(actor=all_rounder, org_unit=union.bureau,
+                                  funding_source=source)
     services.batch_export(actor=all_rounder, batch=batch, fmt="xlsx")
-    batch.refresh_from_db()
-    assert batch.exported_by == finance.bureau_finance  # the first export only
     with pytest.raises(PermissionDenied) as exc:
         services.batch_confirm(actor=all_rounder, batch=batch)
     assert exc.value.code == "same_person"
-    assert_nothing_paid(batch, bureau_budget)
     services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
     assert DisbursementBatch.objects.get(pk=batch.pk).confirmed_by == finance.bureau_cashier
 
@@ -117,22 +116,25 @@ def test_confirming_stays_idempotent_for_the_checker_and_refused_to_the_maker(
     again = services.batch_confirm(actor=finance.bureau_checker, batch=batch)
     assert again.confirmed_by == finance.bureau_checker
     with pytest.raises(PermissionDenied):
-        services.batch_confirm(actor=finance.bureau_cashier, batch=batch)
+        services.batch_confirm(actor=finance.bureau_finance, batch=batch)
     assert LedgerEntry.objects.filter(kind=EntryKind.PAY).count() == 4
     assert AuditEvent.objects.filter(action="funds.batch_confirm", outcome="ok").count() == 1
     assert Budget.objects.get(pk=bureau_budget.pk).paid == Decimal("300.00")
 
 
 def test_the_batch_page_names_the_maker_exporter_and_confirmer_and_stops_the_maker(
-        client, finance, batch, all_rounder):
-    services.batch_export(actor=all_rounder, batch=batch, fmt="csv")
+        client, union, finance, source, bureau_budget, reserve_for, make_member, all_rounder):
+    reserve_for(make_member(union.team_a), 1, 100)
+    batch = services.batch_create(actor=all_rounder, org_unit=union.bureau,
+                                  funding_source=source)
+    services.batch_export(actor=finance.bureau_cashier, batch=batch, fmt="csv")
     url = reverse("funds:batch-detail", args=[batch.pk])
     confirm_url = reverse("funds:batch-confirm", args=[batch.pk])
 
-    client.force_login(all_rounder)  # exported it: sees why the button is off
+    client.force_login(all_rounder)  # made it: sees why the button is off
     html = client.get(url).content.decode()
-    assert "bureau_finance" in html.split('id="batch-created-by"')[1].split("</dd>")[0]
-    assert "all_rounder" in html.split('id="batch-exported-by"')[1].split("</dd>")[0]
+    assert "all_rounder" in html.split('id="batch-created-by"')[1].split("</dd>")[0]
+    assert "bureau_cashier" in html.split('id="batch-exported-by"')[1].split("</dd>")[0]
     assert "尚未确认" in html.split('id="batch-confirmed-by"')[1].split("</dd>")[0]
     assert confirm_url not in html
     assert 'id="confirm-refused"' in html
@@ -146,11 +148,11 @@ def test_the_batch_page_names_the_maker_exporter_and_confirmer_and_stops_the_mak
     assert AuditEvent.objects.filter(action="funds.batch_confirm", outcome="denied",
                                      actor=all_rounder).count() == 1
 
-    client.force_login(finance.bureau_checker)
+    client.force_login(finance.bureau_cashier)  # downloaded the file: may still confirm
     html = client.get(url).content.decode()
     assert confirm_url in html
     assert 'id="confirm-refused"' not in html
     response = client.post(confirm_url, {"checked": "on"}, follow=True)
     assert "已确认发放" in response.content.decode()
     html = client.get(url).content.decode()
-    assert "bureau_checker" in html.split('id="batch-confirmed-by"')[1].split("</dd>")[0]
+    assert "bureau_cashier" in html.split('id="batch-confirmed-by"')[1].split("</dd>")[0]

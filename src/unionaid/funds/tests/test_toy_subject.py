@@ -55,6 +55,9 @@ class ToySubject(subjects.DisbursementSubject):
     def on_closed(self, *, disbursement, actor, reason):
         self.events.append(("closed", disbursement.pk, reason, actor.username))
 
+    def item_labels(self, *, subject_ids):
+        return {}
+
     def trace_summary(self, *, disbursement, user):
         wish = self.wishes.get(disbursement.subject_id)
         if wish is None:

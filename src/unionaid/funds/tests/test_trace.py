@@ -164,3 +164,39 @@ def test_it_needs_the_second_factor_for_an_audit_admin_tracing(client, union, fi
     assert client.get(url, follow=False)["Location"] != url
     verified_login(client, auditor)
     assert client.get(url).status_code == 200
+
+
+def test_the_trace_shows_people_and_actions_in_words_not_codes_or_login_names(
+        client, finance, personas, paid_application):
+    # issue 10, item 13: the auditor read `funds.batch_confirm` and `bureau_checker`
+    _application, disbursement = paid_application
+    names = {finance.bureau_finance: ("王", "财务"), finance.bureau_cashier: ("赵", "出纳"),
+             finance.bureau_checker: ("钱", "复核"), personas.team_cadre: ("孙", "干事"),
+             personas.station_cadre: ("周", "站段")}
+    for user, (last, first) in names.items():
+        user.last_name, user.first_name = last, first
+        user.save(update_fields=["last_name", "first_name"])
+    client.force_login(finance.tracer)
+    html = client.get(reverse("funds:trace-detail", args=[disbursement.pk])).content.decode()
+    events = html.split('id="trace-events"')[1].split("</ul>")[0]
+    for label in ("核定预留", "生成发放批次", "导出银行文件", "确认发放"):
+        assert label in events
+    assert "funds." not in events
+    assert "<code>" not in events
+    without_posts = html
+    for user in names:  # the test posts are named after their holders: leave them out
+        without_posts = without_posts.replace(f"{user.username}-post", "")
+    for user in names:
+        assert user.username not in without_posts, user.username
+    checker = f"{finance.bureau_checker.display_name}（测试铁路局工会·bureau_checker-post）"
+    assert checker in events
+    assert checker in html.split('id="trace-batch-confirmed"')[1].split("</dd>")[0]
+    maker = f"{finance.bureau_finance.display_name}（测试铁路局工会·bureau_finance-post）"
+    assert maker in html.split('id="trace-batch-created"')[1].split("</dd>")[0]
+
+    api = client.get(f"/api/v1/funds/disbursements/{disbursement.pk}/trace")
+    assert api.status_code == 200, api.content
+    events = api.json()["events"]
+    assert "确认发放" in [e["action_label"] for e in events]
+    assert finance.bureau_checker.display_name in [e["actor"] for e in events]
+    assert "bureau_checker" not in [e["actor"] for e in events]
