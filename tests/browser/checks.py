@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from io import BytesIO
 
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image, ImageDraw
 
 from unionaid.web.demo.staff import DEMO_PASSWORD
 
+# The two sizes every journey runs at (Playwright browser-context options).
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+              "device_scale_factor": 2},
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+}
+
 # Two or more ASCII words in a row (letters, maybe with an apostrophe or hyphen inside).
 ENGLISH_PHRASE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*)+")
-# Phrases allowed on a Chinese page: names and codes that are not translated.
-ALLOWED_PHRASES = {
-    "API",  # single words never match; listed for the reader
-}
+# Phrases allowed on a Chinese page. Single words never count (IDs, units, API, PDF, Excel, the
+# product name), nor text marked as another language (the switcher's lang="en" "English"); list
+# here only a multi-word name that is rightly left in English.
+ALLOWED_PHRASES: set[str] = set()
 RAW_TEMPLATE = re.compile(r"\{%|\{\{|\{#")
 
 # Visible text nodes (not in script/style/template, rendered, not hidden) and the page's raw text.
@@ -38,6 +48,8 @@ PAGE_FACTS_JS = """() => {
     raw += node.nodeValue + "\\n";
     const text = node.nodeValue.trim();
     if (!text || !parent.checkVisibility({visibilityProperty: true, opacityProperty: false})) continue;
+    const marked = parent.closest("[lang]");
+    if (marked && !marked.lang.toLowerCase().startsWith("zh")) continue;  // e.g. lang="en"
     visible.push(text);
   }
   const root = document.documentElement;
@@ -79,8 +91,8 @@ class Browse:
 
     def go(self, path: str, *, status: int = 200):
         response = self.page.goto(self.base_url + path)
-        assert response is not None and response.status == status, (
-            f"{path}: HTTP {response and response.status}, expected {status}")
+        assert response is not None, f"{path}: no response"
+        assert response.status == status, f"{path}: HTTP {response.status}, expected {status}"
         return self.check()
 
     def login(self, username: str):
@@ -168,10 +180,6 @@ WIDEST_JS = """() => {
 
 def png_file(name: str = "材料.png") -> dict:
     """A small synthetic photo of a document, as Playwright's set_input_files takes it."""
-    from io import BytesIO
-
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (320, 240), "white")
     draw = ImageDraw.Draw(image)
     for y in range(30, 220, 24):
@@ -185,32 +193,29 @@ def fill_form(form, *, reason: str = "家中老人住院，生活暂时困难，
     """Fill a form's empty visible fields with plausible values, as a person would: the first
     real choice of a select; for the required fields a small number, a date a few days ago, a
     short Chinese text; tick the required boxes; a reason or comment in Chinese."""
-    from datetime import date, timedelta
-
-    for field in form.locator("input, select, textarea").all():
-        if not field.is_visible() or not field.is_enabled():
+    for element in form.locator("input, select, textarea").all():
+        if not element.is_visible() or not element.is_enabled():
             continue
-        tag = field.evaluate("el => el.tagName.toLowerCase()")
-        kind = (field.get_attribute("type") or "").lower()
-        name = field.get_attribute("name") or ""
+        tag = element.evaluate("el => el.tagName.toLowerCase()")
+        kind = (element.get_attribute("type") or "").lower()
+        name = element.get_attribute("name") or ""
         if tag == "select":
-            options = field.locator("option").all()
-            if not field.input_value() and len(options) > 1:
-                field.select_option(index=1)
+            options = element.locator("option").all()
+            if not element.input_value() and len(options) > 1:
+                element.select_option(index=1)
         elif kind == "checkbox":
-            if field.get_attribute("required") is not None:
-                field.check()
-        elif kind in ("hidden", "submit", "button", "file", "radio", "search"):
-            continue
-        elif field.input_value():
+            if element.get_attribute("required") is not None:
+                element.check()
+        elif (kind in ("hidden", "submit", "button", "file", "radio", "search")
+              or element.input_value()):
             continue
         elif tag == "textarea" or "reason" in name or "comment" in name:
-            field.fill(reason)
-        elif field.get_attribute("required") is None:
+            element.fill(reason)
+        elif element.get_attribute("required") is None:
             continue  # optional: left empty, as most people would
-        elif kind == "number" or field.get_attribute("inputmode") in ("numeric", "decimal"):
-            field.fill("3")
+        elif kind == "number" or element.get_attribute("inputmode") in ("numeric", "decimal"):
+            element.fill("3")
         elif kind == "date":
-            field.fill((date.today() - timedelta(days=5)).isoformat())
+            element.fill((date.today() - timedelta(days=5)).isoformat())
         else:
-            field.fill("测试")
+            element.fill("测试")

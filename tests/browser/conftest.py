@@ -17,9 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from tests.browser.checks import VIEWPORTS, Browse
 from unionaid.accounts.models import User
-
-from tests.browser.checks import Browse
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
 # with a running loop unless told that is fine (the tests' own setup queries run here).
@@ -30,17 +29,22 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-VIEWPORTS = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
-    "desktop": {"viewport": {"width": 1366, "height": 900}},
-}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The browser suite never skips: a skipped test (or none run) fails the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"browser-test: {skipped} test(s) skipped; the browser suite "
+                            "never skips, so this run fails.", red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")

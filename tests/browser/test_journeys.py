@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from tests.browser.checks import fill_form, png_file
 from unionaid.assistance.models import Application, ApplicationStatus, AssistanceItem
 from unionaid.funds.models import Disbursement, DisbursementStatus
 
-from tests.browser.checks import fill_form, png_file
 
 def _upload_every_material(session, form_selector: str, file_input: str) -> None:
     """Upload one photo for each material the form offers (each upload reloads the page or
