@@ -5,7 +5,8 @@
 - no raw template syntax in the page text (``{%``, ``{{``, ``{#``: an unclosed or multi-line
   Django comment is printed as text);
 - on a Chinese page, no English phrase: a visible text node holding two or more ASCII words in a
-  row, unless the phrase is on the allow-list below (product names, units, codes).
+  row, unless the phrase is on the allow-list below; and no code shown as text (a rule such as
+  ``amount <= 2000``, a journal action code such as ``funds.batch.confirm``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ ENGLISH_PHRASE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’
 # here only a multi-word name that is rightly left in English.
 ALLOWED_PHRASES: set[str] = set()
 RAW_TEMPLATE = re.compile(r"\{%|\{\{|\{#")
+# Code shown as text: a rule such as ``amount <= 2000`` or a journal action code such as
+# ``assistance.application.submit`` (internal text that should have been put in words).
+# The audit admin's journal is the one place whose subject is the action codes (it filters by
+# them): it may show them.
+CODE_PAGES = ("/audit/",)
+CODE_TEXT = re.compile(r"\b[A-Za-z_][\w.]*\s*(?:<=|>=|==|!=|<|>)\s*[\w.]+"
+                       r"|\b[a-z_]+(?:\.[a-z_]+)+\b")
 
 # Visible text nodes (not in script/style/template, rendered, not hidden) and the page's raw text.
 PAGE_FACTS_JS = """() => {
@@ -74,7 +82,9 @@ class Browse:
     context: object
     base_url: str
     size: str
-    problems: list[str] = field(default_factory=list)
+    # Set for one page only, with a TODO naming the issue item whose fix (another helper's) lifts
+    # it: the problem kinds ("code shown as text", …) that page is still allowed to show.
+    tolerate_once: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         self.page = self.context.new_page()
@@ -152,6 +162,12 @@ class Browse:
             english = english_phrases(facts["visible"])
             if english:
                 problems.append(f"English on a Chinese page: {sorted(set(english))[:8]}")
+            code = [] if self.path.startswith(CODE_PAGES) else [
+                m.group(0) for t in facts["visible"] for m in CODE_TEXT.finditer(t)]
+            if code:
+                problems.append(f"code shown as text: {sorted(set(code))[:8]}")
+        tolerated, self.tolerate_once = self.tolerate_once, set()
+        problems = [p for p in problems if not any(p.startswith(t) for t in tolerated)]
         if problems:
             text = " ".join(self.page.locator("body").inner_text().split())[:600]
             raise AssertionError(f"{where}:\n  " + "\n  ".join(problems) + f"\n  page: {text}")

@@ -32,6 +32,8 @@ def test_a_clean_chinese_page_passes(tab):
     ("<p>{# a note for developers\n that Django printed #}</p>", "raw template syntax"),
     ("<p>{{ application.amount }}</p>", "raw template syntax"),
     ("<p>状态：Approved by the station</p>", "English on a Chinese page"),
+    ("<p>跳过原因：amount <= 2000</p>", "code shown as text"),
+    ("<td>funds.batch.confirm</td>", "code shown as text"),
     ('<div style="width: 2000px">宽</div>', "sideways scroll"),
     ("<script>console.error('boom')</script>", "console error"),
     ("<script>undefinedFunction()</script>", "console error"),
