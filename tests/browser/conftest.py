@@ -3,7 +3,7 @@ server, on phone (390×844) and desktop (1366×900) sizes. Run by ``make browser
 installs chromium when missing), never by ``make test``: these tests live outside ``testpaths``.
 
 Every page a journey reaches is checked (see ``checks.py``): no console error, no sideways
-scroll, no raw template tag or comment, no English sentence on a Chinese page.
+scroll, no raw template tag or comment, no English phrase or code shown on a Chinese page.
 """
 
 from __future__ import annotations
