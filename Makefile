@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt bench lock clean
+.PHONY: install run test browser-test lint fmt bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,13 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The real-browser suite (tests/browser: each persona's journeys on phone and desktop sizes in
+# Debian's chromium, driven by Playwright). Installs chromium with apt-get when it is missing;
+# fails, saying why, when it cannot. Not part of `make test`.
+browser-test: install
+	@scripts/ensure_chromium.sh
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

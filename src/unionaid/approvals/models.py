@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApprovalFlow(models.Model):
@@ -139,9 +140,11 @@ class ApprovalCase(models.Model):
 
 class TaskStatus(models.TextChoices):
     PENDING = "pending", _("待办")
-    APPROVED = "approved", _("同意")
-    REJECTED = "rejected", _("驳回")
-    RETURNED = "returned", _("退回补充材料")
+    # A decided step's state, not the button that decides it: English says "Approved", not
+    # "Approve" (the same Chinese word, told apart by the message context).
+    APPROVED = "approved", pgettext_lazy("decided", "同意")
+    REJECTED = "rejected", pgettext_lazy("decided", "驳回")
+    RETURNED = "returned", pgettext_lazy("decided", "退回补充材料")
     SKIPPED = "skipped", _("已跳过")
     CANCELLED = "cancelled", _("已取消")
 

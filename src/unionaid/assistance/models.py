@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AssistanceCategory(models.Model):
@@ -85,7 +86,7 @@ class AnnualCap(models.Model):
 class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     IN_REVIEW = "in_review", _("审批中")
-    RETURNED = "returned", _("退回补充材料")
+    RETURNED = "returned", pgettext_lazy("decided", "退回补充材料")
     APPROVED = "approved", _("已核准待发放")
     REJECTED = "rejected", _("未通过")
     WITHDRAWN = "withdrawn", _("已撤回")

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
 from unionaid.accounts.access import access_for
 from unionaid.approvals.selectors import todo_for_user
@@ -31,3 +33,10 @@ def home(request):
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """``/favicon.ico``, asked for by browsers and tools that don't read the page's
+    ``<link rel="icon">``: the static icon (its hashed name when the static files are collected)."""
+    return redirect(static("img/favicon.ico"))

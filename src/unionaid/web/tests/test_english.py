@@ -50,3 +50,22 @@ def test_every_message_of_the_english_catalogue_is_translated():
     fuzzy = [msgid for flags, msgid, _msgstr in entries if "fuzzy" in flags]
     assert untranslated == []
     assert fuzzy == []
+
+
+def test_a_decided_state_reads_as_a_state_and_the_decision_as_a_verb():
+    """同意/驳回/退回补充材料 are both the approver's buttons and the states of decided steps: in
+    English the button says "Approve", the timeline "Approved" (a message context tells them
+    apart)."""
+    from unionaid.approvals.forms import DECISIONS
+    from unionaid.approvals.models import TaskStatus
+    from unionaid.assistance.models import ApplicationStatus
+
+    with translation.override("en"):
+        assert [str(label) for _, label in DECISIONS] == [
+            "Approve", "Reject", "Return for more documents"]
+        assert [str(s.label) for s in (TaskStatus.APPROVED, TaskStatus.REJECTED,
+                                       TaskStatus.RETURNED)] == [
+            "Approved", "Rejected", "Returned for more documents"]
+        assert str(ApplicationStatus.RETURNED.label) == "Returned for more documents"
+    with translation.override("zh-hans"):
+        assert str(TaskStatus.APPROVED.label) == "同意"

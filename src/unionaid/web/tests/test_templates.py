@@ -7,7 +7,8 @@ from pathlib import Path
 
 import unionaid
 
-TEMPLATES = Path(unionaid.__file__).parent / "templates"
+PACKAGE = Path(unionaid.__file__).parent
+TEMPLATES = PACKAGE / "templates"
 
 
 def _unclosed_one_line_comments(text: str) -> list[int]:
@@ -28,9 +29,13 @@ def test_the_checker_finds_a_two_line_comment():
 
 
 def test_no_template_has_a_multi_line_hash_comment():
+    # every template of the package: the project's and any app's own templates/ folder
+    paths = [p for p in PACKAGE.rglob("*.html") if "templates" in p.relative_to(PACKAGE).parts]
+    assert len(paths) > 100
+    assert TEMPLATES / "base.html" in paths
     found = {
-        str(path.relative_to(TEMPLATES)): lines
-        for path in TEMPLATES.rglob("*.html")
+        str(path.relative_to(PACKAGE)): lines
+        for path in paths
         if (lines := _unclosed_one_line_comments(path.read_text(encoding="utf-8")))
     }
     assert found == {}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from conftest import verified_login
@@ -71,6 +73,29 @@ def test_it_switches_the_language_to_english_and_back(client, personas, union, m
 
     response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": url}, follow=True)
     assert '<html lang="zh-hans">' in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_switcher_names_each_language_in_its_own_tongue(client, personas, language):
+    client.force_login(personas.team_cadre)
+    client.cookies["django_language"] = language
+    html = client.get(reverse("web:home")).content.decode()
+    buttons = dict(re.findall(r'name="language" value="([^"]+)"[^>]*>([^<]+)</button>', html))
+    assert buttons == {"zh-hans": "简体中文", "en": "English"}  # never 英语, never "Simplified Chinese"
+    assert "英语" not in html
+
+
+def test_every_page_names_the_favicon(client):
+    html = client.get(reverse("accounts:login")).content.decode()
+    assert re.search(r'<link rel="icon" href="/static/img/favicon\.svg"', html)
+    assert re.search(r'<link rel="icon" href="/static/img/favicon\.ico"', html)
+
+
+def test_favicon_ico_answers_with_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (302, "/static/img/favicon.ico")
+    icon = Path(finders.find("img/favicon.ico")).read_bytes()
+    assert icon[:4] == b"\x00\x00\x01\x00"  # an ICO file (the browser suite loads it)
 
 
 @pytest.mark.parametrize("name", ["web:home", "org:tree", "members:member-list",
