@@ -5,7 +5,8 @@ Rules enforced here, whatever the edge:
   units their own grant of it covers;
 * nobody grants themself anything; nobody grants a data scope wider than their own;
 * the three admin duties (system / security / audit) are never held by one user;
-* ending a user's last assignment or disabling the user ends their sessions and API tokens.
+* ending a user's last assignment or disabling the user ends their sessions and API tokens;
+  a new password does too, whatever sets it (``User.save``).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def user_create(
 def _end_sessions_and_tokens(user: User) -> None:
     User.objects.filter(pk=user.pk).update(session_version=user.session_version + 1)
     user.session_version += 1
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    user.revoke_api_tokens()
 
 
 @transaction.atomic
@@ -104,6 +105,8 @@ def user_set_active(*, actor, user: User, active: bool) -> User:
 
 @transaction.atomic
 def user_set_password(*, actor, user: User, password: str) -> User:
+    """Set a new password. Saving it ends the user's other sessions (the session hash) and
+    revokes their API tokens (``User.save``)."""
     if actor.pk != user.pk:
         _require_security(actor)
     _validate_password(password, user)
