@@ -166,6 +166,7 @@ def test_the_users_own_password_change_stops_their_tokens(personas, as_token):
         "new_password1": "Brand-new-2026", "new_password2": "Brand-new-2026",
     })
     assert response.status_code == 302
+    assert "其他设备上的登录和接口令牌已失效" in page.get("/accounts/security/").content.decode()
     response = api.get("/auth/me")
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
