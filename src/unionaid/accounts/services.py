@@ -85,18 +85,19 @@ def _journals_refusals(action: str, describe):
 
 
 def _role_tried(kwargs) -> tuple:
+    """(target, target type, target label, changes) of a refused role edit or creation."""
     role = kwargs.get("role")
-    return role, "accounts.role", kwargs.get("code", "") if role is None else "", {
-        "code": role.code if role else kwargs.get("code", ""),
-        "permissions": sorted(set(kwargs.get("permissions") or [])),
-        "data_scope": kwargs.get("data_scope", ""),
-    }
+    code = role.code if role is not None else kwargs.get("code", "")
+    tried = {"code": code, "permissions": sorted(set(kwargs.get("permissions") or [])),
+             "data_scope": kwargs.get("data_scope", "")}
+    return role, "accounts.role", "" if role is not None else code, tried
 
 
 def _grant_tried(kwargs) -> tuple:
+    """(target, target type, target label, changes) of a refused grant or move: the user."""
     position = kwargs["position"]
-    return kwargs.get("user") or kwargs["assignment"].user, "", "", {
-        "position": str(position), "position_id": position.pk}
+    user = kwargs["user"] if "user" in kwargs else kwargs["assignment"].user
+    return user, "", "", {"position": str(position), "position_id": position.pk}
 
 
 def _validate_password(password: str, user: User | None = None) -> None:
