@@ -12,7 +12,7 @@ from django.utils import timezone
 from conftest import make_role, make_staff, verified_login
 from unionaid.accounts import services
 from unionaid.accounts.access import compute_access
-from unionaid.accounts.models import DataScope, Role
+from unionaid.accounts.models import Assignment, DataScope, Role
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied, ServiceError
 from unionaid.core.testing.api import ApiClient
@@ -181,3 +181,16 @@ def test_a_refused_assignment_is_journaled(personas, union, roles):
 @pytest.fixture
 def sec_client(personas):
     return verified_login(Client(), personas.security_admin)
+
+
+def test_a_refused_move_is_journaled_once(personas, union, roles):
+    own = Assignment.objects.get(user=personas.security_admin)
+    position = services.position_create(actor=personas.security_admin, org_unit=union.team_a,
+                                        name="调往岗位", roles=[roles["cadre"]])
+    with pytest.raises(PermissionDenied):
+        services.assignment_move(actor=personas.security_admin, assignment=own,
+                                 position=position)
+    assert _refusals("assignment.move").get().changes["reason"] == "self_grant"
+    assert not _refusals("assignment.grant").exists()  # rolled back with the move
+    own.refresh_from_db()
+    assert own.ends_at is None
