@@ -18,6 +18,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# A laptop demo: without DEBUG, encryption keys derived from SECRET_KEY must be asked for
+# explicitly (production refuses to start without real keys; docs/architecture.md).
+run: export UNIONAID_DEV_KEYS ?= 1
 run: install
 	$(BIN)/unionaid migrate --noinput
 	$(BIN)/unionaid collectstatic --noinput -v0

@@ -181,6 +181,8 @@ def main(argv=None) -> int:
                        only=only)
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Synthetic data: encryption keys derived from SECRET_KEY (off by default without DEBUG).
+    os.environ.setdefault("UNIONAID_DEV_KEYS", "1")
     from helpers.machine import machine_info
     from helpers.report import merge, write_markdown
 

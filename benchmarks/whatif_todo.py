@@ -54,6 +54,8 @@ def reviews_with_exists(*, user):
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Synthetic data: encryption keys derived from SECRET_KEY (off by default without DEBUG).
+    os.environ.setdefault("UNIONAID_DEV_KEYS", "1")
     import django
 
     django.setup()

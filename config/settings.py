@@ -243,9 +243,11 @@ UNIONAID_CRYPTO_SUITE = env("UNIONAID_CRYPTO_SUITE", "aes")
 UNIONAID_KEYS = env("UNIONAID_KEYS", "")
 UNIONAID_ACTIVE_KEY = env("UNIONAID_ACTIVE_KEY", "")
 UNIONAID_INDEX_KEY = env("UNIONAID_INDEX_KEY", "")
-# Only for a laptop demo: derive keys from SECRET_KEY when none are configured. check --deploy
-# warns when this is on.
-UNIONAID_DEV_KEYS = env_bool("UNIONAID_DEV_KEYS", True)
+# Only for a laptop demo: derive keys from SECRET_KEY when none are configured. On by default only
+# with DEBUG (`make run` and the test settings turn it on explicitly); off, a missing key stops the
+# WSGI/ASGI app at load and any command at its first use of crypto (ImproperlyConfigured), and
+# check --deploy fails (unionaid.E001). check --deploy warns when it is on.
+UNIONAID_DEV_KEYS = env_bool("UNIONAID_DEV_KEYS", DEBUG)
 
 NINJA_PAGINATION_PER_PAGE = 50
 

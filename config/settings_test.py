@@ -5,3 +5,6 @@ from config.settings import *  # noqa: F403
 from config.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "unionaid.approvals.tests.toyapp"]
+
+# The suite runs without DEBUG and without real keys: keys derived from SECRET_KEY, explicitly.
+UNIONAID_DEV_KEYS = True

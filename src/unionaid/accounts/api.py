@@ -1,8 +1,8 @@
 """/api/v1/auth: who am I, and my own API tokens.
 
 A token is created only from a logged-in browser session (with CSRF), never with another token,
-and its clear value is shown once. Tokens stop working when the user is disabled or their last
-post ends (``accounts.services``).
+and its clear value is shown once. Tokens stop working when the user is disabled, their last
+post ends (``accounts.services``) or their password changes (``User.save``).
 """
 
 from __future__ import annotations

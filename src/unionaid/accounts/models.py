@@ -35,6 +35,22 @@ class User(AbstractUser):
             algorithm="sha256",
         ).hexdigest()
 
+    def save(self, *args, **kwargs):
+        # A new password revokes every API token of the user, whatever set it (the user's own
+        # change, an admin's reset, ``manage.py changepassword``): the one place all of them pass.
+        # Django keeps the new clear password in ``_password`` until the save that stores it,
+        # and not for a mere hash upgrade at login (``check_password`` clears it first).
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            self.revoke_api_tokens()
+
+    def revoke_api_tokens(self) -> int:
+        """Revoke every live API token of this user; how many were live."""
+        return ApiToken.objects.filter(user_id=self.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username

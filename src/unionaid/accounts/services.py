@@ -5,24 +5,31 @@ Rules enforced here, whatever the edge:
   units their own grant of it covers;
 * nobody grants themself anything; nobody grants a data scope wider than their own;
 * the three admin duties (system / security / audit) are never held by one user;
-* ending a user's last assignment or disabling the user ends their sessions and API tokens.
+* editing a role is granting it anew to everyone who holds it, so the same rules apply to
+  every holder: nobody widens a role they hold themself, and no holder ends up with two duties
+  (roles are global, so only a security admin whose own scope is "all" edits them);
+* a refusal under these rules is journaled (outcome ``denied``) and survives the rollback;
+* ending a user's last assignment or disabling the user ends their sessions and API tokens;
+  a new password does too, whatever sets it (``User.save``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for, compute_access, forget_access
 from unionaid.accounts.models import ApiToken, Assignment, DataScope, Position, Role, User
-from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, admin_duties
+from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, SCOPE_BREADTH, admin_duties
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.org.models import OrgUnit
@@ -46,6 +53,51 @@ def _require_security(actor, unit: OrgUnit | None = None) -> None:
         raise PermissionDenied(_("只有安全管理员可以管理用户、岗位、角色和任职。"))
     if unit is not None and not access.covers_unit(MANAGE, unit):
         raise PermissionDenied(_("您无权管理“%(unit)s”的岗位与任职。") % {"unit": unit.name})
+
+
+# Codes of the granting rules. A refusal under one of them is journaled (``_journals_refusals``).
+GRANT_REFUSALS = frozenset({"self_grant", "scope_too_wide", "separation_of_duties",
+                            "roles_global_only"})
+
+
+def _journals_refusals(action: str, describe):
+    """Journal a refusal under the granting rules as ``action`` with outcome ``denied``.
+
+    The refused service's transaction has rolled back by then, so the entry is written in a
+    transaction of its own and stays. ``describe(kwargs)`` gives the target and what was tried.
+    """
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*, actor, **kwargs):
+            try:
+                return func(actor=actor, **kwargs)
+            except ServiceError as exc:
+                if actor is not None and exc.code in GRANT_REFUSALS:
+                    target, target_type, label, changes = describe(kwargs)
+                    with transaction.atomic():
+                        audit_record(actor=actor, action=action, outcome="denied",
+                                     target=target, target_type=target_type,
+                                     target_label=label,
+                                     changes={"reason": exc.code, **changes})
+                raise
+        return wrapper
+    return decorate
+
+
+def _role_tried(kwargs) -> tuple:
+    """(target, target type, target label, changes) of a refused role edit or creation."""
+    role = kwargs.get("role")
+    code = role.code if role is not None else kwargs.get("code", "")
+    tried = {"code": code, "permissions": sorted(set(kwargs.get("permissions") or [])),
+             "data_scope": kwargs.get("data_scope", "")}
+    return role, "accounts.role", "" if role is not None else code, tried
+
+
+def _grant_tried(kwargs) -> tuple:
+    """(target, target type, target label, changes) of a refused grant or move: the user."""
+    position = kwargs["position"]
+    user = kwargs["user"] if "user" in kwargs else kwargs["assignment"].user
+    return user, "", "", {"position": str(position), "position_id": position.pk}
 
 
 def _validate_password(password: str, user: User | None = None) -> None:
@@ -83,7 +135,7 @@ def user_create(
 def _end_sessions_and_tokens(user: User) -> None:
     User.objects.filter(pk=user.pk).update(session_version=user.session_version + 1)
     user.session_version += 1
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    user.revoke_api_tokens()
 
 
 @transaction.atomic
@@ -104,6 +156,8 @@ def user_set_active(*, actor, user: User, active: bool) -> User:
 
 @transaction.atomic
 def user_set_password(*, actor, user: User, password: str) -> User:
+    """Set a new password. Saving it ends the user's other sessions (the session hash) and
+    revokes their API tokens (``User.save``)."""
     if actor.pk != user.pk:
         _require_security(actor)
     _validate_password(password, user)
@@ -126,14 +180,27 @@ def _clean_permissions(permissions) -> list[str]:
     return perms
 
 
+def _role_holders(role: Role) -> list[User]:
+    """Everyone whom a change of ``role`` reaches: holders of a post carrying it, now or from
+    an assignment that has not ended yet (one that starts later included)."""
+    live = Assignment.objects.filter(position__roles=role).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now())
+    )
+    return list(User.objects.filter(assignments__in=live).distinct())
+
+
+@_journals_refusals("role.save", _role_tried)
 @transaction.atomic
 def role_save(
     *, actor, code: str, name: str, permissions, data_scope: str, description: str = "",
     role: Role | None = None,
 ) -> Role:
+    """Create or change a role. Changing one grants its new rights to everyone who holds it,
+    so the granting rules apply to each holder (the module's docstring)."""
     if actor is not None:
         _require_security(actor)
-        # Roles are global objects: only a security admin with an all-units grant edits them.
+        # Roles are global objects: only a security admin with an all-units grant edits them,
+        # so no role's data scope is ever wider than the editor's own.
         if not any(g.scope == DataScope.ALL for g in access_for(actor).grants_for(MANAGE)):
             raise PermissionDenied(_("只有全局安全管理员可以维护角色。"), code="roles_global_only")
     if data_scope not in DataScope.values:
@@ -145,12 +212,20 @@ def role_save(
         role = Role(code=code)
         before = {}
     else:
+        role = Role.objects.select_for_update().get(pk=role.pk)
         before = {"name": role.name, "permissions": role.permissions, "data_scope": role.data_scope}
-        holders = User.objects.filter(
-            assignments__in=Assignment.objects.current(), assignments__position__roles=role
-        ).distinct()
+        widens = bool(set(perms) - set(role.permissions)) or (
+            SCOPE_BREADTH[DataScope(data_scope)] > SCOPE_BREADTH[DataScope(role.data_scope)]
+        )
+        holders = _role_holders(role)
+        if widens and actor is not None and any(h.pk == actor.pk for h in holders):
+            raise PermissionDenied(
+                _("您本人担任的岗位带有角色“%(role)s”，不能为它增加权限或扩大数据范围"
+                  "（不能给自己授权）。") % {"role": role.name},
+                code="self_grant",
+            )
         for holder in holders:
-            _check_duties_after(holder, extra_perms=set(perms))
+            _check_duties_after(holder, extra_perms=set(perms), replacing=role)
     role.name, role.permissions, role.data_scope = name, perms, data_scope
     role.description = description
     role.save()
@@ -177,8 +252,18 @@ def position_create(*, actor, org_unit: OrgUnit, name: str, roles=()) -> Positio
     return position
 
 
-def _check_duties_after(user: User, *, extra_perms: set[str]) -> None:
-    held = set(compute_access(user).permissions) | extra_perms
+def _check_duties_after(user: User, *, extra_perms: set[str], replacing: Role | None = None
+                        ) -> None:
+    """Refuse if ``user`` would hold two admin duties with ``extra_perms`` added; with
+    ``replacing``, that role's present permissions are not counted (they are being replaced)."""
+    if replacing is None:
+        held = set(compute_access(user).permissions)
+    else:
+        others = (Role.objects.exclude(pk=replacing.pk)
+                  .filter(positions__assignments__in=Assignment.objects.current().filter(user=user))
+                  .values_list("permissions", flat=True))
+        held = {perm for perms in others for perm in perms}
+    held |= extra_perms
     if len(admin_duties(held)) > 1:
         raise ServiceError(
             _("同一用户不能同时担任系统管理员、安全管理员、审计管理员中的两个（三权分立）。"),
@@ -186,6 +271,7 @@ def _check_duties_after(user: User, *, extra_perms: set[str]) -> None:
         )
 
 
+@_journals_refusals("assignment.grant", _grant_tried)
 @transaction.atomic
 def assignment_grant(
     *, actor, user: User, position: Position, starts_at=None, ends_at=None, note: str = ""
@@ -249,6 +335,7 @@ def assignment_end(*, actor, assignment: Assignment, at=None) -> Assignment:
     return assignment
 
 
+@_journals_refusals("assignment.move", _grant_tried)
 @transaction.atomic
 def assignment_move(*, actor, assignment: Assignment, position: Position) -> Assignment:
     """Change post: end the old assignment and start the new one in one step."""

@@ -177,7 +177,7 @@ def security(request):
             password_form.add_error("new_password1", exc.message)
         else:
             update_session_auth_hash(request, user)  # keep this session, end the others
-            messages.success(request, _("密码已修改，其他设备上的登录已失效。"))
+            messages.success(request, _("密码已修改，其他设备上的登录和接口令牌已失效。"))
             return redirect("accounts:security")
     elif action == "otp_disable" and disable_form.is_valid():
         try:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
 def check_dev_keys(app_configs=None, **kwargs):
-    """Field encryption must not run on keys derived from SECRET_KEY outside a laptop demo."""
-    if settings.DEBUG or not settings.UNIONAID_DEV_KEYS:
+    """Field encryption must not run on keys derived from SECRET_KEY outside a laptop demo, and
+    must not run at all without keys (the app refuses to start then: ``crypto.require_keys``)."""
+    keys_missing = not settings.UNIONAID_KEYS or not settings.UNIONAID_INDEX_KEY
+    if not settings.UNIONAID_DEV_KEYS:
+        if keys_missing:
+            return [Error(
+                "UNIONAID_KEYS or UNIONAID_INDEX_KEY is not set and development keys are off: "
+                "the app will refuse to start.",
+                hint="Set UNIONAID_KEYS, UNIONAID_ACTIVE_KEY and UNIONAID_INDEX_KEY (or their "
+                     "*_FILE variants).",
+                id="unionaid.E001",
+            )]
         return []
-    if not settings.UNIONAID_KEYS or not settings.UNIONAID_INDEX_KEY:
+    if settings.DEBUG:
+        return []
+    if keys_missing:
         return [Warning(
             "Personal data is encrypted with development keys derived from SECRET_KEY "
             "(UNIONAID_DEV_KEYS is on and UNIONAID_KEYS or UNIONAID_INDEX_KEY is not set).",

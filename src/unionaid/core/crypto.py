@@ -110,6 +110,13 @@ def _parse_keys(spec: str) -> dict[str, bytes]:
     return keys
 
 
+_KEYS_HINT = (
+    "Set UNIONAID_KEYS ('kid:base64key', comma-separated), UNIONAID_ACTIVE_KEY and "
+    "UNIONAID_INDEX_KEY, or their *_FILE variants. Keys derived from SECRET_KEY "
+    "(UNIONAID_DEV_KEYS=1) are for a laptop demo only; they are on by default only with DEBUG=1."
+)
+
+
 def _dev_key(label: str, size: int) -> bytes:
     return hashlib.sha256(f"unionaid-dev:{label}:{settings.SECRET_KEY}".encode()).digest()[:size]
 
@@ -122,7 +129,9 @@ def build_keyring(
     keys = _parse_keys(keys_spec)
     if not keys:
         if not allow_dev:
-            raise ImproperlyConfigured("UNIONAID_KEYS is not set and dev keys are disabled")
+            raise ImproperlyConfigured(
+                "UNIONAID_KEYS is not set: personal data can't be encrypted. " + _KEYS_HINT
+            )
         keys = {"dev": _dev_key(f"{suite}-value", KEY_SIZES[suite])}
     active = active or next(iter(keys))
     if active not in keys:
@@ -141,7 +150,9 @@ def build_keyring(
     elif allow_dev:
         index_key = _dev_key("index", 32)
     else:
-        raise ImproperlyConfigured("UNIONAID_INDEX_KEY is not set")
+        raise ImproperlyConfigured(
+            "UNIONAID_INDEX_KEY is not set: lookup hashes can't be computed. " + _KEYS_HINT
+        )
     return Keyring(suite=suite, keys=keys, active_kid=active, index_key=index_key)
 
 
@@ -158,6 +169,14 @@ def get_keyring() -> Keyring:
 
 def reset_keyring() -> None:
     get_keyring.cache_clear()
+
+
+def require_keys() -> Keyring:
+    """Build the keyring from the settings now, so that a process that serves requests refuses
+    to start (ImproperlyConfigured) instead of failing on its first personal record. Called by
+    config/wsgi.py and config/asgi.py once the app is loaded (gunicorn, runserver)."""
+    reset_keyring()
+    return get_keyring()
 
 
 def encrypt(value: str) -> str:

@@ -4,6 +4,7 @@ its change (sensitive values masked) in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,7 +24,7 @@ from unionaid.members.models import (
     MembershipStatus,
     Relation,
 )
-from unionaid.members.selectors import id_number_hash, phone_hash
+from unionaid.members.selectors import id_number_hash, members_visible_to, phone_hash
 from unionaid.org.models import OrgUnit
 
 SENSITIVE = {"id_number", "phone", "bank_account", "health_note"}
@@ -111,6 +112,52 @@ def _choice(value, choices, field: str, label: str) -> str:
     return value
 
 
+class _IdNumberTaken(Exception):
+    """Raised inside a member write's transaction when the ID number is already a member's;
+    answered by ``_answers_duplicate_id`` once that transaction has rolled back."""
+
+    def __init__(self, digest: str, unit: OrgUnit):
+        super().__init__(digest)
+        self.digest, self.unit = digest, unit
+
+
+def _duplicate_id_conflict(*, actor, action: str, taken: _IdNumberTaken) -> Conflict:
+    """The answer to an ID number that is already a member's.
+
+    A member the actor may see: the plain answer (they can find that member). Any other member:
+    the same code, with nothing about whose it is or where, and the try is journaled (outcome
+    ``denied``) naming the existing member, for the auditors of that member's unit.
+    """
+    existing = (Member.objects.select_related("org_unit")
+                .filter(id_number_hash=taken.digest).first())
+    if existing is None or members_visible_to(user=actor).filter(pk=existing.pk).exists():
+        message = _("该身份证号已登记为职工。")
+    else:
+        message = _("该身份证号已登记，请联系上级工会核实。")
+        with transaction.atomic():
+            audit_record(
+                actor=actor, action="member.duplicate_id_number", outcome="denied",
+                target=existing, org_unit_path=existing.org_unit.path,
+                changes={"attempted": action, "unit": taken.unit.name,
+                         "unit_path": taken.unit.path},
+            )
+    return Conflict(message, code="duplicate_id_number", fields={"id_number": message})
+
+
+def _answers_duplicate_id(action: str):
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*, actor, **kwargs):
+            try:
+                return func(actor=actor, **kwargs)
+            except _IdNumberTaken as taken:
+                # Outside the write's transaction, so that the journal entry stays.
+                raise _duplicate_id_conflict(actor=actor, action=action, taken=taken) from None
+        return wrapper
+    return decorate
+
+
+@_answers_duplicate_id("member.create")
 @transaction.atomic
 def member_create(
     *, actor, name: str, id_number: str, org_unit: OrgUnit, phone: str = "",
@@ -134,13 +181,12 @@ def member_create(
     )
     _apply_identity(member, cleaned)
     if Member.objects.filter(id_number_hash=member.id_number_hash).exists():
-        raise Conflict(_("该身份证号已登记为职工。"), code="duplicate_id_number",
-                       fields={"id_number": _("该身份证号已登记为职工。")})
+        raise _IdNumberTaken(member.id_number_hash, org_unit)
     try:
         with transaction.atomic():
             member.save(force_insert=True)
     except IntegrityError:
-        raise Conflict(_("该身份证号已登记为职工。"), code="duplicate_id_number") from None
+        raise _IdNumberTaken(member.id_number_hash, org_unit) from None
     audit_record(
         actor=actor, action="member.create", target=member, org_unit_path=org_unit.path,
         changes=mask_changes({}, _snapshot(member), sensitive=SENSITIVE, masker=_mask),
@@ -148,6 +194,7 @@ def member_create(
     return member
 
 
+@_answers_duplicate_id("member.update")
 @transaction.atomic
 def member_update(*, actor, member: Member, **fields) -> Member:
     """Change a member. Identity fields are re-validated together; moving the member to another
@@ -164,8 +211,7 @@ def member_update(*, actor, member: Member, **fields) -> Member:
     cleaned = clean_member_fields(**identity)
     new_hash = id_number_hash(cleaned["id_number"])
     if new_hash != member.id_number_hash and Member.objects.filter(id_number_hash=new_hash).exists():
-        raise Conflict(_("该身份证号已登记为职工。"), code="duplicate_id_number",
-                       fields={"id_number": _("该身份证号已登记为职工。")})
+        raise _IdNumberTaken(new_hash, fields.get("org_unit") or member.org_unit)
     _apply_identity(member, cleaned)
     if "org_unit" in fields and fields["org_unit"].pk != member.org_unit_id:
         target = fields["org_unit"]

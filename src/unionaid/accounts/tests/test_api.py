@@ -9,9 +9,9 @@ from django.conf import settings
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from conftest import verified_login
+from conftest import PASSWORD, verified_login
 from unionaid.accounts import services as account_services
-from unionaid.accounts.models import ApiToken, Assignment, Role
+from unionaid.accounts.models import ApiToken, Assignment, Role, User
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied
 from unionaid.core.testing.api import ApiClient
@@ -153,6 +153,54 @@ def test_disabling_the_user_stops_the_token_and_the_session(personas, as_token, 
                                      active=False)
     assert token_api.get("/auth/me").status_code == 401
     assert session_api.get("/auth/me").status_code == 401
+
+
+def test_the_users_own_password_change_stops_their_tokens(personas, as_token):
+    user = personas.team_cadre
+    api = as_token(user)
+    assert api.get("/auth/me").status_code == 200
+    page = Client()
+    page.force_login(user)
+    response = page.post("/accounts/security/", {
+        "action": "password", "old_password": PASSWORD,
+        "new_password1": "Brand-new-2026", "new_password2": "Brand-new-2026",
+    })
+    assert response.status_code == 302
+    assert "其他设备上的登录和接口令牌已失效" in page.get("/accounts/security/").content.decode()
+    response = api.get("/auth/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()
+
+
+def test_an_admins_password_reset_stops_the_users_tokens(personas, as_token):
+    api = as_token(personas.team_cadre)
+    assert api.get("/members").status_code == 200
+    account_services.user_set_password(actor=personas.security_admin, user=personas.team_cadre,
+                                       password="Reset-pass-2026")
+    assert api.get("/members").status_code == 401
+
+
+def test_any_path_that_sets_a_password_stops_the_tokens(personas, as_token):
+    api = as_token(personas.team_cadre)
+    other_api = as_token(personas.station_cadre)
+    user = User.objects.get(pk=personas.team_cadre.pk)
+    user.set_password("Other-pass-2026")  # e.g. manage.py changepassword, Django's own forms
+    user.save()
+    assert api.get("/auth/me").status_code == 401
+    assert other_api.get("/auth/me").status_code == 200  # only that user's tokens
+
+
+def test_a_password_hash_upgrade_at_login_keeps_the_tokens(personas, as_token, settings):
+    api = as_token(personas.team_cadre)
+    # A new preferred hasher: the next successful password check re-hashes and saves.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.ScryptPasswordHasher",
+                                 "django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = User.objects.get(pk=personas.team_cadre.pk)
+    assert user.check_password(PASSWORD)
+    user.refresh_from_db()
+    assert user.password.startswith("scrypt$")
+    assert api.get("/auth/me").status_code == 200
 
 
 def test_admin_duties_need_a_verified_second_factor_in_the_session(personas):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import runpy
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -216,6 +218,78 @@ def test_the_deploy_check_runs_with_check_deploy(settings):
     out = io.StringIO()
     call_command("check", "--deploy", stdout=out, stderr=out, fail_level="CRITICAL")
     assert "unionaid.W001" in out.getvalue()
+
+
+def test_the_deploy_check_fails_without_keys_when_dev_keys_are_off(settings):
+    settings.UNIONAID_DEV_KEYS = False
+    settings.UNIONAID_KEYS = ""
+    settings.UNIONAID_INDEX_KEY = ""
+    for debug in (False, True):
+        settings.DEBUG = debug
+        assert [e.id for e in check_dev_keys()] == ["unionaid.E001"]
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check", "--deploy", stdout=out, stderr=out)
+
+
+# -- dev keys: on only with DEBUG; without them, no start without real keys -------------------
+
+CONFIG = Path(__file__).resolve().parents[4] / "config"
+
+
+def _settings_from_env(monkeypatch, **env) -> dict:
+    """config/settings.py evaluated afresh under ``env`` (the process's own settings untouched)."""
+    for name in ("DEBUG", "UNIONAID_DEV_KEYS", "UNIONAID_DEV_KEYS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONFIG / "settings.py"))
+
+
+def test_dev_keys_are_off_by_default_without_debug(monkeypatch):
+    assert _settings_from_env(monkeypatch)["UNIONAID_DEV_KEYS"] is False
+    assert _settings_from_env(monkeypatch, DEBUG="0")["UNIONAID_DEV_KEYS"] is False
+
+
+def test_dev_keys_are_on_by_default_with_debug_or_when_asked(monkeypatch):
+    assert _settings_from_env(monkeypatch, DEBUG="1")["UNIONAID_DEV_KEYS"] is True
+    assert _settings_from_env(monkeypatch, UNIONAID_DEV_KEYS="1")["UNIONAID_DEV_KEYS"] is True
+    assert _settings_from_env(
+        monkeypatch, DEBUG="1", UNIONAID_DEV_KEYS="0")["UNIONAID_DEV_KEYS"] is False
+
+
+def test_make_run_asks_for_dev_keys_explicitly():
+    makefile = (CONFIG.parent / "Makefile").read_text(encoding="utf-8")
+    assert "run: export UNIONAID_DEV_KEYS ?= 1" in makefile
+
+
+@pytest.fixture
+def no_keys(settings):
+    settings.UNIONAID_DEV_KEYS = False
+    settings.UNIONAID_KEYS = ""
+    settings.UNIONAID_ACTIVE_KEY = ""
+    settings.UNIONAID_INDEX_KEY = ""
+    crypto.reset_keyring()
+    yield settings
+    crypto.reset_keyring()
+
+
+def test_missing_keys_without_dev_keys_refuse_to_start(no_keys):
+    with pytest.raises(ImproperlyConfigured, match="UNIONAID_KEYS is not set"):
+        crypto.require_keys()
+    no_keys.UNIONAID_KEYS = f"k1:{AES_1}"
+    with pytest.raises(ImproperlyConfigured, match="UNIONAID_INDEX_KEY is not set"):
+        crypto.require_keys()
+    no_keys.UNIONAID_INDEX_KEY = INDEX
+    assert crypto.require_keys().active_kid == "k1"
+
+
+@pytest.mark.parametrize("module", ["wsgi.py", "asgi.py"])
+def test_the_wsgi_and_asgi_apps_refuse_to_load_without_keys(no_keys, module):
+    with pytest.raises(ImproperlyConfigured, match="UNIONAID_KEYS is not set"):
+        runpy.run_path(str(CONFIG / module))
+    no_keys.UNIONAID_DEV_KEYS = True
+    assert runpy.run_path(str(CONFIG / module))["application"] is not None
 
 
 def test_rotation_finds_every_lookup_hash_from_the_fields_themselves():

@@ -279,3 +279,33 @@ def test_consent_grant_and_withdraw(personas, spread, as_session):
     assert again.status_code == 404
     assert again.json()["code"] == "not_found"
     assert api.delete(f"/members/{member.pk}/consents/bogus").status_code == 422
+
+
+def test_a_duplicate_id_number_out_of_scope_is_answered_without_whose_or_where(
+    personas, union, make_member, as_session, as_token
+):
+    existing = make_member(union.team_b)
+    for api in (as_session(personas.team_cadre), as_token(personas.team_cadre)):
+        response = api.post("/members", {"name": "张三", "id_number": existing.id_number,
+                                         "org_unit_id": union.team_a.pk})
+        assert response.status_code == 409
+        assert response.json() == {
+            "code": "duplicate_id_number", "message": "该身份证号已登记，请联系上级工会核实。",
+            "fields": {"id_number": "该身份证号已登记，请联系上级工会核实。"},
+        }
+    events = AuditEvent.objects.filter(action="member.duplicate_id_number", outcome="denied",
+                                       target_id=str(existing.pk))
+    assert events.count() == 2
+    assert Member.objects.count() == 1
+
+
+def test_a_duplicate_id_number_in_scope_keeps_the_plain_answer(
+    personas, union, make_member, as_session
+):
+    existing = make_member(union.team_a)
+    response = as_session(personas.team_cadre).post("/members", {
+        "name": "张三", "id_number": existing.id_number, "org_unit_id": union.team_a.pk})
+    assert response.status_code == 409
+    assert response.json()["code"] == "duplicate_id_number"
+    assert response.json()["message"] == "该身份证号已登记为职工。"
+    assert not AuditEvent.objects.filter(action="member.duplicate_id_number").exists()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 import pytest
@@ -176,3 +177,49 @@ def test_clear_id_numbers_never_reach_the_logs(union, personas, people, caplog):
     handler_filter.filter(record)
     assert person["id_number"] not in record.getMessage()
     assert person["phone"] not in record.getMessage()
+
+
+# -- an ID number already registered: say where only to those who may see it ----------------
+
+def test_a_duplicate_in_scope_gets_the_plain_answer_and_no_journal(union, personas, make_member):
+    existing = make_member(union.team_a)
+    with pytest.raises(Conflict) as exc:
+        services.member_create(actor=personas.team_cadre, name="乙", id_number=existing.id_number,
+                               org_unit=union.team_a)
+    assert exc.value.code == "duplicate_id_number"
+    assert exc.value.message == "该身份证号已登记为职工。"
+    assert not AuditEvent.objects.filter(action="member.duplicate_id_number").exists()
+
+
+def test_a_duplicate_out_of_scope_says_neither_whose_nor_where_and_is_journaled(
+    union, personas, make_member
+):
+    existing = make_member(union.team_b)
+    with pytest.raises(Conflict) as exc:
+        services.member_create(actor=personas.team_cadre, name="乙", id_number=existing.id_number,
+                               org_unit=union.team_a)
+    assert exc.value.code == "duplicate_id_number"
+    assert exc.value.message == "该身份证号已登记，请联系上级工会核实。"
+    assert exc.value.fields == {"id_number": exc.value.message}
+    event = AuditEvent.objects.get(action="member.duplicate_id_number")
+    assert (event.outcome, event.actor_id) == ("denied", personas.team_cadre.pk)
+    assert (event.target_type, event.target_id) == ("members.member", str(existing.pk))
+    assert event.org_unit_path == union.team_b.path  # the journal of the existing member's unit
+    assert event.changes["attempted"] == "member.create"
+    assert event.changes["unit"] == union.team_a.name
+    assert existing.id_number not in json.dumps(event.changes, ensure_ascii=False)
+    assert Member.objects.count() == 1
+
+
+def test_changing_an_id_number_to_one_held_out_of_scope_is_answered_the_same(
+    union, personas, make_member
+):
+    mine = make_member(union.team_a)
+    theirs = make_member(union.team_b)
+    with pytest.raises(Conflict) as exc:
+        services.member_update(actor=personas.team_cadre, member=mine,
+                               id_number=theirs.id_number)
+    assert exc.value.message == "该身份证号已登记，请联系上级工会核实。"
+    event = AuditEvent.objects.get(action="member.duplicate_id_number")
+    assert event.target_id == str(theirs.pk)
+    assert event.changes["attempted"] == "member.update"

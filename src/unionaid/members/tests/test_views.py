@@ -438,3 +438,32 @@ def test_it_gives_a_unit_only_cadre_no_access_to_sub_units(client, union, roles,
     client.force_login(user)
     assert client.get(reverse("members:member-detail", args=[here.pk])).status_code == 200
     assert client.get(reverse("members:member-detail", args=[below.pk])).status_code == 404
+
+
+def test_a_duplicate_id_number_out_of_scope_says_neither_whose_nor_where(
+    client, personas, union, people, make_member
+):
+    existing = make_member(union.team_b)
+    client.force_login(personas.team_cadre)
+    response = client.post(reverse("members:member-create"),
+                           create_data(union, people.person(), id_number=existing.id_number))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "该身份证号已登记，请联系上级工会核实。" in html
+    for secret in (existing.name, union.team_b.name, union.station_b.name,
+                   reverse("members:member-detail", args=[existing.pk])):
+        assert secret not in html
+    assert AuditEvent.objects.filter(action="member.duplicate_id_number", outcome="denied",
+                                     target_id=str(existing.pk)).count() == 1
+    assert Member.objects.count() == 1
+
+
+def test_a_duplicate_id_number_in_scope_keeps_the_plain_answer(
+    client, personas, union, people, make_member
+):
+    existing = make_member(union.team_a)
+    client.force_login(personas.team_cadre)
+    response = client.post(reverse("members:member-create"),
+                           create_data(union, people.person(), id_number=existing.id_number))
+    assert "该身份证号已登记为职工。" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="member.duplicate_id_number").exists()
