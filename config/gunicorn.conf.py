@@ -1,3 +1,4 @@
+# ruff: noqa: N999 - gunicorn looks for a file of this name
 """gunicorn settings for unionaid: ``gunicorn -c config/gunicorn.conf.py config.wsgi``.
 
 The access log records each request line with its query string; ID numbers and phones that
