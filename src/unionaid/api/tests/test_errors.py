@@ -113,3 +113,21 @@ def test_a_query_date_must_be_an_iso_date(world):
     api = Api(world.bureau_org)
     assert api.get(f"/{campaign.pk}?as_of=0").status_code == 422
     assert api.get(f"/{campaign.pk}?as_of=2026-03-05").status_code == 200
+
+
+def test_text_with_a_nul_character_is_refused_not_a_server_error(world):
+    """PostgreSQL stores no NUL character: one in a body or query string is a 422 on every
+    database, not a 500 on PostgreSQL (found by the fuzz test)."""
+    api = Api(world.bureau_org)
+    response = api.post("", {"name": "走访\u0000", "org_unit_id": world.union.bureau.pk,
+                             "starts_on": "2026-05-01", "ends_on": "2026-05-02"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert api.get("?q=%00").status_code == 422
+    assert not VisitCampaign.objects.exists()
+
+
+def test_an_item_code_with_a_nul_character_is_not_found(worker, illness, as_token):  # noqa: F811
+    response = as_token(worker).get("/assistance/items/yl-dbjz%00")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -9,6 +9,7 @@ Request schemas are strict about JSON types (one rule for the whole API, in one 
   no ``1`` for a yes/no. Dates, amounts and choices still arrive as their usual strings.
 * ``QuerySchema`` (query-string parameters, which are all text) takes dates only as ISO dates
   (``2026-01-31``), not as numbers of seconds.
+* Neither takes text with a NUL character (PostgreSQL cannot store one; it would be a 500).
 """
 
 from __future__ import annotations
@@ -101,6 +102,17 @@ def _json_type_fits(value: Any, annotation) -> bool:
     return False
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in a parsed JSON value (PostgreSQL stores none)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class InputSchema(Schema):
     """A request body: a JSON object whose values have their fields' JSON types."""
 
@@ -109,6 +121,8 @@ class InputSchema(Schema):
     def _an_object(cls, value, handler, info: ValidationInfo):
         if not isinstance(value, (dict, cls)):
             raise PydanticCustomError("model_type", "应为 JSON 对象。")
+        if isinstance(value, dict) and _has_nul(value):
+            raise PydanticCustomError("nul_character", "文字中不能含有 NUL 字符。")
         return handler(value)
 
     @field_validator("*", mode="before")
@@ -121,11 +135,13 @@ class InputSchema(Schema):
 
 
 class QuerySchema(Schema):
-    """Query-string parameters: dates only as ISO dates (``2026-01-31``)."""
+    """Query-string parameters: dates only as ISO dates (``2026-01-31``), no NUL characters."""
 
     @field_validator("*", mode="before")
     @classmethod
     def _iso_dates(cls, value, info: ValidationInfo):
+        if _has_nul(value):
+            raise PydanticCustomError("nul_character", "文字中不能含有 NUL 字符。")
         field = cls.model_fields.get(info.field_name) if info.field_name else None
         if (field is not None and isinstance(value, str)
                 and any(isinstance(o, type) and issubclass(o, _TEMPORAL)
