@@ -35,9 +35,10 @@ def applications_visible_to(*, user, perm: str = "assistance.view") -> QuerySet[
 
 
 def application_list(*, user, status: str | None = None, item=None, unit=None,
-                     query: str = "") -> QuerySet[Application]:
+                     query: str = "", identifiers: bool = False) -> QuerySet[Application]:
     """The applications ``user`` may see, newest first, with simple filters. ``query``: the
-    member's name (start) or the item's name, or the member's full ID number or phone."""
+    member's name (start) or the item's name; with ``identifiers`` (a search that came in a
+    POST body) also the member's full ID number or phone."""
     qs = applications_visible_to(user=user)
     if status:
         qs = qs.filter(status=status)
@@ -46,7 +47,7 @@ def application_list(*, user, status: str | None = None, item=None, unit=None,
     if unit is not None:
         qs = qs.filter(org_unit__path__startswith=unit.path)
     query = (query or "").strip()
-    by_identifier = identifier_q(query, member_field="member")
+    by_identifier = identifier_q(query, member_field="member") if identifiers else None
     if by_identifier is not None:
         qs = qs.filter(by_identifier)
     elif query:

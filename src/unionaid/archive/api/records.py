@@ -95,12 +95,13 @@ class RecordListOut(Schema):
     next: str | None
 
 
-def _record_page(request, filters):
+def _record_page(request, filters, *, identifiers: bool = False):
     user = request.auth
     unit = (unit_get_for_user(user=user, pk=filters.unit_id, perm="archive.view")
             if filters.unit_id is not None else None)
     qs = selectors.record_list(user=user, status=filters.status, category=filters.category,
-                               unit=unit, recheck_due_by=filters.recheck_due_by, query=filters.q)
+                               unit=unit, recheck_due_by=filters.recheck_due_by, query=filters.q,
+                               identifiers=identifiers)
     if filters.member_id is not None:
         qs = qs.filter(member_id=filters.member_id)
     return keyset_page(qs, cursor=filters.cursor, limit=filters.limit)
@@ -138,7 +139,7 @@ class RecordSearchOut(Schema):
 @router.post("/records/search", response={200: RecordSearchOut, **READ_ERRORS, 422: ErrorOut},
              summary="按职工身份证号/手机号查找档案（条件在请求体中）")
 def record_search(request, response: HttpResponse, payload: RecordSearchIn):
-    page = _record_page(request, payload)
+    page = _record_page(request, payload, identifiers=True)
     _no_store(response)
     return {"items": page.items, "next_cursor": page.next_cursor}
 

@@ -55,10 +55,11 @@ def records_visible_to(*, user, perm: str = VIEW) -> QuerySet[HardshipRecord]:
 
 def record_list(*, user, status: str | None = None, category: str | None = None, unit=None,
                 recheck_due_by: dt.date | None = None, query: str = "",
-                ) -> QuerySet[HardshipRecord]:
+                identifiers: bool = False) -> QuerySet[HardshipRecord]:
     """The records ``user`` may see, newest first. ``recheck_due_by``: active records whose
     next re-check falls on or before that day (overdue ones included). ``query``: the member's
-    name (start), or their full ID number or phone."""
+    name (start); with ``identifiers`` (a search that came in a POST body) also their full ID
+    number or phone."""
     qs = records_visible_to(user=user)
     if status:
         qs = qs.filter(status=status)
@@ -69,7 +70,7 @@ def record_list(*, user, status: str | None = None, category: str | None = None,
     if recheck_due_by is not None:
         qs = qs.filter(status=RecordStatus.ACTIVE, next_recheck_on__lte=recheck_due_by)
     query = (query or "").strip()
-    by_identifier = identifier_q(query, member_field="member")
+    by_identifier = identifier_q(query, member_field="member") if identifiers else None
     if by_identifier is not None:
         qs = qs.filter(by_identifier)
     elif query:

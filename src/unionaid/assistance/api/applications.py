@@ -62,11 +62,12 @@ class ApplicationListOut(Schema):
     next: str | None
 
 
-def _application_page(request, filters):
+def _application_page(request, filters, *, identifiers: bool = False):
     user = request.auth
     unit = (unit_get_for_user(user=user, pk=filters.unit_id, perm="assistance.view")
             if filters.unit_id is not None else None)
-    qs = selectors.application_list(user=user, status=filters.status, unit=unit, query=filters.q)
+    qs = selectors.application_list(user=user, status=filters.status, unit=unit, query=filters.q,
+                                    identifiers=identifiers)
     if filters.item_code:
         qs = qs.filter(item__code=filters.item_code.strip().lower())
     if filters.member_id is not None:
@@ -107,7 +108,7 @@ class ApplicationSearchOut(Schema):
              response={200: ApplicationSearchOut, **READ_ERRORS, 422: ErrorOut},
              summary="按职工身份证号/手机号查找申请（条件在请求体中）")
 def application_search(request, response: HttpResponse, payload: ApplicationSearchIn):
-    page = _application_page(request, payload)
+    page = _application_page(request, payload, identifiers=True)
     no_store(response)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
