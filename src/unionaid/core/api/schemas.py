@@ -81,7 +81,8 @@ def _json_type_fits(value: Any, annotation) -> bool:
             if isinstance(value, (str, option)):
                 return True
         elif isinstance(option, type) and issubclass(option, enum.Enum):
-            if isinstance(value, (str, option)) and not isinstance(value, bool):
+            raw = int if issubclass(option, int) else str  # IntegerChoices take numbers
+            if isinstance(value, (raw, option)) and not isinstance(value, bool):
                 return True
         elif option is str:
             if isinstance(value, str):
