@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from unionaid.api.api import api
+from unionaid.api.api import api, api_not_found
 from unionaid.web.views import healthz
 
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
     path("me/", include("unionaid.portal.urls")),
     path("notifications/", include("unionaid.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The API answers JSON everywhere under /api/: its bare root and any address that names no
+    # operation (an unknown path, an id its URL converter refuses) get the API's 404 body.
+    re_path(r"^api/\Z", api_not_found),
     path("api/", api.urls),
+    re_path(r"^api/", api_not_found),
     path("healthz", healthz),
 ]

@@ -16,7 +16,7 @@ from unionaid.accounts.access import access_for
 from unionaid.accounts.api_auth import StaffSessionAuth
 from unionaid.accounts.models import ApiToken, DataScope
 from unionaid.accounts.permissions import PERMISSIONS
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
 
 router = Router(tags=["auth"])
 
@@ -70,7 +70,7 @@ def me(request):
 
 # -- POST /tokens -------------------------------------------------------------------------------
 
-class TokenCreateIn(Schema):
+class TokenCreateIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=60, description="用途，如“小程序”")
 
 

@@ -32,11 +32,25 @@ api = NinjaAPI(
 )
 
 
+def _field_message(value) -> str:
+    """One message per field, as ErrorOut declares (a service may give a list of them)."""
+    if isinstance(value, (list, tuple)):
+        return "；".join(str(v).rstrip("。；") for v in value) + ("。" if value else "")
+    return str(value)
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     body = {"code": code, "message": message}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {str(k): _field_message(v) for k, v in fields.items()}
     return body
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any /api/ address that names no operation (an unknown path, or an id the URL pattern
+    does not take, such as ``/api/v1/members/abc``): the API's JSON 404, not the HTML page."""
+    return api.create_response(request, error_body("not_found", _("接口地址不存在。")),
+                               status=404)
 
 
 @api.exception_handler(ServiceError)
@@ -63,8 +77,10 @@ def _unauthenticated(request, exc):
 def _invalid(request, exc: NinjaValidationError):
     fields = {}
     for err in exc.errors:
-        loc = ".".join(str(p) for p in err.get("loc", [])[1:]) or "body"
-        fields[loc] = err.get("msg", "")
+        loc = list(err.get("loc", []))
+        # ("body", "<parameter>", "field", …): name the field as the caller sent it
+        parts = loc[2:] if loc[:1] == ["body"] else loc[1:]
+        fields[".".join(str(p) for p in parts) or "body"] = err.get("msg", "")
     return api.create_response(
         request, error_body("validation_error", _("提交的数据格式不正确。"), fields), status=422
     )

@@ -22,7 +22,7 @@ from unionaid.accounts.models import User
 from unionaid.approvals import assignees, registry, selectors, services
 from unionaid.approvals.models import TaskStatus
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.core.errors import ServiceError
 
 router = Router(tags=["approvals"])
@@ -71,7 +71,7 @@ def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
 
 # -- GET /todo ----------------------------------------------------------------------------------
 
-class TodoQuery(Schema):
+class TodoQuery(QuerySchema):
     cursor: str | None = Field(None, description="上一页返回的 next_cursor")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
@@ -179,7 +179,7 @@ def task_detail(request, response: HttpResponse, task_id: int):
 
 # -- POST /tasks/{id}/decide --------------------------------------------------------------------
 
-class DecideIn(Schema):
+class DecideIn(InputSchema):
     decision: Literal["approve", "reject", "return"] = Field(
         ..., description="approve 同意、reject 驳回、return 退回补充材料")
     comment: str = Field("", max_length=500, description="驳回、退回时必填")
@@ -212,7 +212,7 @@ def task_decide(request, task_id: int, payload: DecideIn):
 
 # -- POST /tasks/decide-batch -------------------------------------------------------------------
 
-class DecideBatchIn(Schema):
+class DecideBatchIn(InputSchema):
     task_ids: list[int] = Field(..., min_length=1, max_length=200)
     decision: Literal["approve", "reject", "return"]
     comment: str = Field("", max_length=500)
@@ -274,7 +274,7 @@ def case_timeline(request, response: HttpResponse, case_id: int):
 
 # -- POST /delegations --------------------------------------------------------------------------
 
-class DelegationCreateIn(Schema):
+class DelegationCreateIn(InputSchema):
     to_username: str = Field(..., min_length=1, max_length=150, description="代办人的登录名")
     starts_at: dt.datetime
     ends_at: dt.datetime

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from unionaid.archive.models import CategoryRules, CloseReason, HardshipCategory, RecordStatus
 from unionaid.archive.services.config import RULE_FIELDS
+from unionaid.core.http import not_an_identifier
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 
@@ -17,7 +18,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class RecordFilterForm(forms.Form):
     q = forms.CharField(label=_("职工姓名"), required=False, max_length=50,
-                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                        validators=[not_an_identifier], widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
                                                       "placeholder": _("姓名（开头）")}))
     status = forms.ChoiceField(label=_("状态"), required=False,
                                choices=[("", _("全部状态")), *RecordStatus.choices])

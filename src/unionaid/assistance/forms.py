@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from unionaid.assistance.models import ApplicationStatus, AssistanceCategory, AssistanceItem
 from unionaid.core.errors import ServiceError
+from unionaid.core.http import not_an_identifier
 from unionaid.funds.models import FundingSource
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
@@ -22,7 +23,7 @@ OPTIONAL_MARK = "（选填）"
 
 class ApplicationFilterForm(forms.Form):
     q = forms.CharField(label=_("申请人姓名或项目"), required=False, max_length=50,
-                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                        validators=[not_an_identifier], widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
                                                       "placeholder": _("姓名（开头）或项目名称")}))
     status = forms.ChoiceField(label=_("状态"), required=False,
                                choices=[("", _("全部状态")), *ApplicationStatus.choices])

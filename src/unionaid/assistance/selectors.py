@@ -24,6 +24,7 @@ from unionaid.assistance.services.catalog import calculate_amount, check_eligibi
 from unionaid.audit.scoped import get_in_scope, parse_pk, scoped_getter
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound
+from unionaid.members.selectors import identifier_q
 
 
 def applications_visible_to(*, user, perm: str = "assistance.view") -> QuerySet[Application]:
@@ -34,8 +35,10 @@ def applications_visible_to(*, user, perm: str = "assistance.view") -> QuerySet[
 
 
 def application_list(*, user, status: str | None = None, item=None, unit=None,
-                     query: str = "") -> QuerySet[Application]:
-    """The applications ``user`` may see, newest first, with simple filters."""
+                     query: str = "", identifiers: bool = False) -> QuerySet[Application]:
+    """The applications ``user`` may see, newest first, with simple filters. ``query``: the
+    member's name (start) or the item's name; with ``identifiers`` (a search that came in a
+    POST body) also the member's full ID number or phone."""
     qs = applications_visible_to(user=user)
     if status:
         qs = qs.filter(status=status)
@@ -44,7 +47,10 @@ def application_list(*, user, status: str | None = None, item=None, unit=None,
     if unit is not None:
         qs = qs.filter(org_unit__path__startswith=unit.path)
     query = (query or "").strip()
-    if query:
+    by_identifier = identifier_q(query, member_field="member") if identifiers else None
+    if by_identifier is not None:
+        qs = qs.filter(by_identifier)
+    elif query:
         qs = qs.filter(Q(member__name__startswith=query) | Q(item__name__contains=query))
     return qs.order_by("-created_at", "-pk")
 

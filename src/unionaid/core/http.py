@@ -10,8 +10,11 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
 
+from unionaid.core import masking
 from unionaid.core.access import access_for
 from unionaid.core.errors import NotFound, ServiceError
 
@@ -110,3 +113,13 @@ def private_file_response(handle, *, content_type: str, filename: str,
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+def not_an_identifier(value: str | None) -> None:
+    """Validator for the text box of a search form sent by GET: an ID number or phone would
+    land in the URL (and the access log), so it is refused, with a pointer to the member page
+    whose search posts."""
+    if masking.looks_like_identifier(value):
+        raise ValidationError(
+            _("这里不能按身份证号或手机号查找（会出现在网址中）；请到“职工”页查找该职工。"),
+            code="identifier_in_url")

@@ -14,7 +14,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema
 from unionaid.exports import selectors, services
 from unionaid.exports.models import ExportJob, ExportJobStatus
 
@@ -31,7 +31,7 @@ def _download_url(job: ExportJob) -> str | None:
 
 # -- POST /exports ------------------------------------------------------------------------------
 
-class ExportCreateIn(Schema):
+class ExportCreateIn(InputSchema):
     kind: str = Field(..., max_length=20,
                       description="导出内容（各业务登记的导出类型），如 members 职工名册、"
                                   "archive_ledger 困难职工档案台账、visits_ledger 走访台账；"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.core.errors import ServiceError
 from unionaid.funds import selectors, services
 from unionaid.org.selectors import unit_get_for_user
@@ -38,7 +38,7 @@ def _name(user) -> str:
 
 # -- GET /budgets -------------------------------------------------------------------------------
 
-class BudgetListQuery(Schema):
+class BudgetListQuery(QuerySchema):
     year: int | None = Field(None, ge=2000, le=2100)
     unit_id: int | None = Field(None, description="只看该单位及其下级的预算")
     funding_source: str = Field("", max_length=40, description="经费口径编码")
@@ -86,7 +86,7 @@ def budget_list(request, response: HttpResponse, filters: Query[BudgetListQuery]
 
 # -- GET /budgets/{id}/entries ------------------------------------------------------------------
 
-class EntryListQuery(Schema):
+class EntryListQuery(QuerySchema):
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
@@ -304,7 +304,7 @@ def disbursement_trace(request, response: HttpResponse, disbursement_id: int):
 
 # -- POST /batches/{id}/confirm -----------------------------------------------------------------
 
-class BatchConfirmIn(Schema):
+class BatchConfirmIn(InputSchema):
     checked: bool = Field(..., description="已核对银行回单，本批次款项均已到账")
 
 
@@ -333,7 +333,7 @@ def batch_confirm(request, batch_id: int, payload: BatchConfirmIn):
 
 # -- POST /disbursements/{id}/repay -------------------------------------------------------------
 
-class RepayIn(Schema):
+class RepayIn(InputSchema):
     reason: str = Field(..., max_length=200, description="重新发放的原因，如：收款账号已更正")
 
 
@@ -358,7 +358,7 @@ def disbursement_repay(request, disbursement_id: int, payload: RepayIn):
 
 # -- POST /disbursements/{id}/close -------------------------------------------------------------
 
-class CloseIn(Schema):
+class CloseIn(InputSchema):
     reason: str = Field(..., max_length=200, description="终止发放的原因，如：职工本人放弃")
 
 

@@ -15,8 +15,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.core import masking
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
-from unionaid.core.errors import NotFound, ServiceError
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
+from unionaid.core.api.search import refuse_identifier_in_url
+from unionaid.core.errors import NotFound
 from unionaid.members import selectors, services
 from unionaid.members.models import (
     ConsentKind,
@@ -40,7 +41,7 @@ def _no_store(response: HttpResponse) -> None:
 
 # -- GET /members -------------------------------------------------------------------------------
 
-class MemberListQuery(Schema):
+class MemberListQuery(QuerySchema):
     q: str = Field("", max_length=50,
                    description="姓名前缀。身份证号、手机号请用 POST /members/search（不进访问日志）")
     unit_id: int | None = Field(None, description="只看该单位及其下级")
@@ -72,12 +73,10 @@ def _member_page(request, *, q: str, unit_id: int | None, cursor: str | None, li
     return keyset_page(qs, cursor=cursor, limit=limit)
 
 
-@router.get("", response={200: MemberListOut, **READ_ERRORS, 422: ErrorOut},
+@router.get("", response={200: MemberListOut, **READ_ERRORS, 400: ErrorOut, 422: ErrorOut},
             summary="职工列表（脱敏，游标分页）")
 def member_list(request, response: HttpResponse, filters: Query[MemberListQuery]):
-    if masking.looks_like_identifier(filters.q):
-        raise ServiceError(_("身份证号、手机号不能放在网址中，请使用 POST /api/v1/members/search。"),
-                           code="use_post_search")
+    refuse_identifier_in_url(filters.q, search_path="/api/v1/members/search")
     page = _member_page(request, q=filters.q, unit_id=filters.unit_id, cursor=filters.cursor,
                         limit=filters.limit)
     _no_store(response)
@@ -87,7 +86,7 @@ def member_list(request, response: HttpResponse, filters: Query[MemberListQuery]
 
 # -- POST /members/search -----------------------------------------------------------------------
 
-class MemberSearchIn(Schema):
+class MemberSearchIn(InputSchema):
     q: str = Field("", max_length=50, description="完整身份证号或手机号放在请求体里，不进访问日志")
     unit_id: int | None = None
     cursor: str | None = None
@@ -136,7 +135,7 @@ def member_detail(request, response: HttpResponse, member_id: int):
 
 # -- POST /members ------------------------------------------------------------------------------
 
-class MemberCreateIn(Schema):
+class MemberCreateIn(InputSchema):
     name: str = Field(..., max_length=50)
     id_number: str = Field(..., max_length=20)
     org_unit_id: int
@@ -172,7 +171,7 @@ def member_create(request, payload: MemberCreateIn):
 
 # -- PATCH /members/{id} ------------------------------------------------------------------------
 
-class MemberUpdateIn(Schema):
+class MemberUpdateIn(InputSchema):
     name: str | None = Field(None, max_length=50)
     id_number: str | None = Field(None, max_length=20)
     org_unit_id: int | None = None
@@ -214,7 +213,7 @@ def member_update(request, member_id: int, payload: MemberUpdateIn):
 
 # -- POST /members/{id}/reveal ------------------------------------------------------------------
 
-class MemberRevealIn(Schema):
+class MemberRevealIn(InputSchema):
     field: str = Field(..., description="id_number、phone 或 bank_account")
 
 
@@ -264,7 +263,7 @@ def household_list(request, response: HttpResponse, member_id: int):
             for p in selectors.household_for(member=member)]
 
 
-class HouseholdAddIn(Schema):
+class HouseholdAddIn(InputSchema):
     name: str = Field(..., max_length=50)
     relation: Relation
     birth_date: dt.date | None = None
@@ -293,7 +292,7 @@ def household_add(request, member_id: int, payload: HouseholdAddIn):
 
 # -- POST/DELETE /members/{id}/consents ---------------------------------------------------------
 
-class ConsentGrantIn(Schema):
+class ConsentGrantIn(InputSchema):
     kind: ConsentKind
     method: str = Field("书面签字", max_length=60)
 

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, QuerySchema
 from unionaid.notifications import selectors, services
 
 router = Router(tags=["notifications"])
@@ -17,7 +17,7 @@ router = Router(tags=["notifications"])
 
 # -- GET / --------------------------------------------------------------------------------------
 
-class NotificationListQuery(Schema):
+class NotificationListQuery(QuerySchema):
     unread: bool = Field(False, description="只看未读")
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)

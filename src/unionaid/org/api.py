@@ -10,7 +10,7 @@ import datetime as dt
 
 from ninja import Field, Router, Schema, Status
 
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
 from unionaid.org import selectors, services
 from unionaid.org.models import OrgUnit
 
@@ -100,7 +100,7 @@ def unit_children(request, unit_id: int):
 
 # -- POST /units --------------------------------------------------------------------------------
 
-class OrgUnitCreateIn(Schema):
+class OrgUnitCreateIn(InputSchema):
     parent_id: int
     name: str = Field(..., max_length=100)
     code: str = Field(..., max_length=40)
@@ -129,7 +129,7 @@ def unit_create(request, payload: OrgUnitCreateIn):
 
 # -- PATCH /units/{id} --------------------------------------------------------------------------
 
-class OrgUnitRenameIn(Schema):
+class OrgUnitRenameIn(InputSchema):
     name: str = Field(..., max_length=100)
 
 
@@ -148,7 +148,7 @@ def unit_rename(request, unit_id: int, payload: OrgUnitRenameIn):
 
 # -- POST /units/{id}/move ----------------------------------------------------------------------
 
-class OrgUnitMoveIn(Schema):
+class OrgUnitMoveIn(InputSchema):
     new_parent_id: int
 
 

@@ -21,7 +21,7 @@ from unionaid.archive.models import WatchKind
 from unionaid.archive.selectors import lists as selectors
 from unionaid.archive.services import watch as services
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.core.errors import NotFound
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user
@@ -41,7 +41,7 @@ def _require_view(user) -> None:
 
 # -- GET /watch ----------------------------------------------------------------------------------
 
-class WatchListQuery(Schema):
+class WatchListQuery(QuerySchema):
     kind: WatchKind | None = None
     unit_id: int | None = Field(None, description="只看该单位及其下级")
     cursor: str | None = None
@@ -101,7 +101,7 @@ def watch_counts(request, unit_id: int | None = None):
 
 # -- POST /watch ---------------------------------------------------------------------------------
 
-class WatchAddIn(Schema):
+class WatchAddIn(InputSchema):
     member_id: int
     kind: WatchKind
     reason: str = Field(..., min_length=1, max_length=300)
@@ -128,7 +128,7 @@ def watch_add(request, payload: WatchAddIn):
 
 # -- POST /watch/{id}/remove ---------------------------------------------------------------------
 
-class WatchRemoveIn(Schema):
+class WatchRemoveIn(InputSchema):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
@@ -170,7 +170,7 @@ def watch_refresh(request):
 
 # -- GET /watch/recheck-due ----------------------------------------------------------------------
 
-class RecheckDueQuery(Schema):
+class RecheckDueQuery(QuerySchema):
     within_days: int = Field(30, ge=0, le=366)
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -222,7 +222,7 @@ def difficult_unit_list(request):
     return list(selectors.difficult_units_visible_to(user=request.auth))
 
 
-class DifficultUnitAddIn(Schema):
+class DifficultUnitAddIn(InputSchema):
     unit_id: int
     since: dt.date
     note: str = Field("", max_length=200)
@@ -244,7 +244,7 @@ def difficult_unit_add(request, payload: DifficultUnitAddIn):
     return Status(201, marked)
 
 
-class DifficultUnitRemoveIn(Schema):
+class DifficultUnitRemoveIn(InputSchema):
     reason: str = Field("", max_length=200)
 
 
@@ -258,7 +258,7 @@ def difficult_unit_remove(request, marked_id: int, payload: DifficultUnitRemoveI
 
 # -- GET /ledgers/export -------------------------------------------------------------------------
 
-class LedgerExportQuery(Schema):
+class LedgerExportQuery(QuerySchema):
     kind: Literal["archive", "visits"]
     start: dt.date
     end: dt.date

@@ -29,7 +29,8 @@ from unionaid.archive.services.common import CONFIG, MANAGE
 from unionaid.archive.services.objections import current_case, current_task
 from unionaid.archive.services.rechecks import recheck_record
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
+from unionaid.core.api.search import refuse_identifier_in_url
 from unionaid.core.errors import NotFound
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user
@@ -58,13 +59,14 @@ def _record(request, record_id: int):
 
 # -- GET /records -------------------------------------------------------------------------
 
-class RecordListQuery(Schema):
+class RecordListQuery(QuerySchema):
     status: RecordStatus | None = None
     category: HardshipCategory | None = None
     unit_id: int | None = Field(None, description="只看该单位及其下级")
     member_id: int | None = None
     recheck_due_by: dt.date | None = Field(None, description="在档且下次复核日期不晚于该日")
-    q: str = Field("", max_length=50, description="职工姓名开头")
+    q: str = Field("", max_length=50, description=(
+        "职工姓名开头。身份证号、手机号请用 POST /records/search（不进访问日志）"))
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
@@ -93,20 +95,53 @@ class RecordListOut(Schema):
     next: str | None
 
 
-@router.get("/records", response={200: RecordListOut, **READ_ERRORS, 422: ErrorOut},
-            summary="困难职工档案列表（管辖范围内）")
-def record_list(request, response: HttpResponse, filters: Query[RecordListQuery]):
+def _record_page(request, filters, *, identifiers: bool = False):
     user = request.auth
     unit = (unit_get_for_user(user=user, pk=filters.unit_id, perm="archive.view")
             if filters.unit_id is not None else None)
     qs = selectors.record_list(user=user, status=filters.status, category=filters.category,
-                               unit=unit, recheck_due_by=filters.recheck_due_by, query=filters.q)
+                               unit=unit, recheck_due_by=filters.recheck_due_by, query=filters.q,
+                               identifiers=identifiers)
     if filters.member_id is not None:
         qs = qs.filter(member_id=filters.member_id)
-    page = keyset_page(qs, cursor=filters.cursor, limit=filters.limit)
+    return keyset_page(qs, cursor=filters.cursor, limit=filters.limit)
+
+
+@router.get("/records", response={200: RecordListOut, **READ_ERRORS, 400: ErrorOut, 422: ErrorOut},
+            summary="困难职工档案列表（管辖范围内）")
+def record_list(request, response: HttpResponse, filters: Query[RecordListQuery]):
+    refuse_identifier_in_url(filters.q, search_path="/api/v1/archive/records/search")
+    page = _record_page(request, filters)
     _no_store(response)
     return {"items": page.items, "next_cursor": page.next_cursor,
             "next": next_link(request, page.next_cursor)}
+
+
+# -- POST /records/search -----------------------------------------------------------------
+
+class RecordSearchIn(InputSchema):
+    q: str = Field("", max_length=50,
+                   description="职工完整身份证号或手机号（或姓名开头），放在请求体里，不进访问日志")
+    status: RecordStatus | None = None
+    category: HardshipCategory | None = None
+    unit_id: int | None = None
+    member_id: int | None = None
+    recheck_due_by: dt.date | None = None
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class RecordSearchOut(Schema):
+    items: list[RecordListItemOut]
+    next_cursor: str | None
+
+
+@router.post("/records/search", response={200: RecordSearchOut, **READ_ERRORS, 422: ErrorOut},
+             summary="按职工身份证号/手机号查找档案（条件在请求体中）")
+def record_search(request, response: HttpResponse, payload: RecordSearchIn):
+    page = _record_page(request, payload, identifiers=True)
+    _no_store(response)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 # -- GET /records/{id} ----------------------------------------------------------------------
@@ -279,7 +314,7 @@ def record_detail(request, response: HttpResponse, record_id: int):
 
 # -- GET /category-preview ----------------------------------------------------------------
 
-class PreviewQuery(Schema):
+class PreviewQuery(QuerySchema):
     member_id: int
     profile_id: int | None = Field(None, description="不填则用最近一次登记的家庭情况")
 
@@ -318,7 +353,7 @@ def category_preview(request, response: HttpResponse, query: Query[PreviewQuery]
 
 # -- POST /records (enrol), /resubmit, /withdraw --------------------------------------------
 
-class EnrolIn(Schema):
+class EnrolIn(InputSchema):
     member_id: int
     profile_id: int | None = Field(None, description="不填则用最近一次登记的家庭情况")
     reason: str = Field("", max_length=2000)
@@ -351,7 +386,7 @@ def record_enrol(request, payload: EnrolIn):
     return Status(201, _state(record))
 
 
-class ResubmitIn(Schema):
+class ResubmitIn(InputSchema):
     profile_id: int | None = None
     reason: str | None = Field(None, max_length=2000)
 
@@ -366,7 +401,7 @@ def record_resubmit(request, record_id: int, payload: ResubmitIn):
     return _state(record)
 
 
-class WithdrawIn(Schema):
+class WithdrawIn(InputSchema):
     reason: str = Field("", max_length=200)
 
 
@@ -385,7 +420,7 @@ def record_withdraw(request, record_id: int, payload: WithdrawIn):
 
 # -- exit, close, re-check ----------------------------------------------------------------
 
-class ExitIn(Schema):
+class ExitIn(InputSchema):
     reason: str = Field(..., max_length=300)
 
 
@@ -403,7 +438,7 @@ def record_exit(request, record_id: int, payload: ExitIn):
                                       reason=payload.reason)
 
 
-class CloseIn(Schema):
+class CloseIn(InputSchema):
     reason: CloseReason
     on: dt.date | None = Field(None, description="销档日期，默认今天")
     note: str = Field("", max_length=200)
@@ -423,7 +458,7 @@ def record_close(request, record_id: int, payload: CloseIn):
                                  reason=payload.reason, on=payload.on, note=payload.note)
 
 
-class RecheckIn(Schema):
+class RecheckIn(InputSchema):
     profile_id: int | None = Field(None, description="不填则用最近一次登记的家庭情况")
     note: str = Field("", max_length=300)
 
@@ -454,7 +489,7 @@ def record_recheck(request, record_id: int, payload: RecheckIn):
 
 # -- objections --------------------------------------------------------------------------
 
-class ObjectionIn(Schema):
+class ObjectionIn(InputSchema):
     raised_by_label: str = Field("", max_length=60)
     content: str = Field(..., max_length=2000)
 
@@ -468,7 +503,7 @@ def objection_create(request, record_id: int, payload: ObjectionIn):
     return Status(201, _objection(objection))
 
 
-class ResolveIn(Schema):
+class ResolveIn(InputSchema):
     upheld: bool = Field(..., description="异议是否成立（成立则须驳回）")
     resolution: str = Field(..., max_length=2000)
 
@@ -485,7 +520,7 @@ def objection_resolve(request, objection_id: int, payload: ResolveIn):
 
 # -- 低保标准 -------------------------------------------------------------------------------
 
-class DibaoQuery(Schema):
+class DibaoQuery(QuerySchema):
     year: int | None = None
 
 
@@ -505,7 +540,7 @@ def dibao_list(request, filters: Query[DibaoQuery]):
     return list(selectors.dibao_standards_visible_to(user=request.auth, year=filters.year)[:500])
 
 
-class DibaoIn(Schema):
+class DibaoIn(InputSchema):
     org_unit_id: int
     year: int
     monthly_amount: Decimal
@@ -577,7 +612,7 @@ def rules_effective(request, unit_id: int):
     return _rules(rules_for(unit), unit=unit)
 
 
-class RulesIn(Schema):
+class RulesIn(InputSchema):
     deep_multiplier: Decimal | None = None
     relative_multiplier: Decimal | None = None
     sudden_ratio: Decimal | None = None
@@ -610,7 +645,7 @@ def rules_delete(request, unit_id: int):
 
 # -- 工作日 -------------------------------------------------------------------------------
 
-class CalendarQuery(Schema):
+class CalendarQuery(QuerySchema):
     start: dt.date | None = Field(None, description="默认今天")
     days: int = Field(60, ge=1, le=366)
 
@@ -654,7 +689,7 @@ def overrides_list(request):
     return list(selectors.workday_overrides()[:1000])
 
 
-class OverrideIn(Schema):
+class OverrideIn(InputSchema):
     day: dt.date
     is_workday: bool
     note: str = Field("", max_length=100)

@@ -33,6 +33,7 @@ from unionaid.archive.models import (
 from unionaid.archive.selectors.lists import member_watch_kinds
 from unionaid.archive.services.common import CONFIG, ENROLMENT_KIND, EXIT_KIND, VIEW
 from unionaid.audit.scoped import get_in_scope, scoped_getter
+from unionaid.members.selectors import identifier_q
 from unionaid.org.selectors import units_visible_to
 
 CASE_KINDS = (ENROLMENT_KIND, EXIT_KIND)
@@ -54,9 +55,11 @@ def records_visible_to(*, user, perm: str = VIEW) -> QuerySet[HardshipRecord]:
 
 def record_list(*, user, status: str | None = None, category: str | None = None, unit=None,
                 recheck_due_by: dt.date | None = None, query: str = "",
-                ) -> QuerySet[HardshipRecord]:
+                identifiers: bool = False) -> QuerySet[HardshipRecord]:
     """The records ``user`` may see, newest first. ``recheck_due_by``: active records whose
-    next re-check falls on or before that day (overdue ones included)."""
+    next re-check falls on or before that day (overdue ones included). ``query``: the member's
+    name (start); with ``identifiers`` (a search that came in a POST body) also their full ID
+    number or phone."""
     qs = records_visible_to(user=user)
     if status:
         qs = qs.filter(status=status)
@@ -67,7 +70,10 @@ def record_list(*, user, status: str | None = None, category: str | None = None,
     if recheck_due_by is not None:
         qs = qs.filter(status=RecordStatus.ACTIVE, next_recheck_on__lte=recheck_due_by)
     query = (query or "").strip()
-    if query:
+    by_identifier = identifier_q(query, member_field="member") if identifiers else None
+    if by_identifier is not None:
+        qs = qs.filter(by_identifier)
+    elif query:
         qs = qs.filter(member__name__startswith=query)
     return qs.order_by("-applied_at", "-pk")
 

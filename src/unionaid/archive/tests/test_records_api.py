@@ -194,3 +194,25 @@ def test_dibao_rules_and_workdays_through_the_api(client, archive, union):
     assert days["2026-10-10"]["adjusted_workday"] is True
     assert days["2026-10-12"]["overridden"] is True
     assert days["2026-10-12"]["is_workday"] is False
+
+
+def test_search_by_id_number_or_phone_only_by_post(client, archive, member, make_member):
+    """An ID number or phone in the URL is refused and not run (the access log keeps URLs); the
+    POST search takes it in the body (issue 10, item 4)."""
+    enrol(client, archive, member, monthly="2500")
+    other = make_member(archive.union.team_a)
+    enrol(client, archive, other, monthly="2500")
+    client = api(client, archive.filer)
+    refused = client.get(f"{API}/records", {"q": member.id_number})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "use_post_search"
+    assert "/api/v1/archive/records/search" in refused.json()["message"]
+    for q in (member.id_number, member.phone):
+        found = client.post(f"{API}/records/search", {"q": q}, content_type="application/json")
+        assert found.status_code == 200, found.content
+        assert [r["member_id"] for r in found.json()["items"]] == [member.pk]
+    assert client.post(f"{API}/records/search", {"q": "110101199003070000"},
+                       content_type="application/json").json()["items"] == []
+    by_name = client.post(f"{API}/records/search", {"q": other.name[:2]},
+                          content_type="application/json").json()["items"]
+    assert other.pk in [r["member_id"] for r in by_name]

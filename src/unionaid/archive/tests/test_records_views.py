@@ -284,3 +284,11 @@ def test_an_objections_conclusion_is_chosen_not_preselected(client, archive, pen
     assert response.status_code == 400
     objection.refresh_from_db()
     assert objection.resolved_at is None
+
+
+def test_the_list_refuses_an_id_number_in_its_get_search(client, archive, pending):
+    """The filter form is sent by GET: an ID number or phone would sit in the URL, so it is
+    refused on the form and no search by it is run (issue 10, item 4)."""
+    page = login(client, archive.filer)
+    html = page.get(reverse("archive:record-list"), {"q": pending.member.id_number}).content
+    assert "这里不能按身份证号或手机号查找" in html.decode()

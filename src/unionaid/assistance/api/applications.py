@@ -19,7 +19,8 @@ from unionaid.assistance import selectors, services
 from unionaid.assistance.api.common import file_url, item_for, member_for, no_store
 from unionaid.assistance.models import ApplicationStatus
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
+from unionaid.core.api.search import refuse_identifier_in_url
 from unionaid.org.selectors import unit_get_for_user
 
 router = Router(tags=["assistance"])
@@ -27,12 +28,13 @@ router = Router(tags=["assistance"])
 
 # -- GET /applications --------------------------------------------------------------------------
 
-class ApplicationListQuery(Schema):
+class ApplicationListQuery(QuerySchema):
     status: ApplicationStatus | None = None
     item_code: str = Field("", max_length=40)
     member_id: int | None = None
     unit_id: int | None = Field(None, description="只看该单位及其下级")
-    q: str = Field("", max_length=50, description="职工姓名开头或项目名称")
+    q: str = Field("", max_length=50, description=(
+        "职工姓名开头或项目名称。身份证号、手机号请用 POST /applications/search（不进访问日志）"))
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
@@ -60,21 +62,55 @@ class ApplicationListOut(Schema):
     next: str | None
 
 
-@router.get("/applications", response={200: ApplicationListOut, **READ_ERRORS, 422: ErrorOut},
-            summary="帮扶申请列表（职工只看到本人的；干部看到管辖范围内的）")
-def application_list(request, response: HttpResponse, filters: Query[ApplicationListQuery]):
+def _application_page(request, filters, *, identifiers: bool = False):
     user = request.auth
     unit = (unit_get_for_user(user=user, pk=filters.unit_id, perm="assistance.view")
             if filters.unit_id is not None else None)
-    qs = selectors.application_list(user=user, status=filters.status, unit=unit, query=filters.q)
+    qs = selectors.application_list(user=user, status=filters.status, unit=unit, query=filters.q,
+                                    identifiers=identifiers)
     if filters.item_code:
         qs = qs.filter(item__code=filters.item_code.strip().lower())
     if filters.member_id is not None:
         qs = qs.filter(member_id=filters.member_id)
-    page = keyset_page(qs, cursor=filters.cursor, limit=filters.limit)
+    return keyset_page(qs, cursor=filters.cursor, limit=filters.limit)
+
+
+@router.get("/applications",
+            response={200: ApplicationListOut, **READ_ERRORS, 400: ErrorOut, 422: ErrorOut},
+            summary="帮扶申请列表（职工只看到本人的；干部看到管辖范围内的）")
+def application_list(request, response: HttpResponse, filters: Query[ApplicationListQuery]):
+    refuse_identifier_in_url(filters.q, search_path="/api/v1/assistance/applications/search")
+    page = _application_page(request, filters)
     no_store(response)
     return {"items": page.items, "next_cursor": page.next_cursor,
             "next": next_link(request, page.next_cursor)}
+
+
+# -- POST /applications/search ------------------------------------------------------------------
+
+class ApplicationSearchIn(InputSchema):
+    q: str = Field("", max_length=50,
+                   description="职工完整身份证号或手机号（或姓名开头、项目名称），放在请求体里，不进访问日志")
+    status: ApplicationStatus | None = None
+    item_code: str = Field("", max_length=40)
+    member_id: int | None = None
+    unit_id: int | None = None
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class ApplicationSearchOut(Schema):
+    items: list[ApplicationListItemOut]
+    next_cursor: str | None
+
+
+@router.post("/applications/search",
+             response={200: ApplicationSearchOut, **READ_ERRORS, 422: ErrorOut},
+             summary="按职工身份证号/手机号查找申请（条件在请求体中）")
+def application_search(request, response: HttpResponse, payload: ApplicationSearchIn):
+    page = _application_page(request, payload, identifiers=True)
+    no_store(response)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 # -- GET /applications/{id} ---------------------------------------------------------------------
@@ -172,7 +208,7 @@ def application_detail(request, response: HttpResponse, application_id: int):
 
 # -- POST /applications -------------------------------------------------------------------------
 
-class ApplicationCreateIn(Schema):
+class ApplicationCreateIn(InputSchema):
     item_code: str = Field(..., max_length=40)
     member_id: int | None = Field(None, description="代办时填职工 id；本人申请不填")
     facts: dict[str, Any] = Field(default_factory=dict)
@@ -205,7 +241,7 @@ def application_create(request, payload: ApplicationCreateIn):
 
 # -- PATCH /applications/{id} -------------------------------------------------------------------
 
-class ApplicationUpdateIn(Schema):
+class ApplicationUpdateIn(InputSchema):
     facts: dict[str, Any] | None = Field(None, description="整体替换已填事项")
     reason: str | None = Field(None, max_length=2000)
 
@@ -229,7 +265,7 @@ def application_update(request, application_id: int, payload: ApplicationUpdateI
 
 # -- POST /applications/{id}/submit, /withdraw, /resubmit ---------------------------------------
 
-class SubmitIn(Schema):
+class SubmitIn(InputSchema):
     fast_track: bool = Field(False, description="特事特办（限干部）")
     fast_track_reason: str = Field("", max_length=200)
 
@@ -253,7 +289,7 @@ def application_submit(request, application_id: int, payload: SubmitIn):
                                        fast_track_reason=payload.fast_track_reason)
 
 
-class WithdrawIn(Schema):
+class WithdrawIn(InputSchema):
     reason: str = Field("", max_length=200)
 
 
@@ -271,7 +307,7 @@ def application_withdraw(request, application_id: int, payload: WithdrawIn):
                                          reason=payload.reason)
 
 
-class ResubmitIn(Schema):
+class ResubmitIn(InputSchema):
     facts: dict[str, Any] | None = None
     reason: str | None = Field(None, max_length=2000)
 

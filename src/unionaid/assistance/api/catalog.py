@@ -11,14 +11,14 @@ from ninja import Field, Query, Router, Schema
 from unionaid.assistance import selectors
 from unionaid.assistance.api.common import item_for, member_for
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 
 router = Router(tags=["assistance"])
 
 
 # -- GET /items ---------------------------------------------------------------------------------
 
-class ItemListQuery(Schema):
+class ItemListQuery(QuerySchema):
     category: str = Field("", max_length=30, description="类别编码，如 zhukun、zhuyi、zhuxue")
     q: str = Field("", max_length=50, description="项目名称包含的文字")
     cursor: str | None = None
@@ -87,7 +87,7 @@ def item_detail(request, code: str):
 
 # -- POST /items/{code}/estimate ----------------------------------------------------------------
 
-class EstimateIn(Schema):
+class EstimateIn(InputSchema):
     facts: dict[str, Any] = Field(default_factory=dict, description="按项目 facts 填写的事项")
 
 

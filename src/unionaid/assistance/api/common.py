@@ -19,9 +19,12 @@ def no_store(response: HttpResponse) -> None:
 
 def item_for(user, code: str) -> AssistanceItem:
     """An item open today by code; catalog maintainers also reach closed ones."""
+    code = (code or "").strip().lower()
     include_inactive = access_for(user).has_perm("assistance.catalog")
-    item = selectors.catalog_items(include_inactive=include_inactive).filter(
-        code=(code or "").strip().lower()).first()
+    item = None
+    if "\x00" not in code:  # no code holds one (and PostgreSQL can't compare with it)
+        item = selectors.catalog_items(include_inactive=include_inactive).filter(
+            code=code).first()
     if item is None:
         raise NotFound(_("帮扶项目不存在或已停用。"))
     return item

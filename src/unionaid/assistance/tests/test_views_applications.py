@@ -256,3 +256,14 @@ def test_a_returned_application_is_completed_and_resubmitted(client, staff, illn
     page = client.get(detail(application)).content.decode()
     assert "第 1 次提交" in page
     assert "请补充住院发票" in page  # the earlier round's decision stays visible
+
+
+def test_the_list_refuses_an_id_number_in_its_get_search(client, union, staff, illness,
+                                                          make_member):
+    """The filter form is sent by GET: an ID number or phone would sit in the URL, so it is
+    refused on the form and no search by it is run (issue 10, item 4)."""
+    member = make_member(union.team_a)
+    draft(staff.apply_cadre, member, illness)
+    client.force_login(staff.apply_cadre)
+    html = client.get(LIST, {"q": member.id_number}).content.decode()
+    assert "这里不能按身份证号或手机号查找" in html

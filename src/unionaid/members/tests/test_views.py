@@ -467,3 +467,22 @@ def test_a_duplicate_id_number_in_scope_keeps_the_plain_answer(
                            create_data(union, people.person(), id_number=existing.id_number))
     assert "该身份证号已登记为职工。" in response.content.decode()
     assert not AuditEvent.objects.filter(action="member.duplicate_id_number").exists()
+
+
+def test_a_get_with_an_id_number_in_the_address_is_refused_and_not_run(client, personas, roll):
+    """A bookmarked or typed /members/?q=<ID> is not executed: the page says to use the form
+    (which posts) and lists nobody (issue 10, item 4)."""
+    client.force_login(personas.station_cadre)
+    for q in (roll["a"].id_number, roll["other"].phone):
+        response = client.get(reverse("members:member-list"), {"q": q})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "身份证号、手机号不能放在网址中" in html
+        assert reverse("members:member-detail", args=[roll["a"].pk]) not in html
+        assert reverse("members:member-detail", args=[roll["other"].pk]) not in html
+        assert f'value="{q}"' not in html  # not echoed back into the search box
+    # the form itself posts, and the POST search works
+    page = listed(client.get(reverse("members:member-list")))
+    assert 'method="post"' in page
+    html = listed(client.post(reverse("members:member-list"), {"q": roll["a"].id_number}))
+    assert reverse("members:member-detail", args=[roll["a"].pk]) in html

@@ -41,8 +41,14 @@ _is_identifier = masking.looks_like_identifier
 @never_cache
 def member_list(request):
     """Search form posts (so an ID number or phone never travels in a URL); name and unit
-    searches page with plain GET links."""
+    searches page with plain GET links. A GET whose ``q`` may be an ID number or phone (a
+    bookmarked or hand-typed address) is refused and not run: it is already in the access log
+    (redacted there), and answering it would make such links work."""
     data = request.POST if request.method == "POST" else request.GET
+    refused = request.method == "GET" and _is_identifier(data.get("q", ""))
+    if refused:
+        data = data.copy()
+        data.pop("q")
     form = MemberSearchForm(
         data, units=units_visible_to(user=request.user, perm="members.view").order_by("path"),
         levels=level_names(),
@@ -51,6 +57,8 @@ def member_list(request):
     if form.is_valid():
         query, unit = form.cleaned_data["q"].strip(), form.cleaned_data["unit"]
     results = selectors.member_search(user=request.user, query=query, unit=unit)
+    if refused:
+        results = results.none()
     page = cheap_page(results, data.get("page"))
     carried = {"unit": unit.pk} if unit is not None else {}
     page_post = None
@@ -62,7 +70,8 @@ def member_list(request):
         "form": form, "page": page, "query": query,
         "page_base": urlencode(carried), "page_post": page_post,
         "can_create": access_for(request.user).has_perm("members.change"),
-    })
+        "refused": refused,
+    }, status=400 if refused else 200)
 
 
 def _unit_choices(user):

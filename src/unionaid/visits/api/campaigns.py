@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from unionaid.accounts.models import User
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.members.selectors import member_get_for_user
 from unionaid.org.selectors import unit_get_for_user
 from unionaid.visits.models import CampaignStatus, PairingKind
@@ -37,7 +37,7 @@ def _units(user, ids: list[int]):
 
 # -- GET / ------------------------------------------------------------------------------------
 
-class CampaignListQuery(Schema):
+class CampaignListQuery(QuerySchema):
     status: CampaignStatus | None = None
     q: str = Field("", max_length=50, description="行动名称包含的文字")
     cursor: str | None = None
@@ -75,7 +75,7 @@ def campaign_list(request, filters: Query[CampaignListQuery]):
 
 # -- POST / -----------------------------------------------------------------------------------
 
-class CampaignCreateIn(Schema):
+class CampaignCreateIn(InputSchema):
     name: str = Field(..., max_length=100)
     org_unit_id: int = Field(..., description="发起单位")
     starts_on: dt.date
@@ -203,7 +203,7 @@ class CampaignDetailOut(Schema):
     my_pairings: list[MyPairingOut]
 
 
-class DetailQuery(Schema):
+class DetailQuery(QuerySchema):
     as_of: dt.date | None = Field(None, description="按该日计算时间进度（默认今天）")
 
 
@@ -259,11 +259,13 @@ def campaign_detail(request, response: HttpResponse, campaign_id: int,
 
 # -- PATCH /{id}, POST /{id}/close ------------------------------------------------------------
 
-class CampaignUpdateIn(Schema):
+class CampaignUpdateIn(InputSchema):
     name: str | None = Field(None, max_length=100)
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
-    covered_unit_ids: list[int] | None = Field(None, max_length=500)
+    # Not nullable: leave it out to keep the covered units, [] for the campaign's own unit.
+    covered_unit_ids: list[int] = Field(None, max_length=500,
+                                        description="覆盖单位（整体替换）；不传则不变")
     target_units: int | None = Field(None, ge=0)
     target_workers: int | None = Field(None, ge=0)
     description: str | None = Field(None, max_length=2000)
@@ -311,7 +313,7 @@ def campaign_close(request, campaign_id: int):
 
 # -- GET /{id}/pairings -----------------------------------------------------------------------
 
-class PairingListQuery(Schema):
+class PairingListQuery(QuerySchema):
     kind: PairingKind | None = None
     q: str = Field("", max_length=50, description="干部用户名/姓名开头、单位名称或职工姓名开头")
     cursor: str | None = None
@@ -358,7 +360,7 @@ def pairing_list(request, response: HttpResponse, campaign_id: int,
 
 # -- POST /{id}/pairings ----------------------------------------------------------------------
 
-class PairingAddIn(Schema):
+class PairingAddIn(InputSchema):
     cadre_id: int = Field(..., description="结对干部（在岗工作人员）的用户 id")
     kind: PairingKind
     target_unit_id: int | None = Field(None, description="一人一企：联系单位")

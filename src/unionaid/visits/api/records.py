@@ -22,7 +22,7 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from unionaid.assistance.api.common import item_for
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
-from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import private_file_response
 from unionaid.members.selectors import member_get_for_user
@@ -50,24 +50,24 @@ def _photo_url(photo_id: int, *, thumb: bool = False) -> str:
 
 # -- POST "" (submit) -------------------------------------------------------------------------
 
-class ConsentIn(Schema):
+class ConsentIn(InputSchema):
     health: bool = Field(False, description="职工当场同意登记健康信息")
     children: bool = Field(False, description="职工当场同意登记未满14周岁子女信息")
     method: str = Field("", max_length=60, description="同意方式，如 书面签字")
 
 
-class NeedIn(Schema):
+class NeedIn(InputSchema):
     kind: str = Field(..., description="money / job / training / counselling / legal / other")
     note: str = Field("", max_length=300)
 
 
-class FollowUpIn(Schema):
+class FollowUpIn(InputSchema):
     title: str = Field(..., max_length=200)
     owner_id: int | None = Field(None, description="责任人，默认本人")
     due_on: dt.date
 
 
-class VisitSubmitIn(Schema):
+class VisitSubmitIn(InputSchema):
     client_uuid: uuid.UUID = Field(..., description="打开表单时在本机生成；重复提交同一草稿不会重复登记")
     kind: VisitKind = VisitKind.HOME
     member_id: int | None = None
@@ -247,7 +247,7 @@ def visit_submit(request, response: HttpResponse, payload: VisitSubmitIn):
 
 # -- GET "" -----------------------------------------------------------------------------------
 
-class VisitListQuery(Schema):
+class VisitListQuery(QuerySchema):
     campaign_id: int | None = None
     unit_id: int | None = Field(None, description="只看该单位及其下级")
     member_id: int | None = None
@@ -375,7 +375,7 @@ def needs_open(request, response: HttpResponse):
             for n in selectors.needs_open_for_user(user=request.auth)[:200]]
 
 
-class NeedToApplicationIn(Schema):
+class NeedToApplicationIn(InputSchema):
     item_code: str = Field(..., max_length=40)
     consent_method: str = Field(..., max_length=60, description="职工同意代为申请的方式")
 
@@ -398,7 +398,7 @@ def need_to_application(request, need_id: int, payload: NeedToApplicationIn):
                         "facts": application.facts})
 
 
-class NeedToFollowUpIn(Schema):
+class NeedToFollowUpIn(InputSchema):
     title: str = Field("", max_length=200)
     owner_id: int | None = Field(None, description="责任人，默认本人")
     due_on: dt.date
@@ -424,7 +424,7 @@ def need_to_follow_up(request, need_id: int, payload: NeedToFollowUpIn):
     return Status(201, _follow_up_out(follow_up))
 
 
-class NoteIn(Schema):
+class NoteIn(InputSchema):
     note: str = Field(..., max_length=300)
 
 
@@ -437,7 +437,7 @@ def need_close(request, need_id: int, payload: NoteIn):
 
 # -- follow-ups -------------------------------------------------------------------------------
 
-class FollowUpListQuery(Schema):
+class FollowUpListQuery(QuerySchema):
     mine: bool = Field(True, description="只看本人负责的")
     status: FollowUpStatus | None = None
     cursor: str | None = None
@@ -461,7 +461,7 @@ def follow_up_list(request, response: HttpResponse, filters: Query[FollowUpListQ
             "next": next_link(request, page.next_cursor)}
 
 
-class FollowUpCreateIn(Schema):
+class FollowUpCreateIn(InputSchema):
     member_id: int
     title: str = Field(..., max_length=200)
     owner_id: int | None = None
@@ -482,7 +482,7 @@ def follow_up_create(request, payload: FollowUpCreateIn):
     return Status(201, _follow_up_out(follow_up))
 
 
-class FollowUpDoneIn(Schema):
+class FollowUpDoneIn(InputSchema):
     note: str = Field(..., max_length=300)
     visit_id: int | None = Field(None, description="办理时的走访记录（回访）")
 

@@ -326,3 +326,25 @@ def test_amounts_are_decimal_strings(worker, illness, as_session):
     body = as_session(worker).post("/assistance/items/yl-dbjz/estimate",
                                    {"facts": {"self_paid": "2100.10"}}).json()
     assert Decimal(body["amount"]) == Decimal("50.05")
+
+
+def test_search_by_id_number_or_phone_only_by_post(staff, union, new_worker, submitted,
+                                                   as_token):
+    """An ID number or phone in the URL is refused and not run (the access log keeps URLs); the
+    POST search takes it in the body (issue 10, item 4)."""
+    mine, theirs = new_worker(union.team_a), new_worker(union.team_a)
+    application = submitted(staff.apply_cadre, mine.member)
+    submitted(staff.apply_cadre, theirs.member)
+    api = as_token(staff.apply_cadre)
+    refused = api.get(f"/assistance/applications?q={mine.member.id_number}")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "use_post_search"
+    assert "/api/v1/assistance/applications/search" in refused.json()["message"]
+    for q in (mine.member.id_number, mine.member.phone):
+        found = api.post("/assistance/applications/search", {"q": q})
+        assert found.status_code == 200, found.content
+        assert [a["id"] for a in found.json()["items"]] == [application.pk]
+    # out of scope stays out of scope
+    outside = as_token(staff.other_apply).post("/assistance/applications/search",
+                                               {"q": mine.member.id_number})
+    assert outside.json()["items"] == []

@@ -1,0 +1,88 @@
+"""ID numbers and phones that reach a URL are masked in the server's request log: Django's
+runserver lines (the ``django.server`` logger, configured in settings.LOGGING) and gunicorn's
+access log (config/gunicorn.conf.py) — issue 10, item 4."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import logging.config
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from gunicorn.config import Config
+
+from unionaid.core.logging import redact
+from unionaid.core.synthetic import SyntheticPeople
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture
+def person():
+    return SyntheticPeople(11).person()
+
+
+def test_the_redactor_masks_id_numbers_and_phones_in_a_request_line(person):
+    line = (f'"GET /members/?q={person["id_number"]}&unit=3 HTTP/1.1" 200 1234 '
+            f'"GET /api/v1/archive/records?q={person["phone"]}"')
+    cleaned = redact(line)
+    assert person["id_number"] not in cleaned
+    assert person["phone"] not in cleaned
+    assert "q=[ID]&unit=3" in cleaned
+    assert "q=[PHONE]" in cleaned
+    # 15-digit (first-generation) numbers too; short numbers (ids, years) stay
+    assert redact("/x?q=110105900101123&page=2") == "/x?q=[ID]&page=2"
+    assert redact("/api/v1/members/12345?year=2026") == "/api/v1/members/12345?year=2026"
+
+
+def test_runserver_request_lines_are_redacted(person):
+    stream = io.StringIO()
+    logger = logging.getLogger("django.server")
+    saved = (logger.handlers[:], logger.propagate, logger.level)
+    try:
+        logging.config.dictConfig(settings.LOGGING)
+        handler = logger.handlers[0]
+        handler.setStream(stream)
+        # what django.core.servers.basehttp.WSGIRequestHandler.log_message sends
+        logger.info('"%s" %s %s', f"GET /members/?q={person['id_number']} HTTP/1.1", "400", "512",
+                    extra={"request": None, "server_time": "07/Dec/2026 15:00:00",
+                           "status_code": 400})
+    finally:
+        logger.handlers[:], logger.propagate, logger.level = saved
+    text = stream.getvalue()
+    assert "GET /members/?q=[ID] HTTP/1.1" in text
+    assert person["id_number"] not in text
+
+
+def test_gunicorns_access_log_is_redacted(person):
+    conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    cfg = Config()
+    for name in ("logger_class", "accesslog", "wsgi_app"):
+        cfg.set(name, conf[name])
+    glog = cfg.logger_class(cfg)
+    stream = io.StringIO()
+    glog.access_log.addHandler(logging.StreamHandler(stream))
+    try:
+        environ = {"REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.1",
+                   "RAW_URI": f"/api/v1/assistance/applications?q={person['id_number']}",
+                   "PATH_INFO": "/api/v1/assistance/applications",
+                   "QUERY_STRING": f"q={person['id_number']}&phone={person['phone']}",
+                   "REMOTE_ADDR": "127.0.0.1",
+                   "HTTP_REFERER": f"https://unionaid.example/members/?q={person['phone']}"}
+        resp = SimpleNamespace(status="400 Bad Request", sent=80, headers=[])
+        glog.access(resp, SimpleNamespace(headers=[]), environ, dt.timedelta(milliseconds=5))
+        glog.error("worker saw %s", person["id_number"])
+    finally:
+        for log in (glog.access_log, glog.error_log):
+            for handler in log.handlers[:]:
+                log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "applications?q=[ID]" in text
+    assert "members/?q=[PHONE]" in text  # the referer too
+    assert person["id_number"] not in text
+    assert person["phone"] not in text
