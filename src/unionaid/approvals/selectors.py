@@ -7,6 +7,8 @@ created_at) indexes; nothing per row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,37 +33,46 @@ TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position_
                 "assigned_user")
 
 
-def _reach(user, now) -> tuple[list[int], list[int]]:
-    """(position ids, user ids) whose pending tasks ``user`` may decide now: their own posts
-    and name, and those of everyone who currently delegates to them."""
+def _reach(user, now) -> tuple[list[int], list[int], Q]:
+    """(position ids, user ids, named-task filter) of the pending tasks ``user`` may decide
+    now: their own posts and name, and those of everyone who currently delegates to them — a
+    delegator's post or named step only in a unit where the user holds a post themselves (a
+    delegate decides at their own level, in their own unit)."""
     delegators = list(assignees.active_delegations(user, now)
                       .values_list("from_user_id", flat=True).distinct())
-    users = [user.pk, *delegators]
-    positions = list(
+    held = list(
         Assignment.objects.current(now)
-        .filter(user_id__in=users, position__is_active=True, position__org_unit__is_closed=False,
-                user__is_active=True)
-        .values_list("position_id", flat=True).distinct()
+        .filter(user_id__in=[user.pk, *delegators], position__is_active=True,
+                position__org_unit__is_closed=False, user__is_active=True)
+        .values_list("user_id", "position_id", "position__org_unit_id")
     )
-    return positions, users
+    own_units = {unit for who, _post, unit in held if who == user.pk}
+    positions = sorted({post for who, post, unit in held
+                        if who == user.pk or unit in own_units})
+    # Named tasks count only while the named person still holds the post the step names.
+    named = Q(assigned_user_id=user.pk) & (
+        Q(step__user_position__isnull=True) | Q(step__user_position_id__in=positions))
+    if delegators:
+        named |= Q(assigned_user_id__in=delegators, step__user_position_id__in=positions,
+                   step__user_position__org_unit_id__in=own_units)
+    return positions, [user.pk, *delegators], named
 
 
 def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
-    """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Cases the user
-    filed or that are their own are left out (they could not decide them)."""
+    """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Left out: cases
+    the user filed or that are their own, and cases where the user decided (or had a delegate
+    decide) another step, unless the flow allows the same decider (``same_decider_excluded``).
+    The to-do page, its batch approval and the API all list tasks through this function."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ApprovalTask.objects.none()
     now = timezone.now()
-    positions, users = _reach(user, now)
-    # Named tasks count only while the named person still holds the post the step names.
-    where = Q(assigned_user_id__in=users) & (
-        Q(step__user_position__isnull=True) | Q(step__user_position_id__in=positions)
-    )
+    positions, _users, where = _reach(user, now)
     if positions:
         where |= Q(assigned_position_id__in=positions)
     qs = (
         ApprovalTask.objects.filter(where, status=TaskStatus.PENDING)
         .exclude(case__filed_by_id=user.pk)
+        .exclude(same_decider_excluded(user))
         .select_related(*TODO_RELATED)
         .annotate(is_overdue=Case(When(due_at__lt=now, then=Value(True)), default=Value(False),
                                   output_field=BooleanField()))
@@ -72,12 +83,50 @@ def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
     return qs
 
 
+@dataclass(frozen=True)
+class SameDecider:
+    """The person deciding a task (or the one a delegate acts for) decided ``earlier``, another
+    step of the same case. ``allowed``: the case's flow allows it (a very small union)."""
+
+    earlier: ApprovalTask
+    allowed: bool
+
+    @property
+    def message(self) -> str:
+        if self.allowed:
+            return _("本流程允许同一人办理多个节点（仅适用于人员很少的工会）：您已办理本事项的"
+                     "“%(step)s”节点，本次办理将记入审计日志。") % {"step": self.earlier.step.name}
+        return _("您已办理本事项的“%(step)s”节点，同一人不能办理同一事项的两个节点，"
+                 "请由其他审批人办理。") % {"step": self.earlier.step.name}
+
+
+def same_decider(task, *, actor, on_behalf_of=None) -> SameDecider | None:
+    """Whether ``actor`` (deciding on behalf of ``on_behalf_of``) already decided another step
+    of ``task``'s case — or the person they act for did — and whether the flow allows it; None
+    when neither did. The one rule the decision, the task page and the API share."""
+    earlier = assignees.earlier_decision(task, [actor, on_behalf_of])
+    if earlier is None:
+        return None
+    allowed = ApprovalFlow.objects.filter(
+        versions__cases__pk=task.case_id).values_list("allow_same_decider", flat=True).first()
+    return SameDecider(earlier=earlier, allowed=bool(allowed))
+
+
+def same_decider_excluded(user) -> Q:
+    """Pending tasks ``user`` may not decide because they decided (or a delegate decided for
+    them) another step of the same case, whose flow does not allow the same decider."""
+    mine = ApprovalTask.objects.filter(
+        Q(decided_by_id=user.pk) | Q(on_behalf_of_id=user.pk), case_id=OuterRef("case_id"),
+    ).exclude(pk=OuterRef("pk"))
+    return Q(Exists(mine), case__flow_version__flow__allow_same_decider=False)
+
+
 def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:
     """Fast-tracked cases still waiting for the review of someone who would have decided one
     of their skipped steps (the user, by post, name or delegation)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ApprovalCase.objects.none()
-    positions, users = _reach(user, timezone.now())
+    positions, users, _named = _reach(user, timezone.now())
     # A correlated EXISTS over the partial index of waiting cases: with IN (subquery) the
     # databases scanned every case or task (docs/benchmarks.md, finding A).
     mine = ApprovalTask.objects.filter(
