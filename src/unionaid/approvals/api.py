@@ -129,6 +129,7 @@ class TaskDetailOut(Schema):
     due_at: dt.datetime | None
     is_overdue: bool
     can_decide: bool = Field(..., description="当前用户现在能否办理此待办")
+    decide_note: str = Field("", description="不能办理或须注意的原因，如同一人已办理本事项的另一节点")
     subject_kind: str
     subject_id: int
     subject_label: str
@@ -155,6 +156,9 @@ def task_detail(request, response: HttpResponse, task_id: int):
     task = selectors.task_get_for_user(user=user, pk=task_id)
     case = task.case
     pending = task.status == TaskStatus.PENDING
+    authority = assignees.authority(user, task) if pending else None
+    same = (selectors.same_decider(task, actor=user, on_behalf_of=authority.on_behalf_of)
+            if authority is not None else None)
     _no_store(response)
     return {
         "id": task.pk, "case_id": case.pk, "status": task.status,
@@ -165,8 +169,9 @@ def task_detail(request, response: HttpResponse, task_id: int):
         "allow_batch": task.step.allow_batch,
         "due_at": task.due_at,
         "is_overdue": bool(pending and task.due_at and task.due_at < timezone.now()),
-        "can_decide": bool(pending and assignees.authority(user, task)
+        "can_decide": bool(authority is not None and (same is None or same.allowed)
                            and not assignees.is_self_or_household(user=user, case=case)),
+        "decide_note": same.message if same is not None else "",
         "subject_kind": case.subject_kind, "subject_id": case.subject_id,
         "subject_label": _subject_label(case), "applicant_name": case.applicant.name,
         "org_unit_name": case.org_unit.name, "amount": _amount(case.facts), "facts": case.facts,

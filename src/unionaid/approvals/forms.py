@@ -54,6 +54,11 @@ class FlowForm(forms.Form):
     name = forms.CharField(label=_("流程名称"), max_length=100,
                            error_messages={"required": _("请填写流程名称（不超过100字）。")})
     note = forms.CharField(label=_("修改说明"), required=False, max_length=200)
+    allow_same_decider = forms.BooleanField(
+        label=_("允许同一人办理同一事项的多个节点"), required=False,
+        help_text=_("仅适用于人员很少的工会：默认同一人只能办理一件事项的一个节点（本人、"
+                    "节点到人或受委托代办均算）。勾选后同一人可办理多个节点，办理页会提示，"
+                    "并记入审计日志。"))
 
 
 def _level_choices(levels: dict[int, str]):

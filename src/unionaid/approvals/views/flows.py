@@ -196,7 +196,8 @@ def flow_edit(request, *, subject, perm: str):
     source = own or inherited
     levels = level_names()
     name = source.flow.name if source else _flow_title(subject)
-    flow_form = FlowForm(request.POST or None, initial={"name": name})
+    flow_form = FlowForm(request.POST or None, initial={
+        "name": name, "allow_same_decider": bool(own and own.flow.allow_same_decider)})
     formset = StepFormSet(request.POST or None, initial=_initial_steps(source) or None,
                           levels=levels, kind=kind, prefix="steps")
     status = 200
@@ -207,7 +208,8 @@ def flow_edit(request, *, subject, perm: str):
                 version = services.flow_save(
                     actor=request.user, subject_kind=kind, subject_key=key, org_unit=unit,
                     name=flow_form.cleaned_data["name"], steps=[f.as_step() for f in kept],
-                    note=flow_form.cleaned_data["note"])
+                    note=flow_form.cleaned_data["note"],
+                    allow_same_decider=flow_form.cleaned_data["allow_same_decider"])
             except ServiceError as exc:
                 _place_errors(flow_form, kept, exc)
                 status = exc.status

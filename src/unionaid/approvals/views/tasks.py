@@ -18,6 +18,7 @@ from unionaid.approvals.models import CaseStatus, TaskStatus
 from unionaid.approvals.selectors import (
     case_timeline,
     fast_track_reviews_for_user,
+    same_decider,
     task_get_for_user,
     todo_for_user,
 )
@@ -95,10 +96,13 @@ def _task_context(request, task, form) -> dict:
     current = (case.status == CaseStatus.IN_PROGRESS and task.status == TaskStatus.PENDING
                and task.order == case.current_order)
     authority = assignees.authority(user, task) if current else None
+    same = (same_decider(task, actor=user, on_behalf_of=authority.on_behalf_of)
+            if authority is not None else None)
     context = {
         "task": task, "case": case, "form": form,
-        "can_decide": authority is not None,
+        "can_decide": authority is not None and (same is None or same.allowed),
         "authority": authority,
+        "same_decider": same,
         "is_self": authority is not None and assignees.is_self_or_household(user=user, case=case),
         "timeline": case_timeline(case=case, include_upcoming=True),
         "subject_label": subject_labels([case])[case.pk],
