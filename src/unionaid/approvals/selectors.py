@@ -22,6 +22,7 @@ from unionaid.approvals.models import (
     ApprovalTask,
     AssigneeKind,
     CaseStatus,
+    Delegation,
     FlowVersion,
     SkipKind,
     TaskStatus,
@@ -282,3 +283,27 @@ def flow_steps_as_dicts(*, version: FlowVersion) -> list[dict]:
             row.update(position_name=step.position_name, unit_depth=step.unit_depth)
         out.append(row)
     return out
+
+
+def delegations_of(*, user) -> dict[str, list[Delegation]]:
+    """The user's delegations: ``given`` (they let someone decide for them) and ``received``,
+    each newest first, with ``is_active`` (running now) and ``is_future``."""
+    now = timezone.now()
+    out: dict[str, list[Delegation]] = {"given": [], "received": []}
+    if user is None or not getattr(user, "pk", None):
+        return out
+    rows = (Delegation.objects.filter(Q(from_user_id=user.pk) | Q(to_user_id=user.pk))
+            .select_related("from_user", "to_user").order_by("-starts_at", "-pk")[:200])
+    for delegation in rows:
+        delegation.is_active = delegation.starts_at <= now < delegation.ends_at
+        delegation.is_future = now < delegation.starts_at
+        delegation.is_ended = delegation.ends_at <= now
+        out["given" if delegation.from_user_id == user.pk else "received"].append(delegation)
+    return out
+
+
+def delegation_given_by(*, user, pk) -> Delegation | None:
+    """A delegation ``user`` gave (only the delegator ends it); None for anything else."""
+    if user is None or not getattr(user, "pk", None) or not str(pk).isdigit():
+        return None
+    return Delegation.objects.filter(pk=int(pk), from_user_id=user.pk).first()
