@@ -63,10 +63,7 @@ class StaffTimelineRowOut(PublicTimelineRowOut):
 
 def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
     """Timeline rows for an answer; the applicant sees each approver as their post only."""
-    if not hide_names:
-        return rows
-    return [{**row, "decided_by": "", "on_behalf_of": "", "assignee": row.get("assignee_post", "")}
-            for row in rows]
+    return selectors.posts_only(rows) if hide_names else rows
 
 
 # -- GET /todo ----------------------------------------------------------------------------------

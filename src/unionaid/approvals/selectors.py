@@ -144,10 +144,33 @@ def _name(user) -> str:
     return user.display_name if user is not None else ""
 
 
-def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list[dict]:
+def viewer_is_applicant(user, case: ApprovalCase) -> bool:
+    """Is ``user`` the case's applicant (the member linked to their login)? Wherever they look
+    — the portal, a staff page of their own case, the API — they see approvers' posts only."""
+    member_id = getattr(user, "member_id", None)
+    return bool(member_id) and member_id == case.applicant_id
+
+
+def posts_only(rows: list[dict]) -> list[dict]:
+    """Timeline rows without approvers' names: who decided is their post (``decided_as``), and
+    a pending step waits for a post (or "指定审批人"), never for a named person."""
+    return [{**row, "decided_by": "", "on_behalf_of": "",
+             "assignee": row.get("assignee_post", "")} for row in rows]
+
+
+def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False,
+                  viewer=None) -> list[dict]:
     """Every task of the case in order: step, status, who decided as which post and when, the
     comment; a pending task shows whom it waits for. With ``include_upcoming``, steps not
-    reached yet follow with status "upcoming"."""
+    reached yet follow with status "upcoming". With ``viewer``: when the viewer is the case's
+    applicant, approvers' names are left out (``posts_only``)."""
+    rows = _timeline_rows(case=case, include_upcoming=include_upcoming)
+    if viewer is not None and viewer_is_applicant(viewer, case):
+        return posts_only(rows)
+    return rows
+
+
+def _timeline_rows(*, case: ApprovalCase, include_upcoming: bool) -> list[dict]:
     now = timezone.now()
     tasks = list(
         ApprovalTask.objects.filter(case_id=case.pk)

@@ -104,7 +104,7 @@ def _task_context(request, task, form) -> dict:
         "authority": authority,
         "same_decider": same,
         "is_self": authority is not None and assignees.is_self_or_household(user=user, case=case),
-        "timeline": case_timeline(case=case, include_upcoming=True),
+        "timeline": case_timeline(case=case, include_upcoming=True, viewer=user),
         "subject_label": subject_labels([case])[case.pk],
         "subject_link": subject.link(case.subject_id),
         "subject_link_text": subject.link_text,
