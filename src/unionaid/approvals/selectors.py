@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment
-from unionaid.approvals import assignees, registry
+from unionaid.approvals import assignees, conditions, registry
 from unionaid.approvals.models import (
     ApprovalCase,
     ApprovalFlow,
@@ -178,9 +178,18 @@ def _timeline_rows(*, case: ApprovalCase, include_upcoming: bool) -> list[dict]:
                         "assigned_user")
         .order_by("order", "pk")
     )
+    labels = None
     out = []
     for task in tasks:
         pending = task.status == TaskStatus.PENDING
+        comment = task.comment
+        if task.skip_kind == SkipKind.CONDITION and task.step.skip_condition:
+            # the condition in words, as the subject names its facts (also for old rows)
+            if labels is None:
+                key = (FlowVersion.objects.filter(pk=case.flow_version_id)
+                       .values_list("flow__subject_key", flat=True).first())
+                labels = conditions.labels_for(case.subject_kind, key or "")
+            comment = conditions.skip_condition_reason(task.step.skip_condition, labels)
         out.append({
             "task_id": task.pk,
             "order": task.order,
@@ -191,7 +200,7 @@ def _timeline_rows(*, case: ApprovalCase, include_upcoming: bool) -> list[dict]:
             "decided_as": task.decided_as,
             "on_behalf_of": _name(task.on_behalf_of),
             "decided_at": task.decided_at,
-            "comment": task.comment,
+            "comment": comment,
             "skip_kind": task.skip_kind,
             "assignee": assignees.task_assignee_label(task) if pending else "",
             "assignee_post": assignees.task_assignee_post_label(task) if pending else "",

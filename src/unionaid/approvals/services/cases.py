@@ -81,7 +81,8 @@ def _advance(case: ApprovalCase, *, actor, after: int, handler,
                 assigned_position=position, assigned_user=user,
             )
             _audit(actor, "approval.step_skip", case, order=step.order, step=step.name,
-                   skip_kind=kind, reason=reason[:200])
+                   skip_kind=kind, reason=reason[:200],
+                   **({"condition": step.skip_condition} if kind == SkipKind.CONDITION else {}))
             continue
         position, user = assignees.step_assignee(step, case.org_unit)
         task = ApprovalTask.objects.create(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, Position, User
-from unionaid.approvals import assignees, registry
+from unionaid.approvals import assignees, conditions, registry
 from unionaid.approvals.models import (
     ApprovalFlow,
     ApprovalStep,
@@ -218,7 +218,10 @@ def skip_reason(
     if step.skip_condition:
         try:
             if rules.holds(step.skip_condition, {**facts, "fast_track": fast_track}):
-                return SkipKind.CONDITION, _("满足跳过条件：%s") % step.skip_condition, ""
+                flow = step.version.flow
+                labels = conditions.labels_for(flow.subject_kind, flow.subject_key)
+                return (SkipKind.CONDITION,
+                        conditions.skip_condition_reason(step.skip_condition, labels), "")
         except rules.RuleError as exc:
             error = exc.message
             logger.warning("approval step %s: skip condition not computable", step.pk)
@@ -233,7 +236,7 @@ def steps_of(version: FlowVersion, *, after: int = 0) -> list[ApprovalStep]:
     return list(
         ApprovalStep.objects.filter(version_id=version.pk if hasattr(version, "pk") else version,
                                 order__gt=after)
-        .select_related("user", "user_position__org_unit").order_by("order")
+        .select_related("user", "user_position__org_unit", "version__flow").order_by("order")
     )
 
 

@@ -195,7 +195,8 @@ def test_the_preview_lists_skipped_steps_and_who_decides(client, admin, union, b
     assert "继承自 测试铁路局工会" in html
     assert "甲车务段·帮扶干事" in html  # the applicant's 站段 post decides step 1
     assert "已跳过" in html
-    assert "满足跳过条件：amount &lt;= 2000" in html
+    assert "满足跳过条件：金额不超过 2000 元" in html
+    assert "amount &lt;= 2000" not in html
     assert_no_inline_code(html)
 
     large = client.get(PREVIEW, {"unit": union.team_a.pk, "item": "", "amount": "5000"},
