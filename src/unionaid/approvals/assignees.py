@@ -191,11 +191,13 @@ def holds_post_in_unit(user, unit_id: int, now=None) -> bool:
 
 def earlier_decision(task: ApprovalTask, people) -> ApprovalTask | None:
     """Another step of ``task``'s case that one of ``people`` (users) decided, as the decider
-    or as the one on whose behalf a delegate decided; None if there is none."""
+    or as the one on whose behalf a delegate decided; None if there is none. Closing a public
+    notice (公示期满) is no decision on the case and does not count."""
     ids = sorted({getattr(p, "pk", p) for p in people if p is not None})
     if not ids:
         return None
-    return (ApprovalTask.objects.filter(case_id=task.case_id, decided_by__isnull=False)
+    return (ApprovalTask.objects.filter(case_id=task.case_id, decided_by__isnull=False,
+                                        step__is_public_notice=False)
             .filter(Q(decided_by_id__in=ids) | Q(on_behalf_of_id__in=ids))
             .exclude(pk=task.pk).select_related("step").order_by("order", "pk").first())
 

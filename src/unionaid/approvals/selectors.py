@@ -104,7 +104,11 @@ class SameDecider:
 def same_decider(task, *, actor, on_behalf_of=None) -> SameDecider | None:
     """Whether ``actor`` (deciding on behalf of ``on_behalf_of``) already decided another step
     of ``task``'s case — or the person they act for did — and whether the flow allows it; None
-    when neither did. The one rule the decision, the task page and the API share."""
+    when neither did. The one rule the decision, the task page and the API share. A public
+    notice step (closed when its period is over, objections settled) is left out both ways: the
+    post that runs the notice may then decide the case (the archive's default flow)."""
+    if task.step.is_public_notice:
+        return None
     earlier = assignees.earlier_decision(task, [actor, on_behalf_of])
     if earlier is None:
         return None
@@ -118,8 +122,10 @@ def same_decider_excluded(user) -> Q:
     them) another step of the same case, whose flow does not allow the same decider."""
     mine = ApprovalTask.objects.filter(
         Q(decided_by_id=user.pk) | Q(on_behalf_of_id=user.pk), case_id=OuterRef("case_id"),
+        step__is_public_notice=False,
     ).exclude(pk=OuterRef("pk"))
-    return Q(Exists(mine), case__flow_version__flow__allow_same_decider=False)
+    return Q(Exists(mine), case__flow_version__flow__allow_same_decider=False,
+             step__is_public_notice=False)
 
 
 def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:

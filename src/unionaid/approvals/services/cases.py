@@ -148,7 +148,8 @@ def _locked(task, actor=None) -> tuple[ApprovalCase, ApprovalTask]:
     if actor is not None:  # did the actor decide another step of the case? (same read)
         tasks = tasks.annotate(actor_decided_other=Exists(
             ApprovalTask.objects.filter(Q(decided_by_id=actor.pk) | Q(on_behalf_of_id=actor.pk),
-                                        case_id=case.pk).exclude(pk=OuterRef("pk"))))
+                                        case_id=case.pk, step__is_public_notice=False)
+            .exclude(pk=OuterRef("pk"))))
     task = tasks.annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk)
     task.case = case  # the caller's answer reads task.case: no second SELECT
     return case, task

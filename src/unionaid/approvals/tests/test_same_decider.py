@@ -11,8 +11,8 @@ from django.utils import timezone
 from unionaid.accounts import services as account_services
 from unionaid.approvals import selectors
 from unionaid.approvals import services as approvals
-from unionaid.approvals.models import ApprovalFlow, Delegation, TaskStatus
-from unionaid.approvals.tests.conftest import hold
+from unionaid.approvals.models import ApprovalFlow, ApprovalTask, Delegation, TaskStatus
+from unionaid.approvals.tests.conftest import KIND, hold
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied
 
@@ -148,3 +148,20 @@ def test_the_api_obeys_the_same_rule(chain, two_hats, as_token):
     assert decided.status_code == 403
     assert decided.json()["code"] == "same_decider"
     assert second.pk not in [row["id"] for row in api.get("/approvals/todo").json()["items"]]
+
+
+def test_closing_a_public_notice_is_no_decision_on_the_case(chain):
+    """The archive's default flow: the 站段 post runs the notice, then decides the case."""
+    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="NOTICE",
+                        org_unit=chain.union.bureau, name="公示流程", steps=[
+                            {"name": "公示", "position_name": "帮扶干事", "unit_depth": 2,
+                             "is_public_notice": True, "notice_working_days": 5},
+                            {"name": "站段审批", "position_name": "帮扶干事", "unit_depth": 2}])
+    case = chain.start(key="NOTICE")
+    notice = pending(case)
+    ApprovalTask.objects.filter(pk=notice.pk).update(
+        due_at=timezone.now() - dt.timedelta(minutes=1))
+    approvals.task_decide(actor=chain.station_officer, task=notice, decision="approve")
+    second = pending(case)
+    assert second.pk in todo_ids(chain.station_officer)
+    approvals.task_decide(actor=chain.station_officer, task=second, decision="approve")

@@ -223,7 +223,7 @@ def test_an_approver_decides_an_application_on_the_task_page(client, staff, illn
     assert disbursement.amount == Decimal("1500.00")
     after = client.get(detail(application)).content.decode()
     assert "已跳过" in after
-    assert "满足跳过条件：amount &lt;= 2000" in after
+    assert "满足跳过条件：金额不超过 2000 元" in after  # in words (issue 10, item 13)
     assert "已核准待发放" in after
     assert "发放情况" in after
     client.force_login(staff.finance)
