@@ -23,7 +23,7 @@ from unionaid.approvals import assignees, registry, selectors, services
 from unionaid.approvals.models import TaskStatus
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
-from unionaid.core.errors import ServiceError
+from unionaid.core.errors import NotFound, ServiceError
 
 router = Router(tags=["approvals"])
 
@@ -309,3 +309,38 @@ def delegation_create(request, payload: DelegationCreateIn):
                                             starts_at=payload.starts_at, ends_at=payload.ends_at,
                                             reason=payload.reason)
     return Status(201, delegation)
+
+
+# -- GET /delegations, POST /delegations/{id}/end -------------------------------------------------
+
+class DelegationOut(Schema):
+    id: int
+    from_user_name: str = Field(..., alias="from_user.display_name")
+    to_user_name: str = Field(..., alias="to_user.display_name")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    is_active: bool = Field(..., description="现在是否生效")
+
+
+class DelegationsOut(Schema):
+    given: list[DelegationOut] = Field(..., description="我委托他人的（最新的在前）")
+    received: list[DelegationOut] = Field(..., description="他人委托我的（最新的在前）")
+
+
+@router.get("/delegations", response={200: DelegationsOut, **READ_ERRORS},
+            summary="我的委托代办：我委托他人的和他人委托我的（生效中、未开始、已结束）")
+def delegation_list(request, response: HttpResponse):
+    _no_store(response)
+    return selectors.delegations_of(user=request.auth)
+
+
+@router.post("/delegations/{int:delegation_id}/end", response={200: DelegationOut, **WRITE_ERRORS},
+             summary="结束委托（仅委托人本人）")
+def delegation_end(request, delegation_id: int):
+    delegation = selectors.delegation_given_by(user=request.auth, pk=delegation_id)
+    if delegation is None:
+        raise NotFound()
+    delegation = services.delegation_end(actor=request.auth, delegation=delegation)
+    delegation.is_active = False
+    return delegation

@@ -225,6 +225,20 @@ def test_an_approver_delegates_their_tasks_while_away(union, staff, flow, as_ses
     assert tracer.status_code == 403
     assert tracer.json()["code"] == "not_an_approver"
     assert Delegation.objects.count() == 1
+    # listed for both; only the delegator ends it
+    mine = api.get("/approvals/delegations").json()
+    assert [(d["id"], d["to_user_name"], d["is_active"]) for d in mine["given"]] == [
+        (delegation.pk, "vice", True)]
+    assert mine["received"] == []
+    vice = as_session(delegation.to_user)
+    assert [d["id"] for d in vice.get("/approvals/delegations").json()["received"]] == [
+        delegation.pk]
+    assert vice.post(f"/approvals/delegations/{delegation.pk}/end", {}).status_code == 404
+    ended = api.post(f"/approvals/delegations/{delegation.pk}/end", {})
+    assert ended.status_code == 200, ended.content
+    assert ended.json()["is_active"] is False
+    assert api.post(f"/approvals/delegations/{delegation.pk}/end", {}).json()["code"] == \
+        "already_ended"
 
 
 def test_the_openapi_description_lists_the_issue_3_paths(db):
