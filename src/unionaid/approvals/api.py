@@ -23,7 +23,7 @@ from unionaid.approvals import assignees, registry, selectors, services
 from unionaid.approvals.models import TaskStatus
 from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, next_link
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
-from unionaid.core.errors import ServiceError
+from unionaid.core.errors import NotFound, ServiceError
 
 router = Router(tags=["approvals"])
 
@@ -63,10 +63,7 @@ class StaffTimelineRowOut(PublicTimelineRowOut):
 
 def public_timeline(rows: list[dict], *, hide_names: bool) -> list[dict]:
     """Timeline rows for an answer; the applicant sees each approver as their post only."""
-    if not hide_names:
-        return rows
-    return [{**row, "decided_by": "", "on_behalf_of": "", "assignee": row.get("assignee_post", "")}
-            for row in rows]
+    return selectors.posts_only(rows) if hide_names else rows
 
 
 # -- GET /todo ----------------------------------------------------------------------------------
@@ -129,6 +126,7 @@ class TaskDetailOut(Schema):
     due_at: dt.datetime | None
     is_overdue: bool
     can_decide: bool = Field(..., description="当前用户现在能否办理此待办")
+    decide_note: str = Field("", description="不能办理或须注意的原因，如同一人已办理本事项的另一节点")
     subject_kind: str
     subject_id: int
     subject_label: str
@@ -155,6 +153,9 @@ def task_detail(request, response: HttpResponse, task_id: int):
     task = selectors.task_get_for_user(user=user, pk=task_id)
     case = task.case
     pending = task.status == TaskStatus.PENDING
+    authority = assignees.authority(user, task) if pending else None
+    same = (selectors.same_decider(task, actor=user, on_behalf_of=authority.on_behalf_of)
+            if authority is not None else None)
     _no_store(response)
     return {
         "id": task.pk, "case_id": case.pk, "status": task.status,
@@ -165,8 +166,9 @@ def task_detail(request, response: HttpResponse, task_id: int):
         "allow_batch": task.step.allow_batch,
         "due_at": task.due_at,
         "is_overdue": bool(pending and task.due_at and task.due_at < timezone.now()),
-        "can_decide": bool(pending and assignees.authority(user, task)
+        "can_decide": bool(authority is not None and (same is None or same.allowed)
                            and not assignees.is_self_or_household(user=user, case=case)),
+        "decide_note": same.message if same is not None else "",
         "subject_kind": case.subject_kind, "subject_id": case.subject_id,
         "subject_label": _subject_label(case), "applicant_name": case.applicant.name,
         "org_unit_name": case.org_unit.name, "amount": _amount(case.facts), "facts": case.facts,
@@ -307,3 +309,38 @@ def delegation_create(request, payload: DelegationCreateIn):
                                             starts_at=payload.starts_at, ends_at=payload.ends_at,
                                             reason=payload.reason)
     return Status(201, delegation)
+
+
+# -- GET /delegations, POST /delegations/{id}/end -------------------------------------------------
+
+class DelegationOut(Schema):
+    id: int
+    from_user_name: str = Field(..., alias="from_user.display_name")
+    to_user_name: str = Field(..., alias="to_user.display_name")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    is_active: bool = Field(..., description="现在是否生效")
+
+
+class DelegationsOut(Schema):
+    given: list[DelegationOut] = Field(..., description="我委托他人的（最新的在前）")
+    received: list[DelegationOut] = Field(..., description="他人委托我的（最新的在前）")
+
+
+@router.get("/delegations", response={200: DelegationsOut, **READ_ERRORS},
+            summary="我的委托代办：我委托他人的和他人委托我的（生效中、未开始、已结束）")
+def delegation_list(request, response: HttpResponse):
+    _no_store(response)
+    return selectors.delegations_of(user=request.auth)
+
+
+@router.post("/delegations/{int:delegation_id}/end", response={200: DelegationOut, **WRITE_ERRORS},
+             summary="结束委托（仅委托人本人）")
+def delegation_end(request, delegation_id: int):
+    delegation = selectors.delegation_given_by(user=request.auth, pk=delegation_id)
+    if delegation is None:
+        raise NotFound()
+    delegation = services.delegation_end(actor=request.auth, delegation=delegation)
+    delegation.is_active = False
+    return delegation

@@ -156,6 +156,8 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
         if held is not None:
             return Authority(decided_as=held)
         label = str(task.assigned_position)
+        if not holds_post_in_unit(user, task.assigned_position.org_unit_id, now):
+            return None  # a delegate decides only at their own level, in their own unit
         holder = (
             Assignment.objects.current(now)
             .filter(position_id=task.assigned_position_id, position__is_active=True,
@@ -171,9 +173,67 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
             return None
         if task.assigned_user_id == user.pk:
             return Authority(decided_as=label)
-        if active_delegations(user, now).filter(from_user_id=task.assigned_user_id).exists():
+        if (step.user_position_id
+                and holds_post_in_unit(user, step.user_position.org_unit_id, now)
+                and active_delegations(user, now)
+                .filter(from_user_id=task.assigned_user_id).exists()):
             return Authority(decided_as=label, on_behalf_of=task.assigned_user)
     return None
+
+
+def holds_post_in_unit(user, unit_id: int, now=None) -> bool:
+    """Does ``user`` hold a current post in the unit ``unit_id``? A delegate acts for a post
+    only when they hold a post at that level in that unit themselves."""
+    return Assignment.objects.current(now or timezone.now()).filter(
+        user_id=user.pk, position__is_active=True, position__org_unit_id=unit_id,
+        position__org_unit__is_closed=False).exists()
+
+
+def earlier_decision(task: ApprovalTask, people) -> ApprovalTask | None:
+    """Another step of ``task``'s case that one of ``people`` (users) decided, as the decider
+    or as the one on whose behalf a delegate decided; None if there is none. Closing a public
+    notice (公示期满) is no decision on the case and does not count."""
+    ids = sorted({getattr(p, "pk", p) for p in people if p is not None})
+    if not ids:
+        return None
+    return (ApprovalTask.objects.filter(case_id=task.case_id, decided_by__isnull=False,
+                                        step__is_public_notice=False)
+            .filter(Q(decided_by_id__in=ids) | Q(on_behalf_of_id__in=ids))
+            .exclude(pk=task.pk).select_related("step").order_by("order", "pk").first())
+
+
+def deciding_posts(user, now=None) -> list[Position]:
+    """The user's current posts that decide approval steps: a post named by a step of a current
+    flow at the post's own level (the flow set up in the post's unit, above or below it), or the
+    post a named approver (节点到人) holds their step through. The auditor and other read-only
+    posts decide nothing."""
+    if user is None or not getattr(user, "pk", None) or not user.is_active:
+        return []
+    posts = list(Position.objects.filter(
+        is_active=True, org_unit__is_closed=False,
+        assignments__in=Assignment.objects.current(now or timezone.now()).filter(user_id=user.pk),
+    ).select_related("org_unit").distinct())
+    if not posts:
+        return []
+    steps = list(ApprovalStep.objects.filter(
+        Q(assignee_kind=AssigneeKind.POSITION, position_name__in={p.name for p in posts})
+        | Q(assignee_kind=AssigneeKind.USER, user_position_id__in=[p.pk for p in posts]),
+        version__is_current=True, version__flow__is_active=True,
+    ).values_list("assignee_kind", "position_name", "unit_depth", "user_position_id",
+                  "version__flow__org_unit__path"))
+
+    def decides(post: Position) -> bool:
+        path = post.org_unit.path
+        for kind, name, depth, user_position_id, flow_path in steps:
+            if kind == AssigneeKind.USER:
+                if user_position_id == post.pk:
+                    return True
+            elif (name == post.name and (depth is None or depth == unit_depth_of(post.org_unit))
+                  and (path.startswith(flow_path) or flow_path.startswith(path))):
+                return True
+        return False
+
+    return [post for post in posts if decides(post)]
 
 
 def is_self_or_household(*, user, case) -> bool:

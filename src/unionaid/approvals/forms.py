@@ -114,12 +114,35 @@ class ReviewForm(forms.Form):
                               error_messages={"required": _("请填写事后审核意见。")})
 
 
+class DelegationForm(forms.Form):
+    to_username = forms.CharField(
+        label=_("代办人（登录名）"), max_length=150,
+        help_text=_("须是在您审批岗位所在单位担任审批岗位的同事。"),
+        error_messages={"required": _("请填写代办人的登录名。")})
+    starts_at = forms.DateTimeField(
+        label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                     format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        error_messages={"required": _("请填写开始时间。"), "invalid": _("请填写有效的时间。")})
+    ends_at = forms.DateTimeField(
+        label=_("结束时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                     format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        error_messages={"required": _("请填写结束时间。"), "invalid": _("请填写有效的时间。")})
+    reason = forms.CharField(label=_("事由"), required=False, max_length=200)
+
+
 # -- flow editor ------------------------------------------------------------------------------
 
 class FlowForm(forms.Form):
     name = forms.CharField(label=_("流程名称"), max_length=100,
                            error_messages={"required": _("请填写流程名称（不超过100字）。")})
     note = forms.CharField(label=_("修改说明"), required=False, max_length=200)
+    allow_same_decider = forms.BooleanField(
+        label=_("允许同一人办理同一事项的多个节点"), required=False,
+        help_text=_("仅适用于人员很少的工会：默认同一人只能办理一件事项的一个节点（本人、"
+                    "节点到人或受委托代办均算）。勾选后同一人可办理多个节点，办理页会提示，"
+                    "并记入审计日志。"))
 
 
 def _level_choices(levels: dict[int, str]):

@@ -17,6 +17,9 @@ class ApprovalFlow(models.Model):
                                  verbose_name=_("单位"))
     name = models.CharField(_("名称"), max_length=100)
     is_active = models.BooleanField(_("启用"), default=True)
+    # By default one person decides at most one step of a case (as holder, named person or
+    # delegate); a very small union may allow the same person at several steps, journaled.
+    allow_same_decider = models.BooleanField(_("允许同一人办理多个节点"), default=False)
 
     class Meta:
         verbose_name = _("审批流程")

@@ -42,6 +42,17 @@ class FlowEditor:
 
 
 @dataclass(frozen=True)
+class FactLabel:
+    """How a fact a skip condition names is said in words (``approvals.conditions``):
+    ``label`` ("金额"), the ``unit`` after a number ("元"), and the words for coded values
+    (``choices``: (value, label) pairs, e.g. ("relative", "相对困难"))."""
+
+    label: str
+    unit: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class PreviewCase:
     """A sample case for the flow preview: the key its flow is resolved by, every fact its
     skip conditions see, and the facts listed beside the result."""
@@ -69,6 +80,11 @@ class ApprovalSubject(Protocol):
 
     def fact_names(self, subject_key: str) -> set[str] | None:
         """Names a skip condition of a flow for ``subject_key`` may use; None: any name."""
+
+    def fact_labels(self, subject_key: str) -> dict[str, FactLabel]:
+        """Words for the facts a skip condition of a flow for ``subject_key`` may name, so the
+        condition is shown in words ("金额不超过 2000 元"); a fact left out is shown by its
+        name ({} is allowed: every name as written)."""
 
     def preview_case(self, *, subject_key: str, facts: dict[str, Any]) -> PreviewCase:
         """A typical case for the preview, completed from the form's ``facts`` (which win)."""
@@ -113,8 +129,9 @@ class ApprovalSubject(Protocol):
 ATTRIBUTES = ("kind", "title", "view_permission", "flow_permission", "flow_editor",
               "link_text")
 NONBLANK = ("kind", "title", "view_permission", "flow_permission")
-METHODS = ("subject_keys", "key_labels", "fact_names", "preview_case", "label", "labels",
-           "subject_ids_for_keys", "link", "fact_rows", "task_panel", "notification_text", "before_approve", "on_step_started",
+METHODS = ("subject_keys", "key_labels", "fact_names", "fact_labels", "preview_case", "label",
+           "labels", "subject_ids_for_keys", "link", "fact_rows", "task_panel", "notification_text",
+           "before_approve", "on_step_started",
            "on_approved", "on_rejected", "on_returned")
 
 _SUBJECTS: dict[str, ApprovalSubject] = {}

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment
-from unionaid.approvals import assignees, registry
+from unionaid.approvals import assignees, conditions, registry
 from unionaid.approvals.models import (
     ApprovalCase,
     ApprovalFlow,
     ApprovalTask,
     AssigneeKind,
     CaseStatus,
+    Delegation,
     FlowVersion,
     SkipKind,
     TaskStatus,
@@ -37,37 +38,46 @@ TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position_
                 "assigned_user")
 
 
-def _reach(user, now) -> tuple[list[int], list[int]]:
-    """(position ids, user ids) whose pending tasks ``user`` may decide now: their own posts
-    and name, and those of everyone who currently delegates to them."""
+def _reach(user, now) -> tuple[list[int], list[int], Q]:
+    """(position ids, user ids, named-task filter) of the pending tasks ``user`` may decide
+    now: their own posts and name, and those of everyone who currently delegates to them — a
+    delegator's post or named step only in a unit where the user holds a post themselves (a
+    delegate decides at their own level, in their own unit)."""
     delegators = list(assignees.active_delegations(user, now)
                       .values_list("from_user_id", flat=True).distinct())
-    users = [user.pk, *delegators]
-    positions = list(
+    held = list(
         Assignment.objects.current(now)
-        .filter(user_id__in=users, position__is_active=True, position__org_unit__is_closed=False,
-                user__is_active=True)
-        .values_list("position_id", flat=True).distinct()
+        .filter(user_id__in=[user.pk, *delegators], position__is_active=True,
+                position__org_unit__is_closed=False, user__is_active=True)
+        .values_list("user_id", "position_id", "position__org_unit_id")
     )
-    return positions, users
+    own_units = {unit for who, _post, unit in held if who == user.pk}
+    positions = sorted({post for who, post, unit in held
+                        if who == user.pk or unit in own_units})
+    # Named tasks count only while the named person still holds the post the step names.
+    named = Q(assigned_user_id=user.pk) & (
+        Q(step__user_position__isnull=True) | Q(step__user_position_id__in=positions))
+    if delegators:
+        named |= Q(assigned_user_id__in=delegators, step__user_position_id__in=positions,
+                   step__user_position__org_unit_id__in=own_units)
+    return positions, [user.pk, *delegators], named
 
 
 def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
-    """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Cases the user
-    filed or that are their own are left out (they could not decide them)."""
+    """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Left out: cases
+    the user filed or that are their own, and cases where the user decided (or had a delegate
+    decide) another step, unless the flow allows the same decider (``same_decider_excluded``).
+    The to-do page, its batch approval and the API all list tasks through this function."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ApprovalTask.objects.none()
     now = timezone.now()
-    positions, users = _reach(user, now)
-    # Named tasks count only while the named person still holds the post the step names.
-    where = Q(assigned_user_id__in=users) & (
-        Q(step__user_position__isnull=True) | Q(step__user_position_id__in=positions)
-    )
+    positions, _users, where = _reach(user, now)
     if positions:
         where |= Q(assigned_position_id__in=positions)
     qs = (
         ApprovalTask.objects.filter(where, status=TaskStatus.PENDING)
         .exclude(case__filed_by_id=user.pk)
+        .exclude(same_decider_excluded(user))
         .select_related(*TODO_RELATED)
         .annotate(is_overdue=Case(When(due_at__lt=now, then=Value(True)), default=Value(False),
                                   output_field=BooleanField()))
@@ -173,12 +183,56 @@ def todo_next(*, user, flt: TodoFilter, after: ApprovalTask | None = None) -> Ap
     return qs.first()
 
 
+@dataclass(frozen=True)
+class SameDecider:
+    """The person deciding a task (or the one a delegate acts for) decided ``earlier``, another
+    step of the same case. ``allowed``: the case's flow allows it (a very small union)."""
+
+    earlier: ApprovalTask
+    allowed: bool
+
+    @property
+    def message(self) -> str:
+        if self.allowed:
+            return _("本流程允许同一人办理多个节点（仅适用于人员很少的工会）：您已办理本事项的"
+                     "“%(step)s”节点，本次办理将记入审计日志。") % {"step": self.earlier.step.name}
+        return _("您已办理本事项的“%(step)s”节点，同一人不能办理同一事项的两个节点，"
+                 "请由其他审批人办理。") % {"step": self.earlier.step.name}
+
+
+def same_decider(task, *, actor, on_behalf_of=None) -> SameDecider | None:
+    """Whether ``actor`` (deciding on behalf of ``on_behalf_of``) already decided another step
+    of ``task``'s case — or the person they act for did — and whether the flow allows it; None
+    when neither did. The one rule the decision, the task page and the API share. A public
+    notice step (closed when its period is over, objections settled) is left out both ways: the
+    post that runs the notice may then decide the case (the archive's default flow)."""
+    if task.step.is_public_notice:
+        return None
+    earlier = assignees.earlier_decision(task, [actor, on_behalf_of])
+    if earlier is None:
+        return None
+    allowed = ApprovalFlow.objects.filter(
+        versions__cases__pk=task.case_id).values_list("allow_same_decider", flat=True).first()
+    return SameDecider(earlier=earlier, allowed=bool(allowed))
+
+
+def same_decider_excluded(user) -> Q:
+    """Pending tasks ``user`` may not decide because they decided (or a delegate decided for
+    them) another step of the same case, whose flow does not allow the same decider."""
+    mine = ApprovalTask.objects.filter(
+        Q(decided_by_id=user.pk) | Q(on_behalf_of_id=user.pk), case_id=OuterRef("case_id"),
+        step__is_public_notice=False,
+    ).exclude(pk=OuterRef("pk"))
+    return Q(Exists(mine), case__flow_version__flow__allow_same_decider=False,
+             step__is_public_notice=False)
+
+
 def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:
     """Fast-tracked cases still waiting for the review of someone who would have decided one
     of their skipped steps (the user, by post, name or delegation)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ApprovalCase.objects.none()
-    positions, users = _reach(user, timezone.now())
+    positions, users, _named = _reach(user, timezone.now())
     # A correlated EXISTS over the partial index of waiting cases: with IN (subquery) the
     # databases scanned every case or task (docs/benchmarks.md, finding A).
     mine = ApprovalTask.objects.filter(
@@ -195,12 +249,35 @@ def _name(user) -> str:
     return user.display_name if user is not None else ""
 
 
-def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list[dict]:
+def viewer_is_applicant(user, case: ApprovalCase) -> bool:
+    """Is ``user`` the case's applicant (the member linked to their login)? Wherever they look
+    — the portal, a staff page of their own case, the API — they see approvers' posts only."""
+    member_id = getattr(user, "member_id", None)
+    return bool(member_id) and member_id == case.applicant_id
+
+
+def posts_only(rows: list[dict]) -> list[dict]:
+    """Timeline rows without approvers' names: who decided is their post (``decided_as``), and
+    a pending step waits for a post (or "指定审批人"), never for a named person."""
+    return [{**row, "decided_by": "", "on_behalf_of": "",
+             "assignee": row.get("assignee_post", "")} for row in rows]
+
+
+def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False,
+                  viewer=None) -> list[dict]:
     """Every task of the case in order: step, status, who decided as which post and when, the
     comment; a pending task shows whom it waits for. With ``include_upcoming``, steps not
     reached yet follow with status "upcoming", each with ``will_skip``: whether the engine would
     skip it on the case's facts today (a skip condition, a level that does not apply, fast
-    track) — a page for the applicant leaves those out."""
+    track) — a page for the applicant leaves those out. With ``viewer``: when the viewer is the
+    case's applicant, approvers' names are left out (``posts_only``)."""
+    rows = _timeline_rows(case=case, include_upcoming=include_upcoming)
+    if viewer is not None and viewer_is_applicant(viewer, case):
+        return posts_only(rows)
+    return rows
+
+
+def _timeline_rows(*, case: ApprovalCase, include_upcoming: bool) -> list[dict]:
     now = timezone.now()
     tasks = list(
         ApprovalTask.objects.filter(case_id=case.pk)
@@ -208,9 +285,18 @@ def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list
                         "assigned_user")
         .order_by("order", "pk")
     )
+    labels = None
     out = []
     for task in tasks:
         pending = task.status == TaskStatus.PENDING
+        comment = task.comment
+        if task.skip_kind == SkipKind.CONDITION and task.step.skip_condition:
+            # the condition in words, as the subject names its facts (also for old rows)
+            if labels is None:
+                key = (FlowVersion.objects.filter(pk=case.flow_version_id)
+                       .values_list("flow__subject_key", flat=True).first())
+                labels = conditions.labels_for(case.subject_kind, key or "")
+            comment = conditions.skip_condition_reason(task.step.skip_condition, labels)
         out.append({
             "task_id": task.pk,
             "order": task.order,
@@ -221,7 +307,7 @@ def case_timeline(*, case: ApprovalCase, include_upcoming: bool = False) -> list
             "decided_as": task.decided_as,
             "on_behalf_of": _name(task.on_behalf_of),
             "decided_at": task.decided_at,
-            "comment": task.comment,
+            "comment": comment,
             "skip_kind": task.skip_kind,
             "assignee": assignees.task_assignee_label(task) if pending else "",
             "assignee_post": assignees.task_assignee_post_label(task) if pending else "",
@@ -340,3 +426,27 @@ def flow_steps_as_dicts(*, version: FlowVersion) -> list[dict]:
             row.update(position_name=step.position_name, unit_depth=step.unit_depth)
         out.append(row)
     return out
+
+
+def delegations_of(*, user) -> dict[str, list[Delegation]]:
+    """The user's delegations: ``given`` (they let someone decide for them) and ``received``,
+    each newest first, with ``is_active`` (running now) and ``is_future``."""
+    now = timezone.now()
+    out: dict[str, list[Delegation]] = {"given": [], "received": []}
+    if user is None or not getattr(user, "pk", None):
+        return out
+    rows = (Delegation.objects.filter(Q(from_user_id=user.pk) | Q(to_user_id=user.pk))
+            .select_related("from_user", "to_user").order_by("-starts_at", "-pk")[:200])
+    for delegation in rows:
+        delegation.is_active = delegation.starts_at <= now < delegation.ends_at
+        delegation.is_future = now < delegation.starts_at
+        delegation.is_ended = delegation.ends_at <= now
+        out["given" if delegation.from_user_id == user.pk else "received"].append(delegation)
+    return out
+
+
+def delegation_given_by(*, user, pk) -> Delegation | None:
+    """A delegation ``user`` gave (only the delegator ends it); None for anything else."""
+    if user is None or not getattr(user, "pk", None) or not str(pk).isdigit():
+        return None
+    return Delegation.objects.filter(pk=int(pk), from_user_id=user.pk).first()

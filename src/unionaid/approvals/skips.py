@@ -8,7 +8,7 @@ import logging
 
 from django.utils.translation import gettext as _
 
-from unionaid.approvals import assignees
+from unionaid.approvals import assignees, conditions
 from unionaid.approvals.models import ApprovalStep, SkipKind
 from unionaid.core import rules
 from unionaid.org.models import OrgUnit
@@ -27,7 +27,10 @@ def skip_reason(
     if step.skip_condition:
         try:
             if rules.holds(step.skip_condition, {**facts, "fast_track": fast_track}):
-                return SkipKind.CONDITION, _("满足跳过条件：%s") % step.skip_condition, ""
+                flow = step.version.flow
+                labels = conditions.labels_for(flow.subject_kind, flow.subject_key)
+                return (SkipKind.CONDITION,
+                        conditions.skip_condition_reason(step.skip_condition, labels), "")
         except rules.RuleError as exc:
             error = exc.message
             logger.warning("approval step %s: skip condition not computable", step.pk)

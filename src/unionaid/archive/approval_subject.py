@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from unionaid.accounts.models import User
-from unionaid.approvals.registry import FlowEditor, PreviewCase
+from unionaid.approvals.registry import FactLabel, FlowEditor, PreviewCase
 from unionaid.archive.category import rules_for
 from unionaid.archive.models import HardshipCategory, HardshipRecord, Objection, RecordStatus
 from unionaid.archive.services.common import ENROLMENT_KIND, EXIT_KIND, add_months, audit
@@ -74,6 +74,21 @@ class _ArchiveSubject:
 
     def fact_names(self, subject_key: str) -> set[str]:
         return set(FACT_NAMES)
+
+    def fact_labels(self, subject_key: str) -> dict[str, FactLabel]:
+        """The words for every name ``fact_names`` allows (skip conditions in words)."""
+        yuan = str(_("元"))
+        return {
+            "category": FactLabel(label=str(_("困难类别")), choices=tuple(
+                (value, str(label)) for value, label in HardshipCategory.choices)),
+            "per_capita_monthly": FactLabel(label=str(_("家庭人均月收入")), unit=yuan),
+            "dibao_line": FactLabel(label=str(_("低保标准")), unit=yuan),
+            "household_size": FactLabel(label=str(_("家庭人口")), unit=str(_("人"))),
+            "needs_review": FactLabel(label=str(_("需重点核查"))),
+            "re_enrolment": FactLabel(label=str(_("再次建档"))),
+            "months_in_archive": FactLabel(label=str(_("在档月数")), unit=str(_("个月"))),
+            "fast_track": FactLabel(label=str(_("特事特办"))),
+        }
 
     def link(self, subject_id: int) -> str:
         return link("archive:record-detail", subject_id)

@@ -10,16 +10,38 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from unionaid.approvals.registry import FlowEditor, PreviewCase
+from unionaid.approvals.registry import FactLabel, FlowEditor, PreviewCase
 from unionaid.assistance import facts as factlib
-from unionaid.assistance.models import Application, AssistanceItem
+from unionaid.assistance.models import Application, AssistanceCategory, AssistanceItem
 from unionaid.assistance.selectors import catalog_items
 from unionaid.assistance.services import outcomes
 from unionaid.assistance.services.applications import SUBJECT_KIND
 from unionaid.assistance.services.notify import link
 from unionaid.assistance.views import display
+from unionaid.members.models import EmploymentForm
 
 CASE_NAMES = {"amount", "item_code", "category", "on_behalf", "fast_track"}
+
+# How a skip condition's facts are said in words (the case's own, then the member's).
+FACT_LABELS = {
+    "amount": (gettext_lazy("金额"), gettext_lazy("元")),
+    "item_code": (gettext_lazy("项目编码"), ""),
+    "category": (gettext_lazy("帮扶类别"), ""),
+    "on_behalf": (gettext_lazy("代办申请"), ""),
+    "membership_active": (gettext_lazy("在籍会员"), ""),
+    "membership_years": (gettext_lazy("入会年限"), gettext_lazy("年")),
+    "employment_form": (gettext_lazy("用工形式"), ""),
+    "new_employment_form": (gettext_lazy("新就业形态劳动者"), ""),
+    "age": (gettext_lazy("年龄"), gettext_lazy("岁")),
+    "is_female": (gettext_lazy("女职工"), ""),
+    "household_size": (gettext_lazy("家庭人口"), gettext_lazy("人")),
+    "children_count": (gettext_lazy("子女人数"), gettext_lazy("人")),
+    "hardship_category": (gettext_lazy("困难类别"), ""),
+    "in_archive": (gettext_lazy("已建档困难职工"), ""),
+    "grants_this_year": (gettext_lazy("本年度已获帮扶次数"), gettext_lazy("次")),
+    "amount_this_year": (gettext_lazy("本年度已获帮扶金额"), gettext_lazy("元")),
+    "item_grants_this_year": (gettext_lazy("本年度本项目已获帮扶次数"), gettext_lazy("次")),
+}
 
 EDITOR = FlowEditor(
     home_url="assistance:catalog",
@@ -62,6 +84,27 @@ class ApplicationSubject:
             item = AssistanceItem.objects.filter(code=subject_key).only("facts").first()
             names |= {f["name"] for f in (item.facts if item else [])}
         return names
+
+    def fact_labels(self, subject_key: str) -> dict[str, FactLabel]:
+        """The case's and the member's facts, and the item's own when the flow is for one
+        item (their labels as the catalog defines them; money in 元)."""
+        choices = {
+            "category": tuple(AssistanceCategory.objects.values_list("code", "name")),
+            "employment_form": tuple((value, str(label))
+                                     for value, label in EmploymentForm.choices),
+            "item_code": tuple(catalog_items(include_inactive=True)
+                               .values_list("code", "name")),
+        }
+        labels = {name: FactLabel(label=str(label), unit=str(unit),
+                                  choices=choices.get(name, ()))
+                  for name, (label, unit) in FACT_LABELS.items()}
+        if subject_key:
+            item = AssistanceItem.objects.filter(code=subject_key).only("facts").first()
+            for fact in item.facts if item else []:
+                labels[fact["name"]] = FactLabel(
+                    label=fact.get("label") or fact["name"],
+                    unit=str(_("元")) if fact.get("type") == "money" else "")
+        return labels
 
     def preview_case(self, *, subject_key: str, facts: dict[str, Any]) -> PreviewCase:
         """A typical member's facts (在籍会员, not in the archive …) and the item's facts at

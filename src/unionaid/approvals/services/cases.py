@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from unionaid.approvals.models import (
     SkipKind,
     TaskStatus,
 )
-from unionaid.approvals.selectors import todo_for_user
+from unionaid.approvals.selectors import same_decider, same_decider_excluded, todo_for_user
 from unionaid.approvals.services.flows import flow_resolve, plain_facts, skip_reason, steps_of
 from unionaid.approvals.services.notices import task_started_notify
 from unionaid.audit.services import atomic_audited, audit_record
@@ -81,7 +81,8 @@ def _advance(case: ApprovalCase, *, actor, after: int, handler,
                 assigned_position=position, assigned_user=user,
             )
             _audit(actor, "approval.step_skip", case, order=step.order, step=step.name,
-                   skip_kind=kind, reason=reason[:200])
+                   skip_kind=kind, reason=reason[:200],
+                   **({"condition": step.skip_condition} if kind == SkipKind.CONDITION else {}))
             continue
         position, user = assignees.step_assignee(step, case.org_unit)
         task = ApprovalTask.objects.create(
@@ -129,10 +130,11 @@ def case_start(
     return case
 
 
-def _locked(task) -> tuple[ApprovalCase, ApprovalTask]:
+def _locked(task, actor=None) -> tuple[ApprovalCase, ApprovalTask]:
     """Lock the case, then re-read its task (its state may have changed since it was read).
     The task comes with its step and ``has_next_step`` (does its flow version have a step
-    after it?), so that deciding the last step needs no look at the flow."""
+    after it?), so that deciding the last step needs no look at the flow; with ``actor``,
+    also ``actor_decided_other`` (the same-decider rule needs no further read when false)."""
     task_id = getattr(task, "pk", task)
     case_id = getattr(task, "case_id", None) or Subquery(
         ApprovalTask.objects.filter(pk=task_id).values("case_id")[:1])
@@ -142,8 +144,13 @@ def _locked(task) -> tuple[ApprovalCase, ApprovalTask]:
         raise NotFound()
     later = ApprovalStep.objects.filter(version_id=case.flow_version_id,
                                         order__gt=OuterRef("order"))
-    task = (ApprovalTask.objects.select_for_update(of=("self",)).select_related("step")
-            .annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk))
+    tasks = ApprovalTask.objects.select_for_update(of=("self",)).select_related("step")
+    if actor is not None:  # did the actor decide another step of the case? (same read)
+        tasks = tasks.annotate(actor_decided_other=Exists(
+            ApprovalTask.objects.filter(Q(decided_by_id=actor.pk) | Q(on_behalf_of_id=actor.pk),
+                                        case_id=case.pk, step__is_public_notice=False)
+            .exclude(pk=OuterRef("pk"))))
+    task = tasks.annotate(has_next_step=Exists(later)).get(pk=task_id, case_id=case.pk)
     task.case = case  # the caller's answer reads task.case: no second SELECT
     return case, task
 
@@ -168,7 +175,7 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
     if status != TaskStatus.APPROVED and not comment:
         raise ServiceError(_("驳回或退回时必须填写意见。"), code="comment_required",
                            fields={"comment": _("驳回或退回时必须填写意见。")})
-    case, task = _locked(task)
+    case, task = _locked(task, actor)
     if (case.status != CaseStatus.IN_PROGRESS or task.status != TaskStatus.PENDING
             or task.order != case.current_order):
         raise Conflict(_("该待办不是当前审批节点或已办理，请刷新后再试。"), code="not_current")
@@ -177,6 +184,10 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
     if auth is None:
         raise PermissionDenied(_("您不是该节点的审批人。"), code="not_assignee")
     _refuse_self(actor, case, auth.on_behalf_of)
+    same = (same_decider(task, actor=actor, on_behalf_of=auth.on_behalf_of)
+            if task.actor_decided_other or auth.on_behalf_of is not None else None)
+    if same is not None and not same.allowed:
+        raise PermissionDenied(same.message, code="same_decider")
     step = task.step
     if (status == TaskStatus.APPROVED and step.is_public_notice and task.due_at
             and now < task.due_at):
@@ -194,7 +205,9 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
                              "comment"])
     _audit(actor, "approval.task_decide", case, task=task.pk, order=task.order, step=step.name,
            decision=decision, comment=comment[:200], decided_as=task.decided_as,
-           on_behalf_of=auth.on_behalf_of.pk if auth.on_behalf_of else None)
+           on_behalf_of=auth.on_behalf_of.pk if auth.on_behalf_of else None,
+           **({"same_decider": True, "same_decider_earlier_task": same.earlier.pk,
+               "same_decider_earlier_order": same.earlier.order} if same is not None else {}))
     if status == TaskStatus.APPROVED:
         _advance(case, actor=actor, after=task.order, handler=handler,
                  steps=None if task.has_next_step else [])
@@ -218,6 +231,13 @@ def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> 
     rows = list(todo_for_user(user=actor).filter(pk__in=ids)
                 .values_list("pk", "case_id", "step__allow_batch", "step__name"))
     if len(rows) != len(ids):
+        missing = set(ids) - {pk for pk, *_rest in rows}
+        blocked = list(ApprovalTask.objects.filter(pk__in=missing, status=TaskStatus.PENDING)
+                       .filter(same_decider_excluded(actor)).values_list("step__name", flat=True))
+        if len(blocked) == len(missing):  # they are left out only because of the rule
+            raise PermissionDenied(
+                _("以下待办所属事项的另一节点已由您办理，同一人不能办理同一事项的两个节点：%s")
+                % "、".join(sorted(set(blocked))), code="same_decider")
         raise NotFound()
     refused = sorted({name for _pk, _case, allowed, name in rows if not allowed})
     if refused:

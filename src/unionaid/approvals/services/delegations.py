@@ -8,11 +8,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.models import Assignment, User
+from unionaid.approvals import assignees
 from unionaid.approvals.models import Delegation
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
 
 MAX_DAYS = 366
+
+
+def delegate_may_decide_in(user: User, unit) -> bool:
+    """May ``user`` decide for a post of ``unit`` as a delegate? Only if they hold a post that
+    decides approval steps (``assignees.deciding_posts``) in that very unit: the same level,
+    the same subtree. Read-only posts (the auditor's) decide nothing."""
+    return any(post.org_unit_id == unit.pk for post in assignees.deciding_posts(user))
 
 
 @transaction.atomic
@@ -24,6 +32,9 @@ def delegation_create(*, actor, to_user: User, starts_at, ends_at, reason: str =
     if to_user is None or to_user.pk == actor.pk:
         raise ServiceError(_("请选择其他人作为代办人。"), code="invalid_delegate",
                            fields={"to_user": _("请选择其他人作为代办人。")})
+    posts = assignees.deciding_posts(actor)
+    if not posts:  # the auditor and other read-only posts decide nothing, so delegate nothing
+        raise PermissionDenied(_("只有审批岗位的人员可以委托代办。"), code="not_an_approver")
     if not to_user.is_active or not Assignment.objects.current().filter(user=to_user).exists():
         raise ServiceError(_("代办人须为在岗的工作人员。"), code="delegate_not_staff",
                            fields={"to_user": _("代办人须为在岗的工作人员。")})
@@ -36,6 +47,9 @@ def delegation_create(*, actor, to_user: User, starts_at, ends_at, reason: str =
     if (ends_at - starts_at).days > MAX_DAYS:
         raise ServiceError(_("委托期限不能超过一年。"), code="invalid_period",
                            fields={"ends_at": _("委托期限不能超过一年。")})
+    if not any(delegate_may_decide_in(to_user, post.org_unit) for post in posts):
+        message = _("代办人须在您审批岗位所在的单位担任审批岗位（同一层级、同一单位）。")
+        raise ServiceError(message, code="delegate_wrong_post", fields={"to_user": message})
     delegation = Delegation.objects.create(from_user=actor, to_user=to_user, starts_at=starts_at,
                                            ends_at=ends_at, reason=(reason or "").strip()[:200])
     audit_record(actor=actor, action="approval.delegation_create", target=delegation,

@@ -130,10 +130,12 @@ def _clean_named_user(order: int, raw: dict) -> dict[str, Any]:
 def flow_save(
     *, actor, subject_kind: str, subject_key: str, org_unit: OrgUnit, name: str,
     steps: list[dict], note: str = "", fact_names: set[str] | None = None,
+    allow_same_decider: bool = False,
 ) -> FlowVersion:
     """Publish a new version of the flow for (kind, key, unit); older versions stay as they were
     for the cases that use them. ``fact_names`` (or the subject handler's ``fact_names``) limits
-    the names a skip condition may use."""
+    the names a skip condition may use. ``allow_same_decider`` (the flow's, so its cases in
+    flight too): one person may decide several steps of a case."""
     subject = registry.subject_for(subject_kind)  # an unknown kind: NotFound
     perm = subject.flow_permission
     if actor is not None and not access_for(actor).covers_unit(perm, org_unit):
@@ -152,9 +154,12 @@ def flow_save(
         subject_kind=subject_kind, subject_key=subject_key, org_unit=org_unit,
         defaults={"name": name},
     )
-    if flow.name != name or not flow.is_active:
+    allow_same_decider = bool(allow_same_decider)
+    if (flow.name != name or not flow.is_active
+            or flow.allow_same_decider != allow_same_decider):
         flow.name, flow.is_active = name, True
-        flow.save(update_fields=["name", "is_active"])
+        flow.allow_same_decider = allow_same_decider
+        flow.save(update_fields=["name", "is_active", "allow_same_decider"])
     last = flow.versions.order_by("-number").values_list("number", flat=True).first() or 0
     flow.versions.filter(is_current=True).update(is_current=False)
     version = FlowVersion.objects.create(
@@ -169,6 +174,7 @@ def flow_save(
         actor=actor, action="approval.flow_save", target=flow, org_unit_path=org_unit.path,
         changes={"version": version.number, "subject_kind": subject_kind,
                  "subject_key": subject_key, "note": version.note,
+                 "allow_same_decider": allow_same_decider,
                  "steps": [_step_summary(order, s) for order, s in enumerate(cleaned, 1)]},
     )
     return version
@@ -205,7 +211,7 @@ def steps_of(version: FlowVersion, *, after: int = 0) -> list[ApprovalStep]:
     return list(
         ApprovalStep.objects.filter(version_id=version.pk if hasattr(version, "pk") else version,
                                 order__gt=after)
-        .select_related("user", "user_position__org_unit").order_by("order")
+        .select_related("user", "user_position__org_unit", "version__flow").order_by("order")
     )
 
 

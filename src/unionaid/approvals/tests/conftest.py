@@ -19,7 +19,7 @@ from unionaid.accounts import services as account_services
 from unionaid.accounts.models import Position, User
 from unionaid.approvals import registry
 from unionaid.approvals import services as approvals
-from unionaid.approvals.registry import PreviewCase
+from unionaid.approvals.registry import FactLabel, PreviewCase
 
 KIND = "test.subject"
 
@@ -53,6 +53,9 @@ class FakeSubject:
 
     def fact_names(self, subject_key):
         return None
+
+    def fact_labels(self, subject_key):
+        return {"amount": FactLabel(label="金额", unit="元")}
 
     def preview_case(self, *, subject_key, facts):
         return PreviewCase(subject_key=subject_key, facts=facts, shown=facts)

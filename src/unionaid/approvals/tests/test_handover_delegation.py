@@ -109,10 +109,22 @@ def test_ending_another_post_of_the_named_approver_moves_nothing(chain, named_fl
     assert not AuditEvent.objects.filter(action="approval.task_handover").exists()
 
 
-def test_a_delegate_decides_on_behalf_while_the_delegation_runs(chain):
+@pytest.fixture
+def deputy(chain):
+    """Another approver of 甲车务段: 副主席, a post a (second) flow names at the 站段 level."""
+    post = account_services.position_create(actor=None, org_unit=chain.union.station_a,
+                                            name="副主席", roles=[chain.approver_role])
+    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="DEPUTY",
+                        org_unit=chain.union.bureau, name="副主席流程",
+                        steps=[{"name": "站段副主席审核", "position_name": "副主席",
+                                "unit_depth": 2}])
+    user = new_user("deputy")
+    hold(user, post)
+    return user
+
+
+def test_a_delegate_decides_on_behalf_while_the_delegation_runs(chain, deputy):
     case = chain.start()
-    deputy = new_user("deputy")
-    hold(deputy, chain.station_b_post)  # staff elsewhere
     task = pending(case)
     with pytest.raises(PermissionDenied):
         approvals.task_decide(actor=deputy, task=task, decision="approve")
@@ -133,7 +145,7 @@ def test_a_delegate_decides_on_behalf_while_the_delegation_runs(chain):
 
 def test_a_delegation_for_a_named_step_and_its_end(chain, named_flow):
     deputy = new_user("deputy")
-    hold(deputy, chain.station_b_post)
+    hold(deputy, chain.bureau_post)  # an approver at the chairman's level, in the same unit
     now = timezone.now()
     delegation = approvals.delegation_create(actor=chain.chairman, to_user=deputy,
                                              starts_at=now, ends_at=now + dt.timedelta(days=1))
@@ -145,9 +157,7 @@ def test_a_delegation_for_a_named_step_and_its_end(chain, named_flow):
         approvals.task_decide(actor=deputy, task=pending(case), decision="approve")
 
 
-def test_a_future_delegation_gives_nothing_yet(chain):
-    deputy = new_user("deputy")
-    hold(deputy, chain.station_b_post)
+def test_a_future_delegation_gives_nothing_yet(chain, deputy):
     now = timezone.now()
     approvals.delegation_create(actor=chain.station_officer, to_user=deputy,
                                 starts_at=now + dt.timedelta(days=1),
@@ -157,9 +167,7 @@ def test_a_future_delegation_gives_nothing_yet(chain):
         approvals.task_decide(actor=deputy, task=pending(case), decision="approve")
 
 
-def test_a_delegate_cannot_decide_what_the_delegator_filed(chain):
-    deputy = new_user("deputy")
-    hold(deputy, chain.station_b_post)
+def test_a_delegate_cannot_decide_what_the_delegator_filed(chain, deputy):
     now = timezone.now()
     approvals.delegation_create(actor=chain.station_officer, to_user=deputy, starts_at=now,
                                 ends_at=now + dt.timedelta(days=1))
@@ -200,10 +208,8 @@ def test_a_named_approver_whose_post_lapsed_by_date_can_no_longer_decide(chain, 
     assert new_task.assigned_position == chain.chairman_post
 
 
-def test_a_disabled_users_delegation_gives_nothing(chain, security_admin):
+def test_a_disabled_users_delegation_gives_nothing(chain, deputy, security_admin):
     case = chain.start()
-    deputy = new_user("deputy")
-    hold(deputy, chain.station_b_post)
     now = timezone.now()
     approvals.delegation_create(actor=chain.station_officer, to_user=deputy,
                                 starts_at=now - dt.timedelta(hours=1),

@@ -56,7 +56,7 @@ def test_the_timeline_shows_each_step_who_decided_and_what_waits(chain):
     assert timeline[0]["decided_by"] == "station_officer"
     assert timeline[0]["decided_as"] == "甲车务段·帮扶干事"
     assert timeline[0]["comment"] == "情况属实"
-    assert "amount <= 2000" in timeline[1]["comment"]
+    assert timeline[1]["comment"] == "满足跳过条件：金额不超过 2000 元"
     assert timeline[2]["assignee"] == "测试铁路局工会·主席"
     full = selectors.case_timeline(case=chain.start(), include_upcoming=True)
     assert [r["status"] for r in full] == ["pending", "upcoming", "upcoming"]

@@ -3,6 +3,8 @@ Chinese step errors keep the input, and the preview lists which steps run or are
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import make_role, make_staff
@@ -193,7 +195,8 @@ def test_the_preview_lists_skipped_steps_and_who_decides(client, admin, union, b
     assert "继承自 测试铁路局工会" in html
     assert "甲车务段·帮扶干事" in html  # the applicant's 站段 post decides step 1
     assert "已跳过" in html
-    assert "满足跳过条件：amount &lt;= 2000" in html
+    assert "满足跳过条件：金额不超过 2000 元" in html
+    assert "amount &lt;= 2000" not in html
     assert_no_inline_code(html)
 
     large = client.get(PREVIEW, {"unit": union.team_a.pk, "item": "", "amount": "5000"},
@@ -219,3 +222,28 @@ def test_the_preview_page_opens_with_an_empty_form(client, admin):
     assert "流程预览" in html
     assert "invalid-feedback" not in html
     assert "alert-danger" not in html
+
+
+def test_the_editor_sets_allow_same_decider_with_its_warning_and_journals_it(client, admin,
+                                                                            union, bureau_flow):
+    client.force_login(admin)
+    url = f"{EDIT}?unit={union.bureau.pk}&item="
+    page = client.get(url).content.decode()
+    assert "仅适用于人员很少的工会" in page
+    data = {"name": "帮扶审批", "allow_same_decider": "on",
+            **step_data([{"name": "站段审核", "position_name": "帮扶干事", "unit_depth": "2"}],
+                        initial=1)}
+    assert client.post(url, data).status_code == 302
+    flow = ApprovalFlow.objects.get(subject_kind=KIND, subject_key="", org_unit=union.bureau)
+    assert flow.allow_same_decider is True
+    event = AuditEvent.objects.filter(action="approval.flow_save").latest("id")
+    assert event.changes["allow_same_decider"] is True
+    box = re.search(r'<input[^>]*name="allow_same_decider"[^>]*>',
+                    client.get(url).content.decode())
+    assert box is not None
+    assert "checked" in box.group(0)
+    assert "允许同一人办理多个节点" in client.get("/approvals/flows/").content.decode()
+    del data["allow_same_decider"]
+    assert client.post(url, data).status_code == 302
+    flow.refresh_from_db()
+    assert flow.allow_same_decider is False

@@ -205,7 +205,7 @@ def test_the_preview_runs_an_archive_case_on_its_facts(client, config_admin, uni
     html = deep.content.decode()
     assert deep.status_code == 200
     assert "<html" not in html
-    assert "满足跳过条件：category == &#x27;deep&#x27; and not needs_review" in html
+    assert "满足跳过条件：困难类别为深度困难，且非需重点核查" in html
 
 
 def test_the_preview_page_of_an_archive_kind_opens_with_an_empty_form(client, config_admin):

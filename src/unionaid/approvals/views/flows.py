@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import User
 from unionaid.accounts.views import second_factor_required
-from unionaid.approvals import registry, services
+from unionaid.approvals import conditions, registry, services
 from unionaid.approvals.forms import (
     FlowForm,
     FlowPickForm,
@@ -118,8 +118,22 @@ def flow_list(request, *, subject, perm: str):
     page = cheap_page(flows, request.GET.get("page"))
     names = subject.key_labels()
     levels = level_names()
+    labels: dict[str, dict] = {}
+
+    def steps_in_words(flow, version) -> list[dict]:
+        """Each step with its skip condition in words (the subject's labels per key)."""
+        if version is None:
+            return []
+        if flow.subject_key not in labels:
+            labels[flow.subject_key] = conditions.labels_for(kind, flow.subject_key)
+        return [{"step": step, "skip_words": conditions.describe_condition(
+                    step.skip_condition, labels[flow.subject_key])}
+                for step in version.steps.all()]
+
     rows = [{
         "flow": flow,
+        "steps": steps_in_words(flow, flow.current_versions[0] if flow.current_versions
+                                else None),
         "item": names.get(flow.subject_key, flow.subject_key) if flow.subject_key else "",
         "level": levels.get(flow.org_unit.depth, ""),
         "version": flow.current_versions[0] if flow.current_versions else None,
@@ -196,9 +210,14 @@ def flow_edit(request, *, subject, perm: str):
     source = own or inherited
     levels = level_names()
     name = source.flow.name if source else _flow_title(subject)
-    flow_form = FlowForm(request.POST or None, initial={"name": name})
+    flow_form = FlowForm(request.POST or None, initial={
+        "name": name, "allow_same_decider": bool(own and own.flow.allow_same_decider)})
     formset = StepFormSet(request.POST or None, initial=_initial_steps(source) or None,
                           levels=levels, kind=kind, prefix="steps")
+    words = conditions.labels_for(kind, key)
+    for step_form in formset.forms:  # each saved skip condition also in words, under its box
+        step_form.skip_words = conditions.describe_condition(
+            str(step_form["skip_condition"].value() or ""), words)
     status = 200
     if request.method == "POST":
         if flow_form.is_valid() and formset.is_valid():
@@ -207,7 +226,8 @@ def flow_edit(request, *, subject, perm: str):
                 version = services.flow_save(
                     actor=request.user, subject_kind=kind, subject_key=key, org_unit=unit,
                     name=flow_form.cleaned_data["name"], steps=[f.as_step() for f in kept],
-                    note=flow_form.cleaned_data["note"])
+                    note=flow_form.cleaned_data["note"],
+                    allow_same_decider=flow_form.cleaned_data["allow_same_decider"])
             except ServiceError as exc:
                 _place_errors(flow_form, kept, exc)
                 status = exc.status

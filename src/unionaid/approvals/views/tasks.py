@@ -21,6 +21,7 @@ from unionaid.approvals.models import CaseStatus, TaskStatus
 from unionaid.approvals.selectors import (
     case_timeline,
     fast_track_reviews_for_user,
+    same_decider,
     task_get_for_user,
     todo_filtered,
     todo_item_choices,
@@ -122,8 +123,11 @@ def _authority(user, task):
 
 def _may_decide(user, task) -> bool:
     """Would the engine take the user's decision (else it answers its own refusal)?"""
-    return (_authority(user, task) is not None
-            and not assignees.is_self_or_household(user=user, case=task.case))
+    authority = _authority(user, task)
+    if authority is None or assignees.is_self_or_household(user=user, case=task.case):
+        return False
+    same = same_decider(task, actor=user, on_behalf_of=authority.on_behalf_of)
+    return same is None or same.allowed
 
 
 def _task_context(request, task, form) -> dict:
@@ -133,12 +137,15 @@ def _task_context(request, task, form) -> dict:
     user = request.user
     subject = registry.subject_handler(case.subject_kind)
     authority = _authority(user, task)
+    same = (same_decider(task, actor=user, on_behalf_of=authority.on_behalf_of)
+            if authority is not None else None)
     context = {
         "task": task, "case": case, "form": form,
-        "can_decide": authority is not None,
+        "can_decide": authority is not None and (same is None or same.allowed),
         "authority": authority,
+        "same_decider": same,
         "is_self": authority is not None and assignees.is_self_or_household(user=user, case=case),
-        "timeline": case_timeline(case=case, include_upcoming=True),
+        "timeline": case_timeline(case=case, include_upcoming=True, viewer=user),
         "subject_label": subject_labels([case])[case.pk],
         "subject_link": subject.link(case.subject_id),
         "subject_link_text": subject.link_text,

@@ -126,7 +126,8 @@ def _detail_context(request, record, **forms) -> dict:
         and notice.due_at <= timezone.now(),
         "open_objections": sum(1 for o in objections if o.resolved_at is None),
         "may_decide": task is not None and assignees.authority(user, task) is not None,
-        "rounds": [{"case": c, "timeline": case_timeline(case=c, include_upcoming=True)}
+        "rounds": [{"case": c, "timeline": case_timeline(case=c, include_upcoming=True,
+                                                         viewer=user)}
                    for c in reversed(cases)],
         "history": history,
         "objections": objections,

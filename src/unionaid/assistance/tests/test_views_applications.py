@@ -223,7 +223,7 @@ def test_an_approver_decides_an_application_on_the_task_page(client, staff, illn
     assert disbursement.amount == Decimal("1500.00")
     after = client.get(detail(application)).content.decode()
     assert "已跳过" in after
-    assert "满足跳过条件：amount &lt;= 2000" in after
+    assert "满足跳过条件：金额不超过 2000 元" in after  # in words (issue 10, item 13)
     assert "已核准待发放" in after
     assert "发放情况" in after
     client.force_login(staff.finance)
@@ -267,3 +267,33 @@ def test_the_list_refuses_an_id_number_in_its_get_search(client, union, staff, i
     client.force_login(staff.apply_cadre)
     html = client.get(LIST, {"q": member.id_number}).content.decode()
     assert "这里不能按身份证号或手机号查找" in html
+
+
+def test_a_staff_applicant_sees_approvers_posts_not_names_on_the_staff_pages(
+        client, union, staff, illness, flow, budget, make_member):
+    """A cadre who applies for themself opens their application and its task pages with their
+    staff login: like the portal, they see who decided as a post, never by name. Others with
+    rights still see the names (issue 10, item 5)."""
+    staff.apply_cadre.first_name = "王审批"
+    staff.apply_cadre.save(update_fields=["first_name"])
+    clerk = make_staff("clerk", union.team_a, [make_role("clerk", APPLY_PERMS)], "干事")
+    clerk.member = make_member(union.team_a)
+    clerk.save(update_fields=["member"])
+    application = submitted(clerk, clerk.member, illness, "12000")
+    first = application.case.tasks.get(status=TaskStatus.PENDING)
+    client.force_login(staff.apply_cadre)
+    assert client.post(f"/approvals/tasks/{first.pk}/",
+                       {"decision": "approve"}).status_code == 302
+    second = application.case.tasks.get(status=TaskStatus.PENDING)
+
+    client.force_login(clerk)
+    for url in (detail(application), f"/approvals/tasks/{first.pk}/",
+                f"/approvals/tasks/{second.pk}/"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        assert "甲车务段·帮扶干事" in html, url  # the post that decided
+        assert "王审批" not in html, url
+
+    client.force_login(staff.chairman)
+    assert "王审批" in client.get(f"/approvals/tasks/{second.pk}/").content.decode()

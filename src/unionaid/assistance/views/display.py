@@ -87,10 +87,11 @@ def task_panel(*, user, case) -> tuple[str, dict] | None:
 def application_panels(*, user, application) -> dict:
     """Context for templates/assistance/_application_panels.html."""
     case = application.case
-    timeline = case_timeline(case=case, include_upcoming=True) if case else []
+    # the applicant (a staff user looking at their own case) sees approvers' posts, not names
+    timeline = case_timeline(case=case, include_upcoming=True, viewer=user) if case else []
     earlier = []  # rounds before a "return for more material" and resubmission
     if case is not None:
-        earlier = [{"case": old, "timeline": case_timeline(case=old)} for old in
+        earlier = [{"case": old, "timeline": case_timeline(case=old, viewer=user)} for old in
                    ApprovalCase.objects.filter(subject_kind=SUBJECT_KIND,
                                                subject_id=application.pk)
                    .exclude(pk=case.pk).order_by("started_at", "pk")]

@@ -186,23 +186,59 @@ def test_a_worker_follows_their_own_case_timeline_and_nobody_elses(
                                      target_type="approvals.approvalcase").count() == 2
 
 
-def test_an_approver_delegates_their_tasks_while_away(staff, as_session):
+def test_an_approver_delegates_their_tasks_while_away(union, staff, flow, as_session):
+    from conftest import make_role, make_staff
+    from unionaid.approvals import services as approvals
+
+    # 副主席 of the bureau decides the bureau's steps of another flow: an approver at the
+    # chairman's level, in the chairman's unit.
+    approvals.flow_save(actor=None, subject_kind="assistance.application", subject_key="X",
+                        org_unit=union.bureau, name="副主席", steps=[
+                            {"name": "副主席审批", "position_name": "副主席", "unit_depth": 1}])
+    make_staff("vice", union.bureau, [make_role("vice", ["org.view", "assistance.view"])],
+               "副主席")
     starts = timezone.now()
     ends = starts + dt.timedelta(days=7)
     api = as_session(staff.chairman)
     response = api.post("/approvals/delegations", {
-        "to_username": "apply_cadre", "starts_at": starts.isoformat(),
+        "to_username": "vice", "starts_at": starts.isoformat(),
         "ends_at": ends.isoformat(), "reason": "出差"})
     assert response.status_code == 201, response.content
     delegation = Delegation.objects.get()
-    assert (delegation.from_user, delegation.to_user) == (staff.chairman, staff.apply_cadre)
+    assert (delegation.from_user.username, delegation.to_user.username) == ("chairman", "vice")
     assert AuditEvent.objects.filter(action="approval.delegation_create",
                                      actor=staff.chairman).exists()
     unknown = api.post("/approvals/delegations", {
         "to_username": "nobody", "starts_at": starts.isoformat(), "ends_at": ends.isoformat()})
     assert unknown.status_code == 400
     assert unknown.json()["code"] == "delegate_not_staff"
+    # the 站段 approver decides at another level: not the chairman's delegate
+    lower = api.post("/approvals/delegations", {
+        "to_username": "apply_cadre", "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat()})
+    assert lower.status_code == 400
+    assert lower.json()["code"] == "delegate_wrong_post"
+    # a read-only post (the tracer, like the auditor) decides nothing, so delegates nothing
+    tracer = as_session(staff.tracer).post("/approvals/delegations", {
+        "to_username": "chairman", "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat()})
+    assert tracer.status_code == 403
+    assert tracer.json()["code"] == "not_an_approver"
     assert Delegation.objects.count() == 1
+    # listed for both; only the delegator ends it
+    mine = api.get("/approvals/delegations").json()
+    assert [(d["id"], d["to_user_name"], d["is_active"]) for d in mine["given"]] == [
+        (delegation.pk, "vice", True)]
+    assert mine["received"] == []
+    vice = as_session(delegation.to_user)
+    assert [d["id"] for d in vice.get("/approvals/delegations").json()["received"]] == [
+        delegation.pk]
+    assert vice.post(f"/approvals/delegations/{delegation.pk}/end", {}).status_code == 404
+    ended = api.post(f"/approvals/delegations/{delegation.pk}/end", {})
+    assert ended.status_code == 200, ended.content
+    assert ended.json()["is_active"] is False
+    assert api.post(f"/approvals/delegations/{delegation.pk}/end", {}).json()["code"] == \
+        "already_ended"
 
 
 def test_the_openapi_description_lists_the_issue_3_paths(db):

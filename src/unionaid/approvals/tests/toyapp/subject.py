@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from unionaid.approvals import services as approvals
-from unionaid.approvals.registry import FlowEditor, PreviewCase
+from unionaid.approvals.registry import FactLabel, FlowEditor, PreviewCase
 from unionaid.approvals.tests.toyapp.models import ToyRequest
 
 KIND = "approvals_toy.request"
@@ -32,6 +32,9 @@ class ToySubject:
 
     def fact_names(self, subject_key):
         return {"size", "fast_track"}
+
+    def fact_labels(self, subject_key):
+        return {"size": FactLabel(label="大小", unit="号")}
 
     def preview_case(self, *, subject_key, facts):
         facts = {"size": 1, **facts}
