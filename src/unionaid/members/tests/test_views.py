@@ -481,6 +481,7 @@ def test_a_get_with_an_id_number_in_the_address_is_refused_and_not_run(client, p
         assert reverse("members:member-detail", args=[roll["a"].pk]) not in html
         assert reverse("members:member-detail", args=[roll["other"].pk]) not in html
         assert f'value="{q}"' not in html  # not echoed back into the search box
+        assert q not in html  # nor into the language switcher's return address
     # the form itself posts, and the POST search works
     page = listed(client.get(reverse("members:member-list")))
     assert 'method="post"' in page

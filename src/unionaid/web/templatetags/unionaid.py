@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms, template
+from django.http import QueryDict
 
 from unionaid.core import masking
 
@@ -35,3 +36,17 @@ def is_checkbox(bound_field) -> bool:
 @register.filter
 def mask_id(value) -> str:
     return masking.mask_id_number(value)
+
+
+@register.simple_tag(takes_context=True)
+def return_path(context) -> str:
+    """The current path and query for a form's ``next`` (the language switcher), without any
+    query value that looks like an ID number, phone or account: those never travel in URLs."""
+    request = context.get("request")
+    if request is None:
+        return "/"
+    kept = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept.setlist(key, [v for v in values if not masking.looks_like_identifier(v)])
+    query = kept.urlencode()
+    return f"{request.path}?{query}" if query else request.path

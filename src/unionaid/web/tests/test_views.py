@@ -122,3 +122,13 @@ def test_it_links_a_worker_to_their_own_record(client, worker):
     html = client.get(reverse("web:home"), follow=True).content.decode()  # → portal:home
     assert reverse("members:member-detail", args=[worker.member_id]) in html
     assert 'href="/members/new/"' not in html
+
+
+def test_the_switcher_returns_to_the_page_without_identifier_like_values(client, personas):
+    """The switcher's ``next`` keeps the path and harmless filters but never a value shaped like
+    an ID number or phone (issue 10, item 4: those never travel in URLs)."""
+    client.force_login(personas.team_cadre)
+    html = client.get(reverse("web:home"), {"status": "submitted",
+                                            "q": "13800001111"}).content.decode()
+    nexts = re.findall(r'name="next" type="hidden" value="([^"]*)"', html)
+    assert nexts == [reverse("web:home") + "?status=submitted"]
