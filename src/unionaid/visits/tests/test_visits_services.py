@@ -162,7 +162,9 @@ def test_a_child_under_14_needs_the_children_consent(rec):
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"visited_on": (today() + dt.timedelta(days=1)).isoformat()}, "visited_on"),
+    # dates as callables: worked out when the test runs, not when it is collected (a run that
+    # crosses midnight, Beijing time, would otherwise send "tomorrow" as today)
+    ({"visited_on": lambda: (today() + dt.timedelta(days=1)).isoformat()}, "visited_on"),
     ({"visited_on": "2026-13-01"}, "visited_on"),
     ({"visitors": ""}, "visitors"),
     ({"satisfaction": 9}, "satisfaction"),
@@ -171,10 +173,11 @@ def test_a_child_under_14_needs_the_children_consent(rec):
      "profile.incomes.0.monthly"),
     ({"needs": [{"kind": "lottery", "note": "x"}]}, "needs.0.kind"),
     ({"follow_ups": [{"title": "回访", "due_on": ""}]}, "follow_ups.0.due_on"),
-    ({"follow_ups": [{"title": "", "due_on": today().isoformat()}]}, "follow_ups.0.title"),
+    ({"follow_ups": lambda: [{"title": "", "due_on": today().isoformat()}]}, "follow_ups.0.title"),
     ({"client_uuid": None, "member_id": None}, "member_id"),
 ])
 def test_bad_input_names_the_field_and_leaves_nothing_written(rec, change, field):
+    change = {key: value() if callable(value) else value for key, value in change.items()}
     data = visit_data(rec.member, **change)
     with pytest.raises(ServiceError) as exc:
         submit(rec.visitor_a, data)
