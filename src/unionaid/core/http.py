@@ -115,11 +115,13 @@ def private_file_response(handle, *, content_type: str, filename: str,
     return response
 
 
+# What a GET search form says to an ID number or phone typed into it.
+IDENTIFIER_IN_URL = _("这里不能按身份证号或手机号查找（会出现在网址中）；请到“职工”页查找该职工。")
+
+
 def not_an_identifier(value: str | None) -> None:
     """Validator for the text box of a search form sent by GET: an ID number or phone would
     land in the URL (and the access log), so it is refused, with a pointer to the member page
     whose search posts."""
     if masking.looks_like_identifier(value):
-        raise ValidationError(
-            _("这里不能按身份证号或手机号查找（会出现在网址中）；请到“职工”页查找该职工。"),
-            code="identifier_in_url")
+        raise ValidationError(IDENTIFIER_IN_URL, code="identifier_in_url")

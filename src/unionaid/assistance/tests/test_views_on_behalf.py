@@ -157,3 +157,27 @@ def test_an_upload_without_a_file_is_refused_in_chinese(client, union, staff, ma
 def selected(html: str) -> str:
     select = re.search(r'<select[^>]*name="material".*?</select>', html, re.S).group(0)
     return re.search(r'<option value="([^"]*)"[^>]*selected', select).group(1)
+
+
+def test_the_worker_search_posts_and_refuses_an_id_number_or_phone_in_its_address(
+        client, union, staff, make_member):
+    """The 代办 page's worker search posts, like every other member search, so an ID number or
+    phone stays out of URLs and access logs; one in the address is refused and nobody is looked
+    up by it (issue 10, item 4)."""
+    member = make_member(union.team_a)
+    client.force_login(staff.apply_cadre)
+
+    for value in (member.id_number, member.phone):
+        response = client.get(NEW, {"q": value})
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert "这里不能按身份证号或手机号查找" in html
+        assert f"?member={member.pk}" not in html
+        assert value not in html
+
+    # the form itself posts, and finds the worker by name, ID number or phone
+    assert 'method="post"' in client.get(NEW).content.decode()
+    for value in (member.name, member.id_number, member.phone):
+        html = client.post(NEW, {"q": value}).content.decode()
+        assert f"?member={member.pk}" in html, value
+    assert member.id_number not in client.post(NEW, {"q": member.id_number}).content.decode()

@@ -29,8 +29,9 @@ from unionaid.assistance.models import ApplicationStatus
 from unionaid.assistance.services.applications import EDITABLE, WITHDRAWABLE
 from unionaid.assistance.services.catalog import OTHER_MATERIAL
 from unionaid.assistance.views.display import application_panels
+from unionaid.core import masking
 from unionaid.core.errors import ServiceError
-from unionaid.core.http import cheap_page, or_404
+from unionaid.core.http import IDENTIFIER_IN_URL, cheap_page, or_404
 from unionaid.members.selectors import member_get_for_user, member_search
 from unionaid.org.selectors import level_names, units_visible_to
 
@@ -141,10 +142,21 @@ def application_create(request):
     if not access_for(user).has_perm(APPLY):
         raise Http404()
     if not request.GET.get("member"):
-        query = request.GET.get("q", "").strip()
+        # the form posts, so an ID number or phone may be searched; one in the URL (a typed
+        # or old bookmarked address) is refused below
+        posted = request.method == "POST"
+        query = (request.POST if posted else request.GET).get("q", "").strip()[:50]
+        if not posted and masking.looks_like_identifier(query):
+            # the form is sent by GET: an ID number or phone would sit in the URL (and the
+            # access log), so it is not searched, nor shown back
+            return render(request, "assistance/application_new.html",
+                          {"query": "", "members": [], "query_error": IDENTIFIER_IN_URL},
+                          status=400)
         members = member_search(user=user, query=query, perm=APPLY)[:20] if query else []
-        return render(request, "assistance/application_new.html",
-                      {"query": query, "members": members})
+        return render(request, "assistance/application_new.html", {
+            "query": query, "members": members,
+            # an ID number or phone is not echoed back into the page
+            "query_shown": "" if masking.looks_like_identifier(query) else query})
     member = or_404(member_get_for_user, user=user, pk=request.GET["member"], perm=APPLY)
     if not request.GET.get("item"):
         # the items the member qualifies for first; the others with the reasons (the visit

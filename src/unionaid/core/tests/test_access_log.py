@@ -40,6 +40,28 @@ def test_the_redactor_masks_id_numbers_and_phones_in_a_request_line(person):
     assert redact("/api/v1/members/12345?year=2026") == "/api/v1/members/12345?year=2026"
 
 
+def test_the_redactor_masks_numbers_typed_in_groups(person):
+    """People type ID numbers and phones in groups; URLs carry the spaces as + or %20."""
+    number, phone = person["id_number"], person["phone"]
+    grouped_id = f"{number[:6]} {number[6:14]} {number[14:]}"
+    grouped_phone = f"{phone[:3]}-{phone[3:7]}-{phone[7:]}"
+    for text, mask in (
+        (f"/members/?q={grouped_id.replace(' ', '+')}&page=2", "[ID]"),
+        (f"/members/?q={grouped_id.replace(' ', '%20')}&page=2", "[ID]"),
+        (f"/members/?q={grouped_id.replace(' ', '%2B')}&page=2", "[ID]"),
+        (f"/members/?q={grouped_phone}&page=2", "[PHONE]"),
+        (f"/members/?q=%2B86%20{phone[:3]}%20{phone[3:7]}%20{phone[7:]}&page=2", "[PHONE]"),
+    ):
+        cleaned = redact(text)
+        assert cleaned.startswith("/members/?q="), cleaned
+        assert cleaned.endswith(f"{mask}&page=2"), cleaned
+        for group in (number[6:14], phone[3:7] + phone[7:], phone[7:]):
+            assert group not in cleaned
+    # dates, times, status codes and sizes keep their digits
+    line = '2026-12-07 16:03:20,123 "GET /x?d=2026-12-07 HTTP/1.1" 200 1234'
+    assert redact(line) == line
+
+
 def test_runserver_request_lines_are_redacted(person):
     stream = io.StringIO()
     logger = logging.getLogger("django.server")
