@@ -7,6 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import verified_login
 from unionaid.audit.models import AuditEvent, ReadEvent
@@ -65,7 +66,7 @@ def test_the_auditor_finds_a_read_by_member_actor_and_date(client, personas, mak
     read = ReadEvent.objects.get(member_id=member.pk)
 
     auditor = verified_login(client, personas.audit_admin)
-    day = read.at.date().isoformat()
+    day = timezone.localdate(read.at).isoformat()  # the filter's days are Beijing days
     html = auditor.get(READS, {"member_id": member.pk, "actor": "team_cadre",
                                "date_from": day, "date_to": day}).content.decode()
     assert f"/members/{member.pk}/" in html
