@@ -27,7 +27,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unionaid.accounts.access import access_for, compute_access, forget_access
+from unionaid.accounts.access import access_for, forget_access
 from unionaid.accounts.models import ApiToken, Assignment, DataScope, Position, Role, User
 from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, SCOPE_BREADTH, admin_duties
 from unionaid.audit.services import audit_record
@@ -180,12 +180,16 @@ def _clean_permissions(permissions) -> list[str]:
     return perms
 
 
+def _not_ended():
+    """Assignments that have not ended yet: current ones and those that start later. The
+    granting rules count them all, since their rights arrive without anyone granting again."""
+    return Assignment.objects.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+
+
 def _role_holders(role: Role) -> list[User]:
     """Everyone whom a change of ``role`` reaches: holders of a post carrying it, now or from
     an assignment that has not ended yet (one that starts later included)."""
-    live = Assignment.objects.filter(position__roles=role).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now())
-    )
+    live = _not_ended().filter(position__roles=role)
     return list(User.objects.filter(assignments__in=live).distinct())
 
 
@@ -254,15 +258,14 @@ def position_create(*, actor, org_unit: OrgUnit, name: str, roles=()) -> Positio
 
 def _check_duties_after(user: User, *, extra_perms: set[str], replacing: Role | None = None
                         ) -> None:
-    """Refuse if ``user`` would hold two admin duties with ``extra_perms`` added; with
-    ``replacing``, that role's present permissions are not counted (they are being replaced)."""
-    if replacing is None:
-        held = set(compute_access(user).permissions)
-    else:
-        others = (Role.objects.exclude(pk=replacing.pk)
-                  .filter(positions__assignments__in=Assignment.objects.current().filter(user=user))
-                  .values_list("permissions", flat=True))
-        held = {perm for perms in others for perm in perms}
+    """Refuse if ``user`` would hold two admin duties with ``extra_perms`` added, counting the
+    roles of every assignment of theirs not ended yet (one starting later too: from that day
+    they hold both); with ``replacing``, that role's present permissions are not counted (they
+    are being replaced)."""
+    roles = Role.objects.filter(positions__assignments__in=_not_ended().filter(user=user))
+    if replacing is not None:
+        roles = roles.exclude(pk=replacing.pk)
+    held = {perm for perms in roles.values_list("permissions", flat=True) for perm in perms}
     held |= extra_perms
     if len(admin_duties(held)) > 1:
         raise ServiceError(
