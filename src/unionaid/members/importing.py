@@ -33,7 +33,7 @@ from unionaid.core.spreadsheets import ReadLimits
 from unionaid.members import roster_files
 from unionaid.members.models import EmploymentForm, Member, MembershipStatus
 from unionaid.members.roster_files import HEADERS, RowError, data_rows, find_header
-from unionaid.members.selectors import id_number_hash, phone_hash
+from unionaid.members.selectors import id_number_hash, members_visible_to, phone_hash
 from unionaid.members.services import clean_member_fields
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
@@ -217,13 +217,14 @@ def import_roster(
     result = ImportResult(file_name=file_name or path.name, dry_run=dry_run)
     if not access_for(actor).has_perm(PERM):
         raise PermissionDenied(_("您没有导入职工名册的权限。"))
-    run = _Run(result, progress, max_errors)
+    run = _Run(actor, result, progress, max_errors)
     roster = roster_files.open_roster(path, limits or read_limits())
     try:
         sheet, header_row, converter = run.find_header(actor, roster)
         if converter is None:
             return result
         hashes = run.check(roster, sheet, header_row, converter)
+        run.journal_hidden_clashes()
         if dry_run or result.error_count:
             return result
         run.report("writing", 0, result.total)
@@ -256,10 +257,15 @@ def import_roster(
 class _Run:
     """State of one pass-1 check: errors (capped), progress, seen ID hashes."""
 
-    def __init__(self, result: ImportResult, progress: Progress | None, max_errors: int | None):
+    def __init__(self, actor, result: ImportResult, progress: Progress | None,
+                 max_errors: int | None):
+        self.actor = actor
         self.result = result
         self.report: Progress = progress or (lambda stage, done, total: None)
         self.max_errors = max_errors
+        # Existing members out of the importer's sight whose ID number a row repeats:
+        # pk -> unit path. Journaled once per file (journal_hidden_clashes).
+        self.hidden_clashes: dict[int, str] = {}
 
     def add_error(self, error: RowError) -> None:
         self.result.error_count += 1
@@ -287,10 +293,19 @@ class _Run:
         pending: dict[str, int] = {}
 
         def check_pending() -> None:
-            clashes = Member.objects.filter(id_number_hash__in=list(pending)).values_list(
-                "id_number_hash", flat=True)
-            for digest in clashes:
-                self.add_error(RowError(pending[digest], column, _("该身份证号已登记为职工。")))
+            # As _duplicate_id_conflict (members.services): a member the importer may see gets
+            # the plain answer; any other, neither whose nor where (and a journal entry).
+            clashes = list(Member.objects.filter(id_number_hash__in=list(pending)).values_list(
+                "pk", "id_number_hash", "org_unit__path"))
+            visible = set(members_visible_to(user=self.actor).filter(
+                pk__in=[pk for pk, _digest, _path in clashes]).values_list("pk", flat=True))
+            for pk, digest, unit_path in clashes:
+                if pk in visible:
+                    message = _("该身份证号已登记为职工。")
+                else:
+                    message = _("该身份证号已登记，请联系上级工会核实。")
+                    self.hidden_clashes[pk] = unit_path
+                self.add_error(RowError(pending[digest], column, message))
             pending.clear()
 
         self.report("checking", 0, estimate)
@@ -318,6 +333,21 @@ class _Run:
         result.errors.sort(key=lambda e: e.row_number)
         self.report("checking", result.total, result.total)
         return hashes
+
+    def journal_hidden_clashes(self) -> None:
+        """One ``member.duplicate_id_number`` entry (denied) for the whole file, naming the
+        existing members out of the importer's sight, for the auditors of their units."""
+        if not self.hidden_clashes:
+            return
+        with transaction.atomic():
+            audit_record(
+                actor=self.actor, action="member.duplicate_id_number", outcome="denied",
+                target_type="members.import", target_label=self.result.file_name[:200],
+                org_unit_path=_common_prefix(list(self.hidden_clashes.values())),
+                changes={"attempted": "member.import", "file": self.result.file_name,
+                         "dry_run": self.result.dry_run,
+                         "members": sorted(self.hidden_clashes)},
+            )
 
 
 @contextmanager
@@ -369,7 +399,12 @@ def _write(actor, roster, sheet, header_row, converter, hashes, report, total) -
 
 def _common_path(converter: _RowConverter) -> str:
     """The deepest unit path shared by every unit the file named (for scoped audit views)."""
-    paths = [u.path for u in converter.unit_cache.values() if isinstance(u, OrgUnit)]
+    return _common_prefix([u.path for u in converter.unit_cache.values()
+                           if isinstance(u, OrgUnit)])
+
+
+def _common_prefix(paths: list[str]) -> str:
+    """The deepest unit path shared by ``paths`` ("" for none)."""
     if not paths:
         return ""
     low, high = min(paths), max(paths)

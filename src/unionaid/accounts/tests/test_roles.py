@@ -142,6 +142,54 @@ def test_a_duty_swapped_inside_a_role_is_not_counted_twice(personas):
     assert compute_access(personas.audit_admin).duties == {"system"}
 
 
+def _later_post(union, user, role, name):
+    """``user`` holds a post carrying ``role`` from three days on."""
+    position = services.position_create(actor=None, org_unit=union.bureau, name=name,
+                                        roles=[role])
+    services.assignment_grant(actor=None, user=user, position=position,
+                              starts_at=timezone.now() + timezone.timedelta(days=3))
+
+
+def test_a_duty_held_from_a_later_date_counts_when_a_role_is_widened(personas, union, roles):
+    shared = make_role("shared", ["org.view"])
+    position = services.position_create(actor=None, org_unit=union.bureau, name="兼职",
+                                        roles=[shared])
+    services.assignment_grant(actor=None, user=personas.team_cadre, position=position)
+    _later_post(union, personas.team_cadre, roles["audit"], "将任审计")
+    with pytest.raises(ServiceError) as exc:
+        services.role_save(actor=personas.security_admin, code=shared.code, name=shared.name,
+                           permissions=["org.view", "system.config"],
+                           data_scope=shared.data_scope, role=shared)
+    assert exc.value.code == "separation_of_duties"
+    shared.refresh_from_db()
+    assert shared.permissions == ["org.view"]
+    assert _refusals().get().changes["reason"] == "separation_of_duties"
+
+
+def test_a_duty_held_from_a_later_date_counts_when_a_post_is_granted(personas, union, roles):
+    _later_post(union, personas.team_cadre, roles["audit"], "将任审计")
+    position = services.position_create(actor=None, org_unit=union.bureau, name="系统岗",
+                                        roles=[roles["system"]])
+    with pytest.raises(ServiceError) as exc:
+        services.assignment_grant(actor=personas.security_admin, user=personas.team_cadre,
+                                  position=position)
+    assert exc.value.code == "separation_of_duties"
+    assert not Assignment.objects.filter(position=position).exists()
+    assert _refusals("assignment.grant").get().changes["reason"] == "separation_of_duties"
+
+
+def test_an_ended_duty_does_not_count(personas, union, roles):
+    position = services.position_create(actor=None, org_unit=union.bureau, name="曾任审计",
+                                        roles=[roles["audit"]])
+    held = services.assignment_grant(actor=None, user=personas.team_cadre, position=position)
+    services.assignment_end(actor=None, assignment=held)
+    system = services.position_create(actor=None, org_unit=union.bureau, name="系统岗",
+                                      roles=[roles["system"]])
+    services.assignment_grant(actor=personas.security_admin, user=personas.team_cadre,
+                              position=system)
+    assert compute_access(personas.team_cadre).duties == {"system"}
+
+
 def test_only_a_security_admin_of_all_units_edits_roles(union, roles):
     local = make_role("station-security", SECURITY, DataScope.UNIT_AND_BELOW)
     station_security = make_staff("station_security", union.station_a, [local])

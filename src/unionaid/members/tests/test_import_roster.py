@@ -86,6 +86,39 @@ def test_it_imports_nothing_and_names_each_bad_row(importer, bad_roster):
     assert "已登记" in by_row[9].message
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_id_number_held_out_of_scope_says_neither_whose_nor_where_journaled_once(
+    importer, people, tmp_path, make_member, union, dry_run
+):
+    theirs = [make_member(union.team_b), make_member(union.workshop_b)]
+    mine = make_member(union.team_a)
+    rows = [
+        person_row(people, "SA", 身份证号=theirs[0].id_number),  # row 2
+        person_row(people, "SA", 身份证号=theirs[1].id_number),  # row 3
+        person_row(people, "SA", 身份证号=mine.id_number),       # row 4
+        person_row(people, "SA"),                                # row 5
+    ]
+    path = write_xlsx(tmp_path / "probe.xlsx", rows)
+
+    result = import_roster(actor=importer, path=path, dry_run=dry_run)
+
+    by_row = {e.row_number: e.message for e in result.errors}
+    assert sorted(by_row) == [2, 3, 4]
+    assert by_row[2] == by_row[3] == "该身份证号已登记，请联系上级工会核实。"
+    assert by_row[4] == "该身份证号已登记为职工。"  # in scope: the plain answer
+    for member in theirs:
+        for whose_or_where in (member.name, member.org_unit.name, member.org_unit.code):
+            assert whose_or_where not in by_row[2] + by_row[3]
+    event = AuditEvent.objects.get(action="member.duplicate_id_number")  # one for the file
+    assert (event.outcome, event.actor_id) == ("denied", importer.pk)
+    assert event.changes["members"] == sorted(m.pk for m in theirs)
+    assert event.changes["attempted"] == "member.import"
+    assert event.org_unit_path == union.workshop_b.path  # the journal of their units
+    text = json.dumps(event.changes, ensure_ascii=False)
+    assert not any(m.id_number in text for m in [*theirs, mine])
+    assert Member.objects.count() == 3
+
+
 def test_a_dry_run_reports_every_bad_row_and_writes_nothing(importer, bad_roster):
     path, _rows = bad_roster
     before = Member.objects.count()
