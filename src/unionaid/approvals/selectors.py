@@ -1,7 +1,7 @@
 """Reads of the approval engine: an approver's to-do list, a case's timeline, one task.
 
 ``todo_for_user`` is the hot path: two tiny lookups (the user's current posts and who delegated
-to them) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
+to them; for a delegate, two more for their deciding posts) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
 created_at) indexes; nothing per row.
 """
 
