@@ -156,8 +156,8 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
         if held is not None:
             return Authority(decided_as=held)
         label = str(task.assigned_position)
-        if not holds_post_in_unit(user, task.assigned_position.org_unit_id, now):
-            return None  # a delegate decides only at their own level, in their own unit
+        if not delegate_may_decide_in(user, task.assigned_position.org_unit_id, now):
+            return None  # a delegate decides only with a deciding post of their own, there
         holder = (
             Assignment.objects.current(now)
             .filter(position_id=task.assigned_position_id, position__is_active=True,
@@ -174,19 +174,11 @@ def authority(user, task: ApprovalTask, *, now=None) -> Authority | None:
         if task.assigned_user_id == user.pk:
             return Authority(decided_as=label)
         if (step.user_position_id
-                and holds_post_in_unit(user, step.user_position.org_unit_id, now)
+                and delegate_may_decide_in(user, step.user_position.org_unit_id, now)
                 and active_delegations(user, now)
                 .filter(from_user_id=task.assigned_user_id).exists()):
             return Authority(decided_as=label, on_behalf_of=task.assigned_user)
     return None
-
-
-def holds_post_in_unit(user, unit_id: int, now=None) -> bool:
-    """Does ``user`` hold a current post in the unit ``unit_id``? A delegate acts for a post
-    only when they hold a post at that level in that unit themselves."""
-    return Assignment.objects.current(now or timezone.now()).filter(
-        user_id=user.pk, position__is_active=True, position__org_unit_id=unit_id,
-        position__org_unit__is_closed=False).exists()
 
 
 def earlier_decision(task: ApprovalTask, people) -> ApprovalTask | None:
@@ -234,6 +226,15 @@ def deciding_posts(user, now=None) -> list[Position]:
         return False
 
     return [post for post in posts if decides(post)]
+
+
+def delegate_may_decide_in(user, unit_id: int, now=None) -> bool:
+    """May ``user`` decide, as a delegate, for a post of the unit ``unit_id``? Only while they
+    hold a post that decides approval steps (``deciding_posts``) in that very unit: the same
+    level, the same subtree. Read-only posts (the auditor's) decide nothing. The one rule for
+    creating a delegation and for deciding under it, so a delegate whose approver post ended
+    decides nothing more there, whatever other post they keep."""
+    return any(post.org_unit_id == unit_id for post in deciding_posts(user, now))
 
 
 def is_self_or_household(*, user, case) -> bool:

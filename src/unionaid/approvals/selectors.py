@@ -1,7 +1,7 @@
 """Reads of the approval engine: an approver's to-do list, a case's timeline, one task.
 
 ``todo_for_user`` is the hot path: two tiny lookups (the user's current posts and who delegated
-to them) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
+to them; for a delegate, two more for their deciding posts) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
 created_at) indexes; nothing per row.
 """
 
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.accounts.models import Assignment
+from unionaid.accounts.models import Assignment, User
 from unionaid.approvals import assignees, conditions, registry
 from unionaid.approvals.models import (
     ApprovalCase,
@@ -38,11 +38,26 @@ TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position_
                 "assigned_user")
 
 
-def _reach(user, now) -> tuple[list[int], list[int], Q]:
-    """(position ids, user ids, named-task filter) of the pending tasks ``user`` may decide
-    now: their own posts and name, and those of everyone who currently delegates to them — a
-    delegator's post or named step only in a unit where the user holds a post themselves (a
-    delegate decides at their own level, in their own unit)."""
+@dataclass(frozen=True)
+class Reach:
+    """The pending tasks a user may decide now. ``positions``: the posts whose tasks they
+    decide (their own, and their delegators' where they may act as delegate); ``users``: the
+    user and everyone who currently delegates to them; ``named``: the named tasks (节点到人)
+    among them; ``delegated``: for each delegator, the tasks the user reaches only through that
+    delegator (a post the user does not hold, or the delegator's named step) — the engine would
+    decide those on the delegator's behalf."""
+
+    positions: list[int]
+    users: list[int]
+    named: Q
+    delegated: dict[int, Q]
+
+
+def _reach(user, now) -> Reach:
+    """What ``user`` may decide now: their own posts and name, and those of everyone who
+    currently delegates to them — a delegator's post or named step only in a unit where the
+    user holds a post that decides approval steps (``assignees.delegate_may_decide_in``: the
+    rule of delegation, at creation and at decision)."""
     delegators = list(assignees.active_delegations(user, now)
                       .values_list("from_user_id", flat=True).distinct())
     held = list(
@@ -51,33 +66,43 @@ def _reach(user, now) -> tuple[list[int], list[int], Q]:
                 position__org_unit__is_closed=False, user__is_active=True)
         .values_list("user_id", "position_id", "position__org_unit_id")
     )
-    own_units = {unit for who, _post, unit in held if who == user.pk}
-    positions = sorted({post for who, post, unit in held
-                        if who == user.pk or unit in own_units})
+    mine = {post for who, post, _unit in held if who == user.pk}
+    deciding_units = ({post.org_unit_id for post in assignees.deciding_posts(user, now)}
+                      if delegators else set())
+    via = {d: sorted({post for who, post, unit in held
+                      if who == d and unit in deciding_units and post not in mine})
+           for d in delegators}
+    positions = sorted(mine.union(*via.values()))
     # Named tasks count only while the named person still holds the post the step names.
     named = Q(assigned_user_id=user.pk) & (
         Q(step__user_position__isnull=True) | Q(step__user_position_id__in=positions))
-    if delegators:
-        named |= Q(assigned_user_id__in=delegators, step__user_position_id__in=positions,
-                   step__user_position__org_unit_id__in=own_units)
-    return positions, [user.pk, *delegators], named
+    delegated = {}
+    for d in delegators:
+        theirs = Q(assigned_user_id=d, step__user_position_id__in=positions,
+                   step__user_position__org_unit_id__in=deciding_units)
+        named |= theirs
+        delegated[d] = (Q(assigned_position_id__in=via[d]) | theirs) if via[d] else theirs
+    return Reach(positions=positions, users=[user.pk, *delegators], named=named,
+                 delegated=delegated)
 
 
 def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
     """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Left out: cases
     the user filed or that are their own, and cases where the user decided (or had a delegate
-    decide) another step, unless the flow allows the same decider (``same_decider_excluded``).
+    decide) another step — or, for a task they would decide as someone's delegate, where that
+    person did — unless the flow allows the same decider (``same_decider_excluded``).
     The to-do page, its batch approval and the API all list tasks through this function."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ApprovalTask.objects.none()
     now = timezone.now()
-    positions, _users, where = _reach(user, now)
-    if positions:
-        where |= Q(assigned_position_id__in=positions)
+    reach = _reach(user, now)
+    where = reach.named
+    if reach.positions:
+        where |= Q(assigned_position_id__in=reach.positions)
     qs = (
         ApprovalTask.objects.filter(where, status=TaskStatus.PENDING)
         .exclude(case__filed_by_id=user.pk)
-        .exclude(same_decider_excluded(user))
+        .exclude(same_decider_excluded(user, reach=reach))
         .select_related(*TODO_RELATED)
         .annotate(is_overdue=Case(When(due_at__lt=now, then=Value(True)), default=Value(False),
                                   output_field=BooleanField()))
@@ -186,18 +211,30 @@ def todo_next(*, user, flt: TodoFilter, after: ApprovalTask | None = None) -> Ap
 @dataclass(frozen=True)
 class SameDecider:
     """The person deciding a task (or the one a delegate acts for) decided ``earlier``, another
-    step of the same case. ``allowed``: the case's flow allows it (a very small union)."""
+    step of the same case. ``allowed``: the case's flow allows it (a very small union).
+    ``by``: the person the delegate acts for, when it was they (not the delegate) who decided
+    ``earlier``; None when it was the person deciding now."""
 
     earlier: ApprovalTask
     allowed: bool
+    by: User | None = None
 
     @property
     def message(self) -> str:
+        step = self.earlier.step.name
+        if self.by is not None:
+            who = self.by.display_name
+            if self.allowed:
+                return _("本流程允许同一人办理多个节点（仅适用于人员很少的工会）：您所代办的委托人"
+                         "（%(who)s）已办理本事项的“%(step)s”节点，本次办理将记入审计日志。"
+                         ) % {"who": who, "step": step}
+            return _("您所代办的委托人（%(who)s）已办理本事项的“%(step)s”节点，同一人不能办理"
+                     "同一事项的两个节点，请由其他审批人办理。") % {"who": who, "step": step}
         if self.allowed:
             return _("本流程允许同一人办理多个节点（仅适用于人员很少的工会）：您已办理本事项的"
-                     "“%(step)s”节点，本次办理将记入审计日志。") % {"step": self.earlier.step.name}
+                     "“%(step)s”节点，本次办理将记入审计日志。") % {"step": step}
         return _("您已办理本事项的“%(step)s”节点，同一人不能办理同一事项的两个节点，"
-                 "请由其他审批人办理。") % {"step": self.earlier.step.name}
+                 "请由其他审批人办理。") % {"step": step}
 
 
 def same_decider(task, *, actor, on_behalf_of=None) -> SameDecider | None:
@@ -213,17 +250,32 @@ def same_decider(task, *, actor, on_behalf_of=None) -> SameDecider | None:
         return None
     allowed = ApprovalFlow.objects.filter(
         versions__cases__pk=task.case_id).values_list("allow_same_decider", flat=True).first()
-    return SameDecider(earlier=earlier, allowed=bool(allowed))
+    by = (on_behalf_of if on_behalf_of is not None
+          and actor.pk not in (earlier.decided_by_id, earlier.on_behalf_of_id) else None)
+    return SameDecider(earlier=earlier, allowed=bool(allowed), by=by)
 
 
-def same_decider_excluded(user) -> Q:
-    """Pending tasks ``user`` may not decide because they decided (or a delegate decided for
-    them) another step of the same case, whose flow does not allow the same decider."""
-    mine = ApprovalTask.objects.filter(
-        Q(decided_by_id=user.pk) | Q(on_behalf_of_id=user.pk), case_id=OuterRef("case_id"),
-        step__is_public_notice=False,
-    ).exclude(pk=OuterRef("pk"))
-    return Q(Exists(mine), case__flow_version__flow__allow_same_decider=False,
+def _decided_another_step(user_ids: list[int]) -> Exists:
+    """Another step of the outer task's case (no public notice) was decided by one of
+    ``user_ids``, or by a delegate on their behalf."""
+    return Exists(ApprovalTask.objects.filter(
+        Q(decided_by_id__in=user_ids) | Q(on_behalf_of_id__in=user_ids),
+        case_id=OuterRef("case_id"), step__is_public_notice=False,
+    ).exclude(pk=OuterRef("pk")))
+
+
+def same_decider_excluded(user, *, reach: Reach | None = None) -> Q:
+    """Pending tasks ``user`` may not decide because another step of the same case, whose flow
+    does not allow the same decider, was decided by them (or by a delegate for them) — or, for
+    a task they reach only as someone's delegate (``Reach.delegated``), by that person (or for
+    them): the engine decides it on that person's behalf and refuses it (``same_decider``).
+    ``reach``: the user's ``_reach`` when the caller has it already."""
+    if reach is None:
+        reach = _reach(user, timezone.now())
+    blocked = Q(_decided_another_step([user.pk]))
+    for delegator, through in reach.delegated.items():
+        blocked |= through & Q(_decided_another_step([delegator]))
+    return Q(blocked, case__flow_version__flow__allow_same_decider=False,
              step__is_public_notice=False)
 
 
@@ -232,7 +284,8 @@ def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:
     of their skipped steps (the user, by post, name or delegation)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ApprovalCase.objects.none()
-    positions, users, _named = _reach(user, timezone.now())
+    reach = _reach(user, timezone.now())
+    positions, users = reach.positions, reach.users
     # A correlated EXISTS over the partial index of waiting cases: with IN (subquery) the
     # databases scanned every case or task (docs/benchmarks.md, finding A).
     mine = ApprovalTask.objects.filter(

@@ -220,6 +220,35 @@ def task_decide(*, actor, task, decision: str, comment: str = "") -> ApprovalTas
     return task
 
 
+def _same_decider_refusal(actor, task_ids) -> str:
+    """Why the batch refuses ``task_ids`` (pending tasks left out of the actor's to-do list),
+    when every one of them is left out only because one person decides at most one step of a
+    case; "" otherwise. It says who decided: the actor, or the person they act for."""
+    tasks = list(ApprovalTask.objects.filter(pk__in=task_ids, status=TaskStatus.PENDING)
+                 .filter(same_decider_excluded(actor)).select_related("step"))
+    own, delegated = set(), {}
+    for task in tasks:
+        auth = assignees.authority(actor, task)
+        same = same_decider(task, actor=actor, on_behalf_of=auth.on_behalf_of) if auth else None
+        if same is None or same.allowed:
+            return ""
+        if same.by is None:
+            own.add(task.step.name)
+        else:
+            delegated.setdefault(same.by.display_name, set()).add(task.step.name)
+    if len(tasks) != len(task_ids):
+        return ""
+    parts = []
+    if own:
+        parts.append(_("以下待办所属事项的另一节点已由您办理，同一人不能办理同一事项的两个节点：%s")
+                     % "、".join(sorted(own)))
+    for who, steps in sorted(delegated.items()):
+        parts.append(_("以下待办所属事项的另一节点已由您所代办的委托人（%(who)s）办理，同一人不能"
+                       "办理同一事项的两个节点：%(steps)s")
+                     % {"who": who, "steps": "、".join(sorted(steps))})
+    return " ".join(parts)
+
+
 @atomic_audited
 def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> list[ApprovalTask]:
     """Decide several tasks at once, all or none; only steps whose flow allows batch approval."""
@@ -232,12 +261,9 @@ def tasks_decide_batch(*, actor, task_ids, decision: str, comment: str = "") -> 
                 .values_list("pk", "case_id", "step__allow_batch", "step__name"))
     if len(rows) != len(ids):
         missing = set(ids) - {pk for pk, *_rest in rows}
-        blocked = list(ApprovalTask.objects.filter(pk__in=missing, status=TaskStatus.PENDING)
-                       .filter(same_decider_excluded(actor)).values_list("step__name", flat=True))
-        if len(blocked) == len(missing):  # they are left out only because of the rule
-            raise PermissionDenied(
-                _("以下待办所属事项的另一节点已由您办理，同一人不能办理同一事项的两个节点：%s")
-                % "、".join(sorted(set(blocked))), code="same_decider")
+        message = _same_decider_refusal(actor, missing)
+        if message:  # they are left out only because of the rule
+            raise PermissionDenied(message, code="same_decider")
         raise NotFound()
     refused = sorted({name for _pk, _case, allowed, name in rows if not allowed})
     if refused:

@@ -16,13 +16,6 @@ from unionaid.core.errors import Conflict, PermissionDenied, ServiceError
 MAX_DAYS = 366
 
 
-def delegate_may_decide_in(user: User, unit) -> bool:
-    """May ``user`` decide for a post of ``unit`` as a delegate? Only if they hold a post that
-    decides approval steps (``assignees.deciding_posts``) in that very unit: the same level,
-    the same subtree. Read-only posts (the auditor's) decide nothing."""
-    return any(post.org_unit_id == unit.pk for post in assignees.deciding_posts(user))
-
-
 @transaction.atomic
 def delegation_create(*, actor, to_user: User, starts_at, ends_at, reason: str = "") -> Delegation:
     """``actor`` lets ``to_user`` (another staff member) decide their tasks from ``starts_at``
@@ -47,7 +40,7 @@ def delegation_create(*, actor, to_user: User, starts_at, ends_at, reason: str =
     if (ends_at - starts_at).days > MAX_DAYS:
         raise ServiceError(_("委托期限不能超过一年。"), code="invalid_period",
                            fields={"ends_at": _("委托期限不能超过一年。")})
-    if not any(delegate_may_decide_in(to_user, post.org_unit) for post in posts):
+    if not any(assignees.delegate_may_decide_in(to_user, post.org_unit_id) for post in posts):
         message = _("代办人须在您审批岗位所在的单位担任审批岗位（同一层级、同一单位）。")
         raise ServiceError(message, code="delegate_wrong_post", fields={"to_user": message})
     delegation = Delegation.objects.create(from_user=actor, to_user=to_user, starts_at=starts_at,

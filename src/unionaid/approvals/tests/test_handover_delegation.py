@@ -221,3 +221,48 @@ def test_a_disabled_users_delegation_gives_nothing(chain, deputy, security_admin
     assert task.pk not in todo_ids(deputy)
     with pytest.raises(PermissionDenied):
         approvals.task_decide(actor=deputy, task=task, decision="approve")
+
+
+def _read_only_post(unit, name="审计员"):
+    """A post no flow names: it reads, it decides nothing (the auditor's)."""
+    return account_services.position_create(actor=None, org_unit=unit, name=name)
+
+
+def test_a_delegate_whose_approver_post_ended_decides_nothing_more(chain, deputy,
+                                                                   security_admin):
+    """The delegation was made while the deputy held 副主席; they keep a read-only post in the
+    same unit. Deciding needs what creating the delegation needed: a deciding post there."""
+    hold(deputy, _read_only_post(chain.union.station_a))
+    now = timezone.now()
+    approvals.delegation_create(actor=chain.station_officer, to_user=deputy,
+                                starts_at=now - dt.timedelta(hours=1),
+                                ends_at=now + dt.timedelta(days=3), reason="休假")
+    case = chain.start()
+    task = pending(case)
+    assert task.pk in todo_ids(deputy)
+    account_services.assignment_end(
+        actor=security_admin,
+        assignment=Assignment.objects.get(user=deputy, position__name="副主席"))
+    assert task.pk not in todo_ids(deputy)
+    with pytest.raises(PermissionDenied) as exc:
+        approvals.task_decide(actor=deputy, task=task, decision="approve")
+    assert exc.value.code == "not_assignee"
+    assert pending(case).pk == task.pk
+
+
+def test_a_delegate_for_a_named_step_needs_a_deciding_post_at_decision_time(chain, named_flow,
+                                                                            security_admin):
+    deputy = new_user("deputy")
+    approver = hold(deputy, chain.bureau_post)
+    hold(deputy, _read_only_post(chain.union.bureau))
+    now = timezone.now()
+    approvals.delegation_create(actor=chain.chairman, to_user=deputy,
+                                starts_at=now - dt.timedelta(hours=1),
+                                ends_at=now + dt.timedelta(days=1))
+    case = chain.start(key="NAMED")
+    assert pending(case).pk in todo_ids(deputy)
+    account_services.assignment_end(actor=security_admin, assignment=approver)
+    assert pending(case).pk not in todo_ids(deputy)
+    with pytest.raises(PermissionDenied) as exc:
+        approvals.task_decide(actor=deputy, task=pending(case), decision="approve")
+    assert exc.value.code == "not_assignee"

@@ -12,7 +12,7 @@ from unionaid.accounts import services as account_services
 from unionaid.approvals import selectors
 from unionaid.approvals import services as approvals
 from unionaid.approvals.models import ApprovalFlow, ApprovalTask, Delegation, TaskStatus
-from unionaid.approvals.tests.conftest import KIND, hold
+from unionaid.approvals.tests.conftest import KIND, STANDARD_STEPS, hold, new_user
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied
 
@@ -62,9 +62,13 @@ def test_a_same_decider_task_cannot_be_batch_approved(chain, two_hats):
 def test_a_delegate_who_decided_one_step_may_not_decide_another_for_their_delegator(chain):
     """The issue's case: the 站段 officer decided step 1; the bureau officer (step 2) had
     delegated to them (a delegation made before the rules, written directly); the 站段 officer
-    also holds a post in the bureau, so the delegation would apply at that level."""
+    also holds a deciding post in the bureau (联络员, named by a second flow at that level), so
+    the delegation would apply at that level."""
     extra = account_services.position_create(actor=None, org_unit=chain.union.bureau,
                                              name="联络员")
+    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="LIAISON",
+                        org_unit=chain.union.bureau, name="联络员流程",
+                        steps=[{"name": "联络员审核", "position_name": "联络员", "unit_depth": 1}])
     hold(chain.station_officer, extra)
     now = timezone.now()
     Delegation.objects.create(from_user=chain.bureau_officer, to_user=chain.station_officer,
@@ -165,3 +169,60 @@ def test_closing_a_public_notice_is_no_decision_on_the_case(chain):
     second = pending(case)
     assert second.pk in todo_ids(chain.station_officer)
     approvals.task_decide(actor=chain.station_officer, task=second, decision="approve")
+
+
+@pytest.fixture
+def delegated_after_delegator_decided(chain):
+    """The bureau officer also holds the chairman's post and delegates to a deputy (another
+    帮扶干事 of the bureau, so a deciding post there). Case A: the bureau officer decided step 2
+    (路局复核); step 3 (主席审批) waits at the chairman's post, which the deputy reaches only as
+    the bureau officer's delegate. Case B waits at step 2, the deputy's own post."""
+    hold(chain.bureau_officer, chain.chairman_post)
+    deputy = new_user("deputy")
+    hold(deputy, chain.bureau_post)
+    now = timezone.now()
+    approvals.delegation_create(actor=chain.bureau_officer, to_user=deputy,
+                                starts_at=now - dt.timedelta(hours=1),
+                                ends_at=now + dt.timedelta(days=2), reason="休假")
+    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="", org_unit=chain.union.bureau,
+                        name="标准流程", steps=[{**step, "allow_batch": True}
+                                                for step in STANDARD_STEPS])
+    case_a, case_b = chain.start({"amount": 5000}), chain.start({"amount": 5000})
+    for case in (case_a, case_b):
+        approvals.task_decide(actor=chain.station_officer, task=pending(case), decision="approve")
+    approvals.task_decide(actor=chain.bureau_officer, task=pending(case_a), decision="approve")
+    assert pending(case_a).assigned_position == chain.chairman_post
+    return deputy, pending(case_a), pending(case_b)
+
+
+def test_a_delegate_is_not_offered_a_step_of_a_case_their_delegator_decided(
+        chain, delegated_after_delegator_decided):
+    deputy, blocked, own = delegated_after_delegator_decided
+    assert todo_ids(deputy) == {own.pk}
+    assert blocked.pk in todo_ids(chain.chairman)  # the other holder of the post decides it
+
+
+def test_the_refusal_says_the_delegator_decided(chain, delegated_after_delegator_decided):
+    deputy, blocked, _own = delegated_after_delegator_decided
+    with pytest.raises(PermissionDenied) as exc:
+        approvals.task_decide(actor=deputy, task=blocked, decision="approve")
+    assert exc.value.code == "same_decider"
+    assert "您所代办的委托人（bureau_officer）已办理本事项的“路局复核”节点" in exc.value.message
+    assert "您已办理" not in exc.value.message
+
+
+def test_a_batch_with_a_step_the_delegator_decided_is_refused_in_words(
+        chain, delegated_after_delegator_decided):
+    deputy, blocked, own = delegated_after_delegator_decided
+    with pytest.raises(PermissionDenied) as exc:  # a row ticked on a page shown before
+        approvals.tasks_decide_batch(actor=deputy, task_ids=[blocked.pk, own.pk],
+                                     decision="approve")
+    assert exc.value.code == "same_decider"
+    assert "委托人（bureau_officer）" in exc.value.message
+    assert "主席审批" in exc.value.message
+    assert "已由您办理" not in exc.value.message
+    assert ApprovalTask.objects.get(pk=own.pk).status == TaskStatus.PENDING  # all or none
+    # the batch of what the list offers goes through
+    done = approvals.tasks_decide_batch(actor=deputy, task_ids=list(todo_ids(deputy)),
+                                        decision="approve")
+    assert [task.pk for task in done] == [own.pk]
