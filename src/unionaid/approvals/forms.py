@@ -115,10 +115,13 @@ class ReviewForm(forms.Form):
 
 
 class DelegationForm(forms.Form):
-    to_username = forms.CharField(
-        label=_("代办人（登录名）"), max_length=150,
+    to_username = forms.ChoiceField(
+        label=_("代办人"), choices=(),
         help_text=_("须是在您审批岗位所在单位担任审批岗位的同事。"),
-        error_messages={"required": _("请填写代办人的登录名。")})
+        error_messages={
+            "required": _("请选择代办人。"),
+            "invalid_choice": _("代办人须在您审批岗位所在的单位担任审批岗位（同一层级、同一单位）。"),
+        })
     starts_at = forms.DateTimeField(
         label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                      format="%Y-%m-%dT%H:%M"),
@@ -130,6 +133,13 @@ class DelegationForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         error_messages={"required": _("请填写结束时间。"), "invalid": _("请填写有效的时间。")})
     reason = forms.CharField(label=_("事由"), required=False, max_length=200)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        """``candidates``: (user, post label) of the colleagues one may delegate to."""
+        super().__init__(*args, **kwargs)
+        self.fields["to_username"].choices = [("", _("请选择"))] + [
+            (colleague.username, f"{colleague.display_name}（{post}）")
+            for colleague, post in candidates]
 
 
 # -- flow editor ------------------------------------------------------------------------------

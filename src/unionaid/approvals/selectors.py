@@ -481,6 +481,26 @@ def flow_steps_as_dicts(*, version: FlowVersion) -> list[dict]:
     return out
 
 
+def delegate_candidates(*, user) -> list[tuple[User, str]]:
+    """The colleagues ``user`` may delegate to, each with the post it counts through: active
+    users other than ``user`` holding a deciding post (``assignees.deciding_posts``) in a unit
+    where ``user`` holds one — the rule ``delegation_create`` applies, offered as a list so an
+    approver need not know a login name."""
+    units = {post.org_unit_id for post in assignees.deciding_posts(user)}
+    if not units:
+        return []
+    colleagues = (User.objects.filter(
+        is_active=True, assignments__in=Assignment.objects.current().filter(
+            position__org_unit_id__in=units, position__is_active=True))
+        .exclude(pk=user.pk).distinct().order_by("last_name", "first_name", "username"))
+    out = []
+    for colleague in colleagues:
+        posts = [p for p in assignees.deciding_posts(colleague) if p.org_unit_id in units]
+        if posts:
+            out.append((colleague, f"{posts[0].org_unit.name}·{posts[0].name}"))
+    return out
+
+
 def delegations_of(*, user) -> dict[str, list[Delegation]]:
     """The user's delegations: ``given`` (they let someone decide for them) and ``received``,
     each newest first, with ``is_active`` (running now) and ``is_future``."""

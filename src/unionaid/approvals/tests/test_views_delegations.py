@@ -4,6 +4,7 @@ end — with the engine's rules: only approvers delegate, only to an approver of
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -91,3 +92,18 @@ def test_a_read_only_user_cannot_delegate(client, chain, union):
     response = client.post(URL, form("station_officer"))
     assert response.status_code == 403
     assert not Delegation.objects.exists()
+
+
+def test_the_delegate_is_chosen_from_the_colleagues_who_may_decide_there(
+        client, chain, deputy, union):
+    """No login names to remember: the form lists the colleagues holding a deciding post in the
+    approver's unit, by name and post — not the approver, not a read-only colleague there, not
+    an approver of another unit or level."""
+    role = make_role("auditor", ["org.view", "trace.view", "assistance.view"], DataScope.ALL)
+    make_staff("station_auditor", union.station_a, [role], "审计")
+    client.force_login(chain.station_officer)
+    html = client.get(URL).content.decode()
+    select = re.search(r'<select name="to_username"[^>]*>(.*?)</select>', html, re.S).group(1)
+    offered = re.findall(r'<option value="([^"]+)"', select)
+    assert offered == ["deputy"]
+    assert f"{deputy.display_name}（甲车务段·副主席）" in select

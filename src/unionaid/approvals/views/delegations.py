@@ -19,7 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from unionaid.accounts.models import User
 from unionaid.approvals import assignees, services
 from unionaid.approvals.forms import DelegationForm
-from unionaid.approvals.selectors import delegation_given_by, delegations_of
+from unionaid.approvals.selectors import (
+    delegate_candidates,
+    delegation_given_by,
+    delegations_of,
+)
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error
 
@@ -31,9 +35,13 @@ def delegation_list(request):
     may_delegate = bool(assignees.deciding_posts(user))
     now = timezone.localtime().replace(second=0, microsecond=0)
     form = DelegationForm(request.POST or None, initial={
-        "starts_at": now, "ends_at": now + dt.timedelta(days=7)})
-    status = 200
-    if request.method == "POST":
+        "starts_at": now, "ends_at": now + dt.timedelta(days=7)},
+        candidates=delegate_candidates(user=user) if may_delegate else ())
+    status, refusal = 200, ""
+    if request.method == "POST" and not may_delegate:
+        # the engine's refusal (not_an_approver), whatever was posted
+        refusal, status = _("只有审批岗位的人员可以委托代办。"), 403
+    elif request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             to_user = User.objects.filter(username__iexact=data["to_username"].strip(),
@@ -60,6 +68,7 @@ def delegation_list(request):
             status = 400
     return render(request, "approvals/delegations.html", {
         **delegations_of(user=user), "form": form, "may_delegate": may_delegate,
+        "refusal": refusal,
     }, status=status)
 
 
