@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.urls import reverse
@@ -30,65 +29,16 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from unionaid.accounts.models import Assignment, DataScope, User
+from unionaid.accounts.holders import PermissionHolders
+from unionaid.accounts.models import User
 from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.audit.services import audit_record
 from unionaid.notifications.models import Notification
 from unionaid.notifications.services import notify
-from unionaid.org.models import OrgUnit
 from unionaid.visits.models import FollowUp, FollowUpStatus
 
 MANAGE = "archive.manage"
 REMIND_DAYS = 30  # a re-check is announced this many days ahead
-
-
-@dataclass(frozen=True)
-class _Grant:
-    user_id: int
-    scope: str
-    unit_id: int
-    unit_path: str
-
-    def covers(self, unit: OrgUnit) -> bool:
-        if self.scope == DataScope.ALL:
-            return True
-        if self.scope == DataScope.UNIT_AND_BELOW:
-            return unit.path.startswith(self.unit_path)
-        return self.scope == DataScope.UNIT and unit.pk == self.unit_id
-
-
-def _manager_grants(now: dt.datetime) -> list[_Grant]:
-    """Every current ``archive.manage`` grant of an active user (one query; posts are few)."""
-    grants = []
-    assignments = (Assignment.objects.current(now)
-                   .filter(user__is_active=True, position__is_active=True,
-                           position__org_unit__is_closed=False)
-                   .select_related("position__org_unit").prefetch_related("position__roles"))
-    for assignment in assignments:
-        unit = assignment.position.org_unit
-        for role in assignment.position.roles.all():
-            if MANAGE in (role.permissions or []):
-                grants.append(_Grant(assignment.user_id, role.data_scope, unit.pk, unit.path))
-    return grants
-
-
-class _Recipients:
-    """Who is told about a record of a unit: memoised per unit."""
-
-    def __init__(self, grants: list[_Grant]):
-        self.grants = grants
-        self.by_unit: dict[int, set[int]] = {}
-        self.covering: dict[int, set[int]] = {}
-
-    def for_unit(self, unit: OrgUnit) -> tuple[set[int], set[int]]:
-        """(the nearest responsible holders, everyone covering the unit)."""
-        if unit.pk not in self.by_unit:
-            covering = [g for g in self.grants if g.scope != DataScope.SELF and g.covers(unit)]
-            nearest = max((len(g.unit_path) for g in covering), default=-1)
-            self.by_unit[unit.pk] = {g.user_id for g in covering
-                                     if len(g.unit_path) == nearest}
-            self.covering[unit.pk] = {g.user_id for g in covering}
-        return self.by_unit[unit.pk], self.covering[unit.pk]
 
 
 class _Sent:
@@ -123,7 +73,7 @@ def recheck_remind(*, today: dt.date | None = None) -> int:
     sent. Running it again the same day (or any later day for the same due dates) sends none."""
     today = today or timezone.localdate()
     now = timezone.now()
-    recipients = _Recipients(_manager_grants(now))
+    recipients = PermissionHolders(MANAGE, now)
     sent = _Sent(reverse("archive:reminder-open"))
     users: dict[int, User | None] = {}
     counts: dict[str, int] = defaultdict(int)

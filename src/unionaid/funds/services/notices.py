@@ -13,58 +13,19 @@ still has an unread notice with that link is not told again.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unionaid.accounts.models import Assignment, DataScope, User
+from unionaid.accounts.holders import PermissionHolders
+from unionaid.accounts.models import User
 from unionaid.audit.services import audit_record
 from unionaid.core import masking
 from unionaid.funds.models import Disbursement
 from unionaid.notifications.models import Notification
 from unionaid.notifications.services import notify
-from unionaid.org.models import OrgUnit
 
 MEMBER_EDIT = "members.change"
-
-
-@dataclass(frozen=True)
-class _Grant:
-    user_id: int
-    scope: str
-    unit_id: int
-    unit_path: str
-
-    def covers(self, unit: OrgUnit) -> bool:
-        if self.scope == DataScope.ALL:
-            return True
-        if self.scope == DataScope.UNIT_AND_BELOW:
-            return unit.path.startswith(self.unit_path)
-        return self.scope == DataScope.UNIT and unit.pk == self.unit_id
-
-
-def _grants() -> list[_Grant]:
-    """Every current ``members.change`` grant of an active user (one query; posts are few)."""
-    grants = []
-    assignments = (Assignment.objects.current(timezone.now())
-                   .filter(user__is_active=True, position__is_active=True,
-                           position__org_unit__is_closed=False)
-                   .select_related("position__org_unit").prefetch_related("position__roles"))
-    for assignment in assignments:
-        unit = assignment.position.org_unit
-        for role in assignment.position.roles.all():
-            if MEMBER_EDIT in (role.permissions or []):
-                grants.append(_Grant(assignment.user_id, role.data_scope, unit.pk, unit.path))
-    return grants
-
-
-def responsible_for(unit: OrgUnit, grants: list[_Grant]) -> set[int]:
-    """The users holding ``members.change`` at the nearest unit that covers ``unit``."""
-    covering = [g for g in grants if g.scope != DataScope.SELF and g.covers(unit)]
-    nearest = max((len(g.unit_path) for g in covering), default=-1)
-    return {g.user_id for g in covering if len(g.unit_path) == nearest}
 
 
 def missing_account_notify(*, actor, disbursements: Iterable[Disbursement]) -> int:
@@ -74,17 +35,14 @@ def missing_account_notify(*, actor, disbursements: Iterable[Disbursement]) -> i
     rows = list(disbursements)
     if not rows:
         return 0
-    grants = _grants()
-    by_unit: dict[int, set[int]] = {}
+    holders = PermissionHolders(MEMBER_EDIT)
     users: dict[int, User | None] = {}
     sent = 0
     for d in rows:
         member = d.member
         unit = member.org_unit
-        if unit.pk not in by_unit:
-            by_unit[unit.pk] = responsible_for(unit, grants)
         link = reverse("members:member-edit", args=[member.pk])
-        for user_id in sorted(by_unit[unit.pk]):
+        for user_id in sorted(holders.nearest(unit)):
             if user_id not in users:
                 users[user_id] = User.objects.filter(pk=user_id, is_active=True).first()
             user = users[user_id]
