@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from unionaid.core.idcard import to_halfwidth
 
@@ -24,6 +25,7 @@ __all__ = [
     "mask_phone",
     "normalize_phone",
     "validate_phone",
+    "without_identifiers",
 ]
 
 MASK_CHAR: Final = "*"
@@ -121,6 +123,28 @@ def looks_like_identifier(query: str | None) -> bool:
     (query strings end up in access logs), only into POST bodies."""
     compact = (query or "").replace(" ", "").lstrip("+")
     return len(compact) >= 6 and compact[:-1].isdigit()
+
+
+def without_identifiers(url: str, *, nested: tuple[str, ...] = ("next",)) -> str:
+    """``url`` without any query value that looks like an ID number, phone or account; the
+    values of ``nested`` parameters (a ``next`` address) are cleaned the same way. Such values
+    never travel in URLs (``looks_like_identifier``)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept, changed = [], False
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in nested:
+            cleaned = without_identifiers(value, nested=())
+            changed |= cleaned != value
+            value = cleaned
+        elif looks_like_identifier(value):
+            changed = True
+            continue
+        kept.append((key, value))
+    if not changed:  # as it was, encoding included
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def normalize_phone(raw: str | None) -> str:

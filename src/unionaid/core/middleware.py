@@ -4,7 +4,7 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from unionaid.core import context
+from unionaid.core import context, masking
 
 
 class RequestContextMiddleware:
@@ -38,3 +38,24 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class IdentifierFreeRedirectMiddleware:
+    """No redirect carries an ID number or phone in its address: Django sends an anonymous
+    visitor of ``/members/?q=<ID>`` to ``/accounts/login/?next=/members/%3Fq%3D<ID>``; such
+    values are dropped from a redirect's query and from its ``next`` address, so they reach
+    neither the browser's history nor the next access-log line."""
+
+    REDIRECTS = {301, 302, 303, 307, 308}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        location = response.get("Location") if response.status_code in self.REDIRECTS else None
+        if location:
+            cleaned = masking.without_identifiers(location)
+            if cleaned != location:
+                response["Location"] = cleaned
+        return response

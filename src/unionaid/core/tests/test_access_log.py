@@ -17,6 +17,7 @@ from django.conf import settings
 from gunicorn.config import Config
 
 from unionaid.core.logging import redact
+from unionaid.core.masking import without_identifiers
 from unionaid.core.synthetic import SyntheticPeople
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -108,3 +109,31 @@ def test_gunicorns_access_log_is_redacted(person):
     assert "members/?q=[PHONE]" in text  # the referer too
     assert person["id_number"] not in text
     assert person["phone"] not in text
+
+
+def test_an_address_loses_its_identifier_like_values_and_keeps_the_rest(person):
+    number, phone = person["id_number"], person["phone"]
+    assert without_identifiers(f"/members/?q={number}&unit=3") == "/members/?unit=3"
+    assert without_identifiers(f"/x/?a=1&q={phone}") == "/x/?a=1"
+    nested = f"/accounts/login/?next=/members/%3Fq%3D{number}%26unit%3D3"
+    assert without_identifiers(nested) == "/accounts/login/?next=%2Fmembers%2F%3Funit%3D3"
+    assert without_identifiers("/todo/?q=%E7%8E%8B&page=2") == "/todo/?q=%E7%8E%8B&page=2"
+    assert without_identifiers("/plain/") == "/plain/"
+
+
+@pytest.mark.django_db
+def test_no_redirect_carries_an_id_number_or_phone(client, person):
+    """An anonymous visit of /members/?q=<ID> goes to the login page without the ID in its
+    ``next``: it reaches neither the browser's history nor the next access-log line."""
+    for value in (person["id_number"], person["phone"]):
+        response = client.get("/members/", {"q": value, "unit": "3"})
+        assert response.status_code == 302
+        location = response["Location"]
+        assert location.startswith("/accounts/login/?next=")
+        assert value not in location
+        assert "unit" in location  # the rest of the address is kept
+
+
+def test_an_address_without_identifiers_is_left_exactly_as_it_was():
+    for url in ("/accounts/login/?next=/members/", "/x/?q=%E7%8E%8B&a=1&a=2", "/x/?next=/y/%3Fb%3D2"):
+        assert without_identifiers(url) == url

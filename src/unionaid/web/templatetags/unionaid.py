@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms, template
-from django.http import QueryDict
 
 from unionaid.core import masking
 
@@ -45,8 +44,4 @@ def return_path(context) -> str:
     request = context.get("request")
     if request is None:
         return "/"
-    kept = QueryDict(mutable=True)
-    for key, values in request.GET.lists():
-        kept.setlist(key, [v for v in values if not masking.looks_like_identifier(v)])
-    query = kept.urlencode()
-    return f"{request.path}?{query}" if query else request.path
+    return masking.without_identifiers(request.get_full_path(), nested=())
