@@ -176,3 +176,17 @@ def chain(union, personas, make_member, subject) -> Chain:
         bureau_post=bureau_post, chairman_post=chairman_post, station_b_post=station_b_post,
         filer=personas.team_cadre, applicant=make_member(union.team_a), **people,
     )
+
+
+@pytest.fixture
+def deputy(chain):
+    """Another approver of 甲车务段: 副主席, a post a (second) flow names at the 站段 level."""
+    post = account_services.position_create(actor=None, org_unit=chain.union.station_a,
+                                            name="副主席", roles=[chain.approver_role])
+    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="DEPUTY",
+                        org_unit=chain.union.bureau, name="副主席流程",
+                        steps=[{"name": "站段副主席审核", "position_name": "副主席",
+                                "unit_depth": 2}])
+    user = new_user("deputy")
+    hold(user, post)
+    return user

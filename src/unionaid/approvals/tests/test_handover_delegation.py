@@ -109,20 +109,6 @@ def test_ending_another_post_of_the_named_approver_moves_nothing(chain, named_fl
     assert not AuditEvent.objects.filter(action="approval.task_handover").exists()
 
 
-@pytest.fixture
-def deputy(chain):
-    """Another approver of 甲车务段: 副主席, a post a (second) flow names at the 站段 level."""
-    post = account_services.position_create(actor=None, org_unit=chain.union.station_a,
-                                            name="副主席", roles=[chain.approver_role])
-    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="DEPUTY",
-                        org_unit=chain.union.bureau, name="副主席流程",
-                        steps=[{"name": "站段副主席审核", "position_name": "副主席",
-                                "unit_depth": 2}])
-    user = new_user("deputy")
-    hold(user, post)
-    return user
-
-
 def test_a_delegate_decides_on_behalf_while_the_delegation_runs(chain, deputy):
     case = chain.start()
     task = pending(case)

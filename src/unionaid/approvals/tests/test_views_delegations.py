@@ -10,30 +10,13 @@ import pytest
 from django.utils import timezone
 
 from conftest import make_role, make_staff
-from unionaid.accounts import services as account_services
 from unionaid.accounts.models import DataScope
-from unionaid.approvals import services as approvals
 from unionaid.approvals.models import Delegation
-from unionaid.approvals.tests.conftest import KIND, hold, new_user
 
 from .test_views_todo import assert_no_inline_code
 
 pytestmark = pytest.mark.django_db
 URL = "/approvals/delegations/"
-
-
-@pytest.fixture
-def deputy(chain):
-    """副主席 of 甲车务段, a post a second flow names at the 站段 level."""
-    post = account_services.position_create(actor=None, org_unit=chain.union.station_a,
-                                            name="副主席", roles=[chain.approver_role])
-    approvals.flow_save(actor=None, subject_kind=KIND, subject_key="DEPUTY",
-                        org_unit=chain.union.bureau, name="副主席流程",
-                        steps=[{"name": "站段副主席审核", "position_name": "副主席",
-                                "unit_depth": 2}])
-    user = new_user("deputy")
-    hold(user, post)
-    return user
 
 
 def form(to_username, *, days=3, reason="休假"):
