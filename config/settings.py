@@ -237,6 +237,42 @@ TASKS = {
     }
 }
 
+# Outbound messages (notifications app; docs/architecture.md, "Messages leave the system").
+# Each channel has a sender; one whose provider is not configured logs instead (console).
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
+SMS_ACCESS_KEY_ID = env("SMS_ACCESS_KEY_ID", "")
+SMS_ACCESS_KEY_SECRET = env("SMS_ACCESS_KEY_SECRET", "")
+SMS_SIGN_NAME = env("SMS_SIGN_NAME", "")
+SMS_TEMPLATES = {"notice": env("SMS_TEMPLATE_NOTICE", ""), "code": env("SMS_TEMPLATE_CODE", "")}
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "unionaid@localhost")
+WECHAT_API_BASE = env("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_APP_ID = env("WECHAT_APP_ID", "")
+WECHAT_APP_SECRET = env("WECHAT_APP_SECRET", "")
+WECHAT_TEMPLATES = {"notice": env("WECHAT_TEMPLATE_NOTICE", "")}
+# Our parameter names -> the data keys of the WeChat template (thing1, time2 ... as chosen in
+# the mini-program's console).
+WECHAT_TEMPLATE_FIELDS = {"notice": {"title": env("WECHAT_FIELD_TITLE", "thing1"),
+                                     "time": env("WECHAT_FIELD_TIME", "time2")}}
+WECHAT_PAGE = env("WECHAT_PAGE", "pages/inbox/index")
+_CONSOLE_SENDER = "unionaid.notifications.senders.ConsoleSender"
+NOTIFICATION_SENDERS = {
+    "sms": "unionaid.notifications.senders.SmsHttpSender" if SMS_GATEWAY_URL else _CONSOLE_SENDER,
+    "email": "unionaid.notifications.senders.EmailSender" if EMAIL_HOST else _CONSOLE_SENDER,
+    "wechat": "unionaid.notifications.senders.WeChatSender" if WECHAT_APP_ID else _CONSOLE_SENDER,
+}
+NOTIFICATION_HTTP_TIMEOUT = env_int("NOTIFICATION_HTTP_TIMEOUT", 10)
+# Non-urgent messages wait for the end of quiet hours (local time, start-end); "" turns it off.
+NOTIFICATION_QUIET_HOURS = env("NOTIFICATION_QUIET_HOURS", "22:00-07:00")
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6)
+NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 60)  # doubles per attempt
+
 # Field encryption. UNIONAID_KEYS holds "kid:base64key" pairs separated by commas; the active key
 # encrypts new values, every listed key can decrypt. UNIONAID_INDEX_KEY keys the lookup hashes.
 # CRYPTO_SUITE is "aes" (AES-256-GCM + HMAC-SHA256) or "sm" (SM4-GCM + HMAC-SM3, 国密).

@@ -22,6 +22,7 @@ from unionaid.accounts import services as account_services
 from unionaid.accounts.models import DataScope, User
 from unionaid.core.synthetic import SyntheticPeople
 from unionaid.core.testing.api import ApiClient
+from unionaid.core.testing.fixtures import sms_gateway, smtp_server, wechat_api  # noqa: F401
 from unionaid.members import services as member_services
 from unionaid.org.models import OrgLevel, OrgUnit
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from unionaid.audit.scoped import get_in_scope, scoped_getter
-from unionaid.notifications.models import Notification
+from unionaid.notifications.models import ChannelPreference, Delivery, Notification
 
 # The badge stops counting here ("99+"): no COUNT over a long unread history.
 BADGE_CAP = 99
@@ -33,3 +36,24 @@ def notification_get_for_user(*, user, pk) -> Notification:
         user=user, pk=pk, perm="notifications.view", queryset=Notification.objects.all(),
         scope=Q(recipient_id=getattr(user, "pk", None)), target_type="notifications.notification",
     )
+
+
+def preference_for(*, user) -> ChannelPreference:
+    """The user's channel preference; an unsaved "in-app only" one when they chose nothing."""
+    return (ChannelPreference.objects.filter(user_id=user.pk).first()
+            or ChannelPreference(user=user))
+
+
+def deliveries_recent(*, status: str = "") -> QuerySet[Delivery]:
+    """Deliveries newest first, optionally of one status (the system admin's page)."""
+    qs = Delivery.objects.defer("recipient", "payload")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def delivery_counts(*, days: int = 7) -> dict[str, int]:
+    """How many deliveries of each status were created in the last ``days`` days."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return dict(Delivery.objects.filter(created_at__gte=since).order_by()
+                .values_list("status").annotate(n=Count("pk")))

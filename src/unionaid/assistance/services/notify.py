@@ -17,13 +17,13 @@ def link(name: str, *args) -> str:
 
 
 def notify_member(application, title: str, body: str) -> None:
-    """Tell the worker, if they have a login (in-app) and a phone (SMS sender, masked logs)."""
+    """Tell the worker, if they have a login: in the app, and by the channels they chose
+    (text messages go to their roster phone unless they gave another)."""
     user = User.objects.filter(member_id=application.member_id, is_active=True).first()
     if user is None:
         return
     notify(recipient=user, title=title, body=body,
-           link=link("portal:application-detail", application.pk),
-           phone=application.member.phone or "")
+           link=link("portal:application-detail", application.pk))
 
 
 def notify_users(users, title: str, body: str, url: str = "") -> None:
