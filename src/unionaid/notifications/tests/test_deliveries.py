@@ -313,3 +313,21 @@ def test_a_console_channel_logs_instead_of_sending(settings, phone):
     send_code(phone, "482913", "activation")
     assert deliveries.deliveries_send_due() == 1
     assert ConsoleSender.outbox[-1].params == {"code": "482913"}
+
+
+def test_a_claimed_delivery_is_not_sent_twice_and_is_due_again_after_the_lease(settings, phone):
+    settings.NOTIFICATION_SENDERS = {"sms": "unionaid.notifications.senders.ConsoleSender"}
+    ConsoleSender.outbox.clear()
+    send_code(phone, "482913", "activation")
+    delivery = Delivery.objects.get()
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    # a worker claimed it and died before reporting back
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=1,
+                                                   next_attempt_at=now + deliveries.LEASE)
+    assert deliveries.delivery_send(delivery.pk, now=now) is False
+    assert ConsoleSender.outbox == []
+    assert deliveries.delivery_send(delivery.pk, now=now + deliveries.LEASE) is True
+    assert deliveries.delivery_send(delivery.pk, now=now + deliveries.LEASE) is False
+    assert len(ConsoleSender.outbox) == 1
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2

@@ -110,3 +110,10 @@ def test_the_deliveries_page_is_not_there_without_system_config(client, personas
                                    args=[failed.pk])).status_code == 404
     failed.refresh_from_db()
     assert failed.status == DeliveryStatus.FAILED
+
+
+def test_the_worker_finds_the_channel_page_on_their_portal_home(client, worker):
+    client.force_login(worker)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert 'id="portal-preferences"' in page
+    assert URL in page
