@@ -5,12 +5,14 @@ back-off, failure for good, quiet hours, channel preferences, no personal data i
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import zoneinfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 
 from unionaid.core.errors import ServiceError
@@ -331,3 +333,11 @@ def test_a_claimed_delivery_is_not_sent_twice_and_is_due_again_after_the_lease(s
     assert len(ConsoleSender.outbox) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 2
+
+
+def test_the_command_sends_what_is_due(sms_gateway, phone):
+    send_code(phone, "482913", "activation")
+    out = io.StringIO()
+    call_command("deliveries_send", stdout=out)
+    assert "Sent 1 messages." in out.getvalue()
+    assert sms_gateway.last_code_for(phone) == "482913"
