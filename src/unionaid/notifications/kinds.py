@@ -68,8 +68,9 @@ def template_params(kind_code: str, params: dict) -> dict[str, str]:
         raise ServiceError(code="message_param_unknown")
     checked = {}
     for name in kind.params:
-        value = str(params.get(name, ""))[:PARAM_MAX_LENGTH]
+        value = str(params.get(name, ""))
+        # the whole value is checked: a cut could leave part of an ID number that passes
         if name not in kind.identifier_params and contains_identifier(value):
             raise UnsafeMessage()
-        checked[name] = value
+        checked[name] = value[:PARAM_MAX_LENGTH]
     return checked

@@ -260,7 +260,8 @@ def test_wechat_fetches_a_new_token_after_the_old_one_expired(wechat_api, worker
 
 def test_params_that_look_like_an_id_number_or_phone_are_refused(phone):
     id_number = SyntheticPeople(seed=3).id_number()
-    for params in ({"title": id_number}, {"title": f"职工{phone}的申请"}, {"title": phone}):
+    for params in ({"title": id_number}, {"title": f"职工{phone}的申请"}, {"title": phone},
+                   {"title": f"一个很长很长很长很长很长的标题，证件号{id_number}"}):
         with pytest.raises(kinds.UnsafeMessage):
             kinds.template_params("notice", params)
     with pytest.raises(kinds.UnsafeMessage):
