@@ -200,11 +200,28 @@ def backup_write(dest_dir: Path | str, *, connection=default_connection,
     return BackupFile(path=final, checksum_path=sidecar, sha256=digest, size=size, kind=kind)
 
 
-def _sqlite_dump(connection, tmp: Path) -> None:
+def _sqlite_source(connection) -> tuple[sqlite3.Connection, bool]:
+    """The connection to copy from, and whether it is one of our own to close: a read-only
+    connection of its own for a database file (WAL lets it read while the app writes, even
+    inside one of the app's transactions); the app's connection for an in-memory database
+    (the tests'), which must not be inside a transaction (SQLite's backup would wait forever
+    for the lock its own connection holds)."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if name and name != ":memory:" and not name.startswith("file:") and Path(name).is_file():
+        return sqlite3.connect(f"{Path(name).resolve().as_uri()}?mode=ro", uri=True,
+                               timeout=60), True
+    if connection.in_atomic_block:
+        raise BackupError("不能在事务中备份内存数据库。 (can't back up an in-memory database "
+                          "inside a transaction)", code="backup_in_transaction")
     connection.ensure_connection()
+    return connection.connection, False
+
+
+def _sqlite_dump(connection, tmp: Path) -> None:
+    source, own = _sqlite_source(connection)
     target = sqlite3.connect(tmp)
     try:
-        connection.connection.backup(target)
+        source.backup(target)
         # One self-contained file: the app's database runs in WAL mode, the copy must not.
         target.execute("PRAGMA journal_mode=DELETE")
         result = target.execute("PRAGMA quick_check").fetchone()[0]
@@ -213,6 +230,8 @@ def _sqlite_dump(connection, tmp: Path) -> None:
         raise BackupError(f"SQLite 备份失败：{exc} (SQLite backup failed)") from exc
     finally:
         target.close()
+        if own:
+            source.close()
     if result != "ok":
         raise BackupError(f"备份副本未通过完整性检查：{result} (the copy failed its check)")
 
