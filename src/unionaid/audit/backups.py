@@ -8,8 +8,9 @@ engine (the scheduler) may call it as well as the command.
 
 ``backup_restore`` checks the file's checksum, refuses a database that is not empty, restores,
 then runs the project's consistency checks (``audit_verify``, ``ledger_check``: the hash chain
-and the ledger balances, run by their command names so this layer imports no domain) and
-journals the restore with their results in the restored database.
+and the ledger balances, run by their command names so this layer imports no domain), checks
+that the configured keys decrypt a sample of the restored personal data, and journals the
+restore with the results in the restored database.
 """
 
 from __future__ import annotations
@@ -21,16 +22,20 @@ from io import StringIO
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection, transaction
 
 from unionaid.audit.services import audit_record
-from unionaid.core import backups
+from unionaid.core import backups, crypto
 from unionaid.core.backups import BackupError
+from unionaid.core.management.commands.keys_rotate import encrypted_models
 
 TARGET_TYPE = "backup"
 # Run after a restore, in this order; each exits non-zero (CommandError) on a problem.
 RESTORE_CHECKS = ("audit_verify", "ledger_check")
+KEYS_CHECK = "keys"
+KEYS_SAMPLE = 20  # stored values tried per model with encrypted fields
 
 
 def system_user() -> str:
@@ -107,6 +112,39 @@ def run_check(name: str) -> CheckResult:
     return CheckResult(name=name, ok=True, output=out.getvalue().strip())
 
 
+def keys_check(*, sample: int = KEYS_SAMPLE) -> CheckResult:
+    """Do the configured keys open the restored data? Decrypts the first ``sample`` stored
+    values of every model with encrypted fields (raw SQL: the tokens as stored). A backup
+    never holds the keys; a restore with missing or other keys fails here, not on the first
+    member page."""
+    try:
+        crypto.reset_keyring()
+        keyring = crypto.get_keyring()
+    except ImproperlyConfigured as exc:
+        return CheckResult(name=KEYS_CHECK, ok=False, output=f"keys not configured: {exc}")
+    qn = connection.ops.quote_name
+    tried = failed = 0
+    for model, fields in encrypted_models():
+        columns = ", ".join(qn(f.column) for f in fields)
+        with connection.cursor() as cursor:
+            # Identifiers from model metadata; nothing from input.
+            cursor.execute(f"SELECT {columns} FROM {qn(model._meta.db_table)} "  # noqa: S608
+                           f"ORDER BY {qn(model._meta.pk.column)} LIMIT %s", [sample])
+            tokens = [token for row in cursor.fetchall() for token in row if token]
+        for token in tokens:
+            tried += 1
+            try:
+                keyring.decrypt(token)
+            except crypto.DecryptionError:
+                failed += 1
+    if failed:
+        return CheckResult(name=KEYS_CHECK, ok=False, output=(
+            f"{failed} of {tried} sampled values do not decrypt with the configured keys: "
+            "restore UNIONAID_KEYS / UNIONAID_INDEX_KEY from their safe place"))
+    return CheckResult(name=KEYS_CHECK, ok=True,
+                       output=f"OK: {tried} sampled encrypted values decrypt")
+
+
 def backup_restore(path: Path | str, *, actor_label: str = "", via: str = "unionaid restore",
                    before_write: Callable[[], None] | None = None) -> RestoreResult:
     """Restore a backup into the configured database.
@@ -114,7 +152,8 @@ def backup_restore(path: Path | str, *, actor_label: str = "", via: str = "union
     Refuses, writing nothing, a file whose checksum does not match its ``.sha256`` and a
     database that is not empty (``core.backups.database_is_empty``: no tables at all).
     ``before_write`` runs once both passed, just before the restore (the command's
-    confirmation question; raising there stops it). Then runs RESTORE_CHECKS and journals
+    confirmation question; raising there stops it). Then runs RESTORE_CHECKS and the keys
+    check, and journals
     ``backup.restore`` with their outcome in the restored database."""
     path = Path(path)
     digest = backups.checksum_verify(path)
@@ -128,7 +167,7 @@ def backup_restore(path: Path | str, *, actor_label: str = "", via: str = "union
     if before_write is not None:
         before_write()
     backups.restore_into(path, connection=connection)
-    checks = [run_check(name) for name in RESTORE_CHECKS]
+    checks = [*(run_check(name) for name in RESTORE_CHECKS), keys_check()]
     result = RestoreResult(file=path, sha256=digest, checks=checks)
     _journal(action="backup.restore", outcome="ok" if result.ok else "failed", actor=None,
              actor_label=actor_label or system_user(), target_label=path.name,

@@ -25,7 +25,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from unionaid.assistance.models import Application
-from unionaid.audit.backups import backup_create, backup_restore, backup_scheduled
+from unionaid.audit.backups import backup_create, backup_restore, backup_scheduled, keys_check
 from unionaid.audit.models import AuditEvent
 from unionaid.core import backups, crypto
 from unionaid.core.backups import BackupError
@@ -268,6 +268,23 @@ def test_an_empty_database_has_no_tables(db):
     assert not backups.database_is_empty(fake)
 
 
+def test_the_keys_check_fails_when_other_keys_are_configured(union, make_member, settings):
+    make_member(union.team_a)  # encrypted with the suite's keys (derived from SECRET_KEY)
+    assert keys_check().ok
+
+    settings.UNIONAID_KEYS = f"dev:{base64.b64encode(os.urandom(32)).decode()}"
+    try:
+        wrong = keys_check()
+        settings.UNIONAID_DEV_KEYS, settings.UNIONAID_KEYS = False, ""
+        missing = keys_check()
+    finally:
+        crypto.reset_keyring()
+    assert not wrong.ok
+    assert "do not decrypt" in wrong.output
+    assert not missing.ok
+    assert "not configured" in missing.output
+
+
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0 not a database")
@@ -337,6 +354,7 @@ def test_the_demo_round_trips_through_backup_and_restore(committing, settings, t
         assert done.returncode == 0, done.stdout + done.stderr
         assert "[audit_verify] 通过" in done.stdout
         assert "[ledger_check] 通过" in done.stdout
+        assert "[keys] 通过" in done.stdout
         restored = {name: target.query(f"SELECT COUNT(*) FROM {model._meta.db_table}")[0][0]
                     for name, model in COUNTED.items()}
         # The backup was taken before its own journal entry; the restore adds its entry.

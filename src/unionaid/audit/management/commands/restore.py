@@ -4,9 +4,11 @@ configured, empty database.
 Checks the file against its ``.sha256`` first and refuses a mismatch; refuses a database that
 is not empty (it has any table: create a new database and do not migrate it); asks for
 confirmation unless ``--yes``; restores (SQLite: the backup API into the configured file;
-PostgreSQL: pg_restore --no-owner in one transaction); then runs ``audit_verify`` and
-``ledger_check`` and reports them. Exits 1 if either check fails. The same encryption keys as
-the backed-up install must be configured to read personal data afterwards (docs/backup.md).
+PostgreSQL: pg_restore --no-owner in one transaction); then runs ``audit_verify``,
+``ledger_check`` and a keys check (the configured keys decrypt a sample of the restored
+personal data) and reports them. Exits 1 if a check fails. The backup never holds the keys:
+configure the backed-up install's keys, from their own safe place, before restoring
+(docs/backup.md).
 """
 
 from __future__ import annotations
@@ -61,5 +63,5 @@ class Command(BaseCommand):
             raise CommandError("恢复后的检查未通过，见上。 (checks failed after the restore, "
                                "see above)")
         self.stdout.write(self.style.SUCCESS(
-            "恢复完成，审计链和资金流水检查通过。 (restore done; audit chain and ledger checks "
-            "passed)"))
+            "恢复完成，审计链、资金流水和密钥检查通过。 (restore done; audit chain, ledger and "
+            "keys checks passed)"))
