@@ -179,6 +179,19 @@ def test_the_scheduled_job_uses_the_backup_settings(committing, settings, tmp_pa
     assert AuditEvent.objects.filter(action="backup.create").first().changes["via"] == "scheduler"
 
 
+def test_a_failed_backup_is_journaled_and_leaves_no_file(committing, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise BackupError("disk full", code="backup_failed")
+
+    monkeypatch.setattr(backups, "backup_write", broken)
+    with pytest.raises(CommandError, match="disk full"):
+        call_command("backup", "--dir", str(tmp_path))
+    event = AuditEvent.objects.get(action="backup.create")
+    assert event.outcome == "failed"
+    assert event.changes == {"via": "unionaid backup", "error": "backup_failed"}
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_keep_must_be_at_least_one(committing, tmp_path):
     with pytest.raises(BackupError):
         backup_create(tmp_path, keep=0)
@@ -294,6 +307,10 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
 
 # -- the round trip ------------------------------------------------------------------------
 
+TABLES = {"sqlite": "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+          "postgresql": "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'"}
+
+
 class Target:
     """A fresh, empty database beside the test database, reached by a DATABASE_URL."""
 
@@ -336,7 +353,8 @@ def run_unionaid(*args: str, database_url: str, cwd: Path) -> subprocess.Complet
            "DATABASE_URL": database_url, "UNIONAID_VAR_DIR": str(cwd / "var"),
            "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     return subprocess.run([sys.executable, "-m", "django", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, check=False, timeout=300)
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+                          timeout=300)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -350,6 +368,11 @@ def test_the_demo_round_trips_through_backup_and_restore(committing, settings, t
 
     target = Target(tmp_path)
     try:
+        unconfirmed = run_unionaid("restore", str(path), database_url=target.url, cwd=tmp_path)
+        assert unconfirmed.returncode == 1
+        assert "需要确认" in unconfirmed.stderr  # no terminal to ask, no --yes: nothing done
+        assert target.query(TABLES[target.vendor])[0][0] == 0
+
         done = run_unionaid("restore", str(path), "--yes", database_url=target.url, cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "[audit_verify] 通过" in done.stdout
