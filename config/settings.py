@@ -220,6 +220,11 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 # Uploaded files and import sources live outside the web root and are served only through views.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+# Backups (`unionaid backup`, the nightly job; docs/backup.md): one file of the database and its
+# .sha256, mode 0600, in BACKUP_DIR (keep it off the web root; copy it off the machine); the
+# nightly job keeps the BACKUP_KEEP newest. The encryption keys are never in a backup.
+BACKUP_DIR = Path(env("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 # Uploaded spreadsheets are measured before they are read (core.spreadsheets.ReadLimits): rows
 # (header included), columns, and bytes once unzipped (a .xlsx) or on disk (a .csv). A member
 # roster of 100,000 rows (a whole 路局) unzips to about 60 MB; an archive ledger holds the

@@ -4,6 +4,8 @@
     unionaid audit verify              check the audit hash chain
     unionaid import members FILE       import a roster (.xlsx/.csv), --dry-run to check only
     unionaid keys rotate               re-encrypt personal data with the active key
+    unionaid backup [--keep N]         back up the database (one file + .sha256, never the keys)
+    unionaid restore FILE              restore a backup into an empty database, then check it
     unionaid <any manage.py command>   e.g. unionaid migrate, unionaid runserver
 """
 
