@@ -123,6 +123,26 @@ def test_the_small_union_unit_and_the_split_units_exclude_each_other():
     assert sorted(conflicts) == [u.name for u in UNITS if u.name != "unionaid.service"]
 
 
+def test_the_ua_helper_runs_the_units_program_with_the_units_env_file(tmp_path):
+    """`sudo ua migrate` is what the services run: the same program, the same settings."""
+    helper = (DEPLOY / "ua").read_text()
+    service = read_unit(DEPLOY / "systemd" / "unionaid.service")["Service"]
+    assert f"UNIONAID_ENV_FILE:-{service['EnvironmentFile'][0]}}}" in helper
+    assert f"UNIONAID:-{VENV_BIN}}}" in helper
+    assert f"UNIONAID_USER:-{service['User'][0]}}}" in helper
+    fake = tmp_path / "unionaid"
+    fake.write_text('#!/bin/sh\necho "$DEBUG $UNIONAID_BIND $STATIC_ROOT $*"\n')
+    fake.chmod(0o755)
+    env = {"PATH": os.environ["PATH"], "UNIONAID": str(fake),
+           "UNIONAID_ENV_FILE": str(ENV_EXAMPLE), "UNIONAID_USER": os.environ.get("USER")
+           or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()}
+    out = subprocess.run(["sh", str(DEPLOY / "ua"), "check", "--deploy"], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    example = env_example()
+    assert out == [example["DEBUG"], example["UNIONAID_BIND"], example["STATIC_ROOT"],
+                   "check", "--deploy"]
+
+
 # -- env example ---------------------------------------------------------------------------------
 
 def test_the_env_example_names_only_settings_the_project_reads():
