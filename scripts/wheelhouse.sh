@@ -99,6 +99,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 venv=${1:?usage: sh install.sh /path/to/venv}
 PYTHON=${PYTHON:-python3}
 [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
+# only this folder: no pip configuration, no index, no other wheel folder
+unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_CONSTRAINT PIP_REQUIREMENT 2>/dev/null || true
 PIP_CONFIG_FILE=/dev/null "$venv/bin/python" -m pip install --no-index \
   --find-links "$here/wheels" --disable-pip-version-check --upgrade -r "$here/requirements.txt"
 "$venv/bin/python" -c "import importlib.util as u, unionaid.cli; assert u.find_spec('config.settings')"
