@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from io import StringIO
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.test import RequestFactory, override_settings
 from unionaid.archive.ledgers import uploads as archive_uploads
 from unionaid.assistance import storage
 from unionaid.core import context
+from unionaid.core.checks import check_data_folders
 from unionaid.core.management.commands import serve
 from unionaid.members import tasks as member_tasks
 from unionaid.visits.services import visits
@@ -267,6 +269,16 @@ def test_the_health_check_answers_plain_http_while_pages_redirect_to_https(clien
     response = client.get("/accounts/login/")
     assert response.status_code == 301
     assert response["Location"].startswith("https://")
+
+
+def test_check_deploy_warns_when_data_would_be_written_inside_the_installed_program(settings):
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    settings.STATIC_ROOT = site_packages / "var" / "static"
+    settings.PRIVATE_MEDIA_ROOT = site_packages / "var" / "private"
+    assert [w.id for w in check_data_folders()] == ["unionaid.W003"]
+    settings.STATIC_ROOT = "/var/www/unionaid/static"
+    settings.PRIVATE_MEDIA_ROOT = "/var/lib/unionaid/private"
+    assert check_data_folders() == []
 
 
 # -- the wheel -------------------------------------------------------------------------------
