@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test browser-test lint fmt bench lock clean
+.PHONY: install run test browser-test lint fmt bench lock wheelhouse clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -58,6 +58,12 @@ lock:
 	.lockenv/bin/pip install -q -e '.[dev]'
 	.lockenv/bin/pip freeze --all --exclude-editable | grep -v -e "^-e" -e "^pip==" -e "^wheel==" > requirements.lock
 	rm -rf .lockenv
+
+# The offline install kit for an intranet server (docs/deploy.md): the project's wheel and its
+# production dependencies as pinned by requirements.lock, in dist/unionaid-*.tar.gz (+ .sha256).
+# Run on a connected machine with the server's OS and Python (PY=python3.11). Not part of make test.
+wheelhouse:
+	PY=$(PY) scripts/wheelhouse.sh
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .pytest_cache

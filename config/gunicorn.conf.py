@@ -13,6 +13,9 @@ from unionaid.core.logging import RedactPersonalData
 
 wsgi_app = "config.wsgi:application"
 accesslog = "-"  # to stdout, for the service manager's journal
+# No runtime control socket (~/.gunicorn/gunicorn.ctl): systemd starts and stops unionaid, and
+# two app servers on one machine would share the path.
+control_socket_disable = True
 
 
 class RedactingLogger(Logger):

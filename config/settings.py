@@ -12,8 +12,14 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+import unionaid
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-SRC_DIR = BASE_DIR / "src" / "unionaid"
+# The unionaid package itself (templates, static, locale): src/unionaid in a checkout,
+# site-packages/unionaid when installed from the wheelhouse (docs/deploy.md).
+SRC_DIR = Path(unionaid.__file__).resolve().parent
+# Data the app writes (SQLite, collected static files, private uploads). An install from the
+# wheelhouse sets UNIONAID_VAR_DIR (deploy/unionaid.env.example): the default is the checkout's var/.
 VAR_DIR = Path(os.environ.get("UNIONAID_VAR_DIR", BASE_DIR / "var"))
 
 
@@ -186,7 +192,14 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+# Behind nginx (deploy/nginx/unionaid.conf), which sets both headers itself, overwriting what a
+# client sent: the request's scheme, and the client's address for the audit journal
+# (core.context.client_ip). The app port must then be reachable only by the proxy.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+CLIENT_IP_HEADER = "HTTP_X_REAL_IP" if BEHIND_PROXY else None
+# A load balancer's or monitor's health check talks plain HTTP to the app server.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 from csp.constants import NONE, SELF  # noqa: E402
 
@@ -214,7 +227,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [SRC_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+# nginx serves STATIC_ROOT itself in production (deploy/nginx/unionaid.conf).
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 # WhiteNoise serves the static files from the app server itself (no separate web server needed
 # for a small union); `unionaid collectstatic` fills STATIC_ROOT (make run does it).
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sysconfig
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -35,4 +38,25 @@ def check_dev_keys(app_configs=None, **kwargs):
         "UNIONAID_DEV_KEYS is on: a missing key would silently fall back to development keys.",
         hint="Set UNIONAID_DEV_KEYS=0 in production.",
         id="unionaid.W002",
+    )]
+
+
+@register(Tags.security, deploy=True)
+def check_data_folders(app_configs=None, **kwargs):
+    """Installed from the wheelhouse, the default data folder (UNIONAID_VAR_DIR unset) would be
+    inside the installed program: uploads lost at the next upgrade, static files nginx can't
+    find, and a read-only folder under the services' sandbox (docs/deploy.md)."""
+    installed = {Path(p).resolve() for p in (sysconfig.get_paths()["purelib"],
+                                             sysconfig.get_paths()["platlib"])}
+    inside = [
+        name for name in ("STATIC_ROOT", "PRIVATE_MEDIA_ROOT")
+        if any(root == folder or root in folder.parents
+               for folder in [Path(getattr(settings, name)).resolve()] for root in installed)
+    ]
+    if not inside:
+        return []
+    return [Warning(
+        f"{' and '.join(inside)} lie inside the installed program ({sorted(installed)[0]}).",
+        hint="Set UNIONAID_VAR_DIR, PRIVATE_MEDIA_ROOT and STATIC_ROOT (deploy/unionaid.env.example).",
+        id="unionaid.W003",
     )]

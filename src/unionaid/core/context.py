@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -31,4 +33,9 @@ def reset(token: contextvars.Token) -> None:
 
 
 def client_ip(request) -> str | None:
+    """The client's address: behind the proxy (BEHIND_PROXY), the one it passes on
+    (settings.CLIENT_IP_HEADER, set by nginx itself), else the connection's."""
+    header = getattr(settings, "CLIENT_IP_HEADER", None)
+    if header and request.META.get(header):
+        return request.META[header]
     return request.META.get("REMOTE_ADDR")
