@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from unionaid.notifications import senders
 from unionaid.notifications.models import Notification
@@ -28,3 +29,12 @@ def notification_mark_read(*, user, notification_id: int) -> int:
 def notification_mark_all_read(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now())
+
+
+def send_code(phone: str, code: str, purpose: str) -> None:
+    """Send a one-time code by SMS through every configured sender (minimal stand-in: the
+    delivery-record version replaces it with the same signature)."""
+    title = gettext("工会帮扶系统验证码")
+    body = gettext("验证码 %(code)s，10分钟内有效，请勿告诉他人。") % {"code": code}
+    for sender in senders.senders():
+        sender.send(phone=phone, title=title, body=body)
