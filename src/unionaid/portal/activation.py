@@ -192,8 +192,9 @@ def activation_code_send(*, name: str, id_number: str, phone: str, ip: str | Non
         _attempt(AttemptAction.SEND, reason, phone_h=phone_h, id_h=id_h, ip=ip)
         # The journal names the member only when the details matched in full.
         _journal("login.activation_send", outcome=reason, member=matched, **masked)
-        if matched is not None:
-            transaction.on_commit(lambda: send_code(phone, code, CodePurpose.ACTIVATE))
+    # Sent once the code row has committed (this service's own transaction just did).
+    if matched is not None:
+        send_code(phone, code, CodePurpose.ACTIVATE)
     return Challenge(row.pk, phone_h, id_h)
 
 
@@ -392,8 +393,8 @@ def login_code_send(*, phone: str, ip: str | None) -> Challenge:
         _attempt(AttemptAction.SEND, outcome, phone_h=phone_h, ip=ip)
         _journal("login.code_send", outcome=outcome, member=user.member if user else None,
                  **masked)
-        if user is not None:
-            transaction.on_commit(lambda: send_code(phone, code, CodePurpose.LOGIN))
+    if user is not None:
+        send_code(phone, code, CodePurpose.LOGIN)
     return Challenge(row.pk, phone_h)
 
 

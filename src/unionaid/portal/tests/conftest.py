@@ -20,6 +20,7 @@ from unionaid.assistance import services as assistance
 from unionaid.assistance.models import AssistanceCategory
 from unionaid.funds import services as funds
 from unionaid.funds.models import FundingSource
+from unionaid.notifications.senders import ConsoleSender
 
 SUBJECT_KIND = "assistance.application"
 
@@ -27,6 +28,14 @@ SUBJECT_KIND = "assistance.application"
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox():
+    """The console sender keeps what it sent (the SMS codes) on the class: one test's only."""
+    ConsoleSender.outbox.clear()
+    yield
+    ConsoleSender.outbox.clear()
 
 
 @dataclass
