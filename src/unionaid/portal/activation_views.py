@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from unionaid.accounts.access import access_for
 from unionaid.accounts.views import perm_required
 from unionaid.core.context import client_ip
 from unionaid.core.errors import NotFound, ServiceError
@@ -235,6 +236,8 @@ def _qr_data_uri(text: str) -> str:
 @perm_required(activation.PRINT_PERMISSION)
 @require_http_methods(["GET"])
 def print_units(request):
+    if not access_for(request.user).is_staff_member:  # a worker's own grant covers no unit
+        raise Http404()
     return render(request, "portal/print_units.html",
                   {"units": activation.printing_units_for(user=request.user)[:500]})
 
@@ -249,9 +252,11 @@ def print_sheet(request, unit_pk: int):
     if request.method == "POST":
         issued = activation.printed_codes_issue(actor=request.user, unit=unit)
         base = request.build_absolute_uri(reverse("activation:printed"))
-        cards = [{"member": member, "code": code, "expires": expires,
-                  "qr": _qr_data_uri(f"{base}#code={code}")}
-                 for member, code, expires in issued]
+        cards = []
+        for member, code, expires in issued:
+            target = f"{base}#code={code}"  # the code rides in the fragment: never sent
+            cards.append({"member": member, "code": code, "expires": expires,
+                          "qr_target": target, "qr": _qr_data_uri(target)})
         return render(request, "portal/print_sheet.html",
                       {"unit": unit, "cards": cards, "address": base})
     members = list(activation.members_without_own_phone(unit)[:501])
