@@ -33,7 +33,7 @@ from unionaid.audit.scoped import record_denial
 from unionaid.audit.services import audit_record
 from unionaid.core import masking
 from unionaid.core.errors import Conflict, NotFound, ServiceError
-from unionaid.members.models import Member
+from unionaid.members.models import Member, MembershipStatus
 from unionaid.members.selectors import id_number_hash, phone_hash
 from unionaid.notifications.services import send_code
 from unionaid.org.models import OrgUnit
@@ -275,7 +275,8 @@ def members_without_own_phone(unit):
     """Current members of exactly ``unit`` with no login and no phone of their own on the
     roster: no phone, or a phone another member also has."""
     shared = Member.objects.filter(phone_hash=OuterRef("phone_hash")).exclude(pk=OuterRef("pk"))
-    return (Member.objects.filter(org_unit=unit, membership_status="active", user__isnull=True)
+    return (Member.objects.filter(org_unit=unit, membership_status=MembershipStatus.ACTIVE,
+                                  user__isnull=True)
             .filter(Q(phone_hash="") | Exists(shared)).order_by("name", "pk"))
 
 
@@ -406,3 +407,22 @@ def login_code_check(*, challenge: Challenge, code: str, ip: str | None) -> User
     if user is None or user.member_id != member.pk:
         raise ServiceError(WRONG_CODE, code="no_worker_login")
     return user
+
+
+# -- housekeeping ---------------------------------------------------------------------------
+
+ATTEMPTS_KEPT = dt.timedelta(days=2)  # longer than any limit's window
+CODES_KEPT = dt.timedelta(days=7)  # after expiry; the journal keeps the story
+
+
+@transaction.atomic
+def login_codes_purge(*, now=None) -> tuple[int, int]:
+    """Delete attempts older than the limits look back and codes expired a week ago (decoys
+    included). Returns (attempts, codes) deleted; journaled."""
+    now = now or timezone.now()
+    attempts, _kinds = LoginAttempt.objects.filter(at__lt=now - ATTEMPTS_KEPT).delete()
+    codes, _kinds = LoginCode.objects.filter(expires_at__lt=now - CODES_KEPT).delete()
+    if attempts or codes:
+        audit_record(actor=None, action="login.codes_purge", target_type="portal.logincode",
+                     changes={"attempts": attempts, "codes": codes})
+    return attempts, codes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from functools import wraps
 
 import qrcode
 import qrcode.image.svg
@@ -56,13 +57,14 @@ def _service_error(form, exc: ServiceError) -> int:
 
 
 def _anonymous_only(view):
+    """Pages for people not logged in; a logged-in user goes home."""
+
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.user.is_authenticated:
             return redirect("web:home")
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 

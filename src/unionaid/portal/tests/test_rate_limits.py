@@ -121,3 +121,15 @@ def test_the_code_login_page_is_limited_per_phone(worker, small_limits):
     statuses = [Client().post(reverse("activation:code-login"), {"phone": phone}).status_code
                 for _n in range(3)]
     assert statuses == [302, 302, 429]
+
+
+def test_old_attempts_and_codes_are_purged(union, make_member):
+    from unionaid.portal.activation import login_codes_purge
+    from unionaid.portal.models import LoginCode
+
+    member = make_member(union.team_a)
+    start(Client(), **details(member))
+    later = timezone.now() + dt.timedelta(days=8)
+    assert login_codes_purge(now=later) == (1, 1)
+    assert not LoginCode.objects.exists()
+    assert AuditEvent.objects.filter(action="login.codes_purge").exists()
