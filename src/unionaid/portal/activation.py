@@ -173,7 +173,7 @@ def activation_code_send(*, name: str, id_number: str, phone: str, ip: str | Non
     if member is None:
         reason = "not_on_roster"
     elif not member.is_active_member:
-        reason = "not_current_member"
+        reason = "not_a_member"
     elif not _same_name(member, name) or member.phone_hash != phone_h:
         reason = "details_differ"
     elif phone_shared:
@@ -204,7 +204,7 @@ def _check_code(challenge: Challenge, code: str, *, purpose: str, journal_action
                          id_h=challenge.id_number_hash, ip=ip)
     now = timezone.now()
     with transaction.atomic():
-        row = (LoginCode.objects.select_for_update().select_related("member__org_unit")
+        row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member__org_unit")
                .filter(pk=challenge.code_id, purpose=purpose).first())
         if row is None or not row.is_live(now) or row.attempts >= MAX_CODE_ATTEMPTS:
             outcome = "expired"
@@ -336,7 +336,7 @@ def printed_code_check(*, code: str, name: str, id_number: str, ip: str | None
                          **masked)
     now = timezone.now()
     with transaction.atomic():
-        row = (LoginCode.objects.select_for_update().select_related("member__org_unit")
+        row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member__org_unit")
                .filter(purpose=CodePurpose.PRINTED, code_hash=code_hash(code))
                .order_by("-pk").first())
         member = None

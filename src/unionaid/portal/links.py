@@ -112,7 +112,7 @@ def login_unlink_member(*, actor, user: User) -> User:
     if actor.pk == user.pk:
         _refuse(actor, "member.login_unlink", user, "self_link", _("不能解除自己账号的关联。"))
     with transaction.atomic():
-        user = User.objects.select_for_update().select_related("member__org_unit").get(pk=user.pk)
+        user = User.objects.select_for_update(of=("self",)).select_related("member__org_unit").get(pk=user.pk)
         member = user.member
         if member is None:
             return user
