@@ -45,11 +45,13 @@ PRINTED_CODE_TTL = dt.timedelta(days=30)
 VERIFIED_TTL = dt.timedelta(minutes=15)  # from a right code to the password
 MAX_CODE_ATTEMPTS = 5
 LIMIT_WINDOW = dt.timedelta(hours=1)
-# Tries per hour, per key; settings.LOGIN_CODE_LIMITS overrides any of them.
+# Tries per hour, per key; settings.LOGIN_CODE_LIMITS overrides any of them. The per-address
+# limits are loose on purpose: many phones share one carrier-grade NAT address, and a union
+# office shares one (django-axes's per-address lockout is off for the same reason).
 DEFAULT_LIMITS = {
-    AttemptAction.SEND: {"phone": 5, "id_number": 5, "ip": 30},
-    AttemptAction.VERIFY: {"phone": 10, "id_number": 10, "ip": 60},
-    AttemptAction.PRINTED: {"id_number": 10, "ip": 30},
+    AttemptAction.SEND: {"phone": 5, "id_number": 5, "ip": 60},
+    AttemptAction.VERIFY: {"phone": 10, "id_number": 10, "ip": 120},
+    AttemptAction.PRINTED: {"id_number": 10, "ip": 60},
 }
 # Printed codes: no 0/O, 1/I/L, so that they are read off paper without doubt.
 PRINTED_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
