@@ -75,3 +75,33 @@ def test_a_team_cadre_prints_activation_codes(browse):
     cadre.click("main form button[type=submit]")
     assert "职工激活码" in cadre.text()
     assert cadre.page.locator(".activation-card img.activation-qr").count() >= 2
+
+
+@pytest.mark.parametrize("size", ["phone"])
+def test_a_worker_activates_with_a_printed_qr_code(browse):
+    cadre = browse("team_cadre")
+    cadre.go("/logins/print/")
+    link = cadre.page.locator("main .list-group a").first
+    unit_pk = int(re.search(r"/logins/print/(\d+)/", link.get_attribute("href")).group(1))
+    member = Member.objects.filter(user__isnull=True,
+                                   membership_status=MembershipStatus.ACTIVE).first()
+    Member.objects.filter(pk=member.pk).update(org_unit_id=unit_pk, phone_hash="")
+    cadre.click(link)
+    cadre.click("main form button[type=submit]")
+    card = cadre.page.locator(".activation-card", has_text=member.name)
+    code = card.locator("[data-code]").inner_text().strip()
+    # The QR code's address: the activation page with the code in the fragment.
+    worker = browse(None)
+    worker.go(f"/logins/activate/printed/#code={code}")
+    assert worker.page.input_value("#id_code") == code, "the page fills the code in"
+    assert "#" not in worker.page.url, "and drops it from the address bar"
+    worker.page.fill("#id_name", member.name)
+    worker.page.fill("#id_id_number", member.id_number)
+    _submit(worker)
+    assert worker.path == "/logins/activate/password/", worker.text()[:300]
+    worker.page.fill("#id_username", "qr_worker")
+    worker.page.fill("#id_password1", PASSWORD)
+    worker.page.fill("#id_password2", PASSWORD)
+    _submit(worker)
+    assert worker.path == "/me/", worker.text()[:300]
+    assert User.objects.get(username="qr_worker").member_id == member.pk
