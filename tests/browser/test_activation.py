@@ -105,3 +105,17 @@ def test_a_worker_activates_with_a_printed_qr_code(browse):
     _submit(worker)
     assert worker.path == "/me/", worker.text()[:300]
     assert User.objects.get(username="qr_worker").member_id == member.pk
+
+
+def test_the_security_admin_links_a_staff_login_to_its_member(browse):
+    admin = browse(None)
+    admin.login_with_code("secadmin")
+    admin.go("/accounts/admin/users/")
+    admin.click(admin.page.locator("main .nav a[href='/logins/links/']"))
+    member = Member.objects.filter(user__isnull=True).first()
+    admin.page.fill("#id_username", "team_cadre")
+    admin.page.fill("#id_id_number", member.id_number)
+    _submit(admin)
+    assert admin.path == "/logins/links/"
+    assert "team_cadre" in admin.text()
+    assert User.objects.get(username="team_cadre").member_id == member.pk
