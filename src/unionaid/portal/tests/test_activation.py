@@ -218,3 +218,18 @@ def test_two_activations_of_one_member_make_one_login(rostered):
     assert "已开通账号" in response.content.decode()
     assert list(User.objects.filter(member=rostered).values_list("username", flat=True)) == [
         "first_login"]
+
+
+def test_a_wrong_code_gets_the_same_answer_for_a_decoy_and_a_real_code(rostered, people):
+    answers = []
+    stranger = {key: people.person()[key] for key in ("name", "id_number", "phone")}
+    for data in (details(rostered), stranger):
+        client = Client()
+        start(client, **data)
+        response = enter_code(client, "999999" if ConsoleSender.outbox and
+                              last_code() != "999999" else "888888")
+        answers.append((response.status_code, _normalised(response)))
+    assert answers[0] == answers[1]
+    results = list(AuditEvent.objects.filter(action="login.activation_send").order_by("id")
+                   .values_list("changes__result", flat=True))
+    assert results == ["ok", "not_on_roster"]
