@@ -17,6 +17,7 @@ urlpatterns = [
     path("archive/", include("unionaid.archive.urls")),
     path("exports/", include("unionaid.exports.urls")),
     path("me/", include("unionaid.portal.urls")),
+    path("logins/", include("unionaid.portal.activation_urls")),  # how workers get in
     path("notifications/", include("unionaid.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The API answers JSON everywhere under /api/: its bare root and any address that names no

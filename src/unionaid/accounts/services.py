@@ -112,7 +112,8 @@ def _validate_password(password: str, user: User | None = None) -> None:
 def user_create(
     *, actor, username: str, password: str, full_name: str = "", member=None, email: str = ""
 ) -> User:
-    """Create a login. ``actor=None`` is allowed only for set-up commands (demo, first admin)."""
+    """Create a login. ``actor=None`` is allowed only for set-up commands (demo, first admin)
+    and for a worker's own activation (``portal.activation``, once a code proved who they are)."""
     if actor is not None:
         _require_security(actor)
     username = (username or "").strip()

@@ -21,12 +21,22 @@ from unionaid.assistance.models import AssistanceCategory
 from unionaid.funds import services as funds
 from unionaid.funds.models import FundingSource
 
+from .activation_helpers import GATEWAY
+
 SUBJECT_KIND = "assistance.application"
 
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _sms(sms_gateway):
+    """Text messages go to a local gateway fake of this test's own (activation_helpers.outbox)."""
+    GATEWAY[:] = [sms_gateway]
+    yield sms_gateway
+    GATEWAY.clear()
 
 
 @dataclass
