@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,27 +199,29 @@ def _money(value) -> str | None:
 
 @transaction.atomic
 def annual_cap_save(*, actor, category: AssistanceCategory | None, per_person=None,
-                    per_household=None, effective_from: dt.date | None = None) -> AnnualCap:
+                    per_household=None, effective_from: dt.date | None = None,
+                    initial: bool = False) -> AnnualCap:
     """A new version of a yearly cap across items (one category, or all when ``category`` is
     None), in force from ``effective_from`` (today when not given) until the next version.
 
     Nothing already in force is changed: the date cannot be in the past, so the checks made
     before it keep their cap. A version for the same scope and date replaces that version (a
     correction before it counts, or on its first day). Leaving both amounts empty lifts the cap
-    from that date; that needs a cap to lift."""
+    from that date; that needs a cap to lift. ``initial`` (loading a new catalog) lets the
+    first version of a scope start in the past: there is nothing before it to rewrite."""
     require_catalog(actor)
     today = timezone.localdate()
     effective_from = effective_from or today
     if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
         raise _invalid("effective_from", _("生效日期格式不正确。"))
-    if effective_from < today:
+    scope = AnnualCap.objects.select_for_update().filter(category=category)
+    if effective_from < today and not (initial and not scope.exists()):
         raise _invalid("effective_from",
                        _("生效日期不能早于今天，已作出的决定按当时的上限，不能改写。"))
     if effective_from > today + dt.timedelta(days=3 * 366):
         raise _invalid("effective_from", _("生效日期不能晚于三年以后。"))
     per_person, per_household = _cap(per_person, "per_person"), _cap(per_household,
                                                                       "per_household")
-    scope = AnnualCap.objects.select_for_update().filter(category=category)
     previous = scope.filter(effective_from__lt=effective_from).order_by("-effective_from").first()
     if per_person is None and per_household is None and (
             previous is None or (previous.per_person is None and previous.per_household is None)):
@@ -227,7 +229,12 @@ def annual_cap_save(*, actor, category: AssistanceCategory | None, per_person=No
     replaced = scope.filter(effective_from=effective_from).first()
     cap = replaced or AnnualCap(category=category, effective_from=effective_from)
     cap.per_person, cap.per_household, cap.created_by = per_person, per_household, actor
-    cap.save()
+    try:
+        with transaction.atomic():
+            cap.save()
+    except IntegrityError:  # another maintainer saved this scope and day at the same moment
+        raise Conflict(_("该范围当天的上限刚被他人修改，请刷新后重试。"),
+                       code="duplicate_cap") from None
     before = replaced if replaced is not None else previous
     audit_record(actor=actor, action="assistance_cap.save", target=cap, changes={
         "category": category.code if category else "",

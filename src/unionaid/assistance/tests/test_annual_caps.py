@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from unionaid.assistance import caps, selectors, services
 from unionaid.assistance.models import AnnualCap, Application
+from unionaid.assistance.services.catalog_load import catalog_load_defaults
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied, ServiceError
 
@@ -161,3 +162,14 @@ def test_the_api_refuses_with_error_codes(staff, worker, categories, as_token):
     assert denied.json()["code"] == "permission_denied"
     assert not AnnualCap.objects.exists()
     assert as_token(worker).get("/assistance/caps").status_code == 200
+
+
+def test_a_new_catalogs_first_caps_count_from_the_start_but_later_ones_cannot_backdate(staff):
+    catalog_load_defaults(actor=None)  # as `manage.py load_catalog` does
+    assert set(AnnualCap.objects.values_list("effective_from", flat=True)) == {
+        dt.date(2000, 1, 1)}
+    with pytest.raises(ServiceError) as exc:
+        services.annual_cap_save(actor=staff.catalog_admin, category=None, per_household=1,
+                                 effective_from=dt.date(2001, 1, 1), initial=True)
+    assert exc.value.code == "invalid_item"
+    assert AnnualCap.objects.count() == 2
