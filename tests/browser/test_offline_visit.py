@@ -79,3 +79,33 @@ def test_a_visit_recorded_offline_is_kept_encrypted_and_sent_with_its_photo(brow
     assert VisitPhoto.objects.filter(visit=visit).count() == 1
     vault = page.evaluate(READ_VAULT_JS)
     assert vault == {"drafts": [], "photos": []}
+
+
+KEYS_JS = """() => new Promise((resolve) => {
+  const open = indexedDB.open("unionaid-vault", 1);
+  open.onsuccess = () => {
+    const all = open.result.transaction(["keys"], "readonly").objectStore("keys").getAll();
+    all.onsuccess = () => resolve(all.result.map((row) => ({owner: row.owner,
+      extractable: row.key.extractable, type: row.key.type})));
+  };
+})"""
+
+
+def test_logging_out_deletes_the_users_drafts_and_key_from_the_device(browse):
+    cadre = browse("team_cadre")
+    member = _a_member_of("team_cadre")
+    cadre.go(f"/visits/new/?member={member.pk}")
+    page = cadre.page
+    page.fill("#summary", SECRET)
+    page.wait_for_function(
+        "() => (document.getElementById('draft-status') || {}).textContent.includes('草稿')")
+    assert len(page.evaluate(READ_VAULT_JS)["drafts"]) == 1
+    keys = page.evaluate(KEYS_JS)
+    assert keys == [{"owner": str(User.objects.get(username="team_cadre").pk),
+                     "extractable": False, "type": "secret"}]
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "unsent drafts will be deleted"
+    with page.expect_navigation():
+        page.locator("form[data-device-logout]").evaluate("form => form.requestSubmit()")
+    assert page.evaluate(READ_VAULT_JS) == {"drafts": [], "photos": []}
+    assert page.evaluate(KEYS_JS) == []
