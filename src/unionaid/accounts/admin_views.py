@@ -20,6 +20,7 @@ from unionaid.accounts.forms import (
     AssignmentMoveForm,
     PositionForm,
     RoleForm,
+    TokenSearchForm,
     UnitFilterForm,
     UserCreateForm,
     UserSearchForm,
@@ -249,3 +250,29 @@ def assignment_move(request, pk):
                             "post": str(form.cleaned_data["position"])})
     return redirect(_back(request, "accounts:admin-assignments"))
 
+
+
+# -- API tokens ------------------------------------------------------------------------------
+
+@perm_required(MANAGE)
+def token_list(request):
+    """The live API tokens of the users in the admin's scope, to revoke a lost or misused one."""
+    form = TokenSearchForm(request.GET or None)
+    username = form.cleaned_data["q"] if form.is_valid() else ""
+    page = cheap_page(selectors.tokens_visible_to(user=request.user, username=username),
+                      request.GET.get("page"))
+    return render(request, "accounts/admin_token_list.html", {"form": form, "page": page})
+
+
+@perm_required(MANAGE)
+@require_POST
+def token_revoke(request, pk):
+    token = or_404(selectors.token_get_for_admin, user=request.user, pk=pk)
+    try:
+        services.api_token_revoke_for_user(actor=request.user, token=token)
+    except ServiceError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已吊销用户“%(name)s”的令牌“%(token)s”。")
+                         % {"name": token.user.username, "token": token.name})
+    return redirect("accounts:admin-tokens")

@@ -14,7 +14,7 @@ from ninja.utils import check_csrf
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.middleware import needs_second_factor
-from unionaid.accounts.services import api_token_authenticate
+from unionaid.accounts.services import api_token_lookup
 from unionaid.core.errors import PermissionDenied
 
 
@@ -38,11 +38,12 @@ class StaffSessionAuth(SessionAuth):
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
-        user = api_token_authenticate(token)
-        if user is None or access_for(user).duties:
+        found = api_token_lookup(token)
+        if found is None or access_for(found.user).duties:
             return None
-        request.user = user
-        return user
+        request.user = found.user
+        request.api_token = found  # the app logout revokes the token it was called with
+        return found.user
 
 
 # Token first: a request that carries a bearer token is not a browser form post and needs no CSRF

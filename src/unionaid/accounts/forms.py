@@ -6,6 +6,8 @@ by the services, whose Chinese messages are put back on the form by the views.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +32,26 @@ class OtpTokenForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
                                       "pattern": r"\d{6}", "autofocus": True}),
     )
+
+
+class ApiTokenForm(forms.Form):
+    EXPIRY_DAYS = [(7, _("7 天")), (30, _("30 天")), (90, _("90 天")), (180, _("180 天")),
+                   (365, _("1 年"))]
+
+    name = forms.CharField(label=_("令牌名称"), max_length=60,
+                           help_text=_("写明用途，如“工会小程序”“数据对接”。"),
+                           error_messages={"required": _("请填写令牌名称（不超过 60 字）。"),
+                                           "max_length": _("请填写令牌名称（不超过 60 字）。")})
+    expiry_days = forms.TypedChoiceField(label=_("有效期"), choices=EXPIRY_DAYS, coerce=int,
+                                         initial=90)
+
+    def expiry(self) -> dt.timedelta:
+        return dt.timedelta(days=self.cleaned_data["expiry_days"])
+
+
+class TokenSearchForm(forms.Form):
+    q = forms.CharField(label=_("用户名"), required=False, max_length=150,
+                        widget=forms.TextInput(attrs={"type": "search", "autocapitalize": "none"}))
 
 
 class OtpDisableForm(forms.Form):

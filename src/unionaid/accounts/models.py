@@ -157,9 +157,18 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # None = until revoked (tokens made before expiry existed, and the API's own creation).
+    expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    kind = models.CharField(max_length=10, default="personal",
+                            choices=[("personal", _("个人令牌")), ("app_login", _("应用登录"))])
 
     class Meta:
         verbose_name = _("接口令牌")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None
+                                            or self.expires_at > timezone.now())

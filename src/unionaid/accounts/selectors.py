@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from unionaid.accounts.access import access_for
-from unionaid.accounts.models import Assignment, DataScope, Position, Role, User
+from unionaid.accounts.models import ApiToken, Assignment, DataScope, Position, Role, User
 from unionaid.core.errors import NotFound
 from unionaid.org.models import OrgUnit
 
@@ -157,4 +158,30 @@ def role_get_for_admin(*, user, pk) -> Role:
     try:
         return role_list(user=user).get(pk=int(pk))
     except (Role.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+
+
+def tokens_of(*, user) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first (never anyone else's)."""
+    return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
+
+
+def tokens_visible_to(*, user, username: str = "", live_only: bool = True) -> QuerySet[ApiToken]:
+    """The API tokens of the users a security admin manages (``users_visible_to``)."""
+    qs = ApiToken.objects.filter(user__in=users_visible_to(user=user).values("pk"))
+    if live_only:
+        now = timezone.now()
+        qs = qs.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    name = (username or "").strip().lower()
+    if name:
+        qs = qs.alias(username_lower=Lower("user__username")).filter(
+            username_lower__startswith=name)
+    return qs.select_related("user").order_by("-created_at", "-pk")
+
+
+def token_get_for_admin(*, user, pk) -> ApiToken:
+    try:
+        return tokens_visible_to(user=user, live_only=False).get(pk=int(pk))
+    except (ApiToken.DoesNotExist, TypeError, ValueError):
         raise NotFound() from None

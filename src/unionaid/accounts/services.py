@@ -15,6 +15,7 @@ Rules enforced here, whatever the edge:
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import secrets
@@ -355,45 +356,96 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# A token made by the app login (POST /api/v1/auth/login) lives this long; one made on the
+# tokens page lives as long as chosen there, one year at most.
+APP_LOGIN_LIFETIME = dt.timedelta(hours=12)
+MAX_TOKEN_LIFETIME = dt.timedelta(days=366)
+TOKEN_KINDS = ("personal", "app_login")
+
+
+def _token_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        message = _("请填写令牌名称（不超过 60 字）。")
+        raise ServiceError(message, code="invalid_token", fields={"name": message})
+    return name
+
+
 @transaction.atomic
-def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
-    """Create a token for the actor themself; the clear token is returned once.
+def api_token_create(*, actor, name: str, expires_at: dt.datetime | None = None,
+                     kind: str = "personal") -> tuple[ApiToken, str]:
+    """Create a token for the actor themself; the clear token is returned once, only its hash
+    is stored. ``expires_at`` None = until revoked.
 
     The three admin duties work only in a 2FA-verified browser session, never with a token.
     """
     if access_for(actor).duties:
         raise PermissionDenied(_("管理员账号不能创建接口令牌，请在浏览器中经双因素验证后操作。"),
                                code="admin_token_refused")
+    name = _token_name(name)
+    now = timezone.now()
+    if expires_at is not None and not (now < expires_at <= now + MAX_TOKEN_LIFETIME):
+        message = _("有效期须在今后一年之内。")
+        raise ServiceError(message, code="invalid_token", fields={"expires_at": message})
+    if kind not in TOKEN_KINDS:
+        raise ServiceError(code="invalid_token")
     raw = "ua_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=actor, name=(name or "app")[:60], prefix=raw[3:11],
-                                    digest=_digest(raw))
-    audit_record(actor=actor, action="token.create", target=actor, changes={"name": token.name})
+    token = ApiToken.objects.create(user=actor, name=name, prefix=raw[3:11],
+                                    digest=_digest(raw), expires_at=expires_at, kind=kind)
+    audit_record(actor=actor, action="token.create", target=actor, changes={
+        "name": token.name, "prefix": token.prefix, "kind": kind,
+        "expires_at": expires_at.isoformat() if expires_at else None})
     return token, raw
+
+
+def _revoke(*, actor, token: ApiToken, by_admin: bool) -> None:
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, action="token.revoke", target=token.user,
+                 changes={"name": token.name, "prefix": token.prefix, "by_admin": by_admin})
 
 
 @transaction.atomic
 def api_token_revoke(*, actor, token_id: int) -> None:
-    token = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).first()
+    """Revoke one of the actor's own tokens (a revoked or unknown one is "not found")."""
+    token = (ApiToken.objects.select_for_update().select_related("user")
+             .filter(pk=token_id, user=actor, revoked_at__isnull=True).first())
     if token is None:
         raise NotFound()
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="token.revoke", target=actor, changes={"name": token.name})
+    _revoke(actor=actor, token=token, by_admin=False)
 
 
-def api_token_authenticate(raw: str) -> User | None:
+@transaction.atomic
+def api_token_revoke_for_user(*, actor, token: ApiToken) -> None:
+    """A security admin revokes someone's token; ``token`` comes from
+    ``selectors.tokens_visible_to`` (their scope), which this checks again."""
+    _require_security(actor)
+    if token.revoked_at is not None:
+        raise Conflict(_("该令牌已吊销。"), code="token_revoked")
+    _revoke(actor=actor, token=token, by_admin=True)
+
+
+def api_token_lookup(raw: str) -> ApiToken | None:
+    """The live token (not revoked, not expired, its user active) this clear value is, or
+    None; notes when it was last used (at most once a minute)."""
     if not raw or not raw.startswith("ua_"):
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(digest=_digest(raw), revoked_at__isnull=True).first()
+        .filter(digest=_digest(raw), revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).first()
     )
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    token = api_token_lookup(raw)
+    return token.user if token is not None else None
 
 
 def unit_close_guard(unit: OrgUnit) -> None:

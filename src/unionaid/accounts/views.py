@@ -16,17 +16,26 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
-from unionaid.accounts import services, twofactor
+from unionaid.accounts import selectors, services, twofactor
 from unionaid.accounts.access import access_for
-from unionaid.accounts.forms import LoginForm, OtpDisableForm, OtpTokenForm, PasswordChangeForm
+from unionaid.accounts.app_login import LockedOut
+from unionaid.accounts.forms import (
+    ApiTokenForm,
+    LoginForm,
+    OtpDisableForm,
+    OtpTokenForm,
+    PasswordChangeForm,
+)
 from unionaid.accounts.middleware import needs_second_factor
 from unionaid.core import http
 from unionaid.core.errors import ServiceError
@@ -88,12 +97,17 @@ class LoginView(auth_views.LoginView):
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """django-axes lockout page (settings.AXES_LOCKOUT_CALLABLE), in Chinese, status 429."""
+    """django-axes lockout page (settings.AXES_LOCKOUT_CALLABLE), in Chinese, status 429; the
+    API's error body (``locked_out``) for the app login."""
     cool_off = axes_helpers.get_cool_off(request)
+    status = getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "locked_out", "message": str(LockedOut.default_message)},
+                            status=status, json_dumps_params={"ensure_ascii": False})
     return render(request, "accounts/locked_out.html", {
         "failure_limit": axes_helpers.get_failure_limit(request, credentials),
         "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
-    }, status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429))
+    }, status=status)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -193,3 +207,47 @@ def security(request):
         "otp_enabled": twofactor.has_confirmed_device(user),
         "otp_required": bool(access_for(user).duties),
     })
+
+
+# -- the user's own API tokens --------------------------------------------------------------
+
+MAX_TOKENS_LISTED = 200
+
+
+@second_factor_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """接口令牌: issue one (its clear value is shown on this answer only, never again), list
+    one's own, revoke. Admin duties never get a token (``services.api_token_create``)."""
+    user = request.user
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = services.api_token_create(
+                actor=user, name=form.cleaned_data["name"],
+                expires_at=timezone.now() + form.expiry())
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            created = {"token": token, "raw": raw}
+            form = ApiTokenForm()
+    response = render(request, "accounts/api_tokens.html", {
+        "form": form, "created": created,
+        "tokens": list(selectors.tokens_of(user=user)[:MAX_TOKENS_LISTED]),
+        "may_create": not access_for(user).duties,
+    }, status=400 if form.errors else 200)
+    response["Cache-Control"] = "no-store"  # the clear token must not stay in a cache
+    return response
+
+
+@second_factor_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    try:
+        services.api_token_revoke(actor=request.user, token_id=pk)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("令牌已吊销，使用它的应用需要重新登录。"))
+    return redirect("accounts:api-tokens")

@@ -10,9 +10,11 @@ household lists the member.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.assistance.amounts import yuan
@@ -27,6 +29,17 @@ from unionaid.members.models import HouseholdMember, Member
 # will use, and the two together would pass the cap.
 COUNTING = (ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED, ApplicationStatus.APPROVED,
             ApplicationStatus.PAID, ApplicationStatus.PAYMENT_REVERSED)
+
+
+def annual_caps_in_force(day: dt.date) -> dict[int | None, AnnualCap]:
+    """The yearly caps across items in force on ``day``, by category id (None = all items);
+    a scope whose latest version lifted its cap is left out."""
+    in_force: dict[int | None, AnnualCap] = {}
+    for cap in (AnnualCap.objects.filter(effective_from__lte=day).select_related("category")
+                .order_by("category_id", "-effective_from")):
+        in_force.setdefault(cap.category_id, cap)
+    return {k: v for k, v in in_force.items()
+            if v.per_person is not None or v.per_household is not None}
 
 
 def household_member_ids(member) -> set[int]:
@@ -54,15 +67,16 @@ def committed(*, member_ids, year: int, item=None, category=None,
     return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
 
-def _caps_for(item) -> list[tuple[str, Decimal, bool, dict]]:
-    """(label, cap, per_household, filter) for every cap that applies to ``item``."""
+def _caps_for(item, day: dt.date) -> list[tuple[str, Decimal, bool, dict]]:
+    """(label, cap, per_household, filter) for every cap that applies to ``item`` on ``day``
+    (the versions of the yearly caps across items in force that day)."""
     caps: list[tuple[str, Decimal, bool, dict]] = []
     if item.per_person_cap is not None:
         caps.append((_("本项目每人每年"), item.per_person_cap, False, {"item": item}))
     if item.per_household_cap is not None:
         caps.append((_("本项目每户每年"), item.per_household_cap, True, {"item": item}))
-    annual = AnnualCap.objects.filter(Q(category__isnull=True) | Q(category_id=item.category_id))
-    for cap in annual.select_related("category"):
+    in_force = annual_caps_in_force(day)
+    for cap in [in_force[k] for k in (None, item.category_id) if k in in_force]:
         scope = (_("%(c)s类") % {"c": cap.category.name}) if cap.category else _("全部项目")
         where = {"category": cap.category} if cap.category else {}
         if cap.per_person is not None:
@@ -72,8 +86,11 @@ def _caps_for(item) -> list[tuple[str, Decimal, bool, dict]]:
     return caps
 
 
-def apply_caps(*, application, amount: Decimal, year: int) -> tuple[Decimal, list[str]]:
-    """The amount after every cap, with a calculation line for each cap that bites.
+def apply_caps(*, application, amount: Decimal, year: int,
+               day: dt.date | None = None) -> tuple[Decimal, list[str]]:
+    """The amount after every cap, with a calculation line for each cap that bites. The caps
+    across items are the versions in force on ``day`` (today by default): a cap changed later
+    does not rewrite this check.
 
     A cap already used up refuses the application (Conflict "cap_reached"); a cap partly used
     lowers the amount to what is left.
@@ -81,7 +98,8 @@ def apply_caps(*, application, amount: Decimal, year: int) -> tuple[Decimal, lis
     steps: list[str] = []
     member = application.member
     household: set[int] | None = None
-    for label, cap, per_household, where in _caps_for(application.item):
+    for label, cap, per_household, where in _caps_for(application.item,
+                                                      day or timezone.localdate()):
         if per_household and household is None:
             household = household_member_ids(member)
         ids = household if per_household else {member.pk}

@@ -287,3 +287,20 @@ class TrialForm(FactsMixin, forms.Form):
         self.add_fact_fields(item.facts)
         if not allow_member:
             del self.fields["member"]
+
+
+class AnnualCapForm(forms.Form):
+    """A new version of a yearly cap across items (年度帮扶上限): its scope, amounts, and the day
+    it takes effect. Amounts are checked by ``services.annual_cap_save``."""
+
+    scope = forms.ModelChoiceField(label=_("适用范围"), required=False,
+                                   queryset=AssistanceCategory.objects.all(),
+                                   empty_label=_("全部项目合计"))
+    per_person = forms.DecimalField(label=_("每人每年上限（元）"), required=False,
+                                    max_digits=14, decimal_places=2,
+                                    help_text=_("留空表示不设每人上限。"))
+    per_household = forms.DecimalField(label=_("每户每年上限（元）"), required=False,
+                                       max_digits=14, decimal_places=2,
+                                       help_text=_("同户家庭成员中的会员合计。留空表示不设每户上限。"))
+    effective_from = forms.DateField(label=_("生效日期"), widget=DATE_WIDGET,
+                                     help_text=_("从这一天起的申请按新上限核定；之前已作出的决定不受影响。"))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -69,18 +71,37 @@ class AssistanceItem(models.Model):
 
 
 class AnnualCap(models.Model):
-    """A yearly cap across items: per person and per household, for one category or all."""
+    """A yearly cap across items: per person and per household, for one category or all.
+
+    Caps are versioned: each row is in force from ``effective_from`` until the next row of the
+    same scope (category, or all items) takes over. A change is a new row, so the decisions made
+    under the old cap keep the cap they were made under, and the history stays readable. A row
+    with neither amount lifts the cap from its date. Rows are never edited once in force
+    (``services.annual_cap_save``); the catalog is one for the whole union, so caps are too.
+    """
 
     category = models.ForeignKey(AssistanceCategory, null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
     per_person = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     per_household = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    effective_from = models.DateField(_("生效日期"), default=dt.date(2000, 1, 1))
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("年度帮扶上限")
+        ordering = ["category_id", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "effective_from"],
+                                    condition=Q(category__isnull=False),
+                                    name="annualcap_one_per_category_day"),
+            models.UniqueConstraint(fields=["effective_from"], condition=Q(category__isnull=True),
+                                    name="annualcap_one_for_all_per_day"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.category or '全部'}"
+        return f"{self.category or '全部'} {self.effective_from}"
 
 
 class ApplicationStatus(models.TextChoices):

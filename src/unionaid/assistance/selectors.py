@@ -4,6 +4,7 @@ own). Out of scope looks exactly like "not found", and the attempt is journaled.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,8 +16,10 @@ from unionaid.accounts.access import access_for
 from unionaid.assistance import caps, storage
 from unionaid.assistance.facts import year_bounds
 from unionaid.assistance.models import (
+    AnnualCap,
     Application,
     ApplicationStatus,
+    AssistanceCategory,
     AssistanceItem,
     Attachment,
 )
@@ -192,3 +195,23 @@ def member_summary_for_user(*, user, member, year: int | None = None) -> dict | 
             "in_review": totals["in_review"], "rows": rows[:SUMMARY_ROWS],
             "more": len(rows) > SUMMARY_ROWS,
             "can_apply": access.covers_unit("assistance.apply", member.org_unit)}
+
+
+def annual_cap_overview(*, day: dt.date | None = None) -> dict:
+    """The yearly caps across items for the cap page: for each scope (all items, then each
+    category) the version in force on ``day`` and the versions scheduled after it, and the
+    whole history, newest first (one query each)."""
+    day = day or timezone.localdate()
+    versions = list(AnnualCap.objects.select_related("category", "created_by")
+                    .order_by("-effective_from", "category_id"))
+    scopes = [None, *AssistanceCategory.objects.order_by("order", "code")]
+    rows = []
+    for category in scopes:
+        mine = [v for v in versions if v.category_id == (category.pk if category else None)]
+        current = next((v for v in mine if v.effective_from <= day), None)
+        if current is not None and current.per_person is None and current.per_household is None:
+            current = None
+        rows.append({"category": category, "current": current,
+                     "scheduled": sorted((v for v in mine if v.effective_from > day),
+                                         key=lambda v: v.effective_from)})
+    return {"rows": rows, "history": versions}

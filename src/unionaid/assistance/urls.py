@@ -21,6 +21,7 @@ urlpatterns = [
          name="application-resubmit"),
     path("attachments/<int:pk>/", attachments.attachment_view, name="attachment"),
     path("catalog/", catalog.catalog_list, name="catalog"),
+    path("catalog/caps/", catalog.annual_caps, name="annual-caps"),
     path("catalog/new/", catalog.item_edit, name="item-create"),
     path("catalog/<int:pk>/", catalog.item_edit, name="item-edit"),
     path("catalog/<int:pk>/trial/", catalog.item_trial, name="item-trial"),

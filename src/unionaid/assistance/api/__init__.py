@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from ninja import Router
 
-from unionaid.assistance.api import applications, catalog, materials
+from unionaid.assistance.api import applications, caps, catalog, materials
 
 router = Router()
 router.add_router("", catalog.router)
 router.add_router("", applications.router)
 router.add_router("", materials.router)
+router.add_router("", caps.router)

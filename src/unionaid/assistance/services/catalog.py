@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
@@ -27,6 +28,7 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 OTHER_MATERIAL = "其他材料"
 MAX_MATERIALS = 20
 MAX_RULES = 20
+MAX_CAP = Decimal("10000000000")  # the DecimalField holds 10 digits before the point
 
 
 def require_catalog(actor) -> None:
@@ -118,6 +120,8 @@ def _cap(value, field: str) -> Decimal | None:
         raise _invalid(field, _("上限须为金额数字。")) from None
     if cap <= 0:
         raise _invalid(field, _("上限须大于 0，不设上限请留空。"))
+    if cap >= MAX_CAP:
+        raise _invalid(field, _("上限金额过大，请核对。"))
     return cap
 
 
@@ -189,26 +193,56 @@ def _snapshot(item: AssistanceItem) -> dict[str, Any]:
     }
 
 
+def _money(value) -> str | None:
+    return str(value) if value is not None else None
+
+
 @transaction.atomic
 def annual_cap_save(*, actor, category: AssistanceCategory | None, per_person=None,
-                    per_household=None, cap: AnnualCap | None = None) -> AnnualCap:
-    """A yearly cap across items (one category, or all when ``category`` is None)."""
+                    per_household=None, effective_from: dt.date | None = None,
+                    initial: bool = False) -> AnnualCap:
+    """A new version of a yearly cap across items (one category, or all when ``category`` is
+    None), in force from ``effective_from`` (today when not given) until the next version.
+
+    Nothing already in force is changed: the date cannot be in the past, so the checks made
+    before it keep their cap. A version for the same scope and date replaces that version (a
+    correction before it counts, or on its first day). Leaving both amounts empty lifts the cap
+    from that date; that needs a cap to lift. ``initial`` (loading a new catalog) lets the
+    first version of a scope start in the past: there is nothing before it to rewrite."""
     require_catalog(actor)
+    today = timezone.localdate()
+    effective_from = effective_from or today
+    if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
+        raise _invalid("effective_from", _("生效日期格式不正确。"))
+    scope = AnnualCap.objects.select_for_update().filter(category=category)
+    if effective_from < today and not (initial and not scope.exists()):
+        raise _invalid("effective_from",
+                       _("生效日期不能早于今天，已作出的决定按当时的上限，不能改写。"))
+    if effective_from > today + dt.timedelta(days=3 * 366):
+        raise _invalid("effective_from", _("生效日期不能晚于三年以后。"))
     per_person, per_household = _cap(per_person, "per_person"), _cap(per_household,
                                                                       "per_household")
-    if per_person is None and per_household is None:
+    previous = scope.filter(effective_from__lt=effective_from).order_by("-effective_from").first()
+    if per_person is None and per_household is None and (
+            previous is None or (previous.per_person is None and previous.per_household is None)):
         raise _invalid("per_person", _("请至少填写每人或每户的年度上限。"))
-    clash = AnnualCap.objects.filter(category=category)
-    if cap is not None:
-        clash = clash.exclude(pk=cap.pk)
-    if clash.exists():
-        raise Conflict(_("该范围已设置年度上限，请直接修改。"), code="duplicate_cap")
-    cap = cap or AnnualCap()
-    cap.category, cap.per_person, cap.per_household = category, per_person, per_household
-    cap.save()
+    replaced = scope.filter(effective_from=effective_from).first()
+    cap = replaced or AnnualCap(category=category, effective_from=effective_from)
+    cap.per_person, cap.per_household, cap.created_by = per_person, per_household, actor
+    try:
+        with transaction.atomic():
+            cap.save()
+    except IntegrityError:  # another maintainer saved this scope and day at the same moment
+        raise Conflict(_("该范围当天的上限刚被他人修改，请刷新后重试。"),
+                       code="duplicate_cap") from None
+    before = replaced if replaced is not None else previous
     audit_record(actor=actor, action="assistance_cap.save", target=cap, changes={
-        "category": category.code if category else "", "per_person": str(per_person),
-        "per_household": str(per_household)})
+        "category": category.code if category else "",
+        "effective_from": effective_from.isoformat(),
+        "per_person": [_money(before.per_person) if before else None, _money(per_person)],
+        "per_household": [_money(before.per_household) if before else None,
+                          _money(per_household)],
+        "replaced_same_day": replaced is not None})
     return cap
 
 

@@ -3,6 +3,8 @@ edited it, unless ``update`` asks to restore the defaults."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 
 from unionaid.assistance import catalog_data
@@ -16,6 +18,8 @@ from unionaid.assistance.services.catalog import (
 from unionaid.audit.services import audit_record
 from unionaid.funds.models import FundingSource
 from unionaid.funds.services import funding_source_save
+
+FIRST_CAPS_FROM = dt.date(2000, 1, 1)
 
 
 def _funding_source(*, actor, code: str, name: str):
@@ -59,6 +63,9 @@ def catalog_load_defaults(*, actor=None, update: bool = False) -> dict[str, int]
     if not AnnualCap.objects.exists():
         for row in catalog_data.ANNUAL_CAPS:
             category = categories[row["category"]] if row["category"] else None
+            # The first caps of a new catalog: in force from the start (nothing was decided
+            # before them), so checks of any date see them.
             annual_cap_save(actor=actor, category=category, per_person=row["per_person"],
-                            per_household=row["per_household"])
+                            per_household=row["per_household"], effective_from=FIRST_CAPS_FROM,
+                            initial=True)
     return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,7 +14,7 @@ from unionaid.accounts.views import perm_required
 from unionaid.assistance import facts as factlib
 from unionaid.assistance import selectors, services
 from unionaid.assistance.amounts import KINDS, yuan
-from unionaid.assistance.forms import CatalogFilterForm, ItemForm, TrialForm
+from unionaid.assistance.forms import AnnualCapForm, CatalogFilterForm, ItemForm, TrialForm
 from unionaid.core import rules
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error, or_404
@@ -121,3 +122,27 @@ def item_trial(request, pk: int):
         return render(request, "assistance/_item_trial.html",
                       {"trial": trial, "trial_form": trial["form"], "item": item})
     return _item_page(request, ItemForm(initial=ItemForm.initial_for(item)), item, trial)
+
+
+@perm_required(CATALOG)
+@require_http_methods(["GET", "POST"])
+def annual_caps(request):
+    """年度帮扶上限: the caps across items in force, the scheduled ones, the history, and a form
+    for a new version (a change never edits a version already in force)."""
+    form = AnnualCapForm(request.POST or None, initial={"effective_from": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.annual_cap_save(actor=request.user, category=data["scope"],
+                                     per_person=data["per_person"],
+                                     per_household=data["per_household"],
+                                     effective_from=data["effective_from"])
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已保存年度帮扶上限，自 %(day)s 起生效。")
+                             % {"day": data["effective_from"].isoformat()})
+            return redirect("assistance:annual-caps")
+    return render(request, "assistance/annual_caps.html", {
+        "form": form, **selectors.annual_cap_overview(),
+    }, status=400 if form.errors else 200)

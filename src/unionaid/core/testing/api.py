@@ -31,5 +31,8 @@ class ApiClient:
     def patch(self, path, body=None, **extra):
         return self._call("patch", path, {} if body is None else body, **extra)
 
+    def put(self, path, body=None, **extra):
+        return self._call("put", path, {} if body is None else body, **extra)
+
     def delete(self, path, **extra):
         return self._call("delete", path, **extra)

@@ -1,17 +1,20 @@
 /* The visit form (走访记录), built for a phone in a worker's home with a bad connection.
  *
- * - Every input is saved to localStorage as a draft ("草稿已保存在本机"), keyed by the draft's
- *   client_uuid, generated here when the form opens.
- * - Drafts are kept per user: under "unionaid.visitDrafts.v2.<owner>", where <owner> is the
- *   data-owner of #local-drafts (the logged-in user's id, nothing personal). A page lists and
- *   sends only its user's drafts, so after a logout another user of the same phone neither sees
- *   nor sends them (as their own); they stay on the device for their owner, never deleted
- *   behind anyone's back. (The server also refuses a client_uuid already used by someone else.)
+ * - Every input is saved on the device as a draft ("草稿已加密保存在本机"), keyed by the draft's
+ *   client_uuid, generated here when the form opens. Drafts are kept ENCRYPTED in IndexedDB by
+ *   js/device-vault.js (AES-GCM, a non-extractable key per user): what is stored is ciphertext.
+ *   Drafts of the old clear-text localStorage format are moved into the vault and deleted.
+ * - Drafts are kept per user (the "owner", data-owner of #local-drafts: the user id, nothing
+ *   personal), each with their own key. A page lists and sends only its user's drafts; logging
+ *   out deletes that user's drafts, photos and key from the device (device-vault.js).
  * - Submitting sends the form with fetch (header X-Visit-Draft: 1, JSON answer). Offline or on a
  *   network failure the draft stays queued and is sent again on the "online" event and on the
  *   next page load. The server is idempotent by client_uuid: a repeat never makes a second visit.
- * - Photos cannot be kept in localStorage: they go with the first send only; after an offline
- *   send they are added on the visit's page.
+ * - Photos chosen while offline are kept encrypted in the vault with their draft and sent with
+ *   it when the connection is back; they are removed from the device once the visit is saved.
+ *   The list says how many photos each draft still has waiting.
+ * - Without the vault (no IndexedDB / WebCrypto, e.g. a page not served over HTTPS) nothing is
+ *   kept on the device and the page says so: the visit must be submitted online.
  * - Rows (household members, incomes, schooling, needs, follow-ups) are added and removed from
  *   <template data-row-template="…"> and a live preview mirrors visits.profile.derive().
  * Without this script the form is a plain POST and works the same.
@@ -31,25 +34,64 @@
 
   function t(name) { return panel.dataset["t" + name] || ""; }
 
-  // -- storage -------------------------------------------------------------------------------
-  function loadAll() {
-    try { return JSON.parse(window.localStorage.getItem(KEY) || "{}") || {}; }
-    catch (e) { return {}; }
-  }
-  function saveAll(drafts) {
-    try { window.localStorage.setItem(KEY, JSON.stringify(drafts)); return true; }
-    catch (e) { return false; }
+  // -- storage (encrypted, js/device-vault.js) ---------------------------------------------
+  var OWNER = panel.dataset.owner;
+  var vault = window.UnionaidVault;
+  var canKeep = !!(vault && vault.available());
+  var cache = {};       // {uuid: draft}, decrypted, of this owner
+  var photoCount = {};  // {uuid: photos waiting on the device}
+
+  function loadAll() { return cache; }
+  function persist(draft) {
+    return canKeep ? vault.putDraft(OWNER, draft) : Promise.reject(new Error("no vault"));
   }
   function putDraft(draft) {
-    var drafts = loadAll();
-    drafts[draft.uuid] = draft;
-    return saveAll(drafts);
+    cache[draft.uuid] = draft;
+    return persist(draft);
   }
   function removeDraft(uuid) {
-    var drafts = loadAll();
-    delete drafts[uuid];
-    saveAll(drafts);
+    delete cache[uuid];
+    delete photoCount[uuid];
+    if (!canKeep) { return Promise.resolve(); }
+    return Promise.all([vault.removeDraft(OWNER, uuid), vault.removePhotos(OWNER, uuid)]);
   }
+  function keepPhotos(uuid, files) {
+    if (!canKeep || !files || !files.length) { return Promise.resolve(0); }
+    return Promise.all(Array.prototype.map.call(files, function (f) {
+      return vault.putPhoto(OWNER, uuid, f);
+    })).then(function (ids) {
+      photoCount[uuid] = (photoCount[uuid] || 0) + ids.length;
+      return ids.length;
+    });
+  }
+  /* Add the photos kept on the device for `uuid` to a request body. */
+  function withKeptPhotos(body, uuid) {
+    if (!canKeep || !photoCount[uuid]) { return Promise.resolve(body); }
+    return vault.photosOf(OWNER, uuid).then(function (photos) {
+      photos.forEach(function (p) {
+        body.append("photos", new window.Blob([p.bytes], {type: p.type}), p.name);
+      });
+      return body;
+    }, function () { return body; });
+  }
+  /* Drafts saved by the earlier, clear-text version of this page: encrypt, then delete. */
+  var LEGACY_KEY = "unionaid.visitDrafts.v2." + OWNER;
+  function migrateLegacy() {
+    var raw = null;
+    try { raw = window.localStorage.getItem(LEGACY_KEY); } catch (e) { raw = null; }
+    if (!raw || !canKeep) { return Promise.resolve(); }
+    var old = {};
+    try { old = JSON.parse(raw) || {}; } catch (e) { old = {}; }
+    return Promise.all(Object.keys(old).map(function (uuid) {
+      return vault.putDraft(OWNER, old[uuid]);
+    })).then(function () { window.localStorage.removeItem(LEGACY_KEY); });
+  }
+  var ready = canKeep
+    ? migrateLegacy().then(function () {
+      return Promise.all([vault.allDrafts(OWNER), vault.photoCounts(OWNER)]);
+    }).then(function (both) { cache = both[0]; photoCount = both[1]; },
+            function () { canKeep = false; })
+    : Promise.resolve();
 
   function newUuid() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") {
@@ -103,11 +145,11 @@
   }
 
   function markDraft(uuid, state, message) {
-    var drafts = loadAll();
-    if (!drafts[uuid]) { return; }
-    drafts[uuid].state = state;
-    drafts[uuid].message = message || "";
-    saveAll(drafts);
+    var draft = cache[uuid];
+    if (!draft) { return Promise.resolve(); }
+    draft.state = state;
+    draft.message = message || "";
+    return persist(draft).catch(function () { return null; });
   }
 
   function flushQueue() {
@@ -117,10 +159,10 @@
       var draft = drafts[uuid];
       if (draft.state !== "queued" || sending[uuid]) { return; }
       sending[uuid] = true;
-      send(bodyFromPairs(draft.pairs)).then(function (result) {
+      withKeptPhotos(bodyFromPairs(draft.pairs), uuid).then(send).then(function (result) {
         delete sending[uuid];
         if (result.ok && result.json) {
-          removeDraft(uuid);
+          removeDraft(uuid);  // and its photos: the visit has them now
           // the visit open on this page was sent in the background: show it
           if (form && form.elements.client_uuid && form.elements.client_uuid.value === uuid) {
             window.location.assign(result.json.url);
@@ -172,6 +214,12 @@
       var text = document.createElement("span");
       text.className = "flex-grow-1";
       text.textContent = (d.label || "") + " · " + t("SavedAt") + " " + new Date(d.savedAt || 0).toLocaleString();
+      if (photoCount[uuid]) {
+        var photos = document.createElement("span");
+        photos.className = "badge text-bg-light border ms-1 draft-photos";
+        photos.textContent = String(photoCount[uuid]) + " " + t("PhotosWaiting");
+        text.appendChild(photos);
+      }
       if (d.message) {
         var msg = document.createElement("div");
         msg.className = "small text-danger";
@@ -190,7 +238,9 @@
         now.type = "button";
         now.className = "btn btn-sm btn-outline-success";
         now.textContent = t("Send");
-        now.addEventListener("click", function () { markDraft(uuid, "queued"); flushQueue(); renderList(); });
+        now.addEventListener("click", function () {
+          markDraft(uuid, "queued").then(function () { flushQueue(); renderList(); });
+        });
         li.appendChild(now);
       }
       var del = document.createElement("button");
@@ -198,16 +248,15 @@
       del.className = "btn btn-sm btn-outline-danger";
       del.textContent = t("Delete");
       del.addEventListener("click", function () {
-        if (window.confirm(t("ConfirmDelete"))) { removeDraft(uuid); renderList(); }
+        if (window.confirm(t("ConfirmDelete"))) { removeDraft(uuid).then(renderList, renderList); }
       });
       li.appendChild(del);
       list.appendChild(li);
     });
   }
 
-  window.addEventListener("online", flushQueue);
-  renderList();
-  flushQueue();
+  window.addEventListener("online", function () { ready.then(flushQueue); });
+  ready.then(function () { renderList(); flushQueue(); });
 
   if (!form) { return; }
 
@@ -336,7 +385,7 @@
    * after "submit" while offline: it is still to be sent), anything else is "editing". */
   function saveDraft(state, message) {
     var uuid = form.elements.client_uuid.value;
-    var before = loadAll()[uuid];
+    var before = cache[uuid];
     var keep = before && before.state === "queued" ? "queued" : "editing";
     return putDraft({uuid: uuid, label: form.dataset.label + " · " + (form.elements.visited_on ? form.elements.visited_on.value : ""),
                      savedAt: Date.now(), page: pageUrl(), pairs: pairsOf(),
@@ -348,9 +397,13 @@
     missingConsents();
     window.clearTimeout(timer);
     timer = window.setTimeout(function () {
-      if (!saveDraft()) { showStatus(t("SaveFailed"), "danger"); return; }
-      var queued = loadAll()[form.elements.client_uuid.value].state === "queued";
-      showStatus(queued ? t("Queued") : t("Saved"), queued ? "warning" : "secondary");
+      ready.then(function () {
+        if (!canKeep) { showStatus(t("NoVault"), "warning"); return; }
+        saveDraft().then(function () {
+          var queued = cache[form.elements.client_uuid.value].state === "queued";
+          showStatus(queued ? t("Queued") : t("Saved"), queued ? "warning" : "secondary");
+        }, function () { showStatus(t("SaveFailed"), "danger"); });
+      });
     }, 300);
   }
   form.addEventListener("input", changed);
@@ -385,17 +438,25 @@
 
   var params = new URLSearchParams(window.location.search);
   var wanted = params.get("draft");
-  var drafts = loadAll();
-  if (wanted && drafts[wanted]) {
-    restore(drafts[wanted]);
-    if (drafts[wanted].message) { showError(drafts[wanted].message, {}); }
-  } else if (form.dataset.fresh === "1") {
+  if (form.dataset.fresh === "1" && !wanted) {
     var uuid = newUuid();
     if (uuid) { form.elements.client_uuid.value = uuid; }
   }
   preview();
   missingConsents();
-  renderList();
+  ready.then(function () {
+    var drafts = loadAll();
+    if (wanted && drafts[wanted]) {
+      restore(drafts[wanted]);
+      if (drafts[wanted].message) { showError(drafts[wanted].message, {}); }
+      preview();
+      missingConsents();
+    } else if (wanted && form.dataset.fresh === "1") {
+      var fresh = newUuid();
+      if (fresh) { form.elements.client_uuid.value = fresh; }
+    }
+    renderList();
+  });
 
   // -- submit ----------------------------------------------------------------------------------
   function clearErrors() {
@@ -430,35 +491,47 @@
     // would only be refused once the connection is back.
     var missing = missingConsents();
     if (missing.length) {
-      saveDraft();
+      saveDraft().catch(function () { return null; });
       var fields = {};
       missing.forEach(function (m) { fields[m.name] = ""; });
       showError(form.dataset.consentMissing + " " + missing.map(function (m) { return m.hint; }).join(" "), fields);
       return;
     }
-    saveDraft("queued");
-    if (!navigator.onLine) {
-      showStatus(t("Queued") + (hasPhotos ? " " + t("PhotosDropped") : ""), "warning");
-      return;
+    var uuid = form.elements.client_uuid.value;
+    var files = hasPhotos ? Array.prototype.slice.call(form.elements.photos.files) : [];
+    /* Keep the draft (and its photos) on the device until the server has them. */
+    function queue() {
+      if (!canKeep) { showStatus(t("NoVault"), "warning"); return Promise.resolve(); }
+      return saveDraft("queued").then(function () {
+        return keepPhotos(uuid, files);
+      }).then(function (kept) {
+        if (kept && form.elements.photos) { form.elements.photos.value = ""; files = []; }
+        showStatus(t("Queued") + (kept ? " " + t("PhotosKept") : ""), "warning");
+        renderList();
+      }, function () { showStatus(t("SaveFailed"), "danger"); });
     }
-    button.disabled = true;
-    showStatus(t("Sending"), "info");
-    send(new FormData(form)).then(function (result) {
-      button.disabled = false;
-      var uuid = form.elements.client_uuid.value;
-      if (result.ok && result.json && result.json.url) {
-        removeDraft(uuid);
-        showStatus(t("Sent"), "success");
-        window.location.assign(result.json.url);
-      } else if (result.json) {
-        markDraft(uuid, "editing");
-        showStatus(t("Saved"), "secondary");
-        showError(result.json.message, result.json.fields);
-      } else if (result.login) {
-        showStatus(t("Login"), "warning");
-      } else {
-        showStatus(t("Queued") + (hasPhotos ? " " + t("PhotosDropped") : ""), "warning");
-      }
+    ready.then(function () {
+      if (!navigator.onLine) { queue(); return; }
+      button.disabled = true;
+      showStatus(t("Sending"), "info");
+      if (canKeep) { saveDraft("queued").catch(function () { return null; }); }
+      withKeptPhotos(new FormData(form), uuid).then(send).then(function (result) {
+        button.disabled = false;
+        if (result.ok && result.json && result.json.url) {
+          removeDraft(uuid).then(function () {
+            showStatus(t("Sent"), "success");
+            window.location.assign(result.json.url);
+          });
+        } else if (result.json) {
+          markDraft(uuid, "editing");
+          showStatus(t("Saved"), "secondary");
+          showError(result.json.message, result.json.fields);
+        } else if (result.login) {
+          queue().then(function () { showStatus(t("Login"), "warning"); });
+        } else {
+          queue();
+        }
+      });
     });
   });
 })();

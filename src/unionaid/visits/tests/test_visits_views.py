@@ -86,9 +86,9 @@ def test_device_drafts_are_kept_per_user_and_the_page_says_so(client, rec):
             assert "按登录账号分开保存" in html
         client.logout()
     html = verified_login(client, rec.visitor_a).get(pages[1]).content.decode()
-    assert "会随草稿保存在本机" in html  # the health note warns where it is kept
+    assert "会随草稿加密保存在本机" in html  # the health note warns where it is kept
     script = Path(finders.find("js/visit-form.js")).read_text(encoding="utf-8")
-    assert '"unionaid.visitDrafts.v2." + panel.dataset.owner' in script
+    assert "vault.putDraft(OWNER, draft)" in script
 
 
 def test_the_form_starts_from_the_latest_profile(cadre, rec):

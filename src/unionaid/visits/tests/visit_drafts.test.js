@@ -1,9 +1,16 @@
-/* Offline drafts of js/visit-form.js are kept per user: a page lists and sends only the drafts
- * of the user it was rendered for (data-owner on #local-drafts), never another user's, and
- * leaves the other users' drafts untouched on the device.
+/* Offline drafts of js/visit-form.js, kept by js/device-vault.js:
  *
- * No browser and no npm packages: a tiny fake DOM, localStorage and fetch, and Node's vm.
- * Run by hand (CI has no Node):  node src/unionaid/visits/tests/visit_drafts.test.js
+ * - what is stored on the device is ciphertext (AES-GCM), never the form's values, and decrypts
+ *   back to the draft; the per-user key is a non-extractable CryptoKey;
+ * - photos taken offline are kept (encrypted) until the visit is sent with them, then removed;
+ *   a failed send keeps both;
+ * - drafts are kept per user: a page lists and sends only its user's drafts; logout deletes
+ *   that user's drafts, photos and key and leaves the others';
+ * - drafts of the old clear-text localStorage format are moved into the vault and deleted.
+ *
+ * No browser and no npm packages: Node's own WebCrypto, a small in-memory IndexedDB, a tiny
+ * fake DOM and fetch, and Node's vm. Run: node src/unionaid/visits/tests/visit_drafts.test.js
+ * (test_visit_drafts_js.py runs it under pytest when node is installed).
  */
 "use strict";
 
@@ -11,9 +18,79 @@ const assert = require("assert");
 const fs = require("fs");
 const path = require("path");
 const vm = require("vm");
+const {webcrypto} = require("crypto");
 
-const SCRIPT = path.join(__dirname, "..", "..", "static", "js", "visit-form.js");
+const STATIC = path.join(__dirname, "..", "..", "static", "js");
+const SCRIPT = path.join(STATIC, "visit-form.js");
 
+// -- an in-memory IndexedDB: the calls device-vault.js makes, asynchronous like the real one --
+function fakeIndexedDB() {
+  const dbs = {};
+  const later = (fn) => setImmediate(fn);
+  function makeDb() {
+    const stores = {};
+    return {
+      stores,
+      objectStoreNames: {contains: (n) => n in stores},
+      createObjectStore(name, {keyPath}) { stores[name] = {keyPath, rows: new Map()}; },
+      transaction(names, mode) {
+        const tx = {};
+        let pending = 0;
+        const finish = () => later(() => {
+          if (pending === 0 && !tx.done) { tx.done = true; if (tx.oncomplete) { tx.oncomplete(); } }
+        });
+        tx.objectStore = (name) => {
+          const st = stores[name];
+          const op = (write, fn) => {
+            if (write && mode !== "readwrite") { throw new Error("ReadOnlyError"); }
+            const request = {};
+            pending += 1;
+            later(() => {
+              request.result = fn();
+              pending -= 1;
+              if (request.onsuccess) { request.onsuccess(); }
+              finish();
+            });
+            return request;
+          };
+          return {
+            put: (v) => op(true, () => { st.rows.set(v[st.keyPath], v); return v[st.keyPath]; }),
+            get: (k) => op(false, () => st.rows.get(k)),
+            getAll: () => op(false, () => Array.from(st.rows.values())),
+            delete: (k) => op(true, () => { st.rows.delete(k); }),
+          };
+        };
+        finish();
+        return tx;
+      },
+    };
+  }
+  return {
+    dbs,
+    open(name) {
+      const request = {};
+      later(() => {
+        const fresh = !dbs[name];
+        if (fresh) { dbs[name] = makeDb(); }
+        request.result = dbs[name];
+        if (fresh && request.onupgradeneeded) { request.onupgradeneeded(); }
+        if (request.onsuccess) { request.onsuccess(); }
+      });
+      return request;
+    },
+  };
+}
+
+const idb = fakeIndexedDB();
+globalThis.indexedDB = idb;
+if (!globalThis.crypto) { globalThis.crypto = webcrypto; }
+const vault = require(path.join(STATIC, "device-vault.js"));
+const rows = (store) => Array.from(idb.dbs["unionaid-vault"].stores[store].rows.values());
+const bytesOf = (row) => Buffer.from(new Uint8Array(row.data));
+// WebCrypto works in Node's thread pool: wait in real time, not just for queued callbacks.
+const settle = async () => { for (let i = 0; i < 20; i += 1) { await new Promise((r) => setTimeout(r, 10)); } };
+
+// -- a tiny DOM and the visit-form page --------------------------------------------------------
 function element(tag) {
   const el = {
     tagName: String(tag || "div").toUpperCase(), children: [], dataset: {}, className: "",
@@ -30,65 +107,132 @@ function element(tag) {
   return el;
 }
 
-function run({owner, storage}) {
+/* Load the page of `owner`; `answer` is what fetch does: "ok", "network" or "never". */
+async function run({owner, answer = "never", storage = {}}) {
   const panel = element("section");
   panel.dataset = {owner: owner, submitUrl: "/visits/new/", tStateQueued: "待发送",
-                   tStateEditing: "未提交", tStateError: "需修改", tSavedAt: "保存于"};
+                   tStateEditing: "未提交", tStateError: "需修改", tSavedAt: "保存于",
+                   tPhotosWaiting: "张照片待上传"};
   panel.querySelector = () => ({value: "csrf"});
   const list = element("ul");
-  const list_ = {"local-drafts": panel, "local-drafts-list": list};
+  const byId = {"local-drafts": panel, "local-drafts-list": list};
   const sent = [];
   const store = new Map(Object.entries(storage));
   const window = {
+    UnionaidVault: vault, Blob,
     localStorage: {
       getItem: (k) => (store.has(k) ? store.get(k) : null),
       setItem: (k, v) => { store.set(k, String(v)); },
       removeItem: (k) => { store.delete(k); },
     },
     fetch: (url, options) => {
-      sent.push(options.body.get("client_uuid"));
-      return new Promise(() => {}); // never answers: only who was sent matters here
+      sent.push({uuid: options.body.get("client_uuid"), photos: options.body.getAll("photos")});
+      if (answer === "network") { return Promise.reject(new TypeError("offline")); }
+      if (answer === "ok") {
+        return Promise.resolve({ok: true, redirected: false, headers: {get: () => "application/json"},
+                                json: () => Promise.resolve({id: 1, url: "/visits/1/"})});
+      }
+      return new Promise(() => {});
     },
     addEventListener() {},
     location: {search: "", pathname: "/visits/"},
     confirm: () => false,
   };
   const context = {
-    window, document: {getElementById: (id) => list_[id] || null, createElement: element},
+    window, document: {getElementById: (id) => byId[id] || null, createElement: element},
     navigator: {onLine: true}, FormData, URLSearchParams, Date, JSON, Object, Array, String,
+    Promise,
   };
   vm.runInNewContext(fs.readFileSync(SCRIPT, "utf8"), context);
+  await settle();
   return {sent, list, store};
 }
 
 function draft(uuid, label, state) {
   return {uuid, label, state, savedAt: 1, page: "/visits/new/?member=1",
-          pairs: [["client_uuid", uuid], ["member_id", "1"], ["health_note", "透析"]]};
+          pairs: [["client_uuid", uuid], ["member_id", "1"], ["health_note", "每周透析三次"]]};
 }
 
-const KEY = "unionaid.visitDrafts.v2.";
-const storage = {
-  [KEY + "7"]: JSON.stringify({a1: draft("a1", "甲的走访", "queued")}),
-  [KEY + "8"]: JSON.stringify({b1: draft("b1", "乙的走访", "queued"),
-                               b2: draft("b2", "乙的草稿", "editing")}),
-};
+(async () => {
+  // 1. what is stored is ciphertext, and it decrypts back
+  await vault.putDraft("7", draft("a1", "甲的走访", "queued"));
+  const stored = rows("drafts");
+  assert.strictEqual(stored.length, 1);
+  assert.deepStrictEqual(Object.keys(stored[0]).sort(), ["data", "id", "iv", "owner", "uuid"]);
+  const blob = bytesOf(stored[0]);
+  for (const clear of ["透析", "health_note", "甲的走访", "member_id"]) {
+    assert.ok(!blob.includes(Buffer.from(clear)), "clear text on the device: " + clear);
+  }
+  assert.ok(!JSON.stringify(stored[0]).includes("透析"));
+  assert.deepStrictEqual(await vault.allDrafts("7"), {a1: draft("a1", "甲的走访", "queued")});
 
-// user 8's page: sends and lists user 8's drafts only
-let page = run({owner: "8", storage});
-assert.deepStrictEqual(page.sent, ["b1"]);
-assert.ok(page.list.text.includes("乙的走访"));
-assert.ok(page.list.text.includes("乙的草稿"));
-assert.ok(!page.list.text.includes("甲的走访"));
-assert.strictEqual(page.store.get(KEY + "7"), storage[KEY + "7"]); // kept, untouched
+  // 2. the key is per user and cannot be exported
+  const keyRow = rows("keys").find((r) => r.owner === "7");
+  assert.strictEqual(keyRow.key.extractable, false);
+  assert.deepStrictEqual(keyRow.key.algorithm, {name: "AES-GCM", length: 256});
+  await assert.rejects(webcrypto.subtle.exportKey("raw", keyRow.key));
+  assert.deepStrictEqual(await vault.allDrafts("8"), {}); // another user reads nothing
 
-// user 7's page: its own queued draft, nothing of user 8
-page = run({owner: "7", storage});
-assert.deepStrictEqual(page.sent, ["a1"]);
-assert.ok(!page.list.text.includes("乙"));
+  // 3. photos are kept encrypted and come back whole
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from("照片-透析单")]);
+  await vault.putPhoto("8", "b1", new Blob([jpeg], {type: "image/jpeg"}));
+  const photoRow = rows("photos")[0];
+  assert.ok(!bytesOf(photoRow).includes(Buffer.from("透析单")));
+  assert.ok(!bytesOf(photoRow).includes(Buffer.from("image/jpeg")));
+  const [photo] = await vault.photosOf("8", "b1");
+  assert.strictEqual(photo.type, "image/jpeg");
+  assert.ok(Buffer.from(photo.bytes).equals(jpeg));
 
-// a page without an owner touches no drafts at all
-page = run({owner: "", storage});
-assert.deepStrictEqual(page.sent, []);
-assert.strictEqual(page.list.children.length, 0);
+  // 4. user 8's page sends and lists user 8's drafts only, with their photos; a failed send
+  //    keeps the draft and the photo on the device
+  await vault.putDraft("8", draft("b1", "乙的走访", "queued"));
+  await vault.putDraft("8", draft("b2", "乙的草稿", "editing"));
+  let page = await run({owner: "8", answer: "network"});
+  assert.deepStrictEqual(page.sent.map((s) => s.uuid), ["b1"]);
+  assert.strictEqual(page.sent[0].photos.length, 1);
+  assert.ok(page.list.text.includes("乙的走访"));
+  assert.ok(page.list.text.includes("乙的草稿"));
+  assert.ok(page.list.text.includes("1 张照片待上传"));
+  assert.ok(!page.list.text.includes("甲的走访"));
+  assert.ok("b1" in await vault.allDrafts("8"));
+  assert.strictEqual((await vault.photosOf("8", "b1")).length, 1);
 
-console.log("visit drafts: ok");
+  // 5. back online: the draft goes with its photo, then both leave the device
+  page = await run({owner: "8", answer: "ok"});
+  assert.deepStrictEqual(page.sent.map((s) => s.uuid), ["b1"]);
+  const upload = page.sent[0].photos[0];
+  assert.strictEqual(upload.type, "image/jpeg");
+  assert.ok(Buffer.from(await upload.arrayBuffer()).equals(jpeg));
+  assert.ok(!("b1" in await vault.allDrafts("8")));
+  assert.ok("b2" in await vault.allDrafts("8"));
+  assert.deepStrictEqual(await vault.photosOf("8", "b1"), []);
+  assert.strictEqual(rows("photos").length, 0);
+
+  // 6. user 7's page: its own queued draft, nothing of user 8
+  page = await run({owner: "7"});
+  assert.deepStrictEqual(page.sent.map((s) => s.uuid), ["a1"]);
+  assert.ok(!page.list.text.includes("乙"));
+
+  // 7. a page without an owner touches no drafts at all
+  page = await run({owner: ""});
+  assert.deepStrictEqual(page.sent, []);
+  assert.strictEqual(page.list.children.length, 0);
+
+  // 8. old clear-text drafts are encrypted into the vault and deleted from localStorage
+  const legacy = {"unionaid.visitDrafts.v2.9": JSON.stringify({c1: draft("c1", "旧草稿", "editing")})};
+  page = await run({owner: "9", storage: legacy});
+  assert.ok(!page.store.has("unionaid.visitDrafts.v2.9"));
+  assert.ok(page.list.text.includes("旧草稿"));
+  assert.strictEqual((await vault.allDrafts("9")).c1.label, "旧草稿");
+
+  // 9. logout: this user's drafts, photos and key are deleted, the others' stay
+  await vault.putPhoto("7", "a1", new Blob([jpeg], {type: "image/jpeg"}));
+  assert.strictEqual(await vault.pendingCount("7"), 2);
+  await vault.clearOwner("7");
+  assert.strictEqual(await vault.pendingCount("7"), 0);
+  assert.ok(!rows("keys").some((r) => r.owner === "7"));
+  assert.ok(rows("drafts").every((r) => r.owner !== "7"));
+  assert.ok("b2" in await vault.allDrafts("8"));
+
+  console.log("visit drafts: ok");
+})().catch((error) => { console.error(error); process.exit(1); });

@@ -1,6 +1,6 @@
-"""Visit photos: attached after the visit was sent (a photo does not survive in an offline
-draft), served only through this permission-checked view; out of scope = 404, every read is
-journaled by the selector."""
+"""Visit photos: added after the visit was sent (those taken offline travel with the visit,
+kept encrypted on the device until then: js/device-vault.js), served only through this
+permission-checked view; out of scope = 404, every read is journaled by the selector."""
 
 from __future__ import annotations
 

@@ -1,0 +1,266 @@
+/* The device vault: what the visit form keeps on a phone (drafts, and photos taken offline),
+ * encrypted, in IndexedDB. Plain JS, no build step, no CDN.
+ *
+ * - Each user (the "owner": the user id, nothing personal) has their own AES-GCM 256-bit key,
+ *   made here with WebCrypto as NON-EXTRACTABLE and kept in IndexedDB as a CryptoKey object:
+ *   scripts can encrypt and decrypt with it, nobody can read the key out of the browser.
+ * - A draft is stored as {id, owner, uuid, iv, data}: `data` is the AES-GCM ciphertext of the
+ *   draft's JSON (the form's values, label, state); only random ids stay in clear.
+ * - A photo is stored as {id, owner, uuid, iv, data}: the ciphertext of its name, type and
+ *   bytes; it stays until the visit it belongs to is sent with it (then removed).
+ * - At logout (form[data-device-logout] in base.html) the owner's drafts, photos and key are
+ *   deleted, after a confirmation when something is still unsent.
+ * - Without IndexedDB or WebCrypto (an old browser, or a page not served over HTTPS, where
+ *   browsers give no WebCrypto) `available()` is false and nothing is kept on the device: a
+ *   visit must then be submitted online. Nothing is ever stored in clear.
+ *
+ * window.UnionaidVault in a browser; module.exports for the node test (visit_drafts.test.js).
+ */
+(function (root) {
+  "use strict";
+
+  var DB_NAME = "unionaid-vault";
+  var DB_VERSION = 1;
+  var STORES = ["keys", "drafts", "photos"];
+  var dbPromise = null;
+
+  function env() {
+    var g = root || {};
+    return {idb: g.indexedDB, subtle: g.crypto && g.crypto.subtle, crypto: g.crypto};
+  }
+
+  function available() {
+    var e = env();
+    return !!(e.idb && e.subtle && e.crypto.getRandomValues);
+  }
+
+  function req(request) {
+    return new Promise(function (resolve, reject) {
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function open() {
+    if (dbPromise) { return dbPromise; }
+    dbPromise = new Promise(function (resolve, reject) {
+      var request = env().idb.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = function () {
+        var db = request.result;
+        STORES.forEach(function (name) {
+          if (!db.objectStoreNames.contains(name)) {
+            db.createObjectStore(name, {keyPath: name === "keys" ? "owner" : "id"});
+          }
+        });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { dbPromise = null; reject(request.error); };
+    });
+    return dbPromise;
+  }
+
+  /* Run fn(store) in one transaction; resolves with fn's request result once committed. */
+  function withStore(name, mode, fn) {
+    return open().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction([name], mode);
+        var result;
+        var request = fn(tx.objectStore(name));
+        if (request) { request.onsuccess = function () { result = request.result; }; }
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+
+  var keyCache = {};
+  function keyFor(owner) {
+    owner = String(owner);
+    if (keyCache[owner]) { return keyCache[owner]; }
+    keyCache[owner] = withStore("keys", "readonly", function (s) { return s.get(owner); })
+      .then(function (row) {
+        if (row && row.key) { return row.key; }
+        return env().subtle.generateKey({name: "AES-GCM", length: 256}, false,
+                                        ["encrypt", "decrypt"])
+          .then(function (key) {
+            return withStore("keys", "readwrite", function (s) {
+              return s.put({owner: owner, key: key});
+            }).then(function () { return key; });
+          });
+      });
+    keyCache[owner].catch(function () { delete keyCache[owner]; });
+    return keyCache[owner];
+  }
+
+  var encoder = new TextEncoder();
+  var decoder = new TextDecoder();
+
+  function seal(owner, bytes) {
+    var iv = env().crypto.getRandomValues(new Uint8Array(12));
+    return keyFor(owner).then(function (key) {
+      return env().subtle.encrypt({name: "AES-GCM", iv: iv}, key, bytes);
+    }).then(function (data) { return {iv: iv, data: data}; });
+  }
+
+  function open_(owner, row) {
+    return keyFor(owner).then(function (key) {
+      return env().subtle.decrypt({name: "AES-GCM", iv: row.iv}, key, row.data);
+    });
+  }
+
+  function id(owner, uuid) { return String(owner) + ":" + uuid; }
+
+  // -- drafts ----------------------------------------------------------------------------------
+  function putDraft(owner, draft) {
+    return seal(owner, encoder.encode(JSON.stringify(draft))).then(function (box) {
+      return withStore("drafts", "readwrite", function (s) {
+        return s.put({id: id(owner, draft.uuid), owner: String(owner), uuid: draft.uuid,
+                      iv: box.iv, data: box.data});
+      });
+    });
+  }
+
+  function rowsOf(store, owner) {
+    return withStore(store, "readonly", function (s) { return s.getAll(); })
+      .then(function (rows) {
+        return (rows || []).filter(function (r) { return r.owner === String(owner); });
+      });
+  }
+
+  /* {uuid: draft} of this owner; a row that no longer decrypts (its key is gone) is dropped. */
+  function allDrafts(owner) {
+    return rowsOf("drafts", owner).then(function (rows) {
+      return Promise.all(rows.map(function (row) {
+        return open_(owner, row).then(function (plain) {
+          return JSON.parse(decoder.decode(plain));
+        }, function () { return null; });
+      }));
+    }).then(function (drafts) {
+      var out = {};
+      drafts.forEach(function (d) { if (d && d.uuid) { out[d.uuid] = d; } });
+      return out;
+    });
+  }
+
+  function removeDraft(owner, uuid) {
+    return withStore("drafts", "readwrite", function (s) { return s.delete(id(owner, uuid)); });
+  }
+
+  // -- photos ----------------------------------------------------------------------------------
+  function readBytes(file) {
+    if (file.arrayBuffer) { return file.arrayBuffer(); }
+    return new Promise(function (resolve, reject) {
+      var reader = new root.FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsArrayBuffer(file);
+    });
+  }
+
+  /* Keep one photo of draft `uuid`: its name, type and bytes, encrypted together. */
+  function putPhoto(owner, uuid, file) {
+    return readBytes(file).then(function (buffer) {
+      var head = encoder.encode(JSON.stringify({name: file.name || "photo.jpg",
+                                                type: file.type || "image/jpeg"}));
+      var bytes = new Uint8Array(4 + head.length + buffer.byteLength);
+      new DataView(bytes.buffer).setUint32(0, head.length);
+      bytes.set(head, 4);
+      bytes.set(new Uint8Array(buffer), 4 + head.length);
+      return seal(owner, bytes);
+    }).then(function (box) {
+      var photoId = id(owner, uuid) + ":" + Date.now() + ":" + Math.random().toString(36).slice(2);
+      return withStore("photos", "readwrite", function (s) {
+        return s.put({id: photoId, owner: String(owner), uuid: uuid, iv: box.iv, data: box.data});
+      }).then(function () { return photoId; });
+    });
+  }
+
+  /* [{id, name, type, bytes}] of draft `uuid`, decrypted. */
+  function photosOf(owner, uuid) {
+    return rowsOf("photos", owner).then(function (rows) {
+      rows = rows.filter(function (r) { return r.uuid === uuid; })
+        .sort(function (a, b) { return a.id < b.id ? -1 : 1; });
+      return Promise.all(rows.map(function (row) {
+        return open_(owner, row).then(function (plain) {
+          var bytes = new Uint8Array(plain);
+          var size = new DataView(bytes.buffer).getUint32(0);
+          var head = JSON.parse(decoder.decode(bytes.slice(4, 4 + size)));
+          return {id: row.id, name: head.name, type: head.type, bytes: bytes.slice(4 + size)};
+        }, function () { return null; });
+      }));
+    }).then(function (list) { return list.filter(Boolean); });
+  }
+
+  /* {uuid: number of photos waiting} of this owner (no decryption needed). */
+  function photoCounts(owner) {
+    return rowsOf("photos", owner).then(function (rows) {
+      var counts = {};
+      rows.forEach(function (r) { counts[r.uuid] = (counts[r.uuid] || 0) + 1; });
+      return counts;
+    });
+  }
+
+  function removePhotos(owner, uuid) {
+    return rowsOf("photos", owner).then(function (rows) {
+      var ids = rows.filter(function (r) { return r.uuid === uuid; })
+        .map(function (r) { return r.id; });
+      if (!ids.length) { return null; }
+      return withStore("photos", "readwrite", function (s) {
+        ids.forEach(function (photoId) { s.delete(photoId); });
+        return null;
+      });
+    });
+  }
+
+  /* Logout: this owner's drafts, photos and key are deleted from the device. */
+  function clearOwner(owner) {
+    owner = String(owner);
+    delete keyCache[owner];
+    return Promise.all(["drafts", "photos"].map(function (store) {
+      return rowsOf(store, owner).then(function (rows) {
+        if (!rows.length) { return null; }
+        return withStore(store, "readwrite", function (s) {
+          rows.forEach(function (r) { s.delete(r.id); });
+          return null;
+        });
+      });
+    })).then(function () {
+      return withStore("keys", "readwrite", function (s) { return s.delete(owner); });
+    });
+  }
+
+  function pendingCount(owner) {
+    return Promise.all([rowsOf("drafts", owner), rowsOf("photos", owner)])
+      .then(function (both) { return both[0].length + both[1].length; });
+  }
+
+  var api = {
+    available: available, putDraft: putDraft, allDrafts: allDrafts, removeDraft: removeDraft,
+    putPhoto: putPhoto, photosOf: photosOf, photoCounts: photoCounts,
+    removePhotos: removePhotos, clearOwner: clearOwner, pendingCount: pendingCount,
+    _reset: function () { dbPromise = null; keyCache = {}; },
+  };
+
+  // -- logout: clear this user's drafts and photos ----------------------------------------------
+  if (root && root.document && root.document.addEventListener) {
+    root.document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form || !form.dataset || form.dataset.deviceLogout === undefined
+          || form.dataset.cleared === "1" || !available()) { return; }
+      event.preventDefault();
+      var owner = form.dataset.owner;
+      pendingCount(owner).then(function (n) {
+        if (n > 0 && !root.confirm(form.dataset.tConfirm || "")) { return false; }
+        return clearOwner(owner).then(function () { return true; });
+      }, function () { return true; }).then(function (go) {
+        if (!go) { return; }
+        form.dataset.cleared = "1";
+        form.submit();
+      }, function () { form.dataset.cleared = "1"; form.submit(); });
+    });
+  }
+
+  if (typeof module !== "undefined" && module.exports) { module.exports = api; }
+  if (root) { root.UnionaidVault = api; }
+})(typeof window !== "undefined" ? window : (typeof globalThis !== "undefined" ? globalThis : null));
