@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import string
 
 from django.core.exceptions import ValidationError
@@ -27,3 +28,21 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return _("密码至少8位，并包含大写字母、小写字母、数字、符号中的至少三类。")
+
+
+# No look-alikes (0/O, 1/l/I) in a password someone reads off a sheet or a terminal.
+_LOWER = "abcdefghjkmnpqrstuvwxyz"
+_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+_DIGITS = "23456789"
+_SYMBOLS = "-_.@#%+"
+
+
+def generate_password(length: int = 14) -> str:
+    """A one-time password that passes the password rules: all four character classes, from a
+    cryptographic source, in groups easy to read aloud."""
+    pools = (_LOWER, _UPPER, _DIGITS, _SYMBOLS)
+    chars = [secrets.choice(pool) for pool in pools]
+    everything = "".join(pools)
+    chars += [secrets.choice(everything) for _i in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)

@@ -161,8 +161,13 @@ def user_set_password(*, actor, user: User, password: str) -> User:
     if actor.pk != user.pk:
         _require_security(actor)
     _validate_password(password, user)
+    if actor.pk == user.pk and user.check_password(password) and user.must_change_password:
+        raise ServiceError(_("新密码不能与初始密码相同。"), code="same_password",
+                           fields={"password": _("新密码不能与初始密码相同。")})
     user.set_password(password)
-    user.save(update_fields=["password"])
+    # Their own choice ends a one-time password's term; a password set by an admin starts one.
+    user.must_change_password = actor.pk != user.pk
+    user.save(update_fields=["password", "must_change_password"])
     audit_record(actor=actor, action="user.password", target=user)
     return user
 

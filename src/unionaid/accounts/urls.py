@@ -10,6 +10,7 @@ urlpatterns = [
     path("otp/", views.otp_verify, name="otp-verify"),
     path("otp/setup/", views.otp_setup, name="otp-setup"),
     path("security/", views.security, name="security"),
+    path("password/first/", views.password_first, name="password-first"),
     # Security admin (安全管理员)
     path("admin/", RedirectView.as_view(pattern_name="accounts:admin-users"), name="admin"),
     path("admin/users/", admin_views.user_list, name="admin-users"),

@@ -26,7 +26,13 @@ from django_otp import user_has_device
 
 from unionaid.accounts import services, twofactor
 from unionaid.accounts.access import access_for
-from unionaid.accounts.forms import LoginForm, OtpDisableForm, OtpTokenForm, PasswordChangeForm
+from unionaid.accounts.forms import (
+    FirstPasswordForm,
+    LoginForm,
+    OtpDisableForm,
+    OtpTokenForm,
+    PasswordChangeForm,
+)
 from unionaid.accounts.middleware import needs_second_factor
 from unionaid.core import http
 from unionaid.core.errors import ServiceError
@@ -157,6 +163,30 @@ def otp_setup(request):
         "secret": twofactor.otp_secret_base32(key_hex),
         "required": bool(access_for(user).duties),
     })
+
+
+# -- first login with a one-time password ---------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_first(request):
+    """Set one's own password in place of a one-time one (AccessMiddleware sends every other
+    page here until then). Then an admin duty's holder goes on to enrol their second factor."""
+    user = request.user
+    if not user.must_change_password:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = FirstPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_password(actor=user, user=user,
+                                       password=form.cleaned_data["new_password1"])
+        except ServiceError as exc:
+            form.add_error("new_password1", exc.message)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("密码已设置。"))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/password_first.html", {"form": form})
 
 
 # -- the user's own security page -----------------------------------------------------------
