@@ -117,6 +117,7 @@ class _Checker:
         self.username_validator = UnicodeUsernameValidator()
         self.errors: list[RowProblem] = []
         self.planned: list[_Planned] = []
+        self.new_posts: dict[tuple[int, str], tuple[Role, int]] = {}
 
     def fail(self, row: StaffRow, column: str, message: str) -> None:
         self.errors.append(RowProblem(row.row_number, column, message))
@@ -214,12 +215,20 @@ class _Checker:
                 self.fail(row, _("岗位"), _("岗位“%(post)s”已停用。") % {"post": row.post})
                 return unit, None, None
             roles = list(position.roles.all())
+        elif (unit.pk, row.post) in self.new_posts:  # a new post an earlier row defined
+            role, first = self.new_posts[(unit.pk, row.post)]
+            if row.role and self.roles_by_name.get(row.role) != role:
+                self.fail(row, _("角色"), _("岗位“%(post)s”在第 %(row)d 行的角色是“%(role)s”，与本行不同。")
+                          % {"post": row.post, "row": first, "role": role.name})
+                return unit, None, None
+            roles = [role]
         elif row.role:
             role = self.roles_by_name.get(row.role)
             if role is None:
                 self.fail(row, _("角色"), _("角色“%(role)s”不存在，请先在“角色”中建立。")
                           % {"role": row.role})
                 return unit, None, None
+            self.new_posts[(unit.pk, row.post)] = (role, row.row_number)
             roles = [role]
         else:
             self.fail(row, _("岗位"), _("“%(unit)s”没有岗位“%(post)s”；如需新建该岗位，请在“角色”列填写它的角色。")
