@@ -26,7 +26,7 @@ def cadre_role(db):
 
 @pytest.fixture
 def posts(union, roles, cadre_role):
-    from unionaid.accounts import services  # noqa: PLC0415
+    from unionaid.accounts import services
 
     return {
         "cadre": services.position_create(actor=None, org_unit=union.station_a, name="站段干事",
@@ -122,7 +122,7 @@ def test_two_admin_duties_for_one_person_are_reported_not_raised(posts):
 
 
 def test_a_security_admin_imports_only_where_their_grant_reaches(union, roles, cadre_role):
-    from unionaid.accounts import services  # noqa: PLC0415
+    from unionaid.accounts import services
 
     station_security = make_staff("station_sec", union.station_a, [
         make_role("station_security", ["security.manage", "org.view"], DataScope.UNIT_AND_BELOW)])

@@ -86,7 +86,8 @@ def test_a_cycle_is_named_on_every_row_in_it(union):
             row(4, "X3", "三", "X2", "班组")]
     result = orgunits_import(actor=None, rows=rows, dry_run=True)
     found = messages(result)
-    assert "循环" in found[2] and "循环" in found[3]
+    assert "循环" in found[2]
+    assert "循环" in found[3]
     assert "第 3 行" in found[4]  # its parent's row is bad
 
 
@@ -115,7 +116,7 @@ def test_every_bad_row_is_reported_not_only_the_first(union):
 
 
 def test_a_user_imports_only_under_units_they_manage(union, personas, roles):
-    from conftest import make_role, make_staff  # noqa: PLC0415
+    from conftest import make_role, make_staff
 
     manager = make_staff("org_manager", union.station_a,
                          [make_role("station_org", ["org.view", "org.manage"])])
