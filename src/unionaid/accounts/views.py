@@ -34,6 +34,7 @@ from unionaid.accounts.forms import (
     PasswordChangeForm,
 )
 from unionaid.accounts.middleware import needs_second_factor
+from unionaid.accounts.models import User
 from unionaid.core import http
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error
@@ -91,6 +92,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # A fresh installation: point to first-run set-up (/setup/, web.setup_views).
+        context["needs_setup"] = not User.objects.exists()
+        return context
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -174,7 +174,7 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
 def org_template() -> bytes:
     """Headers and two example rows under the root (the levels just below it)."""
     levels = dict(OrgLevel.objects.values_list("depth", "name"))
-    root = OrgUnit.get_first_root_node()
+    root = OrgUnit.objects.get_first_root_node()
     code = root.code if root else "ROOT"
     second, third = levels.get(2, _("第二级")), levels.get(3, _("第三级"))
     return _workbook(_("组织机构"), [h[0] for h in ORG_HEADERS.values()], [
@@ -184,7 +184,7 @@ def org_template() -> bytes:
 
 
 def staff_template() -> bytes:
-    root = OrgUnit.get_first_root_node()
+    root = OrgUnit.objects.get_first_root_node()
     code = root.code if root else "ROOT"
     header = [STAFF_HEADERS[name][0] for name in
               ("username", "full_name", "phone", "unit_code", "post", "role", "email")]
