@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_role, make_staff
+from unionaid.accounts import services
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, DataScope, Position, User
 from unionaid.accounts.staff_import import StaffRow, staff_import
@@ -26,8 +27,6 @@ def cadre_role(db):
 
 @pytest.fixture
 def posts(union, roles, cadre_role):
-    from unionaid.accounts import services
-
     return {
         "cadre": services.position_create(actor=None, org_unit=union.station_a, name="站段干事",
                                           roles=[cadre_role]),
@@ -122,8 +121,6 @@ def test_two_admin_duties_for_one_person_are_reported_not_raised(posts):
 
 
 def test_a_security_admin_imports_only_where_their_grant_reaches(union, roles, cadre_role):
-    from unionaid.accounts import services
-
     station_security = make_staff("station_sec", union.station_a, [
         make_role("station_security", ["security.manage", "org.view"], DataScope.UNIT_AND_BELOW)])
     services.position_create(actor=None, org_unit=union.station_b, name="乙干事",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import make_role, make_staff
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import PermissionDenied
 from unionaid.org.importing import UnitRow, orgunits_import
@@ -116,8 +117,6 @@ def test_every_bad_row_is_reported_not_only_the_first(union):
 
 
 def test_a_user_imports_only_under_units_they_manage(union, personas, roles):
-    from conftest import make_role, make_staff
-
     manager = make_staff("org_manager", union.station_a,
                          [make_role("station_org", ["org.view", "org.manage"])])
     rows = [row(2, "SA-W9", "甲九车间", "SA", "车间"), row(3, "SB-W9", "乙九车间", "SB", "车间")]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from conftest import verified_login
+from unionaid.accounts import services
 from unionaid.accounts.models import User
 from unionaid.audit.models import AuditEvent
 from unionaid.cli import translate
@@ -77,8 +79,6 @@ def test_a_real_union_starts_from_nothing_without_the_demo(tmp_path, monkeypatch
     setup_by_command(tmp_path)
     call_command("import_org", str(write(tmp_path, "org.csv", ORG_CSV)))
     # a role for the cadres: the security admin's role editor (accounts services), not the demo
-    from unionaid.accounts import services  # noqa: PLC0415
-
     secadmin = User.objects.get(username="secadmin")
     services.role_save(actor=secadmin, code="station_cadre", name="站段干事",
                        permissions=["org.view", "members.view"], data_scope="unit_and_below")
@@ -97,7 +97,8 @@ def test_a_real_union_starts_from_nothing_without_the_demo(tmp_path, monkeypatch
     page = client.get("/org/")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "示例车务段" in html and "示例一班" in html  # their unit and below
+    assert "示例车务段" in html
+    assert "示例一班" in html
     assert "示例机务段" not in html  # not another station
     assert "示例市总工会" in html  # the union's name titles the page
     # the system admin imported with the staff holds the set-up's system-admin post
@@ -225,7 +226,8 @@ def test_import_org_names_every_bad_row_and_exits_non_zero(tmp_path, capsys):
         call_command("import_org", str(write(tmp_path, "org.csv", bad)))
     out = capsys.readouterr().out
     assert "第 6 行 [单位名称] 请填写单位名称。" in out
-    assert "第 7 行" in out and "NOPE" in out
+    assert "第 7 行" in out
+    assert "NOPE" in out
     assert OrgUnit.objects.count() == 1
 
 
@@ -266,8 +268,6 @@ def admins(tmp_path):
 
 
 def upload(client, url, name, content, mode):
-    from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: PLC0415
-
     return client.post(url, {"file": SimpleUploadedFile(name, content), "mode": mode})
 
 
