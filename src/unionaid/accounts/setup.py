@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from unionaid.accounts import services as account_services
@@ -94,7 +94,12 @@ def union_setup(
     names = clean_levels(levels)
     generated = "" if admin_password else generate_password()
 
-    union = UnionProfile.objects.create(pk=1, name=union_name)
+    try:
+        with transaction.atomic():
+            union = UnionProfile.objects.create(pk=1, name=union_name)
+    except IntegrityError:  # another set-up got there first
+        raise Conflict(_("系统已经初始化过（已有工会、单位或用户），不能再次初始化。"),
+                       code="already_set_up") from None
     audit_record(actor=None, action="union.setup", target=union,
                  changes={"name": union_name, "levels": names})
     org_services.orglevels_define(actor=None, names=names)
