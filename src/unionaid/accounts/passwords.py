@@ -45,4 +45,8 @@ def generate_password(length: int = 14) -> str:
     everything = "".join(pools)
     chars += [secrets.choice(everything) for _i in range(length - len(chars))]
     secrets.SystemRandom().shuffle(chars)
+    # A letter first: a sheet cell starting with - + = @ would be escaped (core.spreadsheets)
+    # and shown with a quote the reader would type too.
+    first = next(i for i, c in enumerate(chars) if c.isalpha())
+    chars[0], chars[first] = chars[first], chars[0]
     return "".join(chars)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, Position, Role, User
+from unionaid.accounts.passwords import generate_password
 from unionaid.accounts.setup import union_setup
 from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, ServiceError
@@ -208,3 +210,10 @@ def test_a_generated_password_is_changed_first_then_totp_is_enrolled(client):
     assert not admin.must_change_password
     assert admin.check_password(ADMIN_PASSWORD)
     assert client.get("/")["Location"] == reverse("accounts:otp-setup")
+
+
+def test_generated_passwords_pass_the_rules_and_start_with_a_letter():
+    for _i in range(200):
+        password = generate_password()
+        validate_password(password)
+        assert password[0].isalpha()
