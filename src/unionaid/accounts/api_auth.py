@@ -33,13 +33,15 @@ class StaffSessionAuth(SessionAuth):
             return None
         if needs_second_factor(user) and not user.is_verified():
             return None
+        if user.must_change_password:  # a one-time password opens nothing but its change
+            return None
         return user
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         user = api_token_authenticate(token)
-        if user is None or access_for(user).duties:
+        if user is None or access_for(user).duties or user.must_change_password:
             return None
         request.user = user
         return user

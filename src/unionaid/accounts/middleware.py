@@ -8,9 +8,10 @@ from django_otp import user_has_device
 from unionaid.accounts.access import access_for
 
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz")
-# What a user with a one-time password may still reach: the page to set their own, logging out.
+# What a user with a one-time password may still reach: the page to set their own, logging out
+# (the API answers for itself: its auth classes refuse such a user, a 401).
 FIRST_PASSWORD_OPEN = ("/accounts/password/first/", "/accounts/logout/", "/accounts/login/",
-                       "/static/", "/i18n/", "/healthz")
+                       "/static/", "/i18n/", "/healthz", "/api/")
 
 
 class AccessMiddleware:

@@ -151,3 +151,11 @@ def test_an_imported_login_must_set_their_own_password_first(client, posts):
         "new_password1": "Own-pass-2026x", "new_password2": "Own-pass-2026x"})
     assert response.status_code == 302
     assert client.get("/org/").status_code == 200
+
+
+def test_the_api_is_closed_to_a_one_time_password(posts, as_session):
+    staff_import(actor=None, rows=GOOD[:1], dry_run=False)
+    api = as_session(User.objects.get(username="zhang_a"))
+    assert api.get("/auth/me").status_code == 401
+    User.objects.filter(username="zhang_a").update(must_change_password=False)
+    assert api.get("/auth/me").status_code == 200

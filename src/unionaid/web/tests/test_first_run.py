@@ -321,3 +321,18 @@ def test_the_staff_import_page_is_not_there_for_the_system_admin(client, admins)
     _secadmin, sysadmin = admins
     verified_login(client, sysadmin)
     assert client.get(reverse("web:import-staff")).status_code == 404
+
+
+def test_the_unions_name_titles_every_page(client, tmp_path):
+    secret = write(tmp_path, "pw", ADMIN_PASSWORD)
+    call_command("setup", "--union-name", "示例市总工会", "--root-name", "示例市总工会机关",
+                 "--levels", "市,区", "--root-code", "R", "--admin-username", "secadmin",
+                 "--admin-password-file", str(secret), "--no-input")
+    html = client.get(reverse("accounts:login")).content.decode()
+    assert "<title>登录 · 示例市总工会</title>" in html
+    assert 'class="navbar-brand text-wrap" href="/"><i class="bi bi-heart-pulse"></i> 示例市总工会<' in html
+
+
+def test_without_a_union_name_the_product_name_stays(client, db):
+    html = client.get(reverse("accounts:login")).content.decode()
+    assert "<title>登录 · 工会帮扶系统</title>" in html
