@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 import string
 
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -50,3 +51,27 @@ def generate_password(length: int = 14) -> str:
     first = next(i for i, c in enumerate(chars) if c.isalpha())
     chars[0], chars[first] = chars[first], chars[0]
     return "".join(chars)
+
+
+class OneTimePasswordHasher(PBKDF2PasswordHasher):
+    """The hash of a generated one-time password (``generate_password``: about 80 bits of
+    randomness, which is its strength), so that importing a few hundred staff in one request
+    doesn't cost a slow Argon2 hash each. It never outlives the first login: Django re-hashes
+    with the preferred hasher when the password is checked (``must_update``), and the user then
+    sets their own (``User.must_change_password``)."""
+
+    algorithm = "pbkdf2_sha256_onetime"
+    iterations = 20_000
+
+    def must_update(self, encoded: str) -> bool:
+        return True
+
+
+def one_time_hash(password: str) -> str:
+    """``password`` hashed as a one-time password, or with the default hasher where the
+    one-time hasher isn't configured (``settings.PASSWORD_HASHERS``, e.g. in tests)."""
+    try:
+        hasher = get_hasher(OneTimePasswordHasher.algorithm)
+    except ValueError:
+        return make_password(password)
+    return make_password(password, hasher=hasher)

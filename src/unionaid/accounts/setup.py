@@ -117,11 +117,8 @@ def union_setup(
     }
     admin = account_services.user_create(
         actor=None, username=admin_username, password=admin_password or generated,
-        full_name=(admin_full_name or "").strip(),
+        full_name=(admin_full_name or "").strip(), one_time=bool(generated),
     )
-    if generated:
-        User.objects.filter(pk=admin.pk).update(must_change_password=True)
-        admin.must_change_password = True
     account_services.assignment_grant(actor=None, user=admin, position=posts["security_admin"],
                                       note=_("初始化"))
     return SetupResult(union=union, root=root, admin=admin, generated_password=generated)

@@ -287,10 +287,10 @@ def _write(*, actor, planned: list[_Planned], result: StaffImportResult) -> None
             password = generate_password()
             user = account_services.user_create(
                 actor=actor, username=row.username, password=password,
-                full_name=row.full_name, email=row.email)
-            user.must_change_password = True
-            user.phone = item.phone
-            user.save(update_fields=["must_change_password", "phone"])
+                full_name=row.full_name, email=row.email, one_time=True)
+            if item.phone:
+                user.phone = item.phone
+                user.save(update_fields=["phone"])
             users[name] = (user, password)
         user = users[name][0]
         account_services.assignment_grant(actor=actor, user=user, position=position,

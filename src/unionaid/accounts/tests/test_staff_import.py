@@ -159,3 +159,14 @@ def test_the_api_is_closed_to_a_one_time_password(posts, as_session):
     assert api.get("/auth/me").status_code == 401
     User.objects.filter(username="zhang_a").update(must_change_password=False)
     assert api.get("/auth/me").status_code == 200
+
+
+def test_one_time_passwords_are_hashed_cheaply_and_rehashed_at_first_login(posts, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "unionaid.accounts.passwords.OneTimePasswordHasher"]
+    result = staff_import(actor=None, rows=GOOD[:1], dry_run=False)
+    user = User.objects.get(username="zhang_a")
+    assert user.password.startswith("pbkdf2_sha256_onetime$")
+    assert user.check_password(result.credentials[0].password)  # and re-hashed with the first
+    user.refresh_from_db()
+    assert user.password.startswith("md5$")
