@@ -189,6 +189,10 @@ class _Checker:
                               _("上级单位编码形成循环：%(loop)s。") % {"loop": loop})
                     looped.done = True
             return None
+        if len(chain) > len(self.levels):  # deeper than any tree may be: stop here
+            self.fail(item, _("上级单位编码"), _("上级单位一级套一级超过了 %(n)d 个层级，请检查上级单位编码。")
+                      % {"n": len(self.levels)})
+            return None
         depth = self._place(parent, chain)
         if depth is None:
             if item.ok:

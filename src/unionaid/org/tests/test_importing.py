@@ -138,3 +138,12 @@ def test_someone_without_org_manage_is_refused(union, personas):
 def test_a_level_may_be_given_by_its_number(union):
     result = orgunits_import(actor=None, rows=[row(2, "SX", "戊段", "B", "2")], dry_run=False)
     assert result.created == 1
+
+
+def test_a_very_long_chain_of_parents_is_reported_not_a_crash(union):
+    rows = [row(2, "C0", "链0", "B", "站段")]
+    rows += [row(n + 3, f"C{n + 1}", f"链{n + 1}", f"C{n}", "车间") for n in range(3000)]
+    # the deepest first: resolving it walks the whole chain
+    result = orgunits_import(actor=None, rows=rows[::-1], dry_run=True)
+    assert not result.ok
+    assert "超过了 4 个层级" in " ".join(e.message for e in result.errors)
