@@ -150,6 +150,8 @@ AUTHENTICATION_BACKENDS = [
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # generated one-time passwords (staff import, first admin): re-hashed at first login
+    "unionaid.accounts.passwords.OneTimePasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -2,6 +2,9 @@
 
     unionaid demo                      build the demo union
     unionaid audit verify              check the audit hash chain
+    unionaid setup                     first-run set-up of a real union on an empty database
+    unionaid import org FILE           import the org tree (.xlsx/.csv), --dry-run to check only
+    unionaid import staff FILE         import staff logins and posts, --dry-run to check only
     unionaid import members FILE       import a roster (.xlsx/.csv), --dry-run to check only
     unionaid keys rotate               re-encrypt personal data with the active key
     unionaid backup [--keep N]         back up the database (one file + .sha256, never the keys)
@@ -19,6 +22,8 @@ from django.core.management import execute_from_command_line
 ALIASES = {
     ("audit", "verify"): ["audit_verify"],
     ("import", "members"): ["import_members"],
+    ("import", "org"): ["import_org"],
+    ("import", "staff"): ["import_staff"],
     ("export", "members"): ["export_members"],
     ("keys", "rotate"): ["keys_rotate"],
 }

@@ -33,13 +33,16 @@ class StaffSessionAuth(SessionAuth):
             return None
         if needs_second_factor(user) and not user.is_verified():
             return None
+        if user.must_change_password:  # a one-time password opens nothing but its change
+            return None
         return user
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         found = api_token_lookup(token)
-        if found is None or access_for(found.user).duties:
+        if (found is None or access_for(found.user).duties
+                or found.user.must_change_password):
             return None
         request.user = found.user
         request.api_token = found  # the app logout revokes the token it was called with

@@ -93,6 +93,26 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
+class FirstPasswordForm(forms.Form):
+    """Setting one's own password in place of a one-time password (first login)."""
+
+    new_password1 = forms.CharField(
+        label=_("新密码"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text=_("至少8位，并包含大写字母、小写字母、数字、符号中的至少三类。"),
+    )
+    new_password2 = forms.CharField(
+        label=_("再次输入新密码"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", _("两次输入的新密码不一致。"))
+        return data
+
+
 class UserSearchForm(forms.Form):
     q = forms.CharField(label=_("用户名或姓名"), required=False, max_length=150)
 

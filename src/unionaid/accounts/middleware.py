@@ -8,6 +8,10 @@ from django_otp import user_has_device
 from unionaid.accounts.access import access_for
 
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz")
+# What a user with a one-time password may still reach: the page to set their own, logging out
+# (the API answers for itself: its auth classes refuse such a user, a 401).
+FIRST_PASSWORD_OPEN = ("/accounts/password/first/", "/accounts/logout/", "/accounts/login/",
+                       "/static/", "/i18n/", "/healthz", "/api/")
 
 
 class AccessMiddleware:
@@ -19,6 +23,14 @@ class AccessMiddleware:
 
     def __call__(self, request):
         user = request.user
+        if (
+            user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(FIRST_PASSWORD_OPEN)
+        ):
+            # A one-time password (staff import, generated first admin): nothing else opens
+            # until the user has set their own.
+            return redirect("accounts:password-first")
         if (
             user.is_authenticated
             and not request.path.startswith(EXEMPT_PREFIXES)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from unionaid.accounts.access import Access, compute_access
 from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, DataScope
+from unionaid.core.fields import EncryptedTextField
 
 
 class User(AbstractUser):
@@ -22,6 +23,11 @@ class User(AbstractUser):
     )
     # Bumped to end every session of the user at once (disable, last assignment ended).
     session_version = models.PositiveIntegerField(default=0)
+    # Set for a one-time password someone else chose (a staff import, a generated first admin's
+    # password): the user must set their own before any other page opens (AccessMiddleware).
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # A staff member's work phone, as imported (encrypted at rest, shown masked).
+    phone = EncryptedTextField(_("手机号"), blank=True, db_column="phone_enc")
 
     class Meta:
         verbose_name = _("用户")

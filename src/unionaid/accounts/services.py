@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for, forget_access
 from unionaid.accounts.models import ApiToken, Assignment, DataScope, Position, Role, User
+from unionaid.accounts.passwords import one_time_hash
 from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, SCOPE_BREADTH, admin_duties
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
@@ -111,10 +112,13 @@ def _validate_password(password: str, user: User | None = None) -> None:
 
 @transaction.atomic
 def user_create(
-    *, actor, username: str, password: str, full_name: str = "", member=None, email: str = ""
+    *, actor, username: str, password: str, full_name: str = "", member=None, email: str = "",
+    one_time: bool = False,
 ) -> User:
     """Create a login. ``actor=None`` is allowed only for set-up commands (demo, first admin)
-    and for a worker's own activation (``portal.activation``, once a code proved who they are)."""
+    and for a worker's own activation (``portal.activation``, once a code proved who they are).
+    ``one_time``: ``password`` was generated (``passwords.generate_password``) to be handed
+    out; the user must set their own at first login."""
     if actor is not None:
         _require_security(actor)
     username = (username or "").strip()
@@ -127,10 +131,15 @@ def user_create(
                        fields={"username": _("用户名已存在。")})
     user = User(username=username, first_name=full_name[:150], email=email, member=member)
     _validate_password(password, user)
-    user.set_password(password)
+    if one_time:
+        user.password = one_time_hash(password)
+        user.must_change_password = True
+    else:
+        user.set_password(password)
     user.save()
     audit_record(actor=actor, action="user.create", target=user,
-                 changes={"username": username, "member": member.pk if member else None})
+                 changes={"username": username, "member": member.pk if member else None,
+                          **({"one_time_password": True} if one_time else {})})
     return user
 
 
@@ -163,8 +172,13 @@ def user_set_password(*, actor, user: User, password: str) -> User:
     if actor.pk != user.pk:
         _require_security(actor)
     _validate_password(password, user)
+    if actor.pk == user.pk and user.check_password(password) and user.must_change_password:
+        raise ServiceError(_("新密码不能与初始密码相同。"), code="same_password",
+                           fields={"password": _("新密码不能与初始密码相同。")})
     user.set_password(password)
-    user.save(update_fields=["password"])
+    # Their own choice ends a one-time password's term; a password set by an admin starts one.
+    user.must_change_password = actor.pk != user.pk
+    user.save(update_fields=["password", "must_change_password"])
     audit_record(actor=actor, action="user.password", target=user)
     return user
 

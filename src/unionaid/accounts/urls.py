@@ -12,6 +12,7 @@ urlpatterns = [
     path("security/", views.security, name="security"),
     path("tokens/", views.api_tokens, name="api-tokens"),
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("password/first/", views.password_first, name="password-first"),
     # Security admin (安全管理员)
     path("admin/", RedirectView.as_view(pattern_name="accounts:admin-users"), name="admin"),
     path("admin/users/", admin_views.user_list, name="admin-users"),

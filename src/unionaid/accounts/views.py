@@ -31,12 +31,14 @@ from unionaid.accounts.access import access_for
 from unionaid.accounts.app_login import LockedOut
 from unionaid.accounts.forms import (
     ApiTokenForm,
+    FirstPasswordForm,
     LoginForm,
     OtpDisableForm,
     OtpTokenForm,
     PasswordChangeForm,
 )
 from unionaid.accounts.middleware import needs_second_factor
+from unionaid.accounts.models import User
 from unionaid.core import http
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error
@@ -94,6 +96,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # A fresh installation: point to first-run set-up (/setup/, web.setup_views).
+        context["needs_setup"] = not User.objects.exists()
+        return context
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -171,6 +179,30 @@ def otp_setup(request):
         "secret": twofactor.otp_secret_base32(key_hex),
         "required": bool(access_for(user).duties),
     })
+
+
+# -- first login with a one-time password ---------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_first(request):
+    """Set one's own password in place of a one-time one (AccessMiddleware sends every other
+    page here until then). Then an admin duty's holder goes on to enrol their second factor."""
+    user = request.user
+    if not user.must_change_password:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = FirstPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_password(actor=user, user=user,
+                                       password=form.cleaned_data["new_password1"])
+        except ServiceError as exc:
+            form.add_error("new_password1", exc.message)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("密码已设置。"))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/password_first.html", {"form": form})
 
 
 # -- the user's own security page -----------------------------------------------------------

@@ -19,6 +19,21 @@ class OrgLevel(models.Model):
         return self.name
 
 
+class UnionProfile(models.Model):
+    """The union this installation serves: one row (pk 1), written by first-run set-up
+    (``unionaid setup``). Its name is the product's title in the page header."""
+
+    name = models.CharField(_("工会名称"), max_length=100)
+    set_up_at = models.DateTimeField(_("初始化时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("工会")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="union_profile_single")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class OrgUnit(MP_Node):
     """A node of the union tree. Materialised path (treebeard): a subtree is one indexed
     ``path LIKE 'prefix%'`` query, never a walk row by row."""

@@ -121,3 +121,20 @@ def orglevel_set(*, actor, depth: int, name: str) -> OrgLevel:
     audit_record(actor=actor, action="org.level_set", target=level,
                  changes={"depth": depth, "name": name})
     return level
+
+
+@transaction.atomic
+def orglevels_define(*, actor, names: list[str]) -> list[OrgLevel]:
+    """Name the depths of a new tree, top-down (路局, 站段, 车间, 班组). Only for first-run set-up
+    (``actor=None``) or a system admin, and only while no unit exists: renaming the depths of
+    a tree in use is ``orglevel_set``."""
+    if actor is not None and not access_for(actor).has_perm("system.config"):
+        raise PermissionDenied()
+    if OrgUnit.objects.exists():
+        raise Conflict(_("组织机构已建立，不能重新定义层级。"), code="tree_exists")
+    OrgLevel.objects.all().delete()
+    levels = OrgLevel.objects.bulk_create(
+        [OrgLevel(depth=depth, name=name) for depth, name in enumerate(names, start=1)])
+    audit_record(actor=actor, action="org.levels_define", target_type="org.orglevel",
+                 target_label="levels", changes={"levels": list(names)})
+    return levels

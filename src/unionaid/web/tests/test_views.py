@@ -85,7 +85,7 @@ def test_the_switcher_names_each_language_in_its_own_tongue(client, personas, la
     assert "英语" not in html
 
 
-def test_every_page_names_the_favicon(client):
+def test_every_page_names_the_favicon(client, db):
     html = client.get(reverse("accounts:login")).content.decode()
     assert re.search(r'<link rel="icon" href="/static/img/favicon\.svg"', html)
     assert re.search(r'<link rel="icon" href="/static/img/favicon\.ico"', html)
