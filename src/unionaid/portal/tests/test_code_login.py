@@ -63,7 +63,7 @@ def test_no_code_for_a_disabled_login_or_a_shared_phone(worker, union, make_memb
     assert outbox() == []
 
 
-def test_the_login_page_offers_activation_and_code_login(client):
+def test_the_login_page_offers_activation_and_code_login(client, db):
     html = client.get(reverse("accounts:login")).content.decode()
     assert reverse("activation:start") in html
     assert reverse("activation:code-login") in html
