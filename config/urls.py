@@ -16,6 +16,7 @@ urlpatterns = [
     path("visits/", include("unionaid.visits.urls")),
     path("archive/", include("unionaid.archive.urls")),
     path("exports/", include("unionaid.exports.urls")),
+    path("schedules/", include("unionaid.schedules.urls")),
     path("me/", include("unionaid.portal.urls")),
     path("notifications/", include("unionaid.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
