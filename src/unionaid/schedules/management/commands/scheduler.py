@@ -49,8 +49,9 @@ class Command(BaseCommand):
             runner.runs_fail_abandoned(now=timezone.now(), host=host, pid=pid)
             while not stopping:
                 self._tick(host, pid, lambda: stopping)
-                if once:
+                if once or stopping:
                     break
+                close_old_connections()  # one the database dropped meanwhile is not reused
                 deadline = time.monotonic() + interval
                 while not stopping and time.monotonic() < deadline:
                     time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
@@ -61,7 +62,6 @@ class Command(BaseCommand):
             self.stdout.write("scheduler: stopped")
 
     def _tick(self, host: str, pid: int, stop) -> None:
-        close_old_connections()  # a connection the database dropped between ticks
         try:
             runs = runner.scheduler_tick(host=host, pid=pid, stop=stop)
         except Exception:  # a database outage: log it, try again at the next tick
