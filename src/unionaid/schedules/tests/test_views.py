@@ -150,3 +150,12 @@ def test_the_system_admin_without_a_second_factor_is_sent_to_verify(client, pers
     response = client.get(URL)
     assert response.status_code == 302
     assert "/accounts/" in response.url
+
+
+def test_the_page_speaks_english_when_chosen(admin):
+    admin.post("/i18n/setlang/", {"language": "en", "next": URL})
+    html = admin.get(URL).content.decode()
+    assert "Scheduled jobs" in html
+    assert "Overdue task escalation" in html
+    assert "every hour at minute 0" in html
+    assert "超期待办督办" not in html
