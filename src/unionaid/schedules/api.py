@@ -41,6 +41,8 @@ class ScheduleOut(Schema):
     enabled: bool
     next_runs: list[dt.datetime]
     run_requested_at: dt.datetime | None
+    late_slot: dt.datetime | None = Field(
+        ..., description="到时间未运行的计划时间（调度程序可能没有在运行）；按时则为空")
     last_run: LastRunOut | None
     failures_to_acknowledge: int
 
@@ -51,7 +53,7 @@ def _out(view: JobView) -> dict:
         "key": view.key, "label": str(view.job.label), "description": str(view.job.description),
         "expression": view.schedule.expression, "default_expression": view.job.default_schedule,
         "in_words": view.words, "enabled": view.schedule.enabled, "next_runs": view.next_runs,
-        "run_requested_at": view.schedule.run_requested_at,
+        "run_requested_at": view.schedule.run_requested_at, "late_slot": view.late_slot,
         "last_run": None if run is None else {
             "slot": run.slot, "trigger": run.trigger, "started_at": run.started_at,
             "finished_at": run.finished_at, "duration_ms": run.duration_ms,

@@ -7,15 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from unionaid.core.errors import NotFound
 from unionaid.schedules import expressions, registry
 from unionaid.schedules.access import may_manage, require_manage
-from unionaid.schedules.models import RunOutcome, Schedule, ScheduleRun
+from unionaid.schedules.models import RunOutcome, RunTrigger, Schedule, ScheduleRun
 
 RECENT_RUNS = 20
+# A slot not run this long after it came means no scheduler is running (or it is stuck).
+LATE_AFTER = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -26,6 +28,7 @@ class JobView:
     failures: int = 0  # failed runs not acknowledged
     next_runs: list[dt.datetime] = field(default_factory=list)
     words: str = ""  # the expression in words, "" when it is not a common shape
+    late_slot: dt.datetime | None = None  # a slot that should have run by now and has not
 
     @property
     def key(self) -> str:
@@ -44,7 +47,9 @@ def _views(jobs: list[registry.Job], now: dt.datetime) -> list[JobView]:
     last_run_id = Subquery(ScheduleRun.objects.filter(schedule=OuterRef("pk"))
                            .order_by("-started_at", "-pk").values("pk")[:1])
     rows = {s.key: s for s in Schedule.objects.filter(key__in=[j.key for j in jobs])
-            .annotate(last_run_id=last_run_id, failures=Count("runs", filter=_failures_q()))
+            .annotate(last_run_id=last_run_id, failures=Count("runs", filter=_failures_q()),
+                      last_slot=Max("runs__slot",
+                                    filter=Q(runs__trigger=RunTrigger.SCHEDULED)))
             .select_related("updated_by", "run_requested_by")}
     last_runs = ScheduleRun.objects.in_bulk(
         [s.last_run_id for s in rows.values() if s.last_run_id])
@@ -58,8 +63,19 @@ def _views(jobs: list[registry.Job], now: dt.datetime) -> list[JobView]:
                        words=expressions.describe(schedule.expression))
         if schedule.enabled:
             view.next_runs = expressions.next_slots(schedule.expression, now)
+            view.late_slot = _late_slot(schedule, now)
         views.append(view)
     return views
+
+
+def _late_slot(schedule: Schedule, now: dt.datetime) -> dt.datetime | None:
+    if schedule.pk is None:
+        return None
+    slot = expressions.latest_slot(schedule.expression, now - LATE_AFTER)
+    if slot is None or slot <= schedule.not_before:
+        return None
+    last = getattr(schedule, "last_slot", None)
+    return slot if last is None or last < slot else None
 
 
 def schedules_overview(*, user, now: dt.datetime | None = None) -> list[JobView]:
@@ -85,10 +101,19 @@ def runs_recent(*, view: JobView, limit: int = RECENT_RUNS) -> list[ScheduleRun]
 
 
 def failures_to_acknowledge(*, user) -> int:
-    """The system admin's to-do: failed runs of registered jobs not yet acknowledged (0 for
-    anyone else)."""
+    """Failed runs of registered jobs not yet acknowledged (0 for anyone but the system
+    admin)."""
     if not may_manage(user):
         return 0
     return ScheduleRun.objects.filter(
         outcome=RunOutcome.FAILED, acknowledged_at__isnull=True,
         schedule__key__in=[job.key for job in registry.jobs()]).count()
+
+
+def schedule_todos(*, user, now: dt.datetime | None = None) -> int:
+    """The system admin's to-do count: failed runs to acknowledge, plus jobs whose slot has
+    not run on time (no scheduler running?). 0 for anyone else."""
+    if not may_manage(user):
+        return 0
+    late = sum(1 for view in _views(registry.jobs(), now or timezone.now()) if view.late_slot)
+    return failures_to_acknowledge(user=user) + late

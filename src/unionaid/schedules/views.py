@@ -30,7 +30,8 @@ def _view_or_404(request, key: str):
 def schedule_list(request):
     views = selectors.schedules_overview(user=request.user)
     return render(request, "schedules/schedule_list.html", {
-        "views": views, "failures": sum(v.failures for v in views)})
+        "views": views, "failures": sum(v.failures for v in views),
+        "late": [v for v in views if v.late_slot]})
 
 
 @perm_required(PERMISSION)

@@ -30,6 +30,7 @@ def test_the_list_gives_each_job_its_schedule_and_next_times(admin_api, toy):
     assert len(item["next_runs"]) == 3
     assert item["next_runs"][0].endswith(":00:00+08:00")
     assert item["last_run"] is None
+    assert item["late_slot"] is None
     assert item["failures_to_acknowledge"] == 0
 
 

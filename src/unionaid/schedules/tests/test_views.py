@@ -110,14 +110,14 @@ def test_acknowledging_failures_clears_the_todo_and_is_journaled(admin, toy):
     failed_run()
     home = admin.get("/").content.decode()
     assert 'id="schedules-todo"' in home
-    assert "次运行失败待确认" in home
+    assert "项定时任务待处理" in home
     page = admin.get(DETAIL).content.decode()
     assert "确认已处理" in page
     admin.post(f"{DETAIL}acknowledge/")
     assert ScheduleRun.objects.get().acknowledged_at is not None
     event = AuditEvent.objects.get(action="schedule.failures_acknowledge")
     assert event.changes["runs"] == [ScheduleRun.objects.get().pk]
-    assert "次运行失败待确认" not in admin.get("/").content.decode()
+    assert "项定时任务待处理" not in admin.get("/").content.decode()
     assert "确认已处理" not in admin.get(DETAIL).content.decode()
 
 
@@ -159,3 +159,15 @@ def test_the_page_speaks_english_when_chosen(admin):
     assert "Overdue task escalation" in html
     assert "every hour at minute 0" in html
     assert "超期待办督办" not in html
+
+
+def test_a_slot_not_run_on_time_warns_that_no_scheduler_may_be_running(admin, toy):
+    Schedule.objects.create(key="test.toy", expression="0 * * * *",
+                            not_before=timezone.now() - dt.timedelta(hours=3))
+    html = admin.get(URL).content.decode()
+    assert "调度程序可能没有在运行" in html
+    assert "未按时运行" in html
+    assert "项定时任务待处理" in admin.get("/").content.decode()
+    runner.scheduler_tick()  # a scheduler comes back: the latest slot runs
+    assert "调度程序可能没有在运行" not in admin.get(URL).content.decode()
+    assert "项定时任务待处理" not in admin.get("/").content.decode()
