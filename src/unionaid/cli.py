@@ -4,6 +4,8 @@
     unionaid audit verify              check the audit hash chain
     unionaid import members FILE       import a roster (.xlsx/.csv), --dry-run to check only
     unionaid keys rotate               re-encrypt personal data with the active key
+    unionaid serve                     the web app, task worker and scheduler (production)
+    unionaid scheduler                 run the periodic jobs at their times (定时任务)
     unionaid <any manage.py command>   e.g. unionaid migrate, unionaid runserver
 """
 
