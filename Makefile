@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-# A laptop demo: without DEBUG, encryption keys derived from SECRET_KEY must be asked for
+# A laptop demo (the web app, a task worker and the scheduler of the periodic jobs): without DEBUG, encryption keys derived from SECRET_KEY must be asked for
 # explicitly (production refuses to start without real keys; docs/architecture.md).
 run: export UNIONAID_DEV_KEYS ?= 1
 run: install
@@ -28,7 +28,8 @@ run: install
 	$(BIN)/unionaid demo_logins
 	@echo "unionaid: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@$(BIN)/unionaid db_worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/unionaid scheduler & scheduler=$$!; \
+	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/unionaid runserver $(HOST):$(PORT)
 
 test: install

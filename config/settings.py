@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "unionaid.visits",
     "unionaid.archive",
     "unionaid.exports",
+    "unionaid.schedules",
     "unionaid.portal",
     "unionaid.web",
 ]
@@ -251,6 +252,10 @@ MEMBERS_IMPORT_MAX_UNPACKED_MB = env_int("MEMBERS_IMPORT_MAX_UNPACKED_MB", 100)
 ARCHIVE_IMPORT_MAX_ROWS = env_int("ARCHIVE_IMPORT_MAX_ROWS", 20_000)
 ARCHIVE_IMPORT_MAX_UNPACKED_MB = env_int("ARCHIVE_IMPORT_MAX_UNPACKED_MB", 50)
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 100)
+
+# The scheduler (`unionaid scheduler`) gives up on a run still "running" after this long (its
+# process died elsewhere) and records it as failed; set it above the longest job's run.
+SCHEDULER_RUN_TIMEOUT_MINUTES = env_int("SCHEDULER_RUN_TIMEOUT_MINUTES", 360)
 
 TASKS = {
     "default": {

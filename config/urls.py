@@ -16,6 +16,7 @@ urlpatterns = [
     path("visits/", include("unionaid.visits.urls")),
     path("archive/", include("unionaid.archive.urls")),
     path("exports/", include("unionaid.exports.urls")),
+    path("schedules/", include("unionaid.schedules.urls")),
     path("me/", include("unionaid.portal.urls")),
     path("logins/", include("unionaid.portal.activation_urls")),  # how workers get in
     path("notifications/", include("unionaid.notifications.urls")),

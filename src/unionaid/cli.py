@@ -9,6 +9,8 @@
     unionaid keys rotate               re-encrypt personal data with the active key
     unionaid backup [--keep N]         back up the database (one file + .sha256, never the keys)
     unionaid restore FILE              restore a backup into an empty database, then check it
+    unionaid serve                     the web app, task worker and scheduler (production)
+    unionaid scheduler                 run the periodic jobs at their times (定时任务)
     unionaid <any manage.py command>   e.g. unionaid migrate, unionaid runserver
 """
 

@@ -311,3 +311,24 @@ def test_auditor_traces_a_payment_and_the_audit_admin_reads_the_journal(browse):
     admin.click(admin.page.locator("main table a[href^='/audit/']").first)
     assert re.match(r"/audit/\d+/", admin.path)
     admin.go("/audit/reads/")
+
+
+def test_system_admin_sets_a_jobs_schedule_and_asks_for_a_run(browse):
+    admin = browse(None)
+    admin.login_with_code("sysadmin")
+    assert admin.page.locator("nav a[href='/schedules/']").count() == 1  # the menu (folded on a phone)
+    admin.go("/")
+    admin.click("#schedules-todo")  # the home page's tile
+    assert admin.path == "/schedules/"
+    assert "超期待办督办" in admin.text()
+    admin.click(admin.page.locator("main a[href='/schedules/archive.recheck_remind/']"))
+    form = admin.page.locator("main form.form-narrow")
+    form.locator("input[name=expression]").fill("0 25 * * *")
+    admin.click(form.locator("button[type=submit]"))
+    assert "“时”一段不正确" in admin.text()
+    form = admin.page.locator("main form.form-narrow")
+    form.locator("input[name=expression]").fill("30 8 * * 1-5")
+    admin.click(form.locator("button[type=submit]"))
+    assert "每周一至周五 08:30" in admin.text()
+    admin.click(admin.page.get_by_role("button", name="立即运行"))
+    assert "等待调度程序执行" in admin.text()

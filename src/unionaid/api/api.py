@@ -19,6 +19,7 @@ from unionaid.funds.api import router as funds_router
 from unionaid.members.api import router as members_router
 from unionaid.notifications.api import router as notifications_router
 from unionaid.org.api import router as org_router
+from unionaid.schedules.api import router as schedules_router
 from unionaid.visits.api import router as visits_router
 
 api = NinjaAPI(
@@ -102,6 +103,7 @@ def _register_routers() -> None:
     api.add_router("/v1/archive", archive_router)
     api.add_router("/v1/notifications", notifications_router)
     api.add_router("/v1/exports", exports_router)
+    api.add_router("/v1/schedules", schedules_router)
 
 
 _register_routers()

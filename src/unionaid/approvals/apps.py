@@ -11,6 +11,8 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from unionaid.accounts.services import register_assignment_end_hook
+        from unionaid.approvals import jobs
         from unionaid.approvals.handover import on_assignment_ended
 
         register_assignment_end_hook(on_assignment_ended)
+        jobs.register()

@@ -8,6 +8,7 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self) -> None:
-        from unionaid.web import export_kinds
+        from unionaid.web import export_kinds, jobs
 
         export_kinds.register()
+        jobs.register()

@@ -9,6 +9,7 @@ from django.views.decorators.cache import cache_control
 from unionaid.accounts.access import access_for
 from unionaid.approvals.selectors import todo_for_user
 from unionaid.funds.selectors import funds_todos
+from unionaid.schedules.selectors import schedule_todos
 from unionaid.web.selectors import dashboard_for
 
 # The to-do badge on the home page counts this far ("99+"): enough to say "there is work".
@@ -28,6 +29,8 @@ def home(request):
     return render(request, "web/home.html", {
         "dashboard": dashboard_for(user=request.user),
         "todo_count": todo_count, "todo_cap": TODO_CAP, "funds_todos": money_todos,
+        # the system admin's to-do: failed scheduled runs to acknowledge, jobs not run on time
+        "schedule_todos": schedule_todos(user=request.user),
     })
 
 

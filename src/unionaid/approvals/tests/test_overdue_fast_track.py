@@ -131,3 +131,37 @@ def test_a_normal_case_needs_no_review(chain):
     with pytest.raises(Conflict) as exc:
         approvals.fast_track_review(actor=chain.bureau_officer, case=case, comment="审")
     assert exc.value.code == "not_fast_track"
+
+
+def test_the_scheduler_escalates_an_overdue_task_when_it_ticks_past_the_jobs_slot(
+        chain, monkeypatch):
+    """The escalation job is registered by the approvals app; the scheduler runs it at its
+    slot (hourly by default) and the overdue task is escalated then, not before."""
+    from unionaid.schedules import registry, runner
+
+    job = registry.job_or_none("approvals.escalate")
+    assert job is not None
+    assert job.default_schedule == "0 * * * *"
+    monkeypatch.setattr(registry, "_JOBS", {job.key: job})  # this job alone
+    task = pending(chain.start())
+    due = timezone.localtime(timezone.now()).replace(minute=30, second=0, microsecond=0) \
+        + dt.timedelta(days=1)
+    ApprovalTask.objects.filter(pk=task.pk).update(due_at=due)
+
+    def tick(hours: int, minutes: int):
+        return runner.scheduler_tick(now=due + dt.timedelta(hours=hours, minutes=minutes))
+
+    assert tick(-1, 20) == []  # 08:50 if due at 09:30: the scheduler first sees the job
+    [before_due] = tick(0, -25)  # the 09:00 slot: nothing overdue yet
+    assert before_due.summary == "已督办超期待办 0 条"
+    assert tick(0, 10) == []  # 09:40: overdue, but no slot since 09:00
+    task.refresh_from_db()
+    assert task.escalated_at is None
+    [run] = tick(0, 33)  # 10:03: the 10:00 slot
+    assert run.outcome == "ok"
+    assert run.slot == due + dt.timedelta(minutes=30)
+    assert run.summary == "已督办超期待办 1 条"
+    task.refresh_from_db()
+    assert task.escalated_at == due + dt.timedelta(minutes=33)
+    assert Notification.objects.filter(recipient=chain.bureau_officer,
+                                       title__contains="超期").exists()

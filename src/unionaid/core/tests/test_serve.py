@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,37 @@ def test_web_workers_follow_the_cpu_count_with_a_cap():
 
 
 def test_each_role_starts_its_processes():
-    web, worker = serve.plan(role="all", bind="0.0.0.0:8000", workers=5, task_workers=1)
+    web, worker, scheduler = serve.plan(role="all", bind="0.0.0.0:8000", workers=5,
+                                        task_workers=1)
     assert web[1:3] == ["-m", "gunicorn"]
     assert web[web.index("-c") + 1].endswith("config/gunicorn.conf.py")  # the masked access log
     assert web[web.index("--workers") + 1] == "5"
     assert web[web.index("--bind") + 1] == "0.0.0.0:8000"
     assert worker[1:] == ["-m", "django", "db_worker"]
+    assert scheduler[1:] == ["-m", "django", "scheduler"]  # the periodic jobs (issue 11)
     assert len(serve.plan(role="web", bind="x:1", workers=1, task_workers=3)) == 1
     assert len(serve.plan(role="worker", bind="x:1", workers=1, task_workers=3)) == 3
+    assert serve.plan(role="scheduler", bind="x:1", workers=1, task_workers=3) == [scheduler]
+
+
+def test_dry_run_lists_the_web_app_the_workers_and_the_scheduler():
+    out = StringIO()
+    call_command("serve", "--dry-run", "--workers", "2", "--task-workers", "2", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4
+    assert "-m gunicorn" in lines[0]
+    assert [line.split(" -m ")[1] for line in lines[1:]] == [
+        "django db_worker", "django db_worker", "django scheduler"]
+    out = StringIO()
+    call_command("serve", "--dry-run", "--role", "scheduler", stdout=out)
+    assert out.getvalue().splitlines() == [f"{sys.executable} -m django scheduler"]
+
+
+def test_the_scheduler_command_that_serve_starts_exists():
+    """serve names it without importing it (the foundation imports no engine)."""
+    from django.core.management import get_commands
+
+    assert get_commands()["scheduler"] == "unionaid.schedules"
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
@@ -100,3 +124,11 @@ def test_serve_answers_through_gunicorn_and_stops_on_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_make_run_starts_the_scheduler_beside_the_task_worker_and_stops_both():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    run = makefile[makefile.index("\nrun: install"):makefile.index("\ntest:")]
+    assert "$(BIN)/unionaid db_worker & worker=$$!" in run
+    assert "$(BIN)/unionaid scheduler & scheduler=$$!" in run
+    assert "trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM" in run

@@ -1,14 +1,18 @@
 """``unionaid serve``: the production processes of one install, started and watched together.
 
-    unionaid serve                      the web app under gunicorn and one task worker
+    unionaid serve                      the web app under gunicorn, one task worker and the
+                                        scheduler (one command for a small union)
     unionaid serve --role web           only the web app (several app servers, one database)
     unionaid serve --role worker        only the task worker(s)
+    unionaid serve --role scheduler     only the scheduler of the periodic jobs
 
 gunicorn (config/gunicorn.conf.py: access log with ID numbers and phones masked) serves the WSGI
 app with workers sized from the CPU count (2 × CPUs + 1, at most 9) unless ``--workers`` says
-otherwise; the task worker is django-tasks' ``db_worker``. If any process ends, the others are
-stopped and ``serve`` exits with its status, so the service manager (systemd) restarts the
-whole set; SIGTERM and Ctrl-C stop them all.
+otherwise; the task worker is django-tasks' ``db_worker``; the scheduler is ``unionaid
+scheduler`` (the periodic jobs at the times the system admin sets; several schedulers on one
+database still run each slot once, so a scheduler on every machine is safe). If any process
+ends, the others are stopped and ``serve`` exits with its status, so the service manager
+(systemd) restarts the whole set; SIGTERM and Ctrl-C stop them all.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-ROLES = ("all", "web", "worker")
+ROLES = ("all", "web", "worker", "scheduler")
 MAX_DEFAULT_WORKERS = 9
 
 
@@ -54,13 +58,16 @@ def plan(*, role: str, bind: str, workers: int, task_workers: int) -> list[list[
     if role in ("all", "worker"):
         commands.extend([sys.executable, "-m", "django", "db_worker"]
                         for _ in range(task_workers))
+    if role in ("all", "scheduler"):
+        # by name, as a process of its own: the foundation imports no engine
+        commands.append([sys.executable, "-m", "django", "scheduler"])
     if not commands:
         raise CommandError("nothing to start: --role worker needs --task-workers of 1 or more")
     return commands
 
 
 class Command(BaseCommand):
-    help = "Run the web app (gunicorn) and the task worker(s), for production."
+    help = "Run the web app (gunicorn), the task worker(s) and the scheduler, for production."
 
     def add_arguments(self, parser):
         parser.add_argument("--role", choices=ROLES, default="all")
