@@ -19,6 +19,7 @@ from django.db import connection
 
 from tests.browser.checks import VIEWPORTS, Browse
 from unionaid.accounts.models import User
+from unionaid.core.testing.fixtures import sms_gateway  # noqa: F401 (the SMS gateway fake)
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
 # with a running loop unless told that is fine (the tests' own setup queries run here).

@@ -6,3 +6,8 @@ class PortalConfig(AppConfig):
 
     name = "unionaid.portal"
     label = "portal"
+
+    def ready(self) -> None:
+        from unionaid.portal import jobs
+
+        jobs.register()
