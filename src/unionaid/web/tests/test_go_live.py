@@ -5,12 +5,14 @@ Each step is a function that does what the doc or the person does and asserts it
 test runs the steps before its own (pytest-django rolls every test back, so no state is shared
 between tests) and then its own step:
 
-1. ``unionaid setup`` with flags: the first security admin, who must change the password and
-   enrol a second factor;
-2. the org tree (dry run, then for real) and the staff with their posts — the roles the posts
-   need made first by the security admin (accounts services, as the role editor page does);
-3. the roster, the default catalog and the approval flow of assistance applications; the
-   services start (the scheduler's first tick sees the jobs);
+1. ``unionaid setup`` with flags (deploy.md step 8): the first security admin, whose first
+   log-in asks for a second factor;
+2. the org tree and the admins (step 8, each file checked with --dry-run first); the services
+   start (step 9: the scheduler's first tick sees the jobs);
+3. "Before the workers come" (step 11): the cadres' roles made by the security admin (accounts
+   services, as the role editor page does), the cadres and their posts, the roster
+   (``unionaid import members``), the default catalog (``load_catalog``) and the approval flow
+   of assistance applications (flow_save, as the flow editor page does);
 4. a worker activates a login on a phone with the SMS code from the gateway fake;
 5. the worker files an application from the phone: a case waiting for the 车间 post;
 6. days pass; the scheduler escalates the overdue task by itself;
@@ -34,7 +36,6 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from unionaid.accounts import services as account_services
 from unionaid.accounts.models import Position, User
@@ -43,6 +44,7 @@ from unionaid.approvals.services import flow_save
 from unionaid.assistance.approval_subject import SUBJECT_KIND
 from unionaid.assistance.models import Application, ApplicationStatus, AssistanceItem
 from unionaid.audit.models import AuditEvent
+from unionaid.cli import translate
 from unionaid.core.synthetic import SyntheticPeople
 from unionaid.members.models import Member
 from unionaid.notifications.deliveries import deliveries_send_due
@@ -69,10 +71,14 @@ R-01-01-01,示例运转一班,R-01-01,班组
 R-02,示例机务段,R,站段
 R-02-01,示例检修车间,R-02,车间
 """
-# One row per person and post; the 帮扶干事 posts of the 车间 and of the 站段 above it are the
-# flow's two steps (an overdue 车间 task is escalated to the same-named post one level up).
-STAFF_CSV = """登录名,姓名,手机号,单位编码,岗位,角色,电子邮箱
+# One row per person and post. The admins' posts exist (setup made them); the cadres' posts are
+# new, with roles the security admin makes first. The 帮扶干事 posts of the 车间 and of the 站段
+# above it are the flow's two steps (an overdue 车间 task goes to the same-named post one up).
+ADMINS_CSV = """登录名,姓名,手机号,单位编码,岗位,角色,电子邮箱
 sysadmin,系统员甲,,R,系统管理员,,
+audit01,审计员戊,,R,审计管理员,,
+"""
+CADRES_CSV = """登录名,姓名,手机号,单位编码,岗位,角色,电子邮箱
 ws_officer,车间干事乙,,R-01-01,帮扶干事,帮扶审批,
 st_officer,站段干事丙,,R-01,帮扶干事,帮扶审批,
 aid_head,帮扶部长丁,,R,帮扶部部长,帮扶管理,
@@ -153,8 +159,15 @@ def step_1_setup(day: Day) -> None:
         "accounts:otp-setup")
 
 
-def step_2_org_and_staff(day: Day) -> None:
-    """deploy.md step 8: the org tree and the staff, each checked with --dry-run first."""
+def passwords_printed(out: str) -> dict[str, str]:
+    """The one-time passwords ``import_staff`` prints once: login, name, password a line."""
+    return {line.split("\t")[0]: line.split("\t")[2] for line in out.splitlines()
+            if line.count("\t") == 2}
+
+
+def step_2_org_and_admins(day: Day) -> None:
+    """deploy.md step 8: the org tree and the admins, each checked with --dry-run first; then
+    the services start (step 9): the scheduler's first tick sees the jobs and runs none."""
     org = write(day, "units.csv", ORG_CSV)
     assert "检查通过" in run("import_org", org, "--dry-run")
     assert OrgUnit.objects.count() == 1
@@ -162,7 +175,24 @@ def step_2_org_and_staff(day: Day) -> None:
     assert OrgUnit.objects.count() == 6
     assert OrgUnit.objects.get(code="R-01-01").path.startswith(
         OrgUnit.objects.get(code="R-01").path)
-    # The roles the cadres' posts carry: made by the security admin, as the role editor does.
+    admins = write(day, "staff.csv", ADMINS_CSV)
+    assert "检查通过" in run("import_staff", admins, "--dry-run")
+    assert User.objects.count() == 1
+    day.passwords.update(passwords_printed(run("import_staff", admins)))
+    sysadmin = User.objects.get(username="sysadmin")
+    assert sysadmin.check_password(day.passwords["sysadmin"])
+    assert sysadmin.must_change_password
+    assert sysadmin.access.has_perm("system.config")
+    assert not sysadmin.access.has_perm("security.manage")  # 三权分立
+
+    run("scheduler", "--once")
+    assert not ScheduleRun.objects.exists()  # the first tick only sees the jobs
+
+
+def step_3_before_the_workers_come(day: Day) -> None:
+    """deploy.md step 11, "Before the workers come": the roles, the cadres and their posts,
+    the roster, the default catalog, the approval flow."""
+    # 1. the roles the cadres' posts carry: made by the security admin, as the role editor does
     secadmin = User.objects.get(username="secadmin")
     account_services.role_save(actor=secadmin, code="aid_approver", name="帮扶审批",
                                permissions=["assistance.view", "members.view", "org.view"],
@@ -171,26 +201,17 @@ def step_2_org_and_staff(day: Day) -> None:
                                permissions=["assistance.catalog", "assistance.view",
                                             "members.import", "members.view", "org.view"],
                                data_scope="unit_and_below")
-    staff = write(day, "staff.csv", STAFF_CSV)
-    assert "检查通过" in run("import_staff", staff, "--dry-run")
-    assert User.objects.count() == 1
-    sheet = day.tmp / "passwords.xlsx"
-    run("import_staff", staff, "--as", "secadmin", "--passwords-out", str(sheet))
-    rows = load_workbook(sheet).active.iter_rows(values_only=True)
-    day.passwords = {row[0]: row[4] for row in rows if row[0] in
-                     {"sysadmin", "ws_officer", "st_officer", "aid_head"}}
-    assert len(day.passwords) == 4
-    assert User.objects.get(username="sysadmin").access.has_perm("system.config")
+    # 2. the cadres: a 车间 approver, a 站段 approver, the 帮扶部 head at the root
+    cadres = write(day, "cadres.csv", CADRES_CSV)
+    assert "检查通过" in run("import_staff", cadres, "--dry-run")
+    day.passwords.update(passwords_printed(run("import_staff", cadres)))
+    assert {"ws_officer", "st_officer", "aid_head"} <= set(day.passwords)
     workshop_post = Position.objects.get(org_unit__code="R-01-01", name="帮扶干事")
     station_post = Position.objects.get(org_unit__code="R-01", name="帮扶干事")
     assert workshop_post.assignments.get().user.username == "ws_officer"
     assert station_post.assignments.get().user.username == "st_officer"
     assert all(u.must_change_password for u in User.objects.exclude(username="secadmin"))
-
-
-def step_3_roster_catalog_flow(day: Day) -> None:
-    """The roster (deploy.md step 8's last paragraph), the default catalog, the flow; then the
-    services start (step 9): the scheduler's first tick sees the jobs and runs none of them."""
+    # 3. the roster, synthetic people, with the doc's command (`ua import members … --as`)
     people = SyntheticPeople(seed=2026)
     header = ["姓名", "身份证号", "手机号", "单位编码", "用工形式", "会籍状态", "入会日期"]
     rows = []
@@ -202,24 +223,25 @@ def step_3_roster_catalog_flow(day: Day) -> None:
     roster = day.tmp / "roster.csv"
     with roster.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
-    assert "检查通过" in run("import_members", str(roster), "--dry-run", "--as", "aid_head")
-    assert "新增职工 4 人" in run("import_members", str(roster), "--as", "aid_head")
+    assert "检查通过" in run(*translate(["import", "members", str(roster), "--dry-run",
+                                          "--as", "aid_head"]))
+    assert not Member.objects.exists()
+    assert "新增职工 4 人" in run(*translate(["import", "members", str(roster),
+                                               "--as", "aid_head"]))
     assert Member.objects.filter(org_unit__code="R-01-01-01").count() == 2
 
+    # 4. the default catalog
     assert "created" in run("load_catalog")
     item = AssistanceItem.objects.get(code=ITEM)
     assert item.is_active
 
-    # The flow of assistance applications for the whole union, published by the one who holds
+    # 5. the flow of assistance applications for the whole union, published by the one who holds
     # the flow right at the root (as the flow editor page does, through the same service).
     flow_save(actor=User.objects.get(username="aid_head"), subject_kind=SUBJECT_KIND,
               subject_key="", org_unit=OrgUnit.objects.get(code="R"), name="帮扶申请审批",
               steps=FLOW_STEPS)
     flow = ApprovalFlow.objects.get(subject_kind=SUBJECT_KIND)
     assert [s.due_days for s in flow.versions.get().steps.order_by("order")] == [2, 3]
-
-    run("scheduler", "--once")
-    assert not ScheduleRun.objects.exists()  # the first tick only sees the jobs
 
 
 def step_4_activate(day: Day, sms_gateway) -> None:
@@ -339,34 +361,34 @@ def test_1_setup_makes_the_first_security_admin(day):
 
 def test_2_the_org_tree_and_the_staff_are_imported(day):
     step_1_setup(day)
-    step_2_org_and_staff(day)
+    step_2_org_and_admins(day)
 
 
 def test_3_the_roster_the_catalog_and_the_flow(day):
     step_1_setup(day)
-    step_2_org_and_staff(day)
-    step_3_roster_catalog_flow(day)
+    step_2_org_and_admins(day)
+    step_3_before_the_workers_come(day)
 
 
 def test_4_a_worker_activates_a_login_on_a_phone(day, sms_gateway):
     step_1_setup(day)
-    step_2_org_and_staff(day)
-    step_3_roster_catalog_flow(day)
+    step_2_org_and_admins(day)
+    step_3_before_the_workers_come(day)
     step_4_activate(day, sms_gateway)
 
 
 def test_5_the_worker_files_an_application(day, sms_gateway):
     step_1_setup(day)
-    step_2_org_and_staff(day)
-    step_3_roster_catalog_flow(day)
+    step_2_org_and_admins(day)
+    step_3_before_the_workers_come(day)
     step_4_activate(day, sms_gateway)
     step_5_file(day)
 
 
 def test_6_the_scheduler_escalates_the_overdue_task_by_itself(day, sms_gateway):
     step_1_setup(day)
-    step_2_org_and_staff(day)
-    step_3_roster_catalog_flow(day)
+    step_2_org_and_admins(day)
+    step_3_before_the_workers_come(day)
     step_4_activate(day, sms_gateway)
     step_5_file(day)
     step_6_escalate(day)
@@ -374,8 +396,8 @@ def test_6_the_scheduler_escalates_the_overdue_task_by_itself(day, sms_gateway):
 
 def test_7_the_workshop_approver_approves(day, sms_gateway):
     step_1_setup(day)
-    step_2_org_and_staff(day)
-    step_3_roster_catalog_flow(day)
+    step_2_org_and_admins(day)
+    step_3_before_the_workers_come(day)
     step_4_activate(day, sms_gateway)
     step_5_file(day)
     step_6_escalate(day)
