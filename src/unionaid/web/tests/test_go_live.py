@@ -329,6 +329,13 @@ def step_6_escalate(day: Day) -> None:
                                        title__contains="您的待办已超期").exists()
     event = AuditEvent.objects.get(action="approval.task_escalate")
     assert event.changes["notified"] == [User.objects.get(username="st_officer").pk]
+    # The other jobs ran at their slots too, the audit journal's check among them. (The nightly
+    # backup cannot copy an in-memory SQLite test database inside the test's transaction; on
+    # PostgreSQL it runs pg_dump like in production.)
+    failed = {run.schedule.key: run.error for run in ScheduleRun.objects.select_related("schedule")
+              if run.outcome != RunOutcome.OK and run.schedule.key != "audit.backup"}
+    assert failed == {}
+    assert ScheduleRun.objects.get(schedule__key="audit.verify").outcome == RunOutcome.OK
 
 
 def step_7_approve(day: Day) -> None:
