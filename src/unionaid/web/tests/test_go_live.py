@@ -18,7 +18,8 @@ between tests) and then its own step:
 6. days pass; the scheduler escalates the overdue task by itself;
 7. the 车间 approver logs in, sets a password of their own and approves.
 
-The browser walk of the activation (a phone-sized Chromium) is tests/browser/test_activation.py.
+A last test checks that every ``sudo ua …`` command the doc gives exists. The browser walk of
+the activation (a phone-sized Chromium) is tests/browser/test_activation.py.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.test import Client
 from django.urls import reverse
 
@@ -366,12 +367,12 @@ def test_1_setup_makes_the_first_security_admin(day):
     step_1_setup(day)
 
 
-def test_2_the_org_tree_and_the_staff_are_imported(day):
+def test_2_the_org_tree_and_the_admins_are_imported(day):
     step_1_setup(day)
     step_2_org_and_admins(day)
 
 
-def test_3_the_roster_the_catalog_and_the_flow(day):
+def test_3_roles_cadres_roster_catalog_and_flow_before_the_workers_come(day):
     step_1_setup(day)
     step_2_org_and_admins(day)
     step_3_before_the_workers_come(day)
@@ -409,3 +410,16 @@ def test_7_the_workshop_approver_approves(day, sms_gateway):
     step_5_file(day)
     step_6_escalate(day)
     step_7_approve(day)
+
+
+def test_every_command_deploy_md_gives_the_it_person_exists():
+    """The walk-through's ``sudo ua …`` commands are the program's (aliases translated)."""
+    doc = (Path(__file__).resolve().parents[4] / "docs" / "deploy.md").read_text()
+    found = {tuple(x for x in match if x)
+             for match in re.findall(r"sudo ua ([a-z_]+)(?: ([a-z_]+))?", doc)}
+    commands = get_commands()
+    missing = sorted(" ".join(words) for words in found
+                     if translate(list(words))[0] not in commands)
+    assert missing == []
+    for needed in ("setup", "import_org", "import_staff", "load_catalog", "scheduler"):
+        assert any(translate(list(words))[0] == needed for words in found), needed
