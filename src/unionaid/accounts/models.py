@@ -67,14 +67,10 @@ class User(AbstractUser):
         one small query for it."""
         cached = self.__dict__.get("_unionaid_access")
         if cached is None:
-            stamp = self.__dict__.pop("access_stamp", _UNREAD)
-            if stamp is _UNREAD:
-                stamp = AccessStamp.current()
-            cached = self._unionaid_access = cached_access(self, stamp=stamp)
+            cached = self._unionaid_access = cached_access(
+                self, stamp=self.__dict__.pop("access_stamp", None),
+                read_stamp=AccessStamp.current)
         return cached
-
-
-_UNREAD = object()
 
 
 class AccessStamp(models.Model):

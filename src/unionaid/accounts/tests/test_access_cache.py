@@ -196,4 +196,11 @@ def test_without_a_stamp_row_nothing_is_cached(cadre):
     user = next_request(cadre)
     with CaptureQueriesContext(connection) as ctx:
         assert user.access.has_perm("members.view")
-    assert len(ctx.captured_queries) == 3  # stamp (missing), posts, their roles
+    assert len(ctx.captured_queries) == 2  # posts (with the missing stamp), their roles
+
+
+def test_the_first_request_costs_what_it_did_without_the_cache(cadre):
+    user = next_request(cadre)
+    with CaptureQueriesContext(connection) as ctx:
+        assert user.access.has_perm("members.view")
+    assert len(ctx.captured_queries) == 2  # posts with the stamp, their roles
