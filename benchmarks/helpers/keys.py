@@ -10,6 +10,7 @@ encrypt), so that every later run (``--reuse``, the served database) reads the s
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 from pathlib import Path
 
@@ -39,3 +40,12 @@ def bench_keys(data_dir: Path, db: str, *, fresh: bool = False) -> dict[str, str
     path.write_text("".join(f"{k}={v}\n" for k, v in keys.items()))
     path.chmod(0o600)
     return keys
+
+
+def use_bench_keys() -> None:
+    """Put the keys of the benchmark database ``DATABASE_URL`` names into the environment (for
+    the what-if scripts, which run on an already loaded database)."""
+    data = Path(os.environ.get("BENCH_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
+    db = "sqlite" if os.environ.get("DATABASE_URL", "").startswith("sqlite") else "postgres"
+    for key, value in bench_keys(data, db).items():
+        os.environ.setdefault(key, value)
