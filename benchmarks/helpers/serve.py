@@ -221,6 +221,7 @@ def _workload(seed: int) -> dict:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
 
     from unionaid.accounts.models import ApiToken, User
     from unionaid.accounts.services import api_token_create
@@ -228,7 +229,9 @@ def _workload(seed: int) -> dict:
     from unionaid.members.selectors import members_visible_to
 
     cadre = User.objects.get(username="station_cadre")
-    ApiToken.objects.filter(user=cadre, name="bench-serve").update(revoked_at=None)
+    # the tokens of earlier runs end here (their scripts are gone with them)
+    ApiToken.objects.filter(user=cadre, name="bench-serve", revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
     _token, raw = api_token_create(actor=cadre, name="bench-serve")
     session = SessionStore()
     session[SESSION_KEY] = str(cadre.pk)
