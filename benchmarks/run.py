@@ -88,11 +88,18 @@ def fresh_database(db: str, reuse: bool) -> str:
     return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_NAME}"
 
 
+def bench_keys(data_dir: Path, db: str, *, fresh: bool) -> dict[str, str]:
+    from helpers.keys import bench_keys as keys
+
+    return keys(data_dir, db, fresh=fresh)
+
+
 def run_child(args, db: str, suite: str = "members", reuse: bool | None = None
               ) -> tuple[dict | None, int]:
     """Run one suite on one database in a child process; its results (None when it wrote none)
     and its exit status (non-zero: it failed, e.g. an invariant was broken)."""
-    url = fresh_database(db, args.reuse if reuse is None else reuse)
+    reuse = args.reuse if reuse is None else reuse
+    url = fresh_database(db, reuse)
     out = DATA / f"result-{db}-{suite}.json"
     out.unlink(missing_ok=True)
     env = {
@@ -102,12 +109,14 @@ def run_child(args, db: str, suite: str = "members", reuse: bool | None = None
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "UNIONAID_VAR_DIR": str(DATA / "var"),
+        # real keys, as production has them; new ones with a new database
+        **bench_keys(DATA, db, fresh=not reuse),
     }
     cmd = [sys.executable, __file__, "--child", "--db", db, "--members", str(args.members),
            "--seed", str(args.seed), "--samples", str(args.samples), "--warmup",
            str(args.warmup), "--out", str(out), "--suite", suite, "--history",
            str(args.history), "--approvals", str(args.approvals), "--http-clients",
-           str(args.http_clients)]
+           str(args.http_clients), "--serve-seconds", str(args.serve_seconds)]
     if not args.analyze:
         cmd.append("--no-analyze")
     cases = [c for c in args.cases.split(",") if c and c in suite_cases(suite)]
@@ -118,16 +127,17 @@ def run_child(args, db: str, suite: str = "members", reuse: bool | None = None
 
 
 def suite_cases(suite: str) -> tuple[str, ...]:
-    from helpers import assistance, worker
+    from helpers import assistance, serve, worker
 
-    return {"members": worker.CASES, "assistance": assistance.CASES,
-            "all": worker.CASES + assistance.CASES}[suite]
+    return {"members": worker.CASES, "assistance": assistance.CASES, "serve": serve.CASES,
+            "all": worker.CASES + assistance.CASES + serve.CASES}[suite]
 
 
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--suite", choices=["members", "assistance", "all"], default="all")
+    parser.add_argument("--suite", choices=["members", "assistance", "serve", "all"],
+                        default="all")
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--history", type=int, default=1_000_000,
                         help="historical applications of the assistance suite")
@@ -135,6 +145,8 @@ def parse(argv=None):
                         help="final approvals timed per throughput measurement")
     parser.add_argument("--http-clients", type=int, default=4,
                         help="concurrent HTTP clients of the approvals_http_* cases")
+    parser.add_argument("--serve-seconds", type=int, default=10,
+                        help="seconds of wrk per measurement of the serve suite")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--samples", type=int, default=300, help="timed calls per measurement")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls first")
@@ -166,7 +178,13 @@ def main(argv=None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     if args.child:
         only = tuple(filter(None, args.cases.split(",")))
-        if args.suite == "assistance":
+        if args.suite == "serve":
+            from helpers import serve
+
+            serve.run(db=args.db, members=args.members, history=args.history, seed=args.seed,
+                      data_dir=DATA, out=args.out, analyze=args.analyze,
+                      seconds=args.serve_seconds)
+        elif args.suite == "assistance":
             from helpers import assistance
 
             assistance.run(db=args.db, members=args.members, history=args.history,
@@ -181,8 +199,6 @@ def main(argv=None) -> int:
                        only=only)
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # Synthetic data: encryption keys derived from SECRET_KEY (off by default without DEBUG).
-    os.environ.setdefault("UNIONAID_DEV_KEYS", "1")
     from helpers.machine import machine_info
     from helpers.report import merge, write_markdown
 
@@ -190,13 +206,13 @@ def main(argv=None) -> int:
     if "postgres" in dbs and not postgres_reachable():
         dbs.remove("postgres")
     only = set(filter(None, args.cases.split(",")))
-    suites = ["members", "assistance"] if args.suite == "all" else [args.suite]
+    suites = ["members", "assistance", "serve"] if args.suite == "all" else [args.suite]
     suites = [s for s in suites if not only or only & set(suite_cases(s))]
     machine = machine_info()  # before the run: the commit measured, not the results written
     runs, failed = [], []
     for db in dbs:
         for n, suite in enumerate(suites):
-            # the assistance suite of "all" works on the database the members suite just built
+            # the later suites of "all" work on the database the members suite just built
             result, status = run_child(args, db, suite, reuse=True if n else None)
             if result is not None:
                 runs.append(result)

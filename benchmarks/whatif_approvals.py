@@ -213,8 +213,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # Synthetic data: encryption keys derived from SECRET_KEY (off by default without DEBUG).
-    os.environ.setdefault("UNIONAID_DEV_KEYS", "1")
+    # the keys the benchmark database was encrypted with (helpers/keys.py)
+    from helpers.keys import use_bench_keys
+
+    use_bench_keys()
     if args.child:
         result = child(args.child, args.approvals, args.seed, args.processes)
         print("RESULT " + json.dumps({k: v for k, v in result.items() if k != "queries"}))

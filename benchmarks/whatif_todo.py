@@ -54,8 +54,10 @@ def reviews_with_exists(*, user):
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # Synthetic data: encryption keys derived from SECRET_KEY (off by default without DEBUG).
-    os.environ.setdefault("UNIONAID_DEV_KEYS", "1")
+    # the keys the benchmark database was encrypted with (helpers/keys.py)
+    from helpers.keys import use_bench_keys
+
+    use_bench_keys()
     import django
 
     django.setup()

@@ -8,6 +8,8 @@ from pathlib import Path
 P95_TARGET_MS = 100
 IMPORT_TARGET_S = 600
 APPROVALS_TARGET_PER_S = 100
+SERVE_MEMBER_RATIO = 0.5  # member reads under load, against the bare view in the same run
+SERVE_TODO_PAGE_PER_S = 100
 
 
 def _stamp(row: dict, machine: dict, when: str) -> None:
@@ -57,6 +59,18 @@ def _merge_assistance(by_db: dict, run: dict, machine: dict, when: str) -> None:
     by_db[run["db"]] = base
 
 
+def _merge_serve(by_db: dict, run: dict, machine: dict, when: str) -> None:
+    """Put a serve-suite run under ``serve`` of its database's entry (replacing the last)."""
+    base = by_db.get(run["db"]) or {"db": run["db"], "database": run["database"],
+                                    "members": run["members"], "machine": machine,
+                                    "ran_at": when, "cases": {}}
+    run["machine"], run["ran_at"] = machine, when
+    for case in run["cases"].values():
+        _stamp(case, machine, when)
+    base["serve"] = run
+    by_db[run["db"]] = base
+
+
 def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict:
     """Keep earlier results of databases not run this time; replace the others.
 
@@ -69,6 +83,9 @@ def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict
     for run in runs:
         if run.get("suite") == "assistance":
             _merge_assistance(by_db, run, machine, when)
+            continue
+        if run.get("suite") == "serve":
+            _merge_serve(by_db, run, machine, when)
             continue
         run["machine"] = machine
         run["ran_at"] = when
@@ -83,11 +100,14 @@ def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict
                                  "ran_at": old["import"].get("ran_at", old["ran_at"])}
             if run.get("partial"):
                 run["cases"] = {**old.get("cases", {}), **run["cases"]}
-        if old and "assistance" in old:
-            run["assistance"] = old["assistance"]
+        for kept in ("assistance", "serve"):
+            if old and kept in old:
+                run[kept] = old[kept]
         by_db[run["db"]] = run
     merged = {"targets": {"import_s": IMPORT_TARGET_S, "p95_ms": P95_TARGET_MS,
-                          "approvals_per_s": APPROVALS_TARGET_PER_S},
+                          "approvals_per_s": APPROVALS_TARGET_PER_S,
+                          "serve_member_ratio": SERVE_MEMBER_RATIO,
+                          "serve_todo_page_per_s": SERVE_TODO_PAGE_PER_S},
               "runs": [by_db[k] for k in sorted(by_db)]}
     path.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n")
     return merged
@@ -181,12 +201,64 @@ def assistance_markdown(run: dict) -> list[str]:
     return [*lines, ""]
 
 
+SERVE_LABELS = {
+    "member_read": "GET /api/v1/members/<id> (token of the 站段 cadre)",
+    "name_search": "GET /api/v1/members?q=<2 characters> (first page of 50)",
+    "todo_api": "GET /api/v1/approvals/todo (first page of 50)",
+    "todo_page": "页面 GET /approvals/todo/ (站段干事, session)",
+    "bare_member_read_before": "bare view: member by id (.values().get), before",
+    "bare_name_search_before": "bare view: name prefix, 50 rows, before",
+    "bare_member_read_after": "bare view: member by id, after",
+    "bare_name_search_after": "bare view: name prefix, after",
+}
+
+
+def serve_markdown(run: dict) -> list[str]:
+    s = run["serve"]
+    m = s["machine"]
+    lines = [f"## {s['database']} — under load: `unionaid serve` ({s['members']:,} members, "
+             f"{s['history_target']:,} historical applications)", "",
+             f"Last run {s['ran_at']} on {m['cpu_model']}, {m['nproc']} CPUs, "
+             f"{m['memory_gib']} GiB RAM. `unionaid serve --role web --workers "
+             f"{s['workers']}` (gunicorn sync workers, DEBUG=0, real keys) on 127.0.0.1; wrk "
+             f"with {s['connections']} connections and {s['threads']} threads on the same "
+             f"machine, {s['seconds']} s per measurement after an untimed warm-up; the bare "
+             "site (`benchmarks/bare`, same settings and gunicorn config) before and after "
+             "unionaid, in the same run.", "",
+             "| measurement | req/s | p50 ms | p99 ms | requests | non-200 | socket errors | "
+             "load avg | run (date · commit · machine) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for key, c in s["cases"].items():
+        errors = sum(c.get("socket_errors", {}).values())
+        lines.append(f"| {SERVE_LABELS.get(key, key)} | {c['per_s']} | {c.get('p50_ms')} | "
+                     f"{c.get('p99_ms')} | {c.get('requests', '?'):,} | {c['non_200']} | "
+                     f"{errors} | {'–'.join(str(x) for x in c.get('load_avg', []))} | "
+                     f"{_run_cell(c)} |")
+    lines += ["", "| target | figure | met |", "|---|---|:-:|"]
+    for key, r in s["ratios"].items():
+        ratio = " / ".join(f"{x}×" for x in r["ratio"])
+        lines.append(f"| {key} ≥ {SERVE_MEMBER_RATIO}× the bare view (before / after) | "
+                     f"{ratio} | {_ok(min(r['ratio']) >= SERVE_MEMBER_RATIO)} |")
+    page = s["cases"]["todo_page"]["per_s"]
+    lines.append(f"| to-do page ≥ {SERVE_TODO_PAGE_PER_S} req/s | {page} | "
+                 f"{_ok(page >= SERVE_TODO_PAGE_PER_S)} |")
+    load = s.get("load", {})
+    lines += ["", "Load average (1 min): " + ", ".join(f"{k} {v}" for k, v in load.items())
+              + ".", ""]
+    inv = s.get("invariants", {})
+    lines.append("Answers checked after the run (right rows for the cadre, every wrk answer a "
+                 "200): " + ("✅" if inv.get("ok") else "❌ " + "; ".join(inv.get("problems", []))))
+    return [*lines, ""]
+
+
 def markdown(merged: dict) -> str:
     lines = ["# unionaid benchmark results", ""]
     for run in merged["runs"]:
-        if not run.get("station"):  # only the assistance suite ran on this database
+        if not run.get("station"):  # only the assistance/serve suites ran on this database
             if run.get("assistance"):
                 lines += assistance_markdown(run)
+            if run.get("serve"):
+                lines += serve_markdown(run)
             continue
         m = run["machine"]
         lines += [
@@ -220,6 +292,8 @@ def markdown(merged: dict) -> str:
                   "competed for the CPUs and the times are pessimistic.", ""]
         if run.get("assistance"):
             lines += assistance_markdown(run)
+        if run.get("serve"):
+            lines += serve_markdown(run)
     return "\n".join(lines)
 
 

@@ -7,13 +7,31 @@ unit. A worker's own login adds a self-only grant. Nothing else gives rights: no
 
 ``Access.scope_q(perm)`` turns the grants that carry ``perm`` into one ``Q`` over records; the
 union of exactly those grants, never wider. Every scoped selector uses it.
+
+Computing the grants costs two queries, and every request needs them, so each process keeps
+the last ``Access`` of each user (``cached_access``) under a key that changes with anything the
+grants are made of:
+
+* the *access stamp* (``AccessStamp``, one row): database triggers (migration
+  ``accounts.0003``) give it a new random value on every write to assignments, posts, a post's
+  roles, roles and org units, whatever makes it (services, ``QuerySet.update``, a tree move,
+  SQL), in the writing transaction — read with the rights when they are computed, and once
+  per request to check them (in the API token's own query; a session pays one small query),
+  a new value means "compute again";
+* the user's ``is_active`` and ``member_id``, read with the user on every request;
+* time: an entry is good only until the next start or end of one of the user's posts
+  (``valid_until``), so a post that ends at midnight stops giving rights at midnight.
+
+Without a stamp row (a test database just flushed) nothing is cached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from unionaid.accounts.permissions import (
@@ -123,19 +141,43 @@ ANONYMOUS = Access(user_id=None, member_id=None)
 
 
 def compute_access(user, *, at=None) -> Access:
+    return _compute(user, at or timezone.now())[0]
+
+
+# The access stamp (``AccessStamp``, defined on top of this module by accounts.models) read in
+# the same query as the user's posts, so that the rights kept match the stamp they are kept by.
+_STAMP_SQL = RawSQL("SELECT value FROM accounts_accessstamp WHERE id = 1", [],
+                    output_field=BigIntegerField())
+
+
+def _compute(user, at) -> tuple[Access, datetime | None, int | None]:
+    """The user's rights at ``at``; until when they hold (the next start or end of one of the
+    user's posts; None: no change ahead); the access stamp read with them (None: the user
+    holds no post, or there is no stamp row)."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return ANONYMOUS
+        return ANONYMOUS, None, None
     # Through the user's own relation: the models module builds ``User.access`` on this one.
+    # Posts not ended yet, current and future: the future ones only say when rights change.
     assignments = (
-        user.assignments.current(at or timezone.now())
+        user.assignments.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
         .filter(position__is_active=True, position__org_unit__is_closed=False)
         .select_related("position__org_unit")
         .prefetch_related("position__roles")
+        .annotate(access_stamp=_STAMP_SQL)
+        .order_by("pk")
     )
     grants: list[Grant] = []
     labels: list[str] = []
     positions: list[tuple[int, str]] = []
+    boundaries: list[datetime] = []
+    stamp = None
     for assignment in assignments:
+        stamp = assignment.access_stamp
+        if assignment.starts_at > at:
+            boundaries.append(assignment.starts_at)
+            continue
+        if assignment.ends_at is not None:
+            boundaries.append(assignment.ends_at)
         position = assignment.position
         labels.append(f"{position.org_unit.name}·{position.name}")
         positions.append((position.pk, labels[-1]))
@@ -160,10 +202,46 @@ def compute_access(user, *, at=None) -> Access:
                 position_label="",
             )
         )
-    return Access(
+    access = Access(
         user_id=user.pk, member_id=user.member_id, grants=tuple(grants),
         position_labels=tuple(labels), positions=tuple(positions),
     )
+    return access, min(boundaries, default=None), stamp
+
+
+# user id -> (key, access, valid until); per process, see the module's docstring
+_CACHE: dict[int, tuple[tuple, Access, datetime | None]] = {}
+CACHE_MAX_USERS = 20_000
+
+
+def cached_access(user, *, stamp=None, read_stamp=None) -> Access:
+    """The user's rights now, from this process's cache when nothing they are made of has
+    changed. ``stamp``: the access stamp this request already read (the API token's query),
+    else ``read_stamp()`` reads it — only when there is an entry to check; without one, the
+    rights are computed with the stamp read in the same query, and kept when the user holds a
+    post (a user without one costs that one query anyway)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    now = timezone.now()
+    hit = _CACHE.get(user.pk)
+    if hit is not None:
+        if stamp is None and read_stamp is not None:
+            stamp = read_stamp()
+        key = (stamp, user.is_active, user.member_id)
+        if stamp is not None and hit[0] == key and (hit[2] is None or now < hit[2]):
+            return hit[1]
+    access, valid_until, seen = _compute(user, now)
+    if seen is not None:
+        if len(_CACHE) >= CACHE_MAX_USERS:
+            _CACHE.clear()
+        _CACHE[user.pk] = ((seen, user.is_active, user.member_id), access, valid_until)
+    else:
+        _CACHE.pop(user.pk, None)
+    return access
+
+
+def clear_access_cache() -> None:
+    _CACHE.clear()
 
 
 def access_for(user) -> Access:

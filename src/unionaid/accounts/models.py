@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from unionaid.accounts.access import Access, compute_access
+from unionaid.accounts.access import Access, cached_access
 from unionaid.accounts.permissions import ADMIN_DUTIES, PERMISSIONS, DataScope
 from unionaid.core.fields import EncryptedTextField
 
@@ -63,13 +63,40 @@ class User(AbstractUser):
 
     @property
     def access(self) -> Access:
-        """This user's rights (``accounts.access``), computed on first use and kept on this
+        """This user's rights (``accounts.access``), found on first use and kept on this
         object, which lives for one request; ``accounts.access.forget_access`` drops them
-        after a change of posts. Lower layers ask for them through ``core.access.access_for``."""
+        after a change of posts. Lower layers ask for them through ``core.access.access_for``.
+
+        They come from the process's cache while the access stamp read on this request says
+        nothing they are made of has changed (``accounts.access.cached_access``); the API token
+        check reads the stamp in its own query (``access_stamp`` on the user), a session pays
+        one small query for it."""
         cached = self.__dict__.get("_unionaid_access")
         if cached is None:
-            cached = self._unionaid_access = compute_access(self)
+            cached = self._unionaid_access = cached_access(
+                self, stamp=self.__dict__.pop("access_stamp", None),
+                read_stamp=AccessStamp.current)
         return cached
+
+
+class AccessStamp(models.Model):
+    """One row whose ``value`` changes (to a random number) with every write to what rights are
+    made of: assignments, positions, a position's roles, roles, org units. Database triggers
+    set it (migration 0003), in the writing transaction, so no path around the services misses
+    it; ``accounts.access.cached_access`` keys its cache on it."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"access stamp {self.value}"
+
+    @classmethod
+    def current(cls) -> int | None:
+        """The stamp now; None without its row (a database just flushed: nothing cached)."""
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first()
 
 
 class Role(models.Model):

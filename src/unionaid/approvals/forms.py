@@ -15,6 +15,7 @@ from unionaid.accounts.models import Assignment, User
 from unionaid.approvals.models import AssigneeKind
 from unionaid.approvals.selectors import TodoFilter
 from unionaid.core.masking import looks_like_identifier
+from unionaid.core.widgets import FastSelect
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
 
@@ -51,11 +52,12 @@ class TodoFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={
                             "type": "search", "autocomplete": "off",
                             "placeholder": _("申请人姓名、事项名称或 #编号")}))
-    item = forms.ChoiceField(label=_("事项"), required=False)
+    item = forms.ChoiceField(label=_("事项"), required=False, widget=FastSelect)
     unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=_("单位（含下级）"),
                            required=False, empty_label=_("全部单位"))
     overdue = forms.BooleanField(label=_("只看已超期"), required=False)
-    sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORT_CHOICES)
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORT_CHOICES,
+                             widget=FastSelect)
 
     def __init__(self, *args, items, units, levels, **kwargs):
         super().__init__(*args, **kwargs)

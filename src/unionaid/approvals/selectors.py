@@ -86,7 +86,13 @@ def _reach(user, now) -> Reach:
                  delegated=delegated)
 
 
-def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
+def reach_for(user) -> Reach:
+    """What ``user`` may decide now (``_reach``), for a page that lists both their to-do and
+    their fast-track reviews: computed once, passed to both."""
+    return _reach(user, timezone.now())
+
+
+def todo_for_user(*, user, reach: Reach | None = None) -> QuerySet[ApprovalTask]:
     """Pending tasks the user may decide now, oldest first, with ``is_overdue``. Left out: cases
     the user filed or that are their own, and cases where the user decided (or had a delegate
     decide) another step — or, for a task they would decide as someone's delegate, where that
@@ -95,7 +101,7 @@ def todo_for_user(*, user) -> QuerySet[ApprovalTask]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ApprovalTask.objects.none()
     now = timezone.now()
-    reach = _reach(user, now)
+    reach = reach or _reach(user, now)
     where = reach.named
     if reach.positions:
         where |= Q(assigned_position_id__in=reach.positions)
@@ -176,10 +182,11 @@ def _title_matches(query: str) -> Q:
     return where
 
 
-def todo_filtered(*, user, flt: TodoFilter) -> QuerySet[ApprovalTask]:
+def todo_filtered(*, user, flt: TodoFilter, reach: Reach | None = None
+                  ) -> QuerySet[ApprovalTask]:
     """The user's to-do list (``todo_for_user``) narrowed and ordered as ``flt`` says. An ID
     number or phone as ``query`` finds nothing (it must not travel in a URL)."""
-    qs = todo_for_user(user=user)
+    qs = todo_for_user(user=user, reach=reach)
     query = (flt.query or "").strip()
     if query:
         if looks_like_identifier(query):
@@ -279,12 +286,13 @@ def same_decider_excluded(user, *, reach: Reach | None = None) -> Q:
              step__is_public_notice=False)
 
 
-def fast_track_reviews_for_user(*, user) -> QuerySet[ApprovalCase]:
+def fast_track_reviews_for_user(*, user, reach: Reach | None = None
+                                ) -> QuerySet[ApprovalCase]:
     """Fast-tracked cases still waiting for the review of someone who would have decided one
     of their skipped steps (the user, by post, name or delegation)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ApprovalCase.objects.none()
-    reach = _reach(user, timezone.now())
+    reach = reach or _reach(user, timezone.now())
     positions, users = reach.positions, reach.users
     # A correlated EXISTS over the partial index of waiting cases: with IN (subquery) the
     # databases scanned every case or task (docs/benchmarks.md, finding A).

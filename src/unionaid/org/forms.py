@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from unionaid.core.widgets import FastSelect
 from unionaid.org.models import OrgUnit
 
 
@@ -21,6 +22,8 @@ class OrgUnitRenameForm(forms.Form):
 
 class UnitChoiceField(forms.ModelChoiceField):
     """Shows each unit indented by its depth, with the level name (路局/站段/车间/班组)."""
+
+    widget = FastSelect
 
     def __init__(self, *args, levels: dict[int, str] | None = None, **kwargs):
         self.levels = levels or {}

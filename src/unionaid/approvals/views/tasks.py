@@ -21,6 +21,7 @@ from unionaid.approvals.models import CaseStatus, TaskStatus
 from unionaid.approvals.selectors import (
     case_timeline,
     fast_track_reviews_for_user,
+    reach_for,
     same_decider,
     task_get_for_user,
     todo_filtered,
@@ -52,6 +53,7 @@ def todo_rows(tasks) -> list[dict]:
     labels = subject_labels([t.case for t in tasks])
     return [{
         "task": task,
+        "url": reverse("approvals:task-detail", args=[task.pk]),
         "applicant": task.case.applicant.name,
         "unit": task.case.org_unit.name,
         "subject": labels[task.case.pk],
@@ -79,13 +81,14 @@ def _with_filter(url: str, form: TodoFilterForm) -> str:
 @require_GET
 def todo(request):
     form = _filter_form(request)
-    page = cheap_page(todo_filtered(user=request.user, flt=form.as_filter()),
+    reach = reach_for(request.user)  # the list and the reviews: one look at posts, delegations
+    page = cheap_page(todo_filtered(user=request.user, flt=form.as_filter(), reach=reach),
                       request.GET.get("page"))
     rows = todo_rows(page.rows)
     carried = form.carried()
     return render(request, "approvals/todo.html", {
         "page": page, "rows": rows, "any_batch": any(r["batchable"] for r in rows),
-        "reviews": list(fast_track_reviews_for_user(user=request.user)[:50]),
+        "reviews": list(fast_track_reviews_for_user(user=request.user, reach=reach)[:50]),
         "batch_form": BatchForm(), "filter_form": form, "filter_qs": urlencode(carried),
         "page_base": urlencode(carried), "filtered": bool(carried),
         "more_filters": bool(set(carried) - {"q"}),

@@ -207,6 +207,7 @@ def test_it_closes_an_empty_unit_and_journals_it(admin_client, union):
 def test_tree_for_user_counts_members_without_a_query_per_unit(union, personas, make_member):
     make_member(union.team_a)
     make_member(union.team_a)
+    assert personas.station_cadre.access  # the request's rights, found before the tree
     with CaptureQueriesContext(connection) as ctx:
         units = tree_for_user(user=personas.station_cadre)
     counts = {u.pk: u.member_count for u in units}
