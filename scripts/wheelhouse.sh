@@ -12,7 +12,8 @@
 # dependency at the version requirements.lock pins (the dev extras — pytest, ruff, playwright …
 # — are left out: pip resolves only the project's own dependencies, constrained by the lock),
 # requirements.txt (that production subset, name==version, sorted), install.sh (a venv
-# installed with --no-index: no network on the server), the deploy/ files and docs/deploy.md.
+# installed with --no-index: no network on the server), the deploy/ files, docs/deploy.md and
+# docs/backup.md.
 #
 # It fails when a production dependency is missing from requirements.lock (run `make lock`).
 # PY=/usr/bin/python3.11 picks the Python; DIST=path the output folder.
@@ -88,7 +89,7 @@ print(f"   {len(pins)} packages, all pinned by requirements.lock")
 PYEOF
 
 cp -r deploy "$kit/deploy"
-mkdir -p "$kit/docs" && cp docs/deploy.md "$kit/docs/deploy.md"
+mkdir -p "$kit/docs" && cp docs/deploy.md docs/backup.md "$kit/docs/"
 cat > "$kit/install.sh" <<'SHEOF'
 #!/bin/sh
 # Install unionaid from this folder into a virtual environment, without any network:

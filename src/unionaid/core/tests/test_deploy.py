@@ -145,11 +145,37 @@ def test_the_ua_helper_runs_the_units_program_with_the_units_env_file(tmp_path):
                    "check", "--deploy"]
 
 
+def test_the_ua_helper_lets_a_database_url_on_the_command_line_win(tmp_path):
+    """The restore drill (docs/backup.md): `sudo DATABASE_URL=postgres:///drill ua restore …`
+    uses the env file's keys but the scratch database, never the live one."""
+    fake = tmp_path / "unionaid"
+    fake.write_text('#!/bin/sh\necho "$DATABASE_URL ${DATABASE_URL_FILE:-none}"\n')
+    fake.chmod(0o755)
+    env_file = tmp_path / "unionaid.env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "DATABASE_URL_FILE=/etc/unionaid/keys/db\n")
+    env = {"PATH": os.environ["PATH"], "UNIONAID": str(fake), "UNIONAID_ENV_FILE": str(env_file),
+           "UNIONAID_USER": subprocess.run(["id", "-un"], capture_output=True,
+                                           text=True).stdout.strip()}
+
+    def ua(**extra):
+        return subprocess.run(["sh", str(DEPLOY / "ua"), "restore"], env={**env, **extra},
+                              capture_output=True, text=True, check=True).stdout.split()
+
+    assert ua() == [env_example()["DATABASE_URL"], "/etc/unionaid/keys/db"]
+    assert ua(DATABASE_URL="postgres:///drill") == ["postgres:///drill", "none"]
+
+
 # -- env example ---------------------------------------------------------------------------------
+
+def env_example_optional() -> list[str]:
+    """The names of the commented-out settings (``#NAME=value``: set them to use them)."""
+    return re.findall(r"^#([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.M)
+
 
 def test_the_env_example_names_only_settings_the_project_reads():
     via_env, direct = settings_read()
-    for name in env_example():
+    assert "SMS_GATEWAY_URL" in env_example_optional()  # the message settings are offered
+    for name in [*env_example(), *env_example_optional()]:
         if name.endswith("_FILE"):
             assert name.removesuffix("_FILE") in via_env, f"{name}: no env() reads it"
         else:
