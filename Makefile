@@ -28,7 +28,7 @@ run: install
 	$(BIN)/unionaid demo_logins
 	@echo "unionaid: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@$(BIN)/unionaid db_worker & worker=$$!; \
-	  $(BIN)/unionaid scheduler & scheduler=$$!; \
+	  $(BIN)/unionaid scheduler -v 0 & scheduler=$$!; \
 	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/unionaid runserver $(HOST):$(PORT)
 

@@ -54,3 +54,13 @@ def test_a_failed_tick_is_logged_and_does_not_end_the_scheduler(toy, monkeypatch
 def test_the_interval_must_be_at_least_a_second():
     with pytest.raises(CommandError, match="at least 1"):
         call_command("scheduler", "--interval", "0")
+
+
+def test_verbosity_0_runs_the_jobs_without_printing_them(toy):
+    """make run starts the scheduler with -v 0: the demo's terminal is not flooded by runs."""
+    Schedule.objects.create(key="test.toy", expression="* * * * *",
+                            not_before=timezone.now() - timezone.timedelta(hours=1))
+    out = StringIO()
+    call_command("scheduler", "--once", verbosity=0, stdout=out)
+    assert len(toy.calls) == 1
+    assert out.getvalue() == ""

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
+        self.verbosity = options["verbosity"]  # 0: runs are not printed (make run's terminal)
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         host, pid = runner.this_host(), os.getpid()
         try:
@@ -67,6 +68,6 @@ class Command(BaseCommand):
         except Exception:  # a database outage: log it, try again at the next tick
             logger.exception("scheduler tick failed")
             return
-        for run in runs:
+        for run in runs if self.verbosity else ():
             self.stdout.write(f"{run.schedule.key} {run.outcome} "
                               f"{run.duration_ms or 0} ms {run.error}".rstrip())
