@@ -130,5 +130,5 @@ def test_make_run_starts_the_scheduler_beside_the_task_worker_and_stops_both():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     run = makefile[makefile.index("\nrun: install"):makefile.index("\ntest:")]
     assert "$(BIN)/unionaid db_worker & worker=$$!" in run
-    assert "$(BIN)/unionaid scheduler & scheduler=$$!" in run
+    assert "$(BIN)/unionaid scheduler -v 0 & scheduler=$$!" in run
     assert "trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM" in run
