@@ -119,6 +119,26 @@ def todo_for_user(*, user, reach: Reach | None = None) -> QuerySet[ApprovalTask]
     return qs
 
 
+def todo_slice(qs: QuerySet[ApprovalTask], start: int, stop: int) -> list[ApprovalTask]:
+    """Rows ``start:stop`` of a to-do list (``todo_for_user``, ``todo_filtered``), the way
+    the to-do page and the API page it (``fetch`` of ``cheap_page`` and ``keyset_page``): first
+    the ids and ``is_overdue`` by the list's filter and order alone (no join for display), then
+    those few tasks with ``TODO_RELATED``, in the same order. In one query PostgreSQL joined
+    every pending task of the user to its case, applicant, step and post before keeping one
+    page (the 1M-member benchmark: 508 tasks for 51)."""
+    head = list(qs.values_list("pk", "is_overdue")[start:stop])
+    if not head:
+        return []
+    tasks = ApprovalTask.objects.select_related(*TODO_RELATED).in_bulk([pk for pk, _o in head])
+    rows = []
+    for pk, overdue in head:
+        task = tasks.get(pk)
+        if task is not None:  # deleted in between: as if it had gone a moment earlier
+            task.is_overdue = overdue
+            rows.append(task)
+    return rows
+
+
 # The to-do list's orders: (value, label) for the filter form, and the ORDER BY of each.
 TODO_SORTS = {
     "received": ("created_at", "pk"),
