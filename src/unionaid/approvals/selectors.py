@@ -2,7 +2,8 @@
 
 ``todo_for_user`` is the hot path: two tiny lookups (the user's current posts and who delegated
 to them; for a delegate, two more for their deciding posts) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
-created_at) indexes; nothing per row.
+created_at) indexes; nothing per row. The to-do page and API load one page of it with
+``todo_slice``: the page's ids first, then those tasks with what the list shows.
 """
 
 from __future__ import annotations
