@@ -102,7 +102,7 @@ class TodoOut(Schema):
             summary="我的待办（本岗位、点名给我、委托给我的；最早的在前，标出逾期）")
 def todo(request, response: HttpResponse, filters: Query[TodoQuery]):
     page = keyset_page(selectors.todo_for_user(user=request.auth), cursor=filters.cursor,
-                       limit=filters.limit)
+                       limit=filters.limit, fetch=selectors.todo_slice)
     for task in page.items:
         task.item_code = str(task.case.facts.get("item_code", ""))
         task.amount = _amount(task.case.facts)

@@ -2,7 +2,8 @@
 
 ``todo_for_user`` is the hot path: two tiny lookups (the user's current posts and who delegated
 to them; for a delegate, two more for their deciding posts) and one query on ApprovalTask that uses the (assigned_position|assigned_user, status,
-created_at) indexes; nothing per row.
+created_at) indexes; nothing per row. The to-do page and API load one page of it with
+``todo_slice``: the page's ids first, then those tasks with what the list shows.
 """
 
 from __future__ import annotations
@@ -117,6 +118,26 @@ def todo_for_user(*, user, reach: Reach | None = None) -> QuerySet[ApprovalTask]
     if user.member_id:
         qs = qs.exclude(case__applicant_id=user.member_id)
     return qs
+
+
+def todo_slice(qs: QuerySet[ApprovalTask], start: int, stop: int) -> list[ApprovalTask]:
+    """Rows ``start:stop`` of a to-do list (``todo_for_user``, ``todo_filtered``), the way
+    the to-do page and the API page it (``fetch`` of ``cheap_page`` and ``keyset_page``): first
+    the ids and ``is_overdue`` by the list's filter and order alone (no join for display), then
+    those few tasks with ``TODO_RELATED``, in the same order. In one query PostgreSQL joined
+    every pending task of the user to its case, applicant, step and post before keeping one
+    page (the 1M-member benchmark: 508 tasks for 51)."""
+    head = list(qs.values_list("pk", "is_overdue")[start:stop])
+    if not head:
+        return []
+    tasks = ApprovalTask.objects.select_related(*TODO_RELATED).in_bulk([pk for pk, _o in head])
+    rows = []
+    for pk, overdue in head:
+        task = tasks.get(pk)
+        if task is not None:  # deleted in between: as if it had gone a moment earlier
+            task.is_overdue = overdue
+            rows.append(task)
+    return rows
 
 
 # The to-do list's orders: (value, label) for the filter form, and the ORDER BY of each.

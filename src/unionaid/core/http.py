@@ -94,10 +94,14 @@ def page_number(raw: str | None) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def cheap_page(queryset, raw_page: str | None, *, size: int = PAGE_SIZE) -> CheapPage:
+def cheap_page(queryset, raw_page: str | None, *, size: int = PAGE_SIZE,
+               fetch: Callable[[Any, int, int], list] | None = None) -> CheapPage:
+    """Page ``raw_page`` of ``queryset``. ``fetch(queryset, start, stop)``: how a list whose
+    rows are dear to join loads its slice (e.g. ids first, then those rows)."""
     number = page_number(raw_page)
     offset = (number - 1) * size
-    rows = list(queryset[offset : offset + size + 1])
+    rows = (fetch(queryset, offset, offset + size + 1) if fetch is not None
+            else list(queryset[offset : offset + size + 1]))
     return CheapPage(rows=rows[:size], number=number, has_next=len(rows) > size, size=size)
 
 

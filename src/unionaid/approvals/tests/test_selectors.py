@@ -77,3 +77,57 @@ def test_a_task_is_found_by_its_approver_and_by_viewers_in_scope_only(chain, per
                                      target_id=str(task.pk)).exists()
     with pytest.raises(NotFound):
         selectors.task_get_for_user(user=personas.other_cadre, pk="nonsense")
+
+
+def test_a_todo_slice_reads_the_ids_first_then_only_those_rows_in_the_same_order(chain):
+    """The to-do page and API load a page in two queries: the ids (and ``is_overdue``) by the
+    list's filter and order alone — no join to the applicant, unit or post — then those tasks
+    with what the list shows. Same rows, order and ``is_overdue`` as the one-query slice, for
+    every sort."""
+    from django.utils import timezone
+
+    from unionaid.approvals.models import ApprovalTask
+
+    for n in range(7):
+        chain.start({"amount": 1000 + (n * 700) % 3000})
+    tasks = ApprovalTask.objects.filter(status=TaskStatus.PENDING).order_by("pk")
+    past = timezone.now() - timezone.timedelta(days=1)
+    ApprovalTask.objects.filter(pk__in=[t.pk for t in tasks[::2]]).update(due_at=past)
+    ApprovalTask.objects.filter(pk=tasks[1].pk).update(due_at=None)
+    user = type(chain.station_officer).objects.get(pk=chain.station_officer.pk)
+    for sort in selectors.TODO_SORTS:
+        qs = selectors.todo_filtered(user=user, flt=selectors.TodoFilter(sort=sort))
+        want = [(t.pk, t.is_overdue) for t in qs[2:6]]
+        with CaptureQueriesContext(connection) as ctx:
+            rows = selectors.todo_slice(qs, 2, 6)
+            labels = [(t.case.applicant.name, t.case.org_unit.name, str(t.assigned_position),
+                       t.step.name) for t in rows]
+        assert [(t.pk, t.is_overdue) for t in rows] == want, sort
+        assert any(overdue for _pk, overdue in want)
+        assert not all(o for _pk, o in want)
+        assert len(labels) == 4
+        assert len(ctx.captured_queries) == 2  # ids, then the rows with their joins
+        ids_sql = ctx.captured_queries[0]["sql"]
+        assert "members_member" not in ids_sql
+        assert "accounts_position" not in ids_sql
+    assert selectors.todo_slice(qs, 50, 101) == []
+
+
+def test_the_todo_page_and_api_show_the_same_tasks_as_the_list(chain, client):
+    """Paging through ``todo_slice`` (page and API) gives the list's tasks, in its order."""
+    from unionaid.core.api.pagination import keyset_page
+
+    for _ in range(5):
+        chain.start()
+    user = chain.station_officer
+    want = [t.pk for t in selectors.todo_for_user(user=user)]
+    first = keyset_page(selectors.todo_for_user(user=user), cursor=None, limit=3,
+                        fetch=selectors.todo_slice)
+    rest = keyset_page(selectors.todo_for_user(user=user), cursor=first.next_cursor, limit=3,
+                       fetch=selectors.todo_slice)
+    assert [t.pk for t in first.items + rest.items] == want
+    assert rest.next_cursor is None
+    client.force_login(user)
+    html = client.get("/approvals/todo/").content.decode()
+    assert [pk for pk in want if f'id="task-{pk}"' in html] == want
+    assert html.index(f'id="task-{want[0]}"') < html.index(f'id="task-{want[-1]}"')

@@ -27,6 +27,7 @@ from unionaid.approvals.selectors import (
     todo_filtered,
     todo_item_choices,
     todo_next,
+    todo_slice,
     todo_units_for_user,
 )
 from unionaid.core.errors import ServiceError
@@ -83,7 +84,7 @@ def todo(request):
     form = _filter_form(request)
     reach = reach_for(request.user)  # the list and the reviews: one look at posts, delegations
     page = cheap_page(todo_filtered(user=request.user, flt=form.as_filter(), reach=reach),
-                      request.GET.get("page"))
+                      request.GET.get("page"), fetch=todo_slice)
     rows = todo_rows(page.rows)
     carried = form.carried()
     return render(request, "approvals/todo.html", {

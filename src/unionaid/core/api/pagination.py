@@ -8,6 +8,7 @@ so a cursor can't be used to probe records outside the caller's scope.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,11 @@ def _after(order: list[str], values: tuple) -> Q:
     return q
 
 
-def keyset_page(qs: QuerySet, *, cursor: str | None, limit: int = DEFAULT_LIMIT) -> KeysetPage:
-    """One page of ``qs`` in its own order, starting after the row whose id is ``cursor``."""
+def keyset_page(qs: QuerySet, *, cursor: str | None, limit: int = DEFAULT_LIMIT,
+                fetch: Callable[[QuerySet, int, int], list] | None = None) -> KeysetPage:
+    """One page of ``qs`` in its own order, starting after the row whose id is ``cursor``.
+    ``fetch(qs, start, stop)``: how a list whose rows are dear to join loads its slice (e.g.
+    ids first, then those rows); by default ``qs[start:stop]``."""
     order = _order_of(qs)
     qs = qs.order_by(*order)
     if cursor:
@@ -62,7 +66,7 @@ def keyset_page(qs: QuerySet, *, cursor: str | None, limit: int = DEFAULT_LIMIT)
             raise invalid
         qs = qs.filter(_after(order, values))
     limit = max(1, min(limit, MAX_LIMIT))
-    rows = list(qs[: limit + 1])
+    rows = fetch(qs, 0, limit + 1) if fetch is not None else list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     return KeysetPage(items=rows, next_cursor=str(rows[-1].pk) if has_more and rows else None)
