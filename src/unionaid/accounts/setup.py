@@ -2,7 +2,9 @@
 
 ``union_setup`` writes, in one transaction and journaled: the union's name (``UnionProfile``),
 its level names, the root unit, the three admin-duty roles (系统管理员 / 安全管理员 / 审计管理员)
-with a post for each at the root, and the first security admin holding the security post. The
+with a post for each at the root, the starter work roles (``WORK_ROLES``: 工会干事, 帮扶工作管理员,
+工会财务, 工会出纳, 审计人员, to be edited on the role editor), and the first security admin
+holding the security post. The
 security admin must enrol TOTP at first login (``AccessMiddleware``: every admin duty needs a
 verified second factor) and, when their password was generated, set their own first.
 
@@ -31,6 +33,26 @@ ADMIN_ROLES: dict[str, tuple[str, list[str]]] = {
     "system_admin": ("系统管理员", ["system.config", "org.manage", "org.view"]),
     "security_admin": ("安全管理员", ["security.manage", "org.view"]),
     "audit_admin": ("审计管理员", ["audit.view", "org.view"]),
+}
+# code: (role name, permissions, data scope) of the work roles a union starts with, so the staff
+# file can be imported straight after set-up; the security admin edits or adds roles on the
+# role editor afterwards (none of them is an admin duty).
+_CADRE = ["org.view", "members.view", "members.change", "members.consent", "assistance.view",
+          "assistance.apply", "visits.view", "visits.record", "archive.view", "archive.manage"]
+WORK_ROLES: dict[str, tuple[str, list[str], str]] = {
+    "work_cadre": ("工会干事", _CADRE, DataScope.UNIT_AND_BELOW),
+    "work_aid_admin": (
+        "帮扶工作管理员",
+        [*_CADRE, "members.import", "members.export", "assistance.catalog", "visits.campaign",
+         "archive.config"],
+        DataScope.UNIT_AND_BELOW,
+    ),
+    "work_finance": ("工会财务", ["org.view", "funds.view", "funds.manage", "funds.confirm",
+                                  "assistance.view"], DataScope.UNIT_AND_BELOW),
+    "work_cashier": ("工会出纳", ["org.view", "funds.view", "funds.confirm", "assistance.view"],
+                     DataScope.UNIT_AND_BELOW),
+    "work_auditor": ("审计人员", ["org.view", "trace.view", "members.view", "assistance.view",
+                                  "visits.view", "archive.view"], DataScope.UNIT_AND_BELOW),
 }
 MAX_LEVELS = 10
 
@@ -110,6 +132,9 @@ def union_setup(
                                          data_scope=DataScope.ALL)
         for code, (name, perms) in ADMIN_ROLES.items()
     }
+    for code, (name, perms, scope) in WORK_ROLES.items():
+        account_services.role_save(actor=None, code=code, name=name, permissions=perms,
+                                   data_scope=scope)
     posts: dict[str, Position] = {
         code: account_services.position_create(actor=None, org_unit=root, name=role.name,
                                                roles=[role])

@@ -105,6 +105,29 @@ def test_a_real_union_starts_from_nothing_without_the_demo(tmp_path, monkeypatch
     assert User.objects.get(username="sysadmin").access.has_perm("org.manage")
 
 
+def test_the_whole_staff_file_goes_in_straight_after_setup_with_the_starter_roles(
+        tmp_path, capsys):
+    """Set-up leaves the work roles a union starts with, so cadres, finance and auditors are
+    imported at once, without waiting for the security admin's first log-in."""
+    setup_by_command(tmp_path)
+    call_command("import_org", str(write(tmp_path, "org.csv", ORG_CSV)))
+    staff = """登录名,姓名,手机号,单位编码,岗位,角色,电子邮箱
+sysadmin,系统员甲,,R,系统管理员,,
+cadre01,干事乙,13800138000,R-01,站段工会干事,工会干事,
+money01,财务丙,,R,工会财务,工会财务,
+audit01,审计丁,,R,审计,审计人员,
+"""
+    call_command("import_staff", str(write(tmp_path, "staff.csv", staff)))
+    capsys.readouterr()
+    station = OrgUnit.objects.get(code="R-01")
+    cadre = User.objects.get(username="cadre01").access
+    assert cadre.covers_unit("assistance.apply", station)
+    assert not cadre.covers_unit("assistance.apply", OrgUnit.objects.get(code="R-02"))
+    assert not cadre.duties
+    assert User.objects.get(username="money01").access.has_perm("funds.manage")
+    assert User.objects.get(username="audit01").access.has_perm("trace.view")
+
+
 # -- the set-up page --------------------------------------------------------------------------
 
 def form_data(token, **overrides):
