@@ -14,8 +14,9 @@ from .test_flow import file_and_submit, pending
 
 # BEGIN/COMMIT (savepoints inside a test) not counted. Case lock, task lock, task update, case update, application
 # lock, budget lock, disbursement check + insert, ledger insert, budget update, application
-# update, the worker's login, their notice, chain lock (PostgreSQL) + tail + insert: 16.
-FINAL_APPROVAL_STATEMENTS = 16
+# update, the worker's login, their notice and its channel preferences (which outbound messages
+# to queue), chain lock (PostgreSQL) + tail + insert: 17.
+FINAL_APPROVAL_STATEMENTS = 17
 
 
 def test_a_final_approval_reads_neither_the_flow_nor_the_approvers_posts(
