@@ -66,6 +66,14 @@ class OneTimePasswordHasher(PBKDF2PasswordHasher):
     def must_update(self, encoded: str) -> bool:
         return True
 
+    def verify(self, password: str, encoded: str) -> bool:
+        # A wrong guess costs what it costs for any other login (the default hasher's time),
+        # so the answer's timing does not tell that this login still has its one-time password.
+        ok = super().verify(password, encoded)
+        if not ok:
+            get_hasher("default").encode(password, get_hasher("default").salt())
+        return ok
+
 
 def one_time_hash(password: str) -> str:
     """``password`` hashed as a one-time password, or with the default hasher where the

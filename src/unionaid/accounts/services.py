@@ -337,9 +337,11 @@ def assignment_grant(
 def assignment_end(*, actor, assignment: Assignment, at=None) -> Assignment:
     """End a post now. The user's rights from it stop on their next request; ending their last
     post also ends their sessions and API tokens."""
+    # Only the assignment row is locked: locking its unit too would order locks against the
+    # org import (unit, then the access stamp its triggers write) and deadlock on PostgreSQL.
     assignment = (
-        Assignment.objects.select_for_update().select_related("position__org_unit", "user")
-        .get(pk=assignment.pk)
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("position__org_unit", "user").get(pk=assignment.pk)
     )
     if actor is not None:
         _require_security(actor, assignment.position.org_unit)
@@ -406,6 +408,8 @@ def api_token_create(*, actor, name: str, expires_at: dt.datetime | None = None,
                                code="admin_token_refused")
     name = _token_name(name)
     now = timezone.now()
+    if expires_at is not None and timezone.is_naive(expires_at):  # a date or time without zone
+        expires_at = timezone.make_aware(expires_at)  # is Beijing time (TIME_ZONE)
     if expires_at is not None and not (now < expires_at <= now + MAX_TOKEN_LIFETIME):
         message = _("有效期须在今后一年之内。")
         raise ServiceError(message, code="invalid_token", fields={"expires_at": message})

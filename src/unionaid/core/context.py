@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -37,5 +38,8 @@ def client_ip(request) -> str | None:
     (settings.CLIENT_IP_HEADER, set by nginx itself), else the connection's."""
     header = getattr(settings, "CLIENT_IP_HEADER", None)
     if header and request.META.get(header):
-        return request.META[header]
+        try:  # only an address: anything else would be journaled (and refused by PostgreSQL)
+            return str(ipaddress.ip_address(request.META[header].strip()))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR")

@@ -87,7 +87,8 @@ def login_link_member(*, actor, user: User, member: Member) -> User:
                 _("不能关联自己的账号。"), member=member.pk)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        member = Member.objects.select_for_update().select_related("org_unit").get(pk=member.pk)
+        member = (Member.objects.select_for_update(of=("self",)).select_related("org_unit")
+                  .get(pk=member.pk))
         reason = message = ""
         if user.member_id == member.pk:
             return user

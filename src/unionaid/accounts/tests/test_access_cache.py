@@ -204,3 +204,17 @@ def test_the_first_request_costs_what_it_did_without_the_cache(cadre):
     with CaptureQueriesContext(connection) as ctx:
         assert user.access.has_perm("members.view")
     assert len(ctx.captured_queries) == 2  # posts with the stamp, their roles
+
+
+def test_ending_a_post_locks_only_the_assignment_row(cadre):
+    """Every write to assignments updates the access stamp (a trigger). Ending a post must not
+    also lock its unit: the org import locks units after writing the stamp, and the two would
+    deadlock on PostgreSQL."""
+    with CaptureQueriesContext(connection) as queries:
+        services.assignment_end(actor=None, assignment=Assignment.objects.get(user=cadre))
+    locking = [q["sql"] for q in queries
+               if "FOR UPDATE" in q["sql"] and 'FROM "accounts_assignment"' in q["sql"]]
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    assert locking
+    assert all(sql.endswith('FOR UPDATE OF "accounts_assignment"') for sql in locking), locking

@@ -198,3 +198,30 @@ def test_an_expiry_outside_a_year_is_refused(personas, days):
                                   expires_at=timezone.now() + dt.timedelta(days=days))
     assert exc.value.fields == {"expires_at": "有效期须在今后一年之内。"}
     assert not ApiToken.objects.exists()
+
+
+def test_an_expiry_without_a_time_zone_is_beijing_time(personas):
+    """A date-time without a zone (as a client may send it) is not a 500: it is local time."""
+    naive = (timezone.localtime() + dt.timedelta(days=30)).replace(tzinfo=None, microsecond=0)
+    token, _raw = services.api_token_create(actor=personas.team_cadre, name="x",
+                                            expires_at=naive)
+    assert timezone.localtime(token.expires_at).replace(tzinfo=None) == naive
+
+
+def test_a_wrong_guess_at_a_one_time_password_costs_the_default_hashers_time(monkeypatch):
+    """Else a fast answer would tell a login still holds its printed one-time password."""
+    from django.contrib.auth.hashers import get_hasher
+
+    from unionaid.accounts.passwords import OneTimePasswordHasher
+
+    hasher = OneTimePasswordHasher()
+    encoded = hasher.encode("Right-one-2026", hasher.salt())
+    default = type(get_hasher("default"))
+    calls = []
+    original = default.encode
+    monkeypatch.setattr(default, "encode",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    assert hasher.verify("Right-one-2026", encoded)
+    assert calls == []
+    assert not hasher.verify("wrong-guess", encoded)
+    assert calls == [1]

@@ -282,6 +282,15 @@ def test_behind_the_proxy_the_client_address_is_the_one_nginx_passes_on():
     assert context.client_ip(request) == "10.20.30.40"
 
 
+@override_settings(CLIENT_IP_HEADER="HTTP_X_REAL_IP")
+@pytest.mark.parametrize("forged", ["x", "1.2.3.4, 5.6.7.8", "<script>", "999.1.1.1"])
+def test_a_header_that_is_not_an_address_is_ignored(forged):
+    """Whatever reaches the app port with a bad header: journaled as the connection's address,
+    never as text PostgreSQL's inet column would refuse (a 500 on every journaled write)."""
+    request = RequestFactory().get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_REAL_IP=forged)
+    assert context.client_ip(request) == "10.1.1.1"
+
+
 @override_settings(CLIENT_IP_HEADER=None)
 def test_without_the_proxy_a_forwarded_address_is_ignored():
     request = RequestFactory().get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_REAL_IP="10.20.30.40")
