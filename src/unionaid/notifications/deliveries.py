@@ -6,10 +6,11 @@ out at once; a non-urgent one created in quiet hours waits for their end. ``deli
 (a frequent periodic job) sends whatever is due: the deferred, the retries, and any the task
 queue lost.
 
-Sending claims a row with one conditional UPDATE (attempts + 1, next attempt pushed past a short
-lease), so two workers never send the same message and a worker killed mid-send leaves it due
-again after the lease. A failed send is retried after ``NOTIFICATION_RETRY_SECONDS`` doubled per
-attempt (capped at a day); after ``NOTIFICATION_MAX_ATTEMPTS``, or an answer no retry can fix, it
+Sending claims a row with one conditional UPDATE (attempts + 1 if still the value read, next
+attempt pushed a short lease past the real clock), so two workers never send the same message and
+a worker killed mid-send leaves it due again after the lease; the outcome is written only while
+the claim is still the latest. A failed send is retried after ``NOTIFICATION_RETRY_SECONDS``
+doubled per attempt from the time it failed (capped at a day); after ``NOTIFICATION_MAX_ATTEMPTS``, or an answer no retry can fix, it
 is failed for good, and a system admin may queue it again.
 """
 
@@ -21,7 +22,6 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -125,43 +125,63 @@ def _message(delivery: Delivery) -> OutboundMessage:
 
 
 def delivery_send(delivery_id: int, *, now: dt.datetime | None = None) -> bool:
-    """Send one due delivery if nobody else is; whether it went out."""
+    """Send one delivery if it is due at ``now`` and nobody else is sending it; whether it went
+    out. ``now`` only decides what is due (a batch shares its tick's time); the lease and any
+    retry are timed by the clock when they are set, so a row claimed late in a slow batch still
+    gets a lease in the future."""
     now = now or timezone.now()
+    row = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED,
+                                   next_attempt_at__lte=now)
+           .values_list("attempts", flat=True).first())
+    if row is None:
+        return False
+    attempts = row + 1
+    # The claim: attempts is our token; whoever bumped it first owns this attempt.
     claimed = Delivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.QUEUED, next_attempt_at__lte=now,
-    ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
+        pk=delivery_id, status=DeliveryStatus.QUEUED, next_attempt_at__lte=now, attempts=row,
+    ).update(attempts=attempts, next_attempt_at=timezone.now() + LEASE)
     if not claimed:
         return False
     delivery = Delivery.objects.get(pk=delivery_id)
     try:
         provider_id = sender_for(delivery.channel).send(_message(delivery))
     except SendError as exc:
-        _record_failure(delivery, exc, now=now)
+        _record_failure(delivery, exc)
         return False
     except Exception:  # a bug in a sender: keep the queue going, the traceback is redacted
         logger.exception("delivery %s: sender failed", delivery.pk)
-        _record_failure(delivery, SendError("internal"), now=now)
+        _record_failure(delivery, SendError("internal"))
         return False
     fields = {"status": DeliveryStatus.SENT, "sent_at": timezone.now(), "next_attempt_at": None,
               "provider_message_id": provider_id[:100], "last_error": ""}
     if delivery.urgent:  # a one-time code is of no use once sent: don't keep it
         fields["payload"] = ""
-    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    if not _ours(delivery).update(**fields):
+        logger.warning("delivery %s: sent after its lease ran out (claimed again meanwhile)",
+                       delivery.pk)
     logger.info("delivery %s sent (%s, attempt %s)", delivery.pk, delivery.channel,
                 delivery.attempts)
     return True
 
 
-def _record_failure(delivery: Delivery, exc: SendError, *, now: dt.datetime) -> None:
+def _ours(delivery: Delivery):
+    """The row, as long as the claim that read ``delivery`` is still the latest one."""
+    return Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.QUEUED,
+                                   attempts=delivery.attempts)
+
+
+def _record_failure(delivery: Delivery, exc: SendError) -> None:
     give_up = exc.permanent or delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
     if give_up:
         fields = {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     else:
-        retry_at = now + backoff(delivery.attempts)
+        retry_at = timezone.now() + backoff(delivery.attempts)
         if not delivery.urgent:
             retry_at = quiet_until(retry_at) or retry_at
         fields = {"next_attempt_at": retry_at}
-    Delivery.objects.filter(pk=delivery.pk).update(last_error=exc.code, **fields)
+    if not _ours(delivery).update(last_error=exc.code, **fields):
+        logger.warning("delivery %s: failure not recorded, claimed again meanwhile", delivery.pk)
+        return
     logger.warning("delivery %s (%s) attempt %s failed: %s%s", delivery.pk, delivery.channel,
                    delivery.attempts, exc.code, " (given up)" if give_up else "")
 

@@ -37,7 +37,8 @@ def register_kind(kind: MessageKind) -> None:
     KINDS[kind.code] = kind
 
 
-# A notification: its title and when it was written; the text itself stays in the inbox.
+# A notification: its public title (``services.public_title``: no names) and when it was
+# written; the full title and text stay in the inbox.
 NOTICE = MessageKind("notice", params=("title", "time"))
 # A one-time code (worker activation, sign-in): goes at once, whatever the hour.
 CODE = MessageKind("code", params=("code",), identifier_params=("code",), urgent=True)

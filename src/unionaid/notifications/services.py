@@ -15,7 +15,27 @@ from unionaid.notifications.models import Channel, ChannelPreference, Notificati
 
 logger = logging.getLogger(__name__)
 
-EMAIL_FOOTER = "\n\n——\n请登录工会帮扶系统查看详情。此邮件由系统自动发送，请勿回复。"
+# Outbound channels (an SMS gateway, WeChat, a mailbox nobody verified) never carry the
+# in-app title or text: a title often names a worker and their hardship ("新的待办：大病救助 ·
+# …"). They carry only its public head (the words before the first colon) or a generic line.
+TITLE_SEPARATORS = ("：", ":")
+
+
+def public_title(title: str) -> str:
+    """The part of ``title`` that may leave the system: the words before its first colon
+    ("新的待办：…" → "新的待办"), or a generic line for a title without one."""
+    cut = min((title.find(sep) for sep in TITLE_SEPARATORS if sep in title), default=-1)
+    head = title[:cut].strip() if cut > 0 else ""
+    return head or _("您有一条新消息")
+
+
+def public_email_body(note: Notification) -> str:
+    """The e-mail text of ``note``: no details, just where to read them."""
+    lines = [public_title(note.title), "", _("请登录工会帮扶系统查看详情。")]
+    if note.link:
+        lines.append(_("查看地址：%(path)s") % {"path": note.link})
+    lines.append(_("此邮件由系统自动发送，请勿回复。"))
+    return "\n".join(lines)
 
 
 def notify(*, recipient, title: str, body: str = "", link: str = "") -> Notification:
@@ -46,13 +66,14 @@ def _fan_out(note: Notification) -> None:
     addresses = channel_addresses(note.recipient, preference)
     if not addresses:
         return
-    params = {"title": note.title,
+    title = public_title(note.title)
+    params = {"title": title,
               "time": timezone.localtime(note.created_at).strftime("%Y-%m-%d %H:%M")}
-    text = (note.body or note.title) + EMAIL_FOOTER
+    text = public_email_body(note)
     for channel, address in addresses.items():
         try:
             delivery_create(channel=channel, to=address, kind=kinds.NOTICE.code, params=params,
-                            subject=note.title, body=text, user=note.recipient,
+                            subject=title, body=text, user=note.recipient,
                             notification=note)
         except kinds.UnsafeMessage:
             # The inbox has it; the text message would have carried personal data.

@@ -21,7 +21,7 @@ from unionaid.core.testing.sms_gateway import expected_signature
 from unionaid.notifications import deliveries, kinds
 from unionaid.notifications.models import Channel, ChannelPreference, Delivery, DeliveryStatus
 from unionaid.notifications.senders import ConsoleSender
-from unionaid.notifications.services import notify, preference_save, send_code
+from unionaid.notifications.services import notify, preference_save, public_title, send_code
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOON = dt.datetime(2026, 12, 7, 12, 0, tzinfo=SHANGHAI)
@@ -77,7 +77,8 @@ def test_it_retries_with_back_off_after_a_500_then_sends(sms_gateway, settings, 
     t0 = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
     Delivery.objects.update(next_attempt_at=t0)
 
-    assert deliveries.deliveries_send_due(now=t0) == 0
+    with time_machine.travel(t0, tick=False):
+        assert deliveries.deliveries_send_due(now=t0) == 0
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("queued", 1, "http_500")
     assert delivery.next_attempt_at == t0 + dt.timedelta(seconds=60)
@@ -86,7 +87,8 @@ def test_it_retries_with_back_off_after_a_500_then_sends(sms_gateway, settings, 
     assert len(sms_gateway.requests) == 1
 
     t1 = t0 + dt.timedelta(seconds=60)
-    assert deliveries.deliveries_send_due(now=t1) == 0
+    with time_machine.travel(t1, tick=False):
+        assert deliveries.deliveries_send_due(now=t1) == 0
     delivery.refresh_from_db()
     assert delivery.attempts == 2
     assert delivery.next_attempt_at == t1 + dt.timedelta(seconds=120)
@@ -189,17 +191,22 @@ def test_a_notification_goes_only_to_the_channels_the_user_chose(
     assert len(smtp_server.messages) == 1
 
 
-def test_an_email_arrives_at_the_smtp_server_with_the_in_app_text(
+def test_an_email_arrives_at_the_smtp_server_saying_only_to_log_in(
         smtp_server, worker, django_capture_on_commit_callbacks):
     preference_save(actor=worker, sms=False, wechat=False, email=True,
                     email_address="worker@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=worker, title="帮扶申请已核准", body="金额 5,000.00 元。")
+        notify(recipient=worker, title="帮扶申请已核准", body="金额 5,000.00 元。",
+               link="/me/applications/7/")
     [mail] = smtp_server.messages
     assert mail["To"] == "worker@example.org"
     assert mail["From"] == "unionaid@test.invalid"
-    assert mail["Subject"] == "帮扶申请已核准"
-    assert "金额 5,000.00 元。" in mail.get_content()
+    assert mail["Subject"] == "您有一条新消息"
+    content = mail.get_content()
+    assert "登录" in content
+    assert "/me/applications/7/" in content
+    assert "金额" not in content
+    assert "帮扶申请已核准" not in content
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.recipient_masked == "w***@example.org"
@@ -237,7 +244,7 @@ def test_wechat_fetches_a_token_once_and_sends_the_subscription_message(
     assert first["touser"] == "oTestOpenid0001"
     assert first["template_id"] == "TPL-NOTICE"
     assert first["page"] == "pages/inbox/index"
-    assert first["data"]["thing1"] == {"value": "帮扶申请已核准"}
+    assert first["data"]["thing1"] == {"value": "您有一条新消息"}
     assert set(first["data"]) == {"thing1", "time2"}
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
     assert Delivery.objects.first().recipient_masked == "oTes***"
@@ -274,13 +281,63 @@ def test_params_that_look_like_an_id_number_or_phone_are_refused(phone):
         kinds.template_params("code", {"code": "123456", "name": "x"})
 
 
-def test_a_notification_whose_title_holds_a_phone_stays_in_the_inbox_only(worker, phone, caplog):
+def test_a_notification_whose_public_title_holds_a_phone_stays_in_the_inbox_only(
+        worker, phone, caplog):
     preference_save(actor=worker, sms=True, wechat=False, email=False)
     with caplog.at_level(logging.WARNING):
-        note = notify(recipient=worker, title=f"请回电 {phone}")
+        note = notify(recipient=worker, title=f"请回电 {phone}：您的申请")
     assert note.pk
     assert not Delivery.objects.exists()
     assert phone not in caplog.text
+    # past the colon (or without one) the phone never leaves: the public wording goes instead
+    notify(recipient=worker, title=f"请回电 {phone}")
+    notify(recipient=worker, title=f"新的待办：请回电 {phone}")
+    titles = [json.loads(d.payload)["params"]["title"] for d in Delivery.objects.order_by("pk")]
+    assert titles == ["您有一条新消息", "新的待办"]
+
+
+def test_the_public_title_is_the_head_before_the_first_colon_or_a_generic_line():
+    assert public_title("新的待办：大病救助 · 张三") == "新的待办"
+    assert public_title("定时任务运行失败: 备份") == "定时任务运行失败"
+    assert public_title("公示开始：困难职工建档 · 李四：补") == "公示开始"
+    assert public_title("帮扶申请已核准") == "您有一条新消息"
+    assert public_title("：张三") == "您有一条新消息"
+    assert public_title("") == "您有一条新消息"
+
+
+def test_a_notice_naming_a_worker_sends_neither_the_name_nor_the_body_on_any_channel(
+        sms_gateway, smtp_server, wechat_api, worker, django_capture_on_commit_callbacks):
+    name = SyntheticPeople(seed=5).name()
+    body = f"{name}的大病救助申请，金额 5,000.00 元，请办理审批节点“初审”。"
+    _bind_wechat(worker)
+    preference_save(actor=worker, sms=True, wechat=True, email=True,
+                    email_address="worker@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        note = notify(recipient=worker, title=f"新的待办：大病救助 · {name}", body=body,
+                      link="/approvals/tasks/9/")
+    assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 3
+    # SMS: the template's parameters only, the public head of the title and the time
+    [sms] = [r for r in sms_gateway.requests if r.path == "/sms/send"]
+    sms_params = json.loads(sms.json["TemplateParam"])
+    assert sms_params["title"] == "新的待办"
+    assert set(sms_params) == {"title", "time"}
+    # WeChat
+    [sent] = wechat_api.sent
+    assert sent["data"]["thing1"] == {"value": "新的待办"}
+    # e-mail: the head as subject, a pointer to the system as text
+    [mail] = smtp_server.messages
+    assert mail["Subject"] == "新的待办"
+    content = mail.get_content()
+    assert "/approvals/tasks/9/" in content
+    for leaked in (name, "大病救助", "5,000.00", "初审"):
+        assert leaked not in json.dumps(sms.json, ensure_ascii=False)
+        assert leaked not in json.dumps(sent, ensure_ascii=False)
+        assert leaked not in content
+        assert leaked not in mail["Subject"]
+    # the inbox keeps it all
+    note.refresh_from_db()
+    assert name in note.title
+    assert note.body == body
 
 
 def test_a_bad_phone_or_code_is_refused_by_send_code():
@@ -334,6 +391,78 @@ def test_a_claimed_delivery_is_not_sent_twice_and_is_due_again_after_the_lease(s
     assert len(ConsoleSender.outbox) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 2
+
+
+class MeanwhileSender(ConsoleSender):
+    """The console sender, running ``meanwhile`` (callables) while a message is on the wire."""
+
+    meanwhile: list = []
+
+    def send(self, message):
+        for call in self.meanwhile:
+            call()
+        return super().send(message)
+
+
+def test_a_late_claim_in_a_long_batch_gets_a_lease_from_the_real_clock(settings, phone):
+    settings.NOTIFICATION_SENDERS = {"sms": "unionaid.notifications.senders.ConsoleSender"}
+    ConsoleSender.outbox.clear()
+    real = dt.datetime(2026, 12, 7, 4, 0, tzinfo=dt.UTC)
+    tick = real - dt.timedelta(minutes=20)  # the batch started 20 minutes ago
+    with time_machine.travel(real, tick=False):
+        send_code(phone, "482913", "activation")
+        delivery = Delivery.objects.get()
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=tick)
+
+        leased, again = [], []
+
+        def meanwhile():
+            # while this send is under way, another worker tries the same row
+            delivery.refresh_from_db()
+            leased.append(delivery.next_attempt_at)
+            again.append(deliveries.delivery_send(delivery.pk))
+
+        settings.NOTIFICATION_SENDERS = {"sms": f"{__name__}.MeanwhileSender"}
+        MeanwhileSender.meanwhile = [meanwhile]
+        try:
+            assert deliveries.delivery_send(delivery.pk, now=tick) is True
+        finally:
+            MeanwhileSender.meanwhile = []
+    assert leased == [real + deliveries.LEASE]
+    assert again == [False]
+    assert len(ConsoleSender.outbox) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
+
+
+def test_a_retry_is_timed_from_the_failure_not_from_the_batch_tick(
+        sms_gateway, settings, phone):
+    settings.NOTIFICATION_RETRY_SECONDS = 60
+    sms_gateway.fail_next(1)
+    real = dt.datetime(2026, 12, 7, 4, 0, tzinfo=dt.UTC)
+    tick = real - dt.timedelta(minutes=20)
+    with time_machine.travel(real, tick=False):
+        send_code(phone, "111222", "activation")
+        Delivery.objects.update(next_attempt_at=tick)
+        assert deliveries.deliveries_send_due(now=tick) == 0
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
+    assert delivery.next_attempt_at == real + dt.timedelta(seconds=60)
+
+
+def test_a_send_whose_claim_was_taken_over_does_not_overwrite_the_new_claim(settings, phone):
+    settings.NOTIFICATION_SENDERS = {"sms": "unionaid.notifications.senders.ConsoleSender"}
+    send_code(phone, "482913", "activation")
+    delivery = Delivery.objects.get()
+    # our claim (attempt 1) ran past its lease and another worker claimed attempt 2
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=1)
+    delivery.refresh_from_db()
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=2)
+    assert deliveries._ours(delivery).update(status=DeliveryStatus.SENT) == 0
+    deliveries._record_failure(delivery, deliveries.SendError("http_500"))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        DeliveryStatus.QUEUED, 2, "")
 
 
 def test_the_command_sends_what_is_due(sms_gateway, phone):
