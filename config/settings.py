@@ -201,6 +201,11 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 BEHIND_PROXY = env_bool("BEHIND_PROXY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 CLIENT_IP_HEADER = "HTTP_X_REAL_IP" if BEHIND_PROXY else None
+# The proxies whose CLIENT_IP_HEADER is believed (addresses or networks, comma-separated): a
+# request from anywhere else is journaled and rate-limited by its own address. With several app
+# servers, the nginx machine's address.
+TRUSTED_PROXIES = [p.strip() for p in env("TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
+                   if p.strip()]
 # A load balancer's or monitor's health check talks plain HTTP to the app server.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

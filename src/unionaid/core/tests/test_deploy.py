@@ -291,6 +291,16 @@ def test_a_header_that_is_not_an_address_is_ignored(forged):
     assert context.client_ip(request) == "10.1.1.1"
 
 
+@override_settings(CLIENT_IP_HEADER="HTTP_X_REAL_IP", TRUSTED_PROXIES=["10.9.0.0/24"])
+def test_only_a_trusted_proxy_is_believed():
+    """Someone reaching an app server's port directly cannot choose their journaled address
+    (nor dodge the per-address rate limits)."""
+    direct = RequestFactory().get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_REAL_IP="10.20.30.40")
+    assert context.client_ip(direct) == "10.1.1.1"
+    proxied = RequestFactory().get("/", REMOTE_ADDR="10.9.0.5", HTTP_X_REAL_IP="10.20.30.40")
+    assert context.client_ip(proxied) == "10.20.30.40"
+
+
 @override_settings(CLIENT_IP_HEADER=None)
 def test_without_the_proxy_a_forwarded_address_is_ignored():
     request = RequestFactory().get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_REAL_IP="10.20.30.40")
