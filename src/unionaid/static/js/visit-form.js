@@ -37,7 +37,7 @@
   // -- storage (encrypted, js/device-vault.js) ---------------------------------------------
   var OWNER = panel.dataset.owner;
   var vault = window.UnionaidVault;
-  var canKeep = !!(vault && vault.available());
+  var canKeep = !!(vault && vault.available() && vault.unlocked(OWNER));
   var cache = {};       // {uuid: draft}, decrypted, of this owner
   var photoCount = {};  // {uuid: photos waiting on the device}
 
