@@ -2,7 +2,9 @@
  *
  * - Every input is saved on the device as a draft ("草稿已加密保存在本机"), keyed by the draft's
  *   client_uuid, generated here when the form opens. Drafts are kept ENCRYPTED in IndexedDB by
- *   js/device-vault.js (AES-GCM, a non-extractable key per user): what is stored is ciphertext.
+ *   js/device-vault.js (AES-GCM, a per-user key made of a non-extractable device key and the
+ *   user's server secret from the page): what is stored is ciphertext. A page without that
+ *   user's secret (vault.unlocked(OWNER) false) keeps nothing, like a page without the vault.
  *   Drafts of the old clear-text localStorage format are moved into the vault and deleted.
  * - Drafts are kept per user (the "owner", data-owner of #local-drafts: the user id, nothing
  *   personal), each with their own key. A page lists and sends only its user's drafts; logging

@@ -49,13 +49,18 @@ def test_the_vault_secret_is_per_user_and_derived_on_the_server(settings):
 def test_a_page_carries_only_its_own_users_vault_secret(client, rec):
     mine = device_vault_secret(rec.visitor_a.pk)
     theirs = device_vault_secret(rec.visitor_b.pk)
-    html = verified_login(client, rec.visitor_a).get("/visits/").content.decode()
+    response = verified_login(client, rec.visitor_a).get("/visits/")
+    assert "no-store" in response["Cache-Control"]  # no copy of the secret in the cache
+    assert "private" in response["Cache-Control"]
+    html = response.content.decode()
     assert (f'<meta name="unionaid-vault" data-owner="{rec.visitor_a.pk}" content="{mine}">'
             in html)
     assert theirs not in html
     client.logout()
     for path in ("/accounts/login/", "/"):
-        anonymous = client.get(path, follow=True).content.decode()
+        response = client.get(path, follow=True)
+        assert response.status_code == 200
+        anonymous = response.content.decode()
         assert 'name="unionaid-vault"' not in anonymous
         assert mine not in anonymous
         assert theirs not in anonymous

@@ -1,7 +1,9 @@
 /* Offline drafts of js/visit-form.js, kept by js/device-vault.js:
  *
  * - what is stored on the device is ciphertext (AES-GCM), never the form's values, and decrypts
- *   back to the draft; the per-user key is a non-extractable CryptoKey;
+ *   back to the draft; the per-user key needs the non-extractable device key AND the user's
+ *   server secret: another user's secret (or none) decrypts nothing, and the owner's secret
+ *   reads the records again; a first-version key is replaced and its records re-encrypted;
  * - photos taken offline are kept (encrypted) until the visit is sent with them, then removed;
  *   a failed send keeps both;
  * - drafts are kept per user: a page lists and sends only its user's drafts; logout deletes

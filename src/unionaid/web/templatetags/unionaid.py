@@ -51,7 +51,9 @@ def return_path(context) -> str:
 def device_vault_secret(context) -> str:
     """The signed-in user's device-vault secret (core.crypto.device_vault_secret), "" for
     anyone else: only that user's own pages carry it."""
-    user = getattr(context.get("request"), "user", None)
+    request = context.get("request")
+    user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""
+    request.device_vault_secret_sent = True  # core.middleware: the page is sent no-store
     return crypto.device_vault_secret(user.pk)
