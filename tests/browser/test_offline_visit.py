@@ -86,7 +86,8 @@ KEYS_JS = """() => new Promise((resolve) => {
   open.onsuccess = () => {
     const all = open.result.transaction(["keys"], "readonly").objectStore("keys").getAll();
     all.onsuccess = () => resolve(all.result.map((row) => ({owner: row.owner,
-      extractable: row.key.extractable, type: row.key.type})));
+      fields: Object.keys(row).sort(), extractable: row.device.extractable,
+      type: row.device.type})));
   };
 })"""
 
@@ -102,10 +103,49 @@ def test_logging_out_deletes_the_users_drafts_and_key_from_the_device(browse):
     assert len(page.evaluate(READ_VAULT_JS)["drafts"]) == 1
     keys = page.evaluate(KEYS_JS)
     assert keys == [{"owner": str(User.objects.get(username="team_cadre").pk),
-                     "extractable": False, "type": "secret"}]
+                     "fields": ["device", "owner"], "extractable": False, "type": "secret"}]
 
     page.once("dialog", lambda dialog: dialog.accept())  # "unsent drafts will be deleted"
     with page.expect_navigation():
         page.locator("form[data-device-logout]").evaluate("form => form.requestSubmit()")
     assert page.evaluate(READ_VAULT_JS) == {"drafts": [], "photos": []}
     assert page.evaluate(KEYS_JS) == []
+
+
+OWN_SECRET_JS = """() => {
+  const meta = document.querySelector('meta[name="unionaid-vault"]');
+  return meta ? {owner: meta.dataset.owner, secret: meta.content} : null;
+}"""
+
+
+def test_after_a_session_times_out_the_next_user_of_the_browser_cannot_read_the_drafts(browse):
+    cadre = browse("team_cadre")
+    member = _a_member_of("team_cadre")
+    owner = str(User.objects.get(username="team_cadre").pk)
+    cadre.go(f"/visits/new/?member={member.pk}")
+    page = cadre.page
+    page.fill("#summary", SECRET)
+    page.wait_for_function(
+        "() => (document.getElementById('draft-status') || {}).textContent.includes('草稿')")
+    assert page.evaluate(OWN_SECRET_JS)["owner"] == owner
+
+    page.context.clear_cookies()  # the session ends without the logout form
+    cadre.login("worker")  # the next person on this phone
+    theirs = page.evaluate(OWN_SECRET_JS)
+    assert theirs["owner"] != owner
+    read = f"""async () => {{
+      try {{ return await UnionaidVault.allDrafts("{owner}"); }}
+      catch (e) {{ return "error: " + e.message; }}
+    }}"""
+    assert "locked" in page.evaluate(read)
+    page.evaluate(f"() => UnionaidVault.unlock('{owner}', '{theirs['secret']}')")
+    assert page.evaluate(read) == {}  # the other user's secret decrypts nothing
+    vault = page.evaluate(READ_VAULT_JS)
+    assert len(vault["drafts"]) == 1
+    assert "透析" not in vault["drafts"][0]["text"]
+
+    page.context.clear_cookies()
+    cadre.login("team_cadre")  # the draft's owner is back: it reads again
+    drafts = page.evaluate(read)
+    assert len(drafts) == 1
+    assert ["summary", SECRET] in next(iter(drafts.values()))["pairs"]

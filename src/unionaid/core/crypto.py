@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.crypto import salted_hmac
 
 SUITE_TAGS = {"aes": "a1", "sm": "s1"}
 KEY_SIZES = {"aes": 32, "sm": 16}
@@ -189,3 +190,18 @@ def decrypt(token: str) -> str:
 
 def blind_index(value: str, *, purpose: str) -> str:
     return get_keyring().blind_index(value, purpose=purpose)
+
+
+# -- device vault ----------------------------------------------------------------------------
+# The offline visit form (static/js/device-vault.js) keys what it keeps on a phone with this
+# per-user secret AND a non-extractable key made on the device: neither alone decrypts. The
+# secret is only ever put in the pages of that user's own session (base.html, a meta tag), so
+# another user of the same browser cannot decrypt the first user's drafts. Rotating it (a new
+# version below, or a new SECRET_KEY) makes drafts still kept on devices unreadable.
+DEVICE_VAULT_PURPOSE = "unionaid.core.crypto.device-vault.v1"
+
+
+def device_vault_secret(user_id: int | str) -> str:
+    """HMAC-SHA256 over the purpose and the user id with a key derived from SECRET_KEY (Django's
+    salted_hmac): different for every user, computed here, never stored."""
+    return salted_hmac(DEVICE_VAULT_PURPOSE, f"user:{user_id}", algorithm="sha256").hexdigest()

@@ -3,12 +3,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 from unionaid.core import context, masking
 
 
 class RequestContextMiddleware:
-    """Makes the client IP available to services (for the audit journal) during a request."""
+    """Makes the client IP available to services (for the audit journal) during a request.
+
+    Also: a page that carries the user's device-vault secret (``request.device_vault_secret_sent``,
+    set by the ``device_vault_secret`` template tag of base.html) is sent ``private, no-store``,
+    so that no copy of it, and of the secret, stays in the browser's cache for the next user of
+    the device (or an offline reload) to open."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,9 +28,12 @@ class RequestContextMiddleware:
             )
         )
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             context.reset(token)
+        if getattr(request, "device_vault_secret_sent", False):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):

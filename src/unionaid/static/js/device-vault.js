@@ -2,14 +2,21 @@
  * encrypted, in IndexedDB. Plain JS, no build step, no CDN.
  *
  * - Each user (the "owner": the user id, nothing personal) has their own AES-GCM 256-bit key,
- *   made here with WebCrypto as NON-EXTRACTABLE and kept in IndexedDB as a CryptoKey object:
- *   scripts can encrypt and decrypt with it, nobody can read the key out of the browser.
+ *   derived (HKDF) from two halves: a NON-EXTRACTABLE device key made here with WebCrypto and
+ *   kept in IndexedDB, and a per-user secret that the server puts only in that user's own pages
+ *   (<meta name="unionaid-vault" data-owner content> in base.html; core.crypto.
+ *   device_vault_secret). Another user on the same browser (a session that timed out and a new
+ *   login) has the device key but not the first user's secret: the first user's records stay on
+ *   the device, unreadable, until that user logs in again. The derived key is non-extractable.
+ * - Offline: a page loaded while online keeps its secret, so drafts keep working; a page that
+ *   cannot be loaded from the server has no secret, and nothing decrypts until the user is
+ *   online and logged in again (the records are kept).
  * - A draft is stored as {id, owner, uuid, iv, data}: `data` is the AES-GCM ciphertext of the
  *   draft's JSON (the form's values, label, state); only random ids stay in clear.
  * - A photo is stored as {id, owner, uuid, iv, data}: the ciphertext of its name, type and
  *   bytes; it stays until the visit it belongs to is sent with it (then removed).
- * - At logout (form[data-device-logout] in base.html) the owner's drafts, photos and key are
- *   deleted, after a confirmation when something is still unsent.
+ * - At logout (form[data-device-logout] in base.html) the owner's drafts, photos and device key
+ *   are deleted, after a confirmation when something is still unsent.
  * - Without IndexedDB or WebCrypto (an old browser, or a page not served over HTTPS, where
  *   browsers give no WebCrypto) `available()` is false and nothing is kept on the device: a
  *   visit must then be submitted online. Nothing is ever stored in clear.
@@ -74,27 +81,103 @@
     });
   }
 
-  var keyCache = {};
-  function keyFor(owner) {
-    owner = String(owner);
-    if (keyCache[owner]) { return keyCache[owner]; }
-    keyCache[owner] = withStore("keys", "readonly", function (s) { return s.get(owner); })
-      .then(function (row) {
-        if (row && row.key) { return row.key; }
-        return env().subtle.generateKey({name: "AES-GCM", length: 256}, false,
-                                        ["encrypt", "decrypt"])
-          .then(function (key) {
-            return withStore("keys", "readwrite", function (s) {
-              return s.put({owner: owner, key: key});
-            }).then(function () { return key; });
-          });
-      });
-    keyCache[owner].catch(function () { delete keyCache[owner]; });
-    return keyCache[owner];
-  }
-
+  /* The key of an owner needs two things: the owner's device key (an HMAC key made here,
+   * NON-EXTRACTABLE, kept in IndexedDB) and the owner's server secret, which only the pages of
+   * that user's own session carry (<meta name="unionaid-vault"> in base.html, read below). The
+   * AES-GCM key is HKDF(input = the server secret, salt = HMAC(device key, owner)), made
+   * non-extractable; it never exists as bytes in script memory. Another user of the browser has
+   * the device key but not the secret; the server (or a copy of its secret) has no device key. */
   var encoder = new TextEncoder();
   var decoder = new TextDecoder();
+  var secrets = {};     // {owner: server secret}, set by unlock()
+  var keyCache = {};    // {owner: {secret, promise}}
+
+  function unlock(owner, secret) {
+    owner = String(owner);
+    if (!owner || !secret) { return false; }
+    if (keyCache[owner] && keyCache[owner].secret !== String(secret)) { delete keyCache[owner]; }
+    secrets[owner] = String(secret);
+    return true;
+  }
+
+  function unlocked(owner) { return !!secrets[String(owner)]; }
+
+  function deriveKey(owner, device, secret) {
+    var subtle = env().subtle;
+    return Promise.all([
+      subtle.sign("HMAC", device, encoder.encode("unionaid-vault/salt/v2\u0000" + owner)),
+      subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]),
+    ]).then(function (both) {
+      return subtle.deriveKey(
+        {name: "HKDF", hash: "SHA-256", salt: both[0],
+         info: encoder.encode("unionaid-vault/aes-gcm/v2\u0000" + owner)},
+        both[1], {name: "AES-GCM", length: 256}, false, ["encrypt", "decrypt"]);
+    });
+  }
+
+  /* Vault v1 kept a bare AES-GCM key per owner ({owner, key}): its rows are re-encrypted under
+   * the v2 key, then the v1 key is deleted. The new device key is written first (next to the
+   * old key), so an interrupted move resumes with the same keys. */
+  function migrate(owner, legacy, key) {
+    function move(store) {
+      return rowsOf(store, owner).then(function (rows) {
+        return Promise.all(rows.map(function (row) {
+          return env().subtle.decrypt({name: "AES-GCM", iv: row.iv}, legacy, row.data)
+            .then(function (plain) {
+              var iv = env().crypto.getRandomValues(new Uint8Array(12));
+              return env().subtle.encrypt({name: "AES-GCM", iv: iv}, key, plain)
+                .then(function (data) {
+                  return {id: row.id, owner: row.owner, uuid: row.uuid, iv: iv, data: data};
+                });
+            }, function () { return null; });  // already moved, or not v1's
+        }));
+      }).then(function (moved) {
+        moved = moved.filter(Boolean);
+        if (!moved.length) { return null; }
+        return withStore(store, "readwrite", function (s) {
+          moved.forEach(function (row) { s.put(row); });
+          return null;
+        });
+      });
+    }
+    return move("drafts").then(function () { return move("photos"); });
+  }
+
+  function keyFor(owner) {
+    owner = String(owner);
+    var secret = secrets[owner];
+    if (!secret) {
+      return Promise.reject(new Error(
+        "UnionaidVault: locked: this page has no key of user " + owner + " (log in as that user)"));
+    }
+    if (keyCache[owner] && keyCache[owner].secret === secret) { return keyCache[owner].promise; }
+    var promise = withStore("keys", "readonly", function (s) { return s.get(owner); })
+      .then(function (row) {
+        if (row && row.device && !row.key) { return deriveKey(owner, row.device, secret); }
+        var made = row && row.device ? Promise.resolve(row.device)
+          : env().subtle.generateKey({name: "HMAC", hash: "SHA-256", length: 256}, false,
+                                     ["sign"]);
+        return made.then(function (device) {
+          var fresh = {owner: owner, device: device};
+          if (row && row.key) { fresh.key = row.key; }
+          return withStore("keys", "readwrite", function (s) { return s.put(fresh); })
+            .then(function () { return deriveKey(owner, device, secret); })
+            .then(function (key) {
+              if (!fresh.key) { return key; }
+              return migrate(owner, fresh.key, key).then(function () {
+                return withStore("keys", "readwrite", function (s) {
+                  return s.put({owner: owner, device: device});
+                });
+              }).then(function () { return key; });
+            });
+        });
+      });
+    keyCache[owner] = {secret: secret, promise: promise};
+    promise.catch(function () {
+      if (keyCache[owner] && keyCache[owner].promise === promise) { delete keyCache[owner]; }
+    });
+    return promise;
+  }
 
   function seal(owner, bytes) {
     var iv = env().crypto.getRandomValues(new Uint8Array(12));
@@ -128,9 +211,10 @@
       });
   }
 
-  /* {uuid: draft} of this owner; a row that no longer decrypts (its key is gone) is dropped. */
+  /* {uuid: draft} of this owner; a row that does not decrypt (its key is gone, or the secret is
+   * not this owner's) is left out, and left on the device. Rejects when the owner is locked. */
   function allDrafts(owner) {
-    return rowsOf("drafts", owner).then(function (rows) {
+    return keyFor(owner).then(function () { return rowsOf("drafts", owner); }).then(function (rows) {
       return Promise.all(rows.map(function (row) {
         return open_(owner, row).then(function (plain) {
           return JSON.parse(decoder.decode(plain));
@@ -178,7 +262,7 @@
 
   /* [{id, name, type, bytes}] of draft `uuid`, decrypted. */
   function photosOf(owner, uuid) {
-    return rowsOf("photos", owner).then(function (rows) {
+    return keyFor(owner).then(function () { return rowsOf("photos", owner); }).then(function (rows) {
       rows = rows.filter(function (r) { return r.uuid === uuid; })
         .sort(function (a, b) { return a.id < b.id ? -1 : 1; });
       return Promise.all(rows.map(function (row) {
@@ -236,11 +320,17 @@
   }
 
   var api = {
-    available: available, putDraft: putDraft, allDrafts: allDrafts, removeDraft: removeDraft,
+    available: available, unlock: unlock, unlocked: unlocked, putDraft: putDraft, allDrafts: allDrafts, removeDraft: removeDraft,
     putPhoto: putPhoto, photosOf: photosOf, photoCounts: photoCounts,
     removePhotos: removePhotos, clearOwner: clearOwner, pendingCount: pendingCount,
-    _reset: function () { dbPromise = null; keyCache = {}; },
+    _reset: function () { dbPromise = null; keyCache = {}; secrets = {}; },
   };
+
+  // -- this page's user: the secret the server put in the page unlocks that user's records --
+  if (root && root.document && root.document.querySelector) {
+    var meta = root.document.querySelector('meta[name="unionaid-vault"]');
+    if (meta && meta.dataset) { unlock(meta.dataset.owner, meta.getAttribute("content")); }
+  }
 
   // -- logout: clear this user's drafts and photos ----------------------------------------------
   if (root && root.document && root.document.addEventListener) {

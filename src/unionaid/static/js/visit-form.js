@@ -2,7 +2,9 @@
  *
  * - Every input is saved on the device as a draft ("草稿已加密保存在本机"), keyed by the draft's
  *   client_uuid, generated here when the form opens. Drafts are kept ENCRYPTED in IndexedDB by
- *   js/device-vault.js (AES-GCM, a non-extractable key per user): what is stored is ciphertext.
+ *   js/device-vault.js (AES-GCM, a per-user key made of a non-extractable device key and the
+ *   user's server secret from the page): what is stored is ciphertext. A page without that
+ *   user's secret (vault.unlocked(OWNER) false) keeps nothing, like a page without the vault.
  *   Drafts of the old clear-text localStorage format are moved into the vault and deleted.
  * - Drafts are kept per user (the "owner", data-owner of #local-drafts: the user id, nothing
  *   personal), each with their own key. A page lists and sends only its user's drafts; logging
@@ -37,7 +39,7 @@
   // -- storage (encrypted, js/device-vault.js) ---------------------------------------------
   var OWNER = panel.dataset.owner;
   var vault = window.UnionaidVault;
-  var canKeep = !!(vault && vault.available());
+  var canKeep = !!(vault && vault.available() && vault.unlocked(OWNER));
   var cache = {};       // {uuid: draft}, decrypted, of this owner
   var photoCount = {};  // {uuid: photos waiting on the device}
 

@@ -1,7 +1,9 @@
 /* Offline drafts of js/visit-form.js, kept by js/device-vault.js:
  *
  * - what is stored on the device is ciphertext (AES-GCM), never the form's values, and decrypts
- *   back to the draft; the per-user key is a non-extractable CryptoKey;
+ *   back to the draft; the per-user key needs the non-extractable device key AND the user's
+ *   server secret: another user's secret (or none) decrypts nothing, and the owner's secret
+ *   reads the records again; a first-version key is replaced and its records re-encrypted;
  * - photos taken offline are kept (encrypted) until the visit is sent with them, then removed;
  *   a failed send keeps both;
  * - drafts are kept per user: a page lists and sends only its user's drafts; logout deletes
@@ -153,7 +155,12 @@ function draft(uuid, label, state) {
           pairs: [["client_uuid", uuid], ["member_id", "1"], ["health_note", "每周透析三次"]]};
 }
 
+// What the server puts in each user's pages (core.crypto.device_vault_secret): one per user.
+const SECRET = {"7": "a7".repeat(32), "8": "b8".repeat(32), "9": "c9".repeat(32)};
+const unlockAll = () => Object.keys(SECRET).forEach((o) => vault.unlock(o, SECRET[o]));
+
 (async () => {
+  unlockAll();
   // 1. what is stored is ciphertext, and it decrypts back
   await vault.putDraft("7", draft("a1", "甲的走访", "queued"));
   const stored = rows("drafts");
@@ -166,12 +173,36 @@ function draft(uuid, label, state) {
   assert.ok(!JSON.stringify(stored[0]).includes("透析"));
   assert.deepStrictEqual(await vault.allDrafts("7"), {a1: draft("a1", "甲的走访", "queued")});
 
-  // 2. the key is per user and cannot be exported
+  // 2. the device half of the key is per user and cannot be exported; the server's secret is
+  //    not stored on the device
   const keyRow = rows("keys").find((r) => r.owner === "7");
-  assert.strictEqual(keyRow.key.extractable, false);
-  assert.deepStrictEqual(keyRow.key.algorithm, {name: "AES-GCM", length: 256});
-  await assert.rejects(webcrypto.subtle.exportKey("raw", keyRow.key));
+  assert.deepStrictEqual(Object.keys(keyRow).sort(), ["device", "owner"]);
+  assert.strictEqual(keyRow.device.extractable, false);
+  assert.strictEqual(keyRow.device.algorithm.name, "HMAC");
+  await assert.rejects(webcrypto.subtle.exportKey("raw", keyRow.device));
+  assert.ok(!JSON.stringify(rows("keys")).includes(SECRET["7"]));
   assert.deepStrictEqual(await vault.allDrafts("8"), {}); // another user reads nothing
+
+  // 2b. the device key alone is not enough: user 8's session (8's secret only) cannot read 7's
+  //     records, not even by naming 7; without any secret nothing decrypts; 7's records stay
+  //     on the device, ciphertext, and read again under 7's secret
+  await vault.putPhoto("7", "a1", new Blob([Buffer.from("甲的照片-透析")], {type: "image/jpeg"}));
+  vault._reset();
+  await assert.rejects(vault.allDrafts("7"), /locked/);
+  await assert.rejects(vault.photosOf("7", "a1"), /locked/);
+  await assert.rejects(vault.putDraft("7", draft("x", "x", "editing")), /locked/);
+  assert.strictEqual(vault.unlocked("7"), false);
+  vault.unlock("8", SECRET["8"]);
+  vault.unlock("7", SECRET["8"]);  // user 8 at the console, with the only secret they have
+  assert.deepStrictEqual(await vault.allDrafts("7"), {});
+  assert.deepStrictEqual(await vault.photosOf("7", "a1"), []);
+  assert.strictEqual(await vault.pendingCount("7"), 2);  // kept, not lost
+  assert.ok(!bytesOf(rows("drafts")[0]).includes(Buffer.from("透析")));
+  vault.unlock("7", SECRET["7"]);  // user 7 logs in again
+  assert.deepStrictEqual(await vault.allDrafts("7"), {a1: draft("a1", "甲的走访", "queued")});
+  assert.strictEqual((await vault.photosOf("7", "a1")).length, 1);
+  await vault.removePhotos("7", "a1");
+  unlockAll();
 
   // 3. photos are kept encrypted and come back whole
   const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from("照片-透析单")]);
@@ -225,7 +256,7 @@ function draft(uuid, label, state) {
   assert.ok(page.list.text.includes("旧草稿"));
   assert.strictEqual((await vault.allDrafts("9")).c1.label, "旧草稿");
 
-  // 9. logout: this user's drafts, photos and key are deleted, the others' stay
+  // 9. logout: this user's drafts, photos and device key are deleted, the others' stay
   await vault.putPhoto("7", "a1", new Blob([jpeg], {type: "image/jpeg"}));
   assert.strictEqual(await vault.pendingCount("7"), 2);
   await vault.clearOwner("7");
@@ -233,6 +264,22 @@ function draft(uuid, label, state) {
   assert.ok(!rows("keys").some((r) => r.owner === "7"));
   assert.ok(rows("drafts").every((r) => r.owner !== "7"));
   assert.ok("b2" in await vault.allDrafts("8"));
+
+  // 10. a vault v1 key ({owner, key}: a bare AES-GCM key) is replaced: its rows are re-encrypted
+  //     under the two-part key and the old key is deleted
+  const legacyKey = await webcrypto.subtle.generateKey({name: "AES-GCM", length: 256}, false,
+                                                       ["encrypt", "decrypt"]);
+  const iv = webcrypto.getRandomValues(new Uint8Array(12));
+  const sealed = await webcrypto.subtle.encrypt({name: "AES-GCM", iv}, legacyKey,
+                                               Buffer.from(JSON.stringify(draft("d1", "旧密钥", "editing"))));
+  idb.dbs["unionaid-vault"].stores.keys.rows.set("6", {owner: "6", key: legacyKey});
+  idb.dbs["unionaid-vault"].stores.drafts.rows.set("6:d1", {id: "6:d1", owner: "6", uuid: "d1", iv, data: sealed});
+  vault.unlock("6", "d6".repeat(32));
+  assert.strictEqual((await vault.allDrafts("6")).d1.label, "旧密钥");
+  const row6 = rows("keys").find((r) => r.owner === "6");
+  assert.deepStrictEqual(Object.keys(row6).sort(), ["device", "owner"]);
+  await assert.rejects(webcrypto.subtle.decrypt({name: "AES-GCM", iv: rows("drafts").find((r) => r.owner === "6").iv},
+                                                legacyKey, rows("drafts").find((r) => r.owner === "6").data));
 
   console.log("visit drafts: ok");
 })().catch((error) => { console.error(error); process.exit(1); });

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms, template
 
-from unionaid.core import masking
+from unionaid.core import crypto, masking
 
 register = template.Library()
 
@@ -45,3 +45,15 @@ def return_path(context) -> str:
     if request is None:
         return "/"
     return masking.without_identifiers(request.get_full_path(), nested=())
+
+
+@register.simple_tag(takes_context=True)
+def device_vault_secret(context) -> str:
+    """The signed-in user's device-vault secret (core.crypto.device_vault_secret), "" for
+    anyone else: only that user's own pages carry it."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    request.device_vault_secret_sent = True  # core.middleware: the page is sent no-store
+    return crypto.device_vault_secret(user.pk)
