@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ from unionaid.notifications.services import send_code
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 from unionaid.portal.models import AttemptAction, CodePurpose, LoginAttempt, LoginCode
+
+logger = logging.getLogger(__name__)
 
 SMS_CODE_TTL = dt.timedelta(minutes=10)
 PRINTED_CODE_TTL = dt.timedelta(days=30)
@@ -267,7 +270,11 @@ def login_code_deliver(code_id: int, purpose: str) -> bool:
     row.save(update_fields=["code_enc"])
     if row.member is None or not row.is_live() or not row.member.phone:
         return False
-    send_code(row.member.phone, code, purpose)
+    try:
+        send_code(row.member.phone, code, purpose)
+    except ServiceError as exc:  # a roster phone no gateway takes: the code is gone all the same
+        logger.warning("login code %s not sent: %s", row.pk, exc.code)
+        return False
     return True
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from unionaid.accounts.models import User
 from unionaid.audit.models import AuditEvent
+from unionaid.members.models import Member
 from unionaid.portal.activation import login_code_deliver
 from unionaid.portal.models import CodePurpose, LoginAttempt, LoginCode
 
@@ -270,3 +271,12 @@ def test_a_wrong_code_gets_the_same_answer_for_a_decoy_and_a_real_code(rostered,
     results = list(AuditEvent.objects.filter(action="login.activation_send").order_by("id")
                    .values_list("changes__result", flat=True))
     assert results == ["ok", "not_on_roster"]
+
+
+def test_a_roster_phone_no_gateway_takes_still_wipes_the_code(rostered):
+    start(Client(), **details(rostered))
+    Member.objects.filter(pk=rostered.pk).update(phone="12345")  # not a mobile number
+    row = LoginCode.objects.get()
+    assert login_code_deliver(row.pk, row.purpose) is False
+    assert LoginCode.objects.get().code_enc == ""
+    assert outbox() == []
