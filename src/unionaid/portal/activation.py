@@ -5,9 +5,13 @@ Rules kept here, whatever the page:
 * no membership oracle: a request that matches nobody on the roster (or a member who already has
   a login, or a phone shared by several members) does the same work as one that matches — one
   roster lookup by keyed hash, one code row (a decoy that names no member), one attempt row, one
-  journal event — and gets the same answer; only a match sends an SMS, after the commit;
+  journal event, one queued task carrying only the code row's id — and gets the same answer;
+  the task (run by the worker, after the commit) drops a decoy and texts a match's roster phone;
 * rate limits per phone, per ID number (their keyed hashes) and per client address, counted in
-  the database (``LoginAttempt``), so every process of every server sees the same counts;
+  the database (``LoginAttempt``), so every process of every server sees the same counts. Check
+  and record are one step per key: in one transaction the attempt row is written first (outcome
+  pending) and then counted with it, serialised per key (PostgreSQL: an advisory lock on each
+  key's hash; SQLite serialises writers anyway), so simultaneous requests can't all slip under;
 * codes are stored as keyed hashes, expire, and allow a few attempts only;
 * every attempt is journaled with masked identifiers and its outcome.
 """
@@ -15,16 +19,19 @@ Rules kept here, whatever the page:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
+from django_tasks import task
 
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, User
@@ -39,6 +46,8 @@ from unionaid.notifications.services import send_code
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
 from unionaid.portal.models import AttemptAction, CodePurpose, LoginAttempt, LoginCode
+
+logger = logging.getLogger(__name__)
 
 SMS_CODE_TTL = dt.timedelta(minutes=10)
 PRINTED_CODE_TTL = dt.timedelta(days=30)
@@ -110,7 +119,30 @@ def _limits(action: str) -> dict[str, int]:
     return {**DEFAULT_LIMITS[action], **overrides}
 
 
+PENDING = "pending"  # an attempt being made; its outcome is written in the same transaction
+
+
+def _lock_id(key: str) -> int:
+    """A signed 64-bit advisory lock id for one rate-limit key."""
+    digest = hashlib.sha256(f"unionaid.portal.limit:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _lock_keys(*, phone_h: str = "", id_h: str = "", ip: str | None = None) -> None:
+    """Serialise check-and-record per key until the end of the transaction (PostgreSQL; on
+    SQLite the attempt row's insert takes the one writer lock). Sorted: no lock-order
+    deadlock between two requests sharing two keys."""
+    if connection.vendor != "postgresql":
+        return
+    keys = [f"phone:{phone_h}" if phone_h else "", f"id:{id_h}" if id_h else "",
+            f"ip:{ip}" if ip else ""]
+    with connection.cursor() as cursor:
+        for lock_id in sorted({_lock_id(key) for key in keys if key}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
 def _is_limited(action: str, *, phone_h: str = "", id_h: str = "", ip: str | None = None) -> bool:
+    """Over a limit, counting the attempt being made (already written, outcome pending)."""
     since = timezone.now() - LIMIT_WINDOW
     recent = LoginAttempt.objects.filter(action=action, at__gte=since)
     limits = _limits(action)
@@ -118,15 +150,25 @@ def _is_limited(action: str, *, phone_h: str = "", id_h: str = "", ip: str | Non
             "ip": ("ip", ip)}
     for key, limit in limits.items():
         field, value = keys[key]
-        if value and recent.filter(**{field: value}).count() >= limit:
+        if value and recent.filter(**{field: value}).count() > limit:
             return True
     return False
 
 
-def _attempt(action: str, outcome: str, *, phone_h: str = "", id_h: str = "",
-             ip: str | None = None) -> None:
-    LoginAttempt.objects.create(action=action, outcome=outcome, phone_hash=phone_h,
-                                id_number_hash=id_h, ip=ip or None)
+def _attempt_begin(action: str, *, phone_h: str = "", id_h: str = "",
+                   ip: str | None = None) -> tuple[LoginAttempt, bool]:
+    """Inside the caller's transaction: lock the keys, write the attempt (pending), then count
+    it with the others. Returns the attempt and whether it is over a limit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("_attempt_begin needs the caller's transaction")
+    _lock_keys(phone_h=phone_h, id_h=id_h, ip=ip)
+    attempt = LoginAttempt.objects.create(action=action, outcome=PENDING, phone_hash=phone_h,
+                                          id_number_hash=id_h, ip=ip or None)
+    return attempt, _is_limited(action, phone_h=phone_h, id_h=id_h, ip=ip)
+
+
+def _attempt_end(attempt: LoginAttempt, outcome: str) -> None:
+    LoginAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome)
 
 
 def _journal(action: str, *, outcome: str, member: Member | None = None, actor=None,
@@ -139,14 +181,10 @@ def _journal(action: str, *, outcome: str, member: Member | None = None, actor=N
     )
 
 
-def _refuse_when_limited(action: str, journal_action: str, *, phone_h: str = "", id_h: str = "",
-                         ip: str | None = None, **masked) -> None:
-    if not _is_limited(action, phone_h=phone_h, id_h=id_h, ip=ip):
-        return
-    with transaction.atomic():
-        _attempt(action, "rate_limited", phone_h=phone_h, id_h=id_h, ip=ip)
-        _journal(journal_action, outcome="rate_limited", **masked)
-    raise RateLimited()
+def _record_limited(attempt: LoginAttempt, journal_action: str, **masked) -> None:
+    """A limited attempt: the same record and journal event whoever was typed."""
+    _attempt_end(attempt, "rate_limited")
+    _journal(journal_action, outcome="rate_limited", **masked)
 
 
 def _same_name(member: Member, name: str) -> bool:
@@ -167,8 +205,20 @@ def activation_code_send(*, name: str, id_number: str, phone: str, ip: str | Non
     phone of their own; otherwise a decoy. Same answer either way."""
     id_h, phone_h = id_number_hash(id_number), phone_hash(phone)
     masked = {"phone": masking.mask_phone(phone), "id_number": masking.mask_id_number(id_number)}
-    _refuse_when_limited(AttemptAction.SEND, "login.activation_send", phone_h=phone_h, id_h=id_h,
-                         ip=ip, **masked)
+    with transaction.atomic():
+        attempt, limited = _attempt_begin(AttemptAction.SEND, phone_h=phone_h, id_h=id_h, ip=ip)
+        if limited:
+            _record_limited(attempt, "login.activation_send", **masked)
+        else:
+            row = _activation_send(attempt, name=name, id_h=id_h, phone_h=phone_h,
+                                   masked=masked)
+    if limited:
+        raise RateLimited()
+    return Challenge(row.pk, phone_h, id_h)
+
+
+def _activation_send(attempt: LoginAttempt, *, name: str, id_h: str, phone_h: str,
+                     masked: dict) -> LoginCode:
     member = Member.objects.select_related("org_unit").filter(id_number_hash=id_h).first()
     has_login = User.objects.filter(member__id_number_hash=id_h).exists()
     phone_shared = Member.objects.filter(phone_hash=phone_h).count() > 1
@@ -185,46 +235,93 @@ def activation_code_send(*, name: str, id_number: str, phone: str, ip: str | Non
     else:
         reason = "ok"
     matched = member if reason == "ok" else None
+    row = _code_create(CodePurpose.ACTIVATE, matched)
+    _attempt_end(attempt, reason)
+    # The journal names the member only when the details matched in full.
+    _journal("login.activation_send", outcome=reason, member=matched, **masked)
+    return row
+
+
+def _code_create(purpose: str, member: Member | None) -> LoginCode:
+    """A new SMS code row (a decoy when ``member`` is None) and, once committed, the task that
+    sends it: the same work whether or not anyone gets a text. The clear code is kept only
+    encrypted on the row until the task has handed it to the delivery."""
     code = _sms_code()
-    with transaction.atomic():
-        row = LoginCode.objects.create(
-            purpose=CodePurpose.ACTIVATE, member=matched, code_hash=code_hash(code),
-            expires_at=timezone.now() + SMS_CODE_TTL,
-        )
-        _attempt(AttemptAction.SEND, reason, phone_h=phone_h, id_h=id_h, ip=ip)
-        # The journal names the member only when the details matched in full.
-        _journal("login.activation_send", outcome=reason, member=matched, **masked)
-    # Sent once the code row has committed (this service's own transaction just did).
-    if matched is not None:
-        send_code(phone, code, CodePurpose.ACTIVATE)
-    return Challenge(row.pk, phone_h, id_h)
+    row = LoginCode.objects.create(purpose=purpose, member=member, code_hash=code_hash(code),
+                                   code_enc=code, expires_at=timezone.now() + SMS_CODE_TTL)
+    transaction.on_commit(lambda: send_login_code.enqueue(row.pk, str(purpose)), robust=True)
+    return row
+
+
+@task()
+def send_login_code(code_id: int, purpose: str) -> dict:
+    """Text a code to its member's roster phone (the worker runs this after the request);
+    a decoy is dropped. Either way the clear code is wiped from the row."""
+    return {"code": code_id, "sent": login_code_deliver(code_id, purpose)}
+
+
+@transaction.atomic
+def login_code_deliver(code_id: int, purpose: str) -> bool:
+    row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member")
+           .filter(pk=code_id, purpose=purpose).first())
+    if row is None or not row.code_enc:
+        return False  # gone, or already handled
+    code, row.code_enc = row.code_enc, ""
+    row.save(update_fields=["code_enc"])
+    if row.member is None or not row.is_live() or not row.member.phone:
+        return False
+    try:
+        send_code(row.member.phone, code, purpose)
+    except ServiceError as exc:  # a roster phone no gateway takes: the code is gone all the same
+        logger.warning("login code %s not sent: %s", row.pk, exc.code)
+        return False
+    return True
+
+
+def login_codes_send_queued() -> int:
+    """Hand over the codes whose task never ran (a lost queue; tests without a worker);
+    how many went out."""
+    pending = LoginCode.objects.exclude(code_enc="").exclude(code_enc__isnull=True)
+    rows = list(pending.order_by("pk").values_list("pk", "purpose"))
+    return sum(login_code_deliver(pk, purpose) for pk, purpose in rows)
 
 
 def _check_code(challenge: Challenge, code: str, *, purpose: str, journal_action: str,
                 ip: str | None) -> Member:
-    _refuse_when_limited(AttemptAction.VERIFY, journal_action, phone_h=challenge.phone_hash,
-                         id_h=challenge.id_number_hash, ip=ip)
     now = timezone.now()
     with transaction.atomic():
-        row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member__org_unit")
-               .filter(pk=challenge.code_id, purpose=purpose).first())
-        if row is None or not row.is_live(now) or row.attempts >= MAX_CODE_ATTEMPTS:
-            outcome = "expired"
+        attempt, limited = _attempt_begin(AttemptAction.VERIFY, phone_h=challenge.phone_hash,
+                                          id_h=challenge.id_number_hash, ip=ip)
+        if limited:
+            _record_limited(attempt, journal_action)
         else:
-            row.attempts += 1
-            right = constant_time_compare(row.code_hash, code_hash(code))
-            outcome = "ok" if right and row.member_id else "wrong_code"
-            if outcome == "ok":
-                row.used_at = now
-            row.save(update_fields=["attempts", "used_at"])
-        member = row.member if row is not None and outcome == "ok" else None
-        _attempt(AttemptAction.VERIFY, outcome, phone_h=challenge.phone_hash,
-                 id_h=challenge.id_number_hash, ip=ip)
-        _journal(journal_action, outcome=outcome, member=member,
-                 attempt=row.attempts if row is not None else None)
+            outcome, member = _code_try(attempt, challenge, code, purpose=purpose,
+                                        journal_action=journal_action, now=now)
+    if limited:
+        raise RateLimited()
     if member is None:
         raise ServiceError(WRONG_CODE, code=outcome)
     return member
+
+
+def _code_try(attempt: LoginAttempt, challenge: Challenge, code: str, *, purpose: str,
+              journal_action: str, now: dt.datetime) -> tuple[str, Member | None]:
+    row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member__org_unit")
+           .filter(pk=challenge.code_id, purpose=purpose).first())
+    if row is None or not row.is_live(now) or row.attempts >= MAX_CODE_ATTEMPTS:
+        outcome = "expired"
+    else:
+        row.attempts += 1
+        right = constant_time_compare(row.code_hash, code_hash(code))
+        outcome = "ok" if right and row.member_id else "wrong_code"
+        if outcome == "ok":
+            row.used_at = now
+        row.save(update_fields=["attempts", "used_at"])
+    member = row.member if row is not None and outcome == "ok" else None
+    _attempt_end(attempt, outcome)
+    _journal(journal_action, outcome=outcome, member=member,
+             attempt=row.attempts if row is not None else None)
+    return outcome, member
 
 
 def activation_code_check(*, challenge: Challenge, code: str, ip: str | None) -> Member:
@@ -334,33 +431,44 @@ def printed_code_check(*, code: str, name: str, id_number: str, ip: str | None
     number, or ServiceError (one message for every failure) or RateLimited."""
     id_h = id_number_hash(id_number)
     masked = {"id_number": masking.mask_id_number(id_number)}
-    _refuse_when_limited(AttemptAction.PRINTED, "login.activation_printed", id_h=id_h, ip=ip,
-                         **masked)
     now = timezone.now()
     with transaction.atomic():
-        row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member__org_unit")
-               .filter(purpose=CodePurpose.PRINTED, code_hash=code_hash(code))
-               .order_by("-pk").first())
-        member = None
-        if row is None:
-            outcome = "unknown_code"
-        elif not row.is_live(now) or row.attempts >= MAX_CODE_ATTEMPTS:
-            outcome = "expired"
-        elif row.member.id_number_hash != id_h or not _same_name(row.member, name):
-            row.attempts += 1
-            if row.attempts >= MAX_CODE_ATTEMPTS:
-                row.revoked_at = now
-            row.save(update_fields=["attempts", "revoked_at"])
-            outcome = "details_differ"
-        elif User.objects.filter(member=row.member).exists():
-            outcome = "has_login"
+        attempt, limited = _attempt_begin(AttemptAction.PRINTED, id_h=id_h, ip=ip)
+        if limited:
+            _record_limited(attempt, "login.activation_printed", **masked)
         else:
-            outcome, member = "ok", row.member
-        _attempt(AttemptAction.PRINTED, outcome, id_h=id_h, ip=ip)
-        _journal("login.activation_printed", outcome=outcome, member=member, **masked)
+            outcome, member, row = _printed_try(attempt, code=code, name=name, id_h=id_h,
+                                                masked=masked, now=now)
+    if limited:
+        raise RateLimited()
     if member is None:
         raise ServiceError(WRONG_PRINTED, code=outcome)
     return member, row.pk
+
+
+def _printed_try(attempt: LoginAttempt, *, code: str, name: str, id_h: str, masked: dict,
+                 now: dt.datetime) -> tuple[str, Member | None, LoginCode | None]:
+    row = (LoginCode.objects.select_for_update(of=("self",)).select_related("member__org_unit")
+           .filter(purpose=CodePurpose.PRINTED, code_hash=code_hash(code))
+           .order_by("-pk").first())
+    member = None
+    if row is None:
+        outcome = "unknown_code"
+    elif not row.is_live(now) or row.attempts >= MAX_CODE_ATTEMPTS:
+        outcome = "expired"
+    elif row.member.id_number_hash != id_h or not _same_name(row.member, name):
+        row.attempts += 1
+        if row.attempts >= MAX_CODE_ATTEMPTS:
+            row.revoked_at = now
+        row.save(update_fields=["attempts", "revoked_at"])
+        outcome = "details_differ"
+    elif User.objects.filter(member=row.member).exists():
+        outcome = "has_login"
+    else:
+        outcome, member = "ok", row.member
+    _attempt_end(attempt, outcome)
+    _journal("login.activation_printed", outcome=outcome, member=member, **masked)
+    return outcome, member, row
 
 
 # -- login with an SMS code -----------------------------------------------------------------
@@ -384,20 +492,19 @@ def _code_login_user(phone_h: str) -> User | None:
 def login_code_send(*, phone: str, ip: str | None) -> Challenge:
     phone_h = phone_hash(phone)
     masked = {"phone": masking.mask_phone(phone)}
-    _refuse_when_limited(AttemptAction.SEND, "login.code_send", phone_h=phone_h, ip=ip, **masked)
-    user = _code_login_user(phone_h)
-    code = _sms_code()
     with transaction.atomic():
-        row = LoginCode.objects.create(
-            purpose=CodePurpose.LOGIN, member=user.member if user else None,
-            code_hash=code_hash(code), expires_at=timezone.now() + SMS_CODE_TTL,
-        )
-        outcome = "ok" if user else "no_worker_login"
-        _attempt(AttemptAction.SEND, outcome, phone_h=phone_h, ip=ip)
-        _journal("login.code_send", outcome=outcome, member=user.member if user else None,
-                 **masked)
-    if user is not None:
-        send_code(phone, code, CodePurpose.LOGIN)
+        attempt, limited = _attempt_begin(AttemptAction.SEND, phone_h=phone_h, ip=ip)
+        if limited:
+            _record_limited(attempt, "login.code_send", **masked)
+        else:
+            user = _code_login_user(phone_h)
+            row = _code_create(CodePurpose.LOGIN, user.member if user else None)
+            outcome = "ok" if user else "no_worker_login"
+            _attempt_end(attempt, outcome)
+            _journal("login.code_send", outcome=outcome, member=user.member if user else None,
+                     **masked)
+    if limited:
+        raise RateLimited()
     return Challenge(row.pk, phone_h)
 
 
@@ -424,6 +531,8 @@ def login_codes_purge(*, now=None) -> tuple[int, int]:
     now = now or timezone.now()
     attempts, _kinds = LoginAttempt.objects.filter(at__lt=now - ATTEMPTS_KEPT).delete()
     codes, _kinds = LoginCode.objects.filter(expires_at__lt=now - CODES_KEPT).delete()
+    # A clear code whose task never ran is of no use once expired.
+    LoginCode.objects.filter(expires_at__lt=now).exclude(code_enc="").update(code_enc="")
     if attempts or codes:
         audit_record(actor=None, action="login.codes_purge", target_type="portal.logincode",
                      changes={"attempts": attempts, "codes": codes})

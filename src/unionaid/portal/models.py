@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from unionaid.core.fields import EncryptedTextField
+
 
 class CodePurpose(models.TextChoices):
     ACTIVATE = "activate", _("开通账号（短信）")
@@ -27,6 +29,8 @@ class LoginCode(models.Model):
         verbose_name=_("职工"),
     )
     code_hash = models.CharField(max_length=64, db_index=True)
+    # An SMS code in clear only for its sending task (encrypted; wiped once handed over).
+    code_enc = EncryptedTextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("失效时间"))
     attempts = models.PositiveSmallIntegerField(_("已尝试次数"), default=0)

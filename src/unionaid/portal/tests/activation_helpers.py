@@ -1,5 +1,6 @@
 """Shared steps of the activation tests: post the forms, read the SMS code from the local SMS
-gateway fake (the code goes out as a queued delivery, sent here as the task worker would)."""
+gateway fake (the code row's task hands the code to a queued delivery, which is sent; both run
+here as the task worker would)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from django.urls import reverse
 
 from unionaid.notifications.deliveries import deliveries_send_due
+from unionaid.portal.activation import login_codes_send_queued
 
 PASSWORD = "Worker-pass-2026"
 
@@ -17,6 +19,7 @@ GATEWAY: list = []  # the running gateway fake of the current test (conftest set
 
 def outbox() -> list[dict]:
     """The text messages the gateway accepted so far, after sending what is due."""
+    login_codes_send_queued()
     deliveries_send_due()
     return [{"to": body["PhoneNumbers"], "body": body.get("TemplateParam") or ""}
             for body in GATEWAY[0].sent()]

@@ -4,15 +4,18 @@ counted on what was typed, so a limited answer says nothing about the roster eit
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import time_machine
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from unionaid.audit.models import AuditEvent
-from unionaid.portal.models import LoginAttempt
+from unionaid.portal.activation import RateLimited, _is_limited, login_code_send
+from unionaid.portal.models import LoginAttempt, LoginCode
 
 from .activation_helpers import details, enter_code, outbox, start
 
@@ -132,3 +135,67 @@ def test_old_attempts_and_codes_are_purged(union, make_member):
     assert login_codes_purge(now=later) == (1, 1)
     assert not LoginCode.objects.exists()
     assert AuditEvent.objects.filter(action="login.codes_purge").exists()
+
+
+def test_the_count_includes_the_attempt_being_made(db, people, small_limits):
+    """With a limit of 2 per phone, the third send is refused, and every attempt (the refused
+    one too) is recorded with its outcome: none is left pending."""
+    phone = people.person()["phone"]
+    login_code_send(phone=phone, ip="10.0.1.1")
+    login_code_send(phone=phone, ip="10.0.1.2")
+    with pytest.raises(RateLimited):
+        login_code_send(phone=phone, ip="10.0.1.3")
+    outcomes = sorted(LoginAttempt.objects.filter(action="send").values_list("outcome", flat=True))
+    assert outcomes == ["no_worker_login", "no_worker_login", "rate_limited"]
+    assert LoginCode.objects.count() == 2
+
+
+def test_the_limit_counts_the_rows_already_written_with_this_one(db, small_limits):
+    """The check runs after the attempt's own row is written: two rows (this one included)
+    are within a limit of 2, a third is over it."""
+    for _n in range(2):
+        LoginAttempt.objects.create(action="send", outcome="pending", phone_hash="h" * 64)
+    assert not _is_limited("send", phone_h="h" * 64)
+    LoginAttempt.objects.create(action="send", outcome="pending", phone_hash="h" * 64)
+    assert _is_limited("send", phone_h="h" * 64)
+
+
+@pytest.fixture
+def committing(transactional_db):
+    """Committed rows; the journal is append-only, so the flush afterwards skips its trigger
+    (as audit/tests/test_backups.py does)."""
+    yield
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serialises writers; the race needs PostgreSQL's concurrency")
+def test_simultaneous_sends_stay_within_the_limit(committing, union, make_member, small_limits):
+    """Eight requests for one phone at the same moment, each on its own connection: at most
+    the limit (2) get a code; the rest are refused and recorded."""
+    member = make_member(union.team_a)
+    phone, threads = member.phone, 8
+    barrier = threading.Barrier(threads)
+    answers: list[str] = []
+
+    def send(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            login_code_send(phone=phone, ip=f"10.0.2.{n + 1}")
+            answers.append("sent")
+        except RateLimited:
+            answers.append("limited")
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=send, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(answers) == ["limited"] * 6 + ["sent"] * 2
+    assert LoginCode.objects.count() == 2
+    assert LoginAttempt.objects.filter(action="send").exclude(outcome="rate_limited").count() == 2
+    assert not LoginAttempt.objects.filter(outcome="pending").exists()

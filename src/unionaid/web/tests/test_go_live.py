@@ -51,6 +51,7 @@ from unionaid.members.models import Member
 from unionaid.notifications.deliveries import deliveries_send_due
 from unionaid.notifications.models import Notification
 from unionaid.org.models import OrgUnit, UnionProfile
+from unionaid.portal.activation import login_codes_send_queued
 from unionaid.portal.tests.helpers import pdf, photo
 from unionaid.schedules.models import RunOutcome, ScheduleRun
 from unionaid.web import demo as demo_package
@@ -254,7 +255,8 @@ def step_4_activate(day: Day, sms_gateway) -> None:
     response = client.post(reverse("activation:start"), {
         "name": worker["姓名"], "id_number": worker["身份证号"], "phone": worker["手机号"]})
     assert response["Location"] == reverse("activation:code")
-    deliveries_send_due()  # the task worker sends the queued text message
+    login_codes_send_queued()  # the task worker hands the code over to a text message
+    deliveries_send_due()  # and sends it
     code = sms_gateway.last_code_for(worker["手机号"])
     assert code
     assert re.fullmatch(r"\d{6}", code)
