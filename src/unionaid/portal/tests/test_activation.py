@@ -280,3 +280,17 @@ def test_a_roster_phone_no_gateway_takes_still_wipes_the_code(rostered):
     assert login_code_deliver(row.pk, row.purpose) is False
     assert LoginCode.objects.get().code_enc == ""
     assert outbox() == []
+
+
+def test_the_periodic_job_sends_a_code_whose_task_was_lost_but_not_a_fresh_one(rostered):
+    """A process that ends between the commit and the queue loses the task: the scheduler's
+    job hands such codes over, leaving the last two minutes' to their own tasks."""
+    from unionaid.portal.jobs import send_lost_login_codes
+
+    start(Client(), **details(rostered))  # its task is never run here (no on-commit hooks)
+    send_lost_login_codes(now=timezone.now())
+    assert LoginCode.objects.get().code_enc  # fresh: left to its own task
+    summary = send_lost_login_codes(now=timezone.now() + dt.timedelta(minutes=3))
+    assert summary == "补发验证码 1 个"
+    assert LoginCode.objects.get().code_enc == ""
+    assert [m["to"] for m in outbox()] == [rostered.phone]
