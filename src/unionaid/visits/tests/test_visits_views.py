@@ -83,7 +83,7 @@ def test_device_drafts_are_kept_per_user_and_the_page_says_so(client, rec):
         for url in pages:
             html = client.get(url).content.decode()
             assert f'data-owner="{user.pk}"' in html
-            assert "按登录账号分开保存" in html
+            assert "按登录账号分开加密" in html
         client.logout()
     html = verified_login(client, rec.visitor_a).get(pages[1]).content.decode()
     assert "会随草稿加密保存在本机" in html  # the health note warns where it is kept
