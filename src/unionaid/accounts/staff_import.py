@@ -31,6 +31,7 @@ from unionaid.accounts.permissions import admin_duties
 from unionaid.audit.services import audit_record
 from unionaid.core import masking
 from unionaid.core.errors import PermissionDenied
+from unionaid.core.spreadsheets import RowProblem
 from unionaid.org.models import OrgUnit
 
 MANAGE = "security.manage"
@@ -47,13 +48,6 @@ class StaffRow:
     role: str = ""
     phone: str = ""
     email: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    row_number: int
-    column: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,16 @@ def safe_row(values) -> list:
 
 
 @dataclass(frozen=True, slots=True)
+class RowProblem:
+    """What is wrong with one row of an imported sheet: its row number in the file, the column
+    (header text, or "" for the whole row) and the reason, in Chinese."""
+
+    row_number: int
+    column: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReadLimits:
     """How big an uploaded spreadsheet may be: rows (header included) and columns of any sheet,
     and bytes (the uncompressed content of a .xlsx, the file itself for a .csv)."""

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from unionaid.audit.services import audit_record
 from unionaid.core.access import access_for
 from unionaid.core.errors import Conflict, PermissionDenied
+from unionaid.core.spreadsheets import RowProblem
 from unionaid.org.models import OrgLevel, OrgUnit
 
 MANAGE = "org.manage"
@@ -33,13 +34,6 @@ class UnitRow:
     name: str
     parent_code: str
     level: str
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    row_number: int
-    column: str
-    message: str
 
 
 @dataclass

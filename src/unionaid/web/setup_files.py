@@ -12,7 +12,6 @@ import io
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from openpyxl.styles import Font
 
 from unionaid.accounts.staff_import import Credential, StaffRow
 from unionaid.core.errors import ServiceError
-from unionaid.core.spreadsheets import ReadLimits, safe_row
+from unionaid.core.spreadsheets import ReadLimits, RowProblem, safe_row
 from unionaid.members import roster_files
 from unionaid.org.importing import UnitRow
 from unionaid.org.models import OrgLevel, OrgUnit
@@ -51,13 +50,6 @@ STAFF_HEADERS: dict[str, tuple[str, ...]] = {
     "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail"),
 }
 STAFF_REQUIRED = ("username", "full_name", "unit_code", "post")
-
-
-@dataclass(frozen=True, slots=True)
-class FileProblem:
-    row_number: int
-    column: str
-    message: str
 
 
 class SetupFileError(ServiceError):
@@ -100,11 +92,11 @@ def read_table(path, headers: dict[str, tuple[str, ...]], required: tuple[str, .
                 break
         if not header_row:
             labels = "”“".join(headers[name][0] for name in required)
-            return [], [FileProblem(1, "", _("没有找到表头：第一行应为列名，包含“%(labels)s”。")
+            return [], [RowProblem(1, "", _("没有找到表头：第一行应为列名，包含“%(labels)s”。")
                                     % {"labels": labels})]
         missing = [headers[name][0] for name in required if name not in columns]
         if missing:
-            return [], [FileProblem(header_row, label, _("缺少必填列“%(label)s”。")
+            return [], [RowProblem(header_row, label, _("缺少必填列“%(label)s”。")
                                     % {"label": label}) for label in missing]
         result = []
         for row_number, values in roster_files.data_rows(rows, header_row):

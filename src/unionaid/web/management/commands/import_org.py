@@ -29,6 +29,27 @@ def print_problems(stdout, problems) -> None:
         stdout.write(f"第 {problem.row_number} 行 {column}{problem.message}")
 
 
+def checked_import(stdout, *, read, service, file, actor, dry_run: bool):
+    """Read ``file`` and run ``service`` on its rows: every bad row printed and CommandError
+    (nothing imported) if there is any; the result otherwise, after a dry run's "检查通过"."""
+    try:
+        rows, problems = read(file)
+        if problems:
+            print_problems(stdout, problems)
+            raise CommandError("文件格式不正确；没有导入任何数据。")
+        result = service(actor=actor, rows=rows, dry_run=dry_run)
+    except ServiceError as exc:
+        raise CommandError(exc.message) from None
+    print_problems(stdout, result.errors)
+    if result.errors:
+        raise CommandError(
+            f"共 {result.total} 行，{result.bad_rows} 行有错误（{len(result.errors)} 处）；"
+            "没有导入任何数据。")
+    if dry_run:
+        stdout.write(f"检查通过：共 {result.total} 行，没有错误。")
+    return result
+
+
 class Command(BaseCommand):
     help = "导入组织机构（.xlsx 或 .csv）；--dry-run 只检查不写入。"
 
@@ -39,21 +60,7 @@ class Command(BaseCommand):
                             help="以哪个用户的身份和权限导入（不给：服务器操作员，全树）")
 
     def handle(self, *args, file, dry_run=False, username="", **options):
-        actor = acting_user(username)
-        try:
-            rows, problems = read_org_file(file)
-            if problems:
-                print_problems(self.stdout, problems)
-                raise CommandError("文件格式不正确；没有导入任何数据。")
-            result = orgunits_import(actor=actor, rows=rows, dry_run=dry_run)
-        except ServiceError as exc:
-            raise CommandError(exc.message) from None
-        print_problems(self.stdout, result.errors)
-        if result.errors:
-            raise CommandError(
-                f"共 {result.total} 行，{result.bad_rows} 行有错误（{len(result.errors)} 处）；"
-                "没有导入任何数据。")
-        if dry_run:
-            self.stdout.write(self.style.SUCCESS(f"检查通过：共 {result.total} 行，没有错误。"))
-        else:
+        result = checked_import(self.stdout, read=read_org_file, service=orgunits_import,
+                                file=file, actor=acting_user(username), dry_run=dry_run)
+        if not dry_run:
             self.stdout.write(self.style.SUCCESS(f"导入完成：新增单位 {result.created} 个。"))

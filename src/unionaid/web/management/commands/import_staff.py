@@ -15,8 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from unionaid.accounts.staff_import import staff_import
-from unionaid.core.errors import ServiceError
-from unionaid.web.management.commands.import_org import acting_user, print_problems
+from unionaid.web.management.commands.import_org import acting_user, checked_import
 from unionaid.web.setup_files import credentials_sheet, read_staff_file
 
 
@@ -39,21 +38,9 @@ class Command(BaseCommand):
                 raise CommandError("--passwords-out 须是 .xlsx 文件。")
             if out.exists():
                 raise CommandError(f"{out} 已存在，不会覆盖。")
-        try:
-            rows, problems = read_staff_file(file)
-            if problems:
-                print_problems(self.stdout, problems)
-                raise CommandError("文件格式不正确；没有导入任何数据。")
-            result = staff_import(actor=actor, rows=rows, dry_run=dry_run)
-        except ServiceError as exc:
-            raise CommandError(exc.message) from None
-        print_problems(self.stdout, result.errors)
-        if result.errors:
-            raise CommandError(
-                f"共 {result.total} 行，{result.bad_rows} 行有错误（{len(result.errors)} 处）；"
-                "没有导入任何数据。")
+        result = checked_import(self.stdout, read=read_staff_file, service=staff_import,
+                                file=file, actor=actor, dry_run=dry_run)
         if dry_run:
-            self.stdout.write(self.style.SUCCESS(f"检查通过：共 {result.total} 行，没有错误。"))
             return
         self.stdout.write(self.style.SUCCESS(
             f"导入完成：新增用户 {result.users_created} 个，新建岗位 {result.posts_created} 个，"
