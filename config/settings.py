@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "unionaid.assistance",
     "unionaid.visits",
     "unionaid.archive",
+    "unionaid.matching",
     "unionaid.exports",
     "unionaid.schedules",
     "unionaid.portal",
