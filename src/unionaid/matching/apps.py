@@ -19,3 +19,6 @@ class MatchingConfig(AppConfig):
             "matching.review": _("复核待确认的比对结果"),
             "matching.config": _("维护数据来源、保留期限与线索规则"),
         }, order=55)
+        from unionaid.matching import jobs
+
+        jobs.register()

@@ -1,0 +1,23 @@
+"""The matching domain's periodic job, run by the scheduler (``unionaid.schedules``)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from unionaid.matching.services import datasets_purge_expired
+from unionaid.schedules.registry import register_job
+
+
+def purge(*, now) -> str:
+    counts = datasets_purge_expired(now=now)
+    return gettext("清除到期数据 %(d)d 批，记录 %(r)d 条") % {"d": counts["datasets"],
+                                                        "r": counts["records"]}
+
+
+def register() -> None:
+    register_job(
+        "matching.purge", purge, default_schedule="15 2 * * *",
+        label=_("外部数据到期清除"),
+        description=_("按数据来源的保留天数，删除到期的外部数据记录（个人信息最小化），比对结论保留；"
+                      "每次清除记入审计日志。默认每天 2:15。"))
