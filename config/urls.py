@@ -15,6 +15,7 @@ urlpatterns = [
     path("approvals/", include("unionaid.approvals.urls")),
     path("visits/", include("unionaid.visits.urls")),
     path("archive/", include("unionaid.archive.urls")),
+    path("matching/", include("unionaid.matching.urls")),
     path("exports/", include("unionaid.exports.urls")),
     path("schedules/", include("unionaid.schedules.urls")),
     path("me/", include("unionaid.portal.urls")),

@@ -16,6 +16,7 @@ from unionaid.assistance.api import router as assistance_router
 from unionaid.core.errors import ServiceError
 from unionaid.exports.api import router as exports_router
 from unionaid.funds.api import router as funds_router
+from unionaid.matching.api import router as matching_router
 from unionaid.members.api import router as members_router
 from unionaid.notifications.api import router as notifications_router
 from unionaid.org.api import router as org_router
@@ -101,6 +102,7 @@ def _register_routers() -> None:
     api.add_router("/v1/funds", funds_router)
     api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/archive", archive_router)
+    api.add_router("/v1/matching", matching_router)
     api.add_router("/v1/notifications", notifications_router)
     api.add_router("/v1/exports", exports_router)
     api.add_router("/v1/schedules", schedules_router)

@@ -66,9 +66,10 @@ def _table(con, name: str, rows: Iterable[tuple], *, key: bool) -> int:
             column.append(value)
     arrow = pa.table({"row_no": pa.array(columns.pop("row_no"), pa.int64()),
                       **{c: pa.array(v, pa.string()) for c, v in columns.items()}})
-    con.register(f"{name}_arrow", arrow)
-    con.cursor().execute(f"CREATE TABLE {name}_raw AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
+    cur = con.cursor()
+    cur.register(f"{name}_arrow", arrow)
+    cur.execute(f"CREATE TABLE {name}_raw AS SELECT * FROM {name}_arrow")  # noqa: S608
+    cur.unregister(f"{name}_arrow")
     del arrow, columns
     normalise.normalise_table(con, f"{name}_raw", f"{name}_s", key=key)
     con.cursor().execute(f"""CREATE TABLE {name} AS SELECT s.*, r.id_key

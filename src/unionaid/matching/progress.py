@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
-class Cancelled(Exception):  # noqa: N818 (a signal, not an error)
+class Cancelled(Exception):
     """A cancel was asked for the job; nothing of it is written."""
 
 

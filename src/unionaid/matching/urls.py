@@ -1,0 +1,25 @@
+"""The matching pages, mounted at /matching/ with the ``matching`` namespace."""
+
+from django.urls import path
+
+from unionaid.matching.views import datasets, runs
+
+app_name = "matching"
+urlpatterns = [
+    path("", datasets.dataset_list, name="dataset-list"),
+    path("sources/", datasets.source_list, name="source-list"),
+    path("sources/new/", datasets.source_edit, name="source-create"),
+    path("sources/<int:pk>/", datasets.source_edit, name="source-edit"),
+    path("datasets/<int:pk>/", datasets.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:pk>/status/", datasets.dataset_status, name="dataset-status"),
+    path("datasets/<int:pk>/confirm/", datasets.dataset_confirm, name="dataset-confirm"),
+    path("datasets/<int:pk>/cancel/", datasets.dataset_cancel, name="dataset-cancel"),
+    path("datasets/<int:pk>/purge/", datasets.dataset_purge, name="dataset-purge"),
+    path("datasets/<int:pk>/run/", datasets.run_start, name="run-start"),
+    path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
+    path("runs/<int:pk>/status/", runs.run_status, name="run-status"),
+    path("runs/<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
+    path("runs/<int:pk>/retry/", runs.run_retry, name="run-retry"),
+    path("review/", runs.review_queue, name="review"),
+    path("matches/<int:pk>/decide/", runs.match_decide, name="match-decide"),
+]
