@@ -6,6 +6,9 @@
     unionaid import org FILE           import the org tree (.xlsx/.csv), --dry-run to check only
     unionaid import staff FILE         import staff logins and posts, --dry-run to check only
     unionaid import members FILE       import a roster (.xlsx/.csv), --dry-run to check only
+    unionaid dataset import FILE       load another department's list (--source, --unit, --as)
+    unionaid dataset match ID          match a loaded list against the member roll (--as)
+    unionaid dataset purge             delete lists past their retention period
     unionaid keys rotate               re-encrypt personal data with the active key
     unionaid backup [--keep N]         back up the database (one file + .sha256, never the keys)
     unionaid restore FILE              restore a backup into an empty database, then check it
@@ -28,6 +31,9 @@ ALIASES = {
     ("import", "staff"): ["import_staff"],
     ("export", "members"): ["export_members"],
     ("keys", "rotate"): ["keys_rotate"],
+    ("dataset", "import"): ["matching_import"],
+    ("dataset", "match"): ["matching_run"],
+    ("dataset", "purge"): ["matching_purge"],
 }
 
 

@@ -39,12 +39,14 @@ def test_the_job_purges_expired_datasets_and_journals_it(union, cadres, expired,
     summary = jobs.purge(now=timezone.now())
     assert summary == "清除到期数据 1 批，记录 2 条"
     dataset.refresh_from_db()
-    assert dataset.status == DatasetStatus.PURGED and dataset.purged_at is not None
+    assert dataset.status == DatasetStatus.PURGED
+    assert dataset.purged_at is not None
     assert not ExternalRecord.objects.filter(dataset=dataset).exists()
     assert ExternalRecord.objects.filter(dataset=fresh).count() == 1
     assert not stored.exists()
     kept.refresh_from_db()
-    assert kept.record is None and kept.status == MatchStatus.CONFIRMED
+    assert kept.record is None
+    assert kept.status == MatchStatus.CONFIRMED
     assert not Match.objects.filter(pk=pending.pk).exists()
     event = AuditEvent.objects.get(action="matching.dataset_purge")
     assert event.target_id == str(dataset.pk)
@@ -78,4 +80,5 @@ def test_a_running_dataset_cannot_be_purged_by_hand(cadres, expired):
 
 def test_the_purge_is_registered_with_the_scheduler():
     job = job_or_none("matching.purge")
-    assert job is not None and job.func is jobs.purge
+    assert job is not None
+    assert job.func is jobs.purge

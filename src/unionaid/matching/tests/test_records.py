@@ -37,7 +37,8 @@ def test_a_person_key_is_stable_and_falls_back_from_id_to_name_and_birth(people)
                                    phone=None)
     by_birth = person_key_for(id18=None, name=person["name"], birth=person["birth_date"],
                               phone="16512345678")
-    assert by_birth.startswith("b:") and by_id.startswith("i:")
+    assert by_birth.startswith("b:")
+    assert by_id.startswith("i:")
     assert person["name"] not in by_birth
     assert by_birth == person_key_for(id18=None, name=person["name"],
                                       birth=person["birth_date"], phone=None)

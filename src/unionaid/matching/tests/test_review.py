@@ -9,7 +9,7 @@ from unionaid.audit.models import AuditEvent
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied
 from unionaid.matching import services
 from unionaid.matching.linking import write_matches
-from unionaid.matching.models import Match, MatchRun, MatchStatus, PairDecision
+from unionaid.matching.models import MatchRun, MatchStatus, PairDecision
 
 
 @pytest.fixture
@@ -29,7 +29,8 @@ def test_confirming_keeps_the_decision_and_journals_it(cadres, pair):
     assert (kept.member, kept.person_key, kept.decision) == (member, record.person_key,
                                                              "confirmed")
     event = AuditEvent.objects.get(action="matching.match_confirmed")
-    assert event.actor_id == cadres.station_a.pk and event.target_id == str(match.pk)
+    assert event.actor_id == cadres.station_a.pk
+    assert event.target_id == str(match.pk)
 
 
 def test_deciding_again_the_same_way_changes_nothing_and_the_other_way_conflicts(cadres, pair):
@@ -53,7 +54,7 @@ def test_a_cadre_of_another_unit_or_without_the_right_cannot_decide(cadres, pair
 
 def test_a_decision_settles_the_same_pair_in_another_dataset(
         union, cadres, pair, make_dataset, make_record, make_match):
-    member, _dataset, record, match = pair
+    member, _dataset, _record, match = pair
     later = make_dataset(union.station_a, cadres.station_a, title="下月低保名单")
     again = make_match(later, make_record(later, name=member.name, birth_date=member.birth_date),
                        member)
@@ -87,9 +88,11 @@ def test_a_rejected_pair_never_reappears_and_a_confirmed_one_comes_back_confirme
     assert written[other.pk].status == MatchStatus.CONFIRMED
     assert written[other.pk].decided_by == cadres.station_a
     run.refresh_from_db()
-    assert run.counts["kept_rejected"] == 1 and run.counts["kept_confirmed"] == 1
+    assert run.counts["kept_rejected"] == 1
+    assert run.counts["kept_confirmed"] == 1
     dataset.refresh_from_db()
-    assert dataset.current_run == run and dataset.status == "matched"
+    assert dataset.current_run == run
+    assert dataset.status == "matched"
 
 
 def test_a_run_ignores_rows_that_are_not_records_of_its_dataset(
