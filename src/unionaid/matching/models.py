@@ -61,7 +61,7 @@ class Source(models.Model):
 
     @property
     def kind_label(self) -> str:
-        return SourceKind(self.kind).label
+        return str(SourceKind(self.kind).label)
 
 
 class DatasetStatus(models.TextChoices):
@@ -125,7 +125,7 @@ class Dataset(models.Model):
 
     @property
     def status_label(self) -> str:
-        return DatasetStatus(self.status).label
+        return str(DatasetStatus(self.status).label)
 
     @property
     def is_busy(self) -> bool:
@@ -222,7 +222,7 @@ class MatchRun(models.Model):
 
     @property
     def status_label(self) -> str:
-        return RunStatus(self.status).label
+        return str(RunStatus(self.status).label)
 
     @property
     def is_finished(self) -> bool:
@@ -280,11 +280,11 @@ class Match(models.Model):
 
     @property
     def status_label(self) -> str:
-        return MatchStatus(self.status).label
+        return str(MatchStatus(self.status).label)
 
     @property
     def method_label(self) -> str:
-        return MatchMethod(self.method).label
+        return str(MatchMethod(self.method).label)
 
     @property
     def is_decided(self) -> bool:

@@ -138,7 +138,8 @@ def dataset_upload(*, actor, source: Source, org_unit: OrgUnit, upload, title: s
     try:
         with transaction.atomic():
             dataset = Dataset.objects.create(
-                source=source, org_unit=org_unit, title=(title or "").strip()[:200] or name,
+                source=source, org_unit=org_unit,
+                title=(title or "").replace("\x00", "").strip()[:200] or name,
                 file_name=name, stored_path=stored, uploaded_by=actor)
             audit_record(actor=actor, action="matching.dataset_upload", target=dataset,
                          org_unit_path=org_unit.path,
