@@ -141,3 +141,14 @@ def test_a_second_run_keeps_the_decisions_of_the_first(cadres, loaded, fake_link
     assert list(Match.objects.filter(run=second).values_list("member_id", flat=True)) == [
         loaded["in_a"].pk]
     assert PairDecision.objects.count() == 1
+
+
+def test_the_command_line_runs_a_match_with_a_summary(cadres, loaded, fake_link, capsys):
+    from django.core.management import call_command
+
+    call_command("matching_run", str(loaded["dataset"].pk), username=cadres.station_a.username)
+    out = capsys.readouterr().out
+    run = MatchRun.objects.get()
+    assert run.status == RunStatus.DONE
+    assert f"比对任务 {run.pk} 完成" in out
+    assert "精确 1" in out

@@ -1,0 +1,135 @@
+"""Importing a department's list: upload → background load (files.load_file →
+normalise.normalise_table) → encrypted records, all or nothing, problems by row; a check (dry
+run) writes nothing; a file that cannot be read fails whole; the upload is deleted when done."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+
+from unionaid.audit.models import AuditEvent
+from unionaid.matching import loading, services
+from unionaid.matching.models import Dataset, DatasetStatus, ExternalRecord
+
+
+@pytest.fixture
+def private(tmp_path, settings):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def listed(union, make_member):
+    """Two workers of 站段 A and the text of a 低保 list naming them (one without an ID)."""
+    first, second = make_member(union.team_a), make_member(union.team_a)
+    text = (
+        "姓名,身份证号,出生日期,手机号,家庭住址,救助金额\n"
+        f"{first.name},{first.id_number},{first.birth_date:%Y-%m-%d},16512345678,某市某路1号,3200\n"
+        f"{second.name},,{second.birth_date:%Y-%m-%d},,某市某路2号,1800\n"
+        "赵某,12345,1980-01-01,,某市某路3号,900\n"
+    )
+    return first, second, text
+
+
+@pytest.fixture
+def upload(cadres, source, union, private, django_capture_on_commit_callbacks):
+    def _upload(text: str, *, dry_run: bool = False, name: str = "dibao.csv") -> Dataset:
+        with django_capture_on_commit_callbacks(execute=True):
+            dataset = services.dataset_upload(
+                actor=cadres.station_a, source=source, org_unit=union.station_a,
+                upload=SimpleUploadedFile(name, text.encode("utf-8")), dry_run=dry_run)
+        dataset.refresh_from_db()
+        return dataset
+
+    return _upload
+
+
+def test_a_list_is_loaded_encrypted_with_its_problems_by_row(listed, upload, private):
+    first, _second, text = listed
+    dataset = upload(text)
+    assert dataset.status == DatasetStatus.LOADED, dataset.message
+    assert dataset.row_count == 3
+    assert dataset.purge_after is not None and dataset.loaded_at is not None
+    records = list(ExternalRecord.objects.filter(dataset=dataset).order_by("row_no"))
+    assert [r.row_no for r in records] == [1, 2, 3]
+    assert records[0].id_hash == first.id_number_hash  # joins members on the keyed hash
+    assert records[0].phone == "16512345678"
+    assert "3200" in records[0].extra
+    assert records[1].id_number == "" and records[1].person_key.startswith("b:")
+    # row 3 (sheet row 4) has an unreadable ID number: reported, still imported
+    assert any(p["row"] == 4 and p["column"] == "身份证号" for p in dataset.problems)
+    assert records[2].problems
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number_enc, phone_enc, address_enc, extra_enc "
+                       "FROM matching_externalrecord WHERE id = %s", [records[0].pk])
+        stored = " ".join(cursor.fetchone())
+    for clear in (first.id_number, "16512345678", "某市某路1号", "3200"):
+        assert clear not in stored
+    assert not list(private.rglob("*.csv"))  # the upload is gone once loaded
+    assert AuditEvent.objects.filter(action="matching.dataset_load",
+                                     target_id=str(dataset.pk)).exists()
+
+
+def test_a_check_writes_nothing_and_import_now_needs_no_second_upload(
+        listed, upload, cadres, django_capture_on_commit_callbacks):
+    dataset = upload(listed[2], dry_run=True)
+    assert (dataset.status, dataset.checked, dataset.row_count) == (DatasetStatus.UPLOADED,
+                                                                    True, 3)
+    assert dataset.problem_count >= 1
+    assert not ExternalRecord.objects.exists()
+    assert dataset.stored_path
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dataset_confirm(actor=cadres.station_a, dataset=dataset)
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.LOADED
+    assert ExternalRecord.objects.filter(dataset=dataset).count() == 3
+    assert dataset.stored_path == ""
+
+
+def test_a_file_without_identifying_columns_fails_whole(upload, private):
+    dataset = upload("序号,备注\n1,无\n")
+    assert dataset.status == DatasetStatus.FAILED
+    assert dataset.message
+    assert not ExternalRecord.objects.exists()
+    assert not list(private.rglob("*.csv"))
+
+
+def test_a_failure_while_writing_leaves_nothing_half_imported(listed, upload, monkeypatch):
+    monkeypatch.setattr(loading, "BATCH", 2)
+    calls = {"n": 0}
+    real = ExternalRecord.objects.bulk_create
+
+    def failing(objs, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(objs, *args, **kwargs)
+
+    monkeypatch.setattr(ExternalRecord.objects, "bulk_create", failing)
+    dataset = upload(listed[2])
+    assert dataset.status == DatasetStatus.FAILED
+    assert "系统内部错误" in dataset.message
+    assert not ExternalRecord.objects.exists()
+
+
+def test_a_cancelled_upload_is_not_loaded_and_its_file_goes(listed, cadres, source, union,
+                                                            private):
+    dataset = services.dataset_upload(
+        actor=cadres.station_a, source=source, org_unit=union.station_a,
+        upload=SimpleUploadedFile("dibao.csv", listed[2].encode()), enqueue=False)
+    services.dataset_cancel(actor=cadres.station_a, dataset=dataset)
+    assert loading.dataset_load_run(dataset.pk, dry_run=False) == {"dataset": dataset.pk,
+                                                                   "skipped": True}
+    assert not list(private.rglob("*.csv"))
+
+
+def test_the_command_line_imports_a_list(listed, cadres, source, union, private, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(listed[2], encoding="utf-8")
+    call_command("matching_import", str(path), source=source.pk, unit=union.station_a.code,
+                 username=cadres.station_a.username)
+    dataset = Dataset.objects.get()
+    assert dataset.status == DatasetStatus.LOADED
+    assert dataset.records.count() == 3
