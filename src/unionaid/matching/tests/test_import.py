@@ -51,13 +51,15 @@ def test_a_list_is_loaded_encrypted_with_its_problems_by_row(listed, upload, pri
     dataset = upload(text)
     assert dataset.status == DatasetStatus.LOADED, dataset.message
     assert dataset.row_count == 3
-    assert dataset.purge_after is not None and dataset.loaded_at is not None
+    assert dataset.purge_after is not None
+    assert dataset.loaded_at is not None
     records = list(ExternalRecord.objects.filter(dataset=dataset).order_by("row_no"))
     assert [r.row_no for r in records] == [1, 2, 3]
     assert records[0].id_hash == first.id_number_hash  # joins members on the keyed hash
     assert records[0].phone == "16512345678"
     assert "3200" in records[0].extra
-    assert records[1].id_number == "" and records[1].person_key.startswith("b:")
+    assert records[1].id_number == ""
+    assert records[1].person_key.startswith("b:")
     # row 3 (sheet row 4) has an unreadable ID number: reported, still imported
     assert any(p["row"] == 4 and p["column"] == "身份证号" for p in dataset.problems)
     assert records[2].problems
