@@ -15,6 +15,8 @@ fingerprint of the external person, so the same pair is never asked again.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -181,6 +183,11 @@ class ExternalRecord(models.Model):
     def phone_masked(self) -> str:
         return masking.mask_phone(self.phone)
 
+    @property
+    def extras(self) -> dict[str, str]:
+        """The list's own values (amount, date, school …) by canonical field or header."""
+        return json.loads(self.extra) if self.extra else {}
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("排队中")
@@ -249,7 +256,13 @@ class MatchStatus(models.TextChoices):
 
 class Match(models.Model):
     """A member linked to a record of a dataset by a run. ``record`` is emptied when the
-    dataset is purged (the link and its decision stay as history, the external data goes)."""
+    dataset is purged (the link and its decision stay as history, the external data goes).
+
+    What counts as "this member is on that list" (for leads): a match of the dataset's current
+    run (``dataset.current_run``) whose status is in ``Match.LINKED`` (matched or confirmed).
+    """
+
+    LINKED = (MatchStatus.MATCHED, MatchStatus.CONFIRMED)
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="matches")
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="matches")
