@@ -19,6 +19,8 @@ class MatchingConfig(AppConfig):
             "matching.review": _("复核待确认的比对结果"),
             "matching.config": _("维护数据来源、保留期限与线索规则"),
         }, order=55)
-        from unionaid.matching import jobs
+        from unionaid.matching import jobs, panels
+        from unionaid.members.panels import register_member_panel
 
         jobs.register()
+        register_member_panel(panels.PANEL)

@@ -144,3 +144,14 @@ def test_sources_page_and_a_new_source(cadres, source, union):
     created = Source.objects.get(name="教育局录取名单")
     assert created.column_mapping == {"考生姓名": "name", "证件号": "id_number"}
     assert _client(cadres.station_a).get("/matching/sources/new/").status_code == 404
+
+
+def test_the_member_page_names_the_lists_the_worker_is_on(cadres, reviewed):
+    _dataset, match, member = reviewed
+    client = _client(cadres.station_a)
+    assert "summary-matching" not in client.get(f"/members/{member.pk}/").content.decode()
+    match.status = MatchStatus.CONFIRMED
+    match.save(update_fields=["status"])
+    body = client.get(f"/members/{member.pk}/").content.decode()
+    assert 'id="summary-matching"' in body
+    assert "十一月低保名单" in body
