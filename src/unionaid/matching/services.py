@@ -49,6 +49,13 @@ def max_upload_bytes() -> int:
     return getattr(settings, "MATCHING_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 
 
+def _stale(started_at: dt.datetime | None) -> bool:
+    """A run or load "in progress" for longer than MATCHING_STALE_MINUTES lost its worker (the
+    process died): a cancel then ends it at once instead of waiting for a report never sent."""
+    minutes = getattr(settings, "MATCHING_STALE_MINUTES", 360)
+    return started_at is None or started_at < timezone.now() - dt.timedelta(minutes=minutes)
+
+
 def _require(actor, perm: str, unit: OrgUnit) -> None:
     """``perm`` over ``unit``; a user who cannot even see matching there gets "not found"."""
     access = access_for(actor)
@@ -274,6 +281,15 @@ def match_run_cancel(*, actor, run: MatchRun) -> MatchRun:
     if run.status == RunStatus.QUEUED:
         run.status, run.finished_at = RunStatus.CANCELLED, timezone.now()
         run.save(update_fields=["status", "finished_at"])
+    elif run.status == RunStatus.RUNNING and _stale(run.started_at):
+        run.status, run.finished_at = RunStatus.CANCELLED, timezone.now()
+        run.error = _("比对进程已中断，已取消；可重试。")
+        run.save(update_fields=["status", "finished_at", "error"])
+        dataset = Dataset.objects.select_for_update().get(pk=run.dataset_id)
+        if dataset.status == DatasetStatus.MATCHING:
+            dataset.status = (DatasetStatus.MATCHED if dataset.current_run_id
+                              else DatasetStatus.LOADED)
+            dataset.save(update_fields=["status"])
     elif run.status == RunStatus.RUNNING:
         run.cancel_requested = True
         run.save(update_fields=["cancel_requested"])

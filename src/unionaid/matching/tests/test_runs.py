@@ -152,3 +152,24 @@ def test_the_command_line_runs_a_match_with_a_summary(cadres, loaded, fake_link,
     assert run.status == RunStatus.DONE
     assert f"比对任务 {run.pk} 完成" in out
     assert "精确 1" in out
+
+
+def test_a_run_whose_worker_died_is_cancelled_at_once(cadres, loaded, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.MATCHING_STALE_MINUTES = 60
+    run = services.match_run_start(actor=cadres.station_a, dataset=loaded["dataset"],
+                                   enqueue=False)
+    MatchRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=timezone.now() - dt.timedelta(hours=2))
+    loaded["dataset"].__class__.objects.filter(pk=loaded["dataset"].pk).update(
+        status=DatasetStatus.MATCHING)
+    services.match_run_cancel(actor=cadres.station_a, run=run)
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    loaded["dataset"].refresh_from_db()
+    assert loaded["dataset"].status == DatasetStatus.LOADED
+    # and a fresh run may start
+    services.match_run_start(actor=cadres.station_a, dataset=loaded["dataset"], enqueue=False)

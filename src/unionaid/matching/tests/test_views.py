@@ -134,6 +134,9 @@ def test_a_plain_form_rejects_and_returns_to_the_queue(cadres, reviewed):
 def test_sources_page_and_a_new_source(cadres, source, union):
     client = _client(cadres.bureau)
     assert "民政局低保名单" in client.get("/matching/sources/").content.decode()
+    assert client.get("/matching/sources/new/").status_code == 200
+    edit = client.get(f"/matching/sources/{source.pk}/").content.decode()
+    assert 'value="民政局低保名单"' in edit
     response = client.post("/matching/sources/new/", {
         "kind": "admission", "name": "教育局录取名单", "org_unit": union.bureau.pk,
         "retention_days": 120, "column_mapping": "考生姓名=name\n证件号=id_number",
