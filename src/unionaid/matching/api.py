@@ -252,6 +252,7 @@ class RecordOut(Schema):
     id: int
     row_no: int
     sheet: str
+    sheet_row: int | None
     name: str
     id_number_masked: str
     birth_date: dt.date | None

@@ -96,12 +96,13 @@ def _as_dict(value) -> dict:
 def _rows(con, raw_columns: set[str]) -> Iterator[tuple]:
     """The normalised rows joined with the raw sheet name and list-specific values."""
     sheet = "r.sheet" if "sheet" in raw_columns else "NULL"
+    sheet_row = "r.sheet_row" if "sheet_row" in raw_columns else "NULL"
     extra = "r.extra" if "extra" in raw_columns else "NULL"
     extras = ", ".join(f"r.{f}" if f in raw_columns else "NULL" for f in EXTRA_FIELDS)
-    # row_no identifies a row across the sheets of the file (files.load_file numbers them)
+    # row_no identifies a row across the sheets of the file (files.load_file numbers them on)
     cur = con.cursor()
     cur.execute(f"""
-        SELECT n.row_no, {sheet}, n.name, n.id18, n.id_ok, n.birth, n.sex, n.phone, n.address,
+        SELECT n.row_no, {sheet}, {sheet_row}, n.name, n.id18, n.id_ok, n.birth, n.sex, n.phone, n.address,
                n.unit, n.problems, {extra}, {extras}
         FROM norm n JOIN raw r ON r.row_no = n.row_no
         ORDER BY n.row_no
@@ -112,20 +113,22 @@ def _rows(con, raw_columns: set[str]) -> Iterator[tuple]:
 
 def _record(dataset: Dataset, row: tuple, header_row: int, result: LoadResult,
             headers: dict[str, str]) -> ExternalRecord:
-    (row_no, sheet, name, id18, id_ok, birth, sex, phone, address, unit, codes, extra,
-     *extra_values) = row
+    (row_no, sheet, sheet_row, name, id18, id_ok, birth, sex, phone, address, unit, codes,
+     extra, *extra_values) = row
     sheet = sheet or ""
+    sheet_row = sheet_row or header_row + row_no
     messages = []
     for code in codes or []:
         message = str(normalise.PROBLEM_MESSAGES.get(code, code))
         messages.append(message)
-        result.add_problem(row=header_row + row_no, sheet=sheet, message=message,
+        result.add_problem(row=sheet_row, sheet=sheet, message=message,
                            column=headers.get(PROBLEM_FIELDS.get(code, ""), ""))
     values = {k: str(v) for k, v in _as_dict(extra).items() if v not in (None, "")}
     values.update({f: str(v) for f, v in zip(EXTRA_FIELDS, extra_values, strict=True)
                    if v not in (None, "")})
     return ExternalRecord(
-        dataset=dataset, row_no=row_no, sheet=sheet[:100], name=(name or "")[:100],
+        dataset=dataset, row_no=row_no, sheet=sheet[:100], sheet_row=sheet_row,
+        name=(name or "")[:100],
         id_number=id18 or "", id_hash=id_number_hash(id18) if id18 else "", id_ok=bool(id_ok),
         birth_date=birth, sex=sex or "", phone=phone or "",
         phone_hash=phone_hash(phone) if phone else "", address=address or "",

@@ -147,8 +147,11 @@ class ExternalRecord(models.Model):
     is the stable fingerprint kept decisions are filed under (see ``person_key_for``)."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="records")
+    # the 1-based data row of the list (neither title rows nor the header), numbered on
+    # across sheets: the ``external_row`` of the linkage; ``sheet_row`` as the sheet shows it
     row_no = models.PositiveIntegerField(_("行号"))
     sheet = models.CharField(_("工作表"), max_length=100, blank=True)
+    sheet_row = models.PositiveIntegerField(_("表格行号"), null=True, blank=True)
     name = models.CharField(_("姓名"), max_length=100, blank=True)
     id_number = EncryptedTextField(_("身份证号"), blank=True, db_column="id_number_enc",
                                    blind_index=("id_hash", ID_PURPOSE))
@@ -169,7 +172,7 @@ class ExternalRecord(models.Model):
     class Meta:
         verbose_name = _("外部数据记录")
         ordering = ["dataset", "row_no", "pk"]
-        constraints = [models.UniqueConstraint(fields=["dataset", "row_no", "sheet"],
+        constraints = [models.UniqueConstraint(fields=["dataset", "row_no"],
                                                name="record_dataset_row_uniq")]
 
     def __str__(self) -> str:
