@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from unionaid.audit.services import audit_record
 from unionaid.core import crypto
 from unionaid.core.errors import ServiceError
+from unionaid.core.spreadsheets import ReadLimits
 from unionaid.matching import files, normalise, storage
 from unionaid.matching.models import PERSON_PURPOSE, Dataset, DatasetStatus, ExternalRecord
 from unionaid.matching.progress import Cancelled, RowProgress
@@ -41,6 +43,17 @@ PROBLEM_FIELDS = {"id_unreadable": "id_number", "id_check_digit": "id_number",
                   "birth_unreadable": "birth_date", "phone_unreadable": "phone",
                   "name_missing": "name"}
 EXTRA_FIELDS = ("amount", "date")
+
+
+def read_limits() -> ReadLimits:
+    """How big an uploaded list may be (``MATCHING_IMPORT_MAX_ROWS``, default 2 million rows;
+    ``MATCHING_IMPORT_MAX_UNPACKED_MB``, default 1024; ``IMPORT_MAX_COLUMNS``). The command line
+    may lift them (``--no-limits``) for a trusted file on the server."""
+    return ReadLimits(
+        max_rows=int(getattr(settings, "MATCHING_IMPORT_MAX_ROWS", 2_000_000)),
+        max_columns=int(getattr(settings, "IMPORT_MAX_COLUMNS", 100)),
+        max_bytes=int(getattr(settings, "MATCHING_IMPORT_MAX_UNPACKED_MB", 1024)) << 20,
+    )
 
 
 def person_key_for(*, id18: str | None, name: str | None, birth: dt.date | None,
@@ -139,13 +152,14 @@ def _record(dataset: Dataset, row: tuple, header_row: int, result: LoadResult,
     )
 
 
-def read_dataset(*, dataset: Dataset, path, dry_run: bool, progress: RowProgress) -> LoadResult:
+def read_dataset(*, dataset: Dataset, path, dry_run: bool, progress: RowProgress,
+                 limits: ReadLimits | None) -> LoadResult:
     """Read, normalise and (unless ``dry_run``) write a dataset's records in one transaction."""
     con = duckdb.connect()
     try:
         progress("reading", 0, 0)
         normalise.install(con)
-        loaded = files.load_file(con, str(path), "raw",
+        loaded = files.load_file(con, str(path), "raw", limits=limits,
                                  mapping=dataset.source.column_mapping or None)
         result = LoadResult(rows=loaded.rows, columns=dict(loaded.columns))
         for problem in loaded.problems:
@@ -196,9 +210,11 @@ def _finish_load(dataset: Dataset, result: LoadResult) -> None:
                           "columns": sorted(result.columns)})
 
 
-def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None) -> dict:
-    """Check or import one uploaded dataset (the task ``load_dataset``, or the command line).
-    A dataset not waiting (a second delivery, a cancelled upload) is left alone."""
+def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None,
+                     unlimited: bool = False) -> dict:
+    """Check or import one uploaded dataset (the task ``load_dataset``, or the command line,
+    which may lift the size limits). A dataset not waiting (a second delivery, a cancelled
+    upload) is left alone."""
     claimed = Dataset.objects.filter(pk=dataset_id, status=DatasetStatus.UPLOADED).update(
         status=DatasetStatus.LOADING, stage="reading", done=0, total=0, cancel_requested=False)
     if not claimed:
@@ -212,7 +228,8 @@ def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None) -> dict:
     try:
         if not path or not path.exists():
             raise ServiceError(_("上传的文件已不存在，请重新上传。"), code="file_missing")
-        result = read_dataset(dataset=dataset, path=path, dry_run=dry_run, progress=progress)
+        result = read_dataset(dataset=dataset, path=path, dry_run=dry_run, progress=progress,
+                              limits=None if unlimited else read_limits())
     except Cancelled:
         Dataset.objects.filter(pk=dataset_id).update(status=DatasetStatus.CANCELLED, stage="")
         outcome["status"] = DatasetStatus.CANCELLED

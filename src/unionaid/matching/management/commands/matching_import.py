@@ -3,7 +3,7 @@
 
 Loads another department's list into a dataset of the unit, as the upload page does, with a
 progress bar on the terminal; prints the problems by row. --dry-run only checks (nothing is
-written; the stored copy is discarded)."""
+written; the stored copy is discarded); --no-limits lifts the upload size limits."""
 
 from __future__ import annotations
 
@@ -32,8 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="username", required=True, help="以哪个用户的身份导入")
         parser.add_argument("--title", default="", help="标题（默认文件名）")
         parser.add_argument("--dry-run", action="store_true", help="只检查，不导入")
+        parser.add_argument("--no-limits", action="store_true",
+                            help="不限制行数、列数和文件大小（只用于服务器上的可信文件）")
 
-    def handle(self, *args, file, source, unit, username, title, dry_run, **options):
+    def handle(self, *args, file, source, unit, username, title, dry_run, no_limits=False,
+               **options):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"用户 {username} 不存在或已停用。")
@@ -51,7 +54,7 @@ class Command(BaseCommand):
                     upload=File(fh, name=path.name), title=title, dry_run=dry_run,
                     enqueue=False)
             with progress_bar() as echo:
-                dataset_load_run(dataset.pk, dry_run=dry_run, echo=echo)
+                dataset_load_run(dataset.pk, dry_run=dry_run, echo=echo, unlimited=no_limits)
             dataset.refresh_from_db()
             if dry_run and dataset.status == DatasetStatus.UPLOADED:
                 services.dataset_cancel(actor=user, dataset=dataset)
