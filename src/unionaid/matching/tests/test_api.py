@@ -105,3 +105,24 @@ def test_upload_through_the_api(cadres, source, union, tmp_path, settings):
 def test_sources_are_listed(cadres, source, as_token):
     body = as_token(cadres.station_a).get("/matching/sources").json()
     assert [s["name"] for s in body] == ["民政局低保名单"]
+
+
+def test_dataset_and_run_actions_through_the_api(cadres, reviewed, as_token):
+    dataset, match, _member = reviewed
+    api = as_token(cadres.station_a)
+    # a finished run cannot be cancelled; a done one cannot be retried
+    cancel = api.post(f"/matching/runs/{match.run_id}/cancel")
+    assert cancel.status_code == 409
+    assert cancel.json()["code"] == "run_finished"
+    assert api.post(f"/matching/runs/{match.run_id}/retry").json()["code"] == "not_retryable"
+    # loaded data is neither confirmable nor cancellable, but may be purged (once)
+    assert api.post(f"/matching/datasets/{dataset.pk}/confirm").json()["code"] == (
+        "not_confirmable")
+    assert api.post(f"/matching/datasets/{dataset.pk}/cancel").status_code == 409
+    purged = api.post(f"/matching/datasets/{dataset.pk}/purge")
+    assert purged.status_code == 200
+    assert purged.json()["status"] == "purged"
+    assert as_token(cadres.station_b).post(
+        f"/matching/datasets/{dataset.pk}/purge").status_code == 404
+    assert as_token(cadres.viewer_a).post(
+        f"/matching/datasets/{dataset.pk}/purge").status_code == 403
