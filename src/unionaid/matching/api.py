@@ -192,6 +192,7 @@ class RunOut(Schema):
     status: str
     status_label: str
     stage: str
+    stage_label: str
     done: int
     total: int
     percent: int

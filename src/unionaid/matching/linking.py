@@ -165,6 +165,8 @@ def write_matches(run: MatchRun, pairs: list[tuple], counts: dict) -> dict:
         Match.objects.bulk_create(batch)
         counts = {**{k: int(v) for k, v in counts.items()}, "kept_rejected": kept_rejected,
                   "kept_confirmed": kept_confirmed}
+        # the linkage names the external rows "external" (MATCHING_SPEC: "external rows")
+        counts.setdefault("external_rows", counts.pop("external", len(keys)))
         now = timezone.now()
         run.status, run.stage, run.counts, run.finished_at = RunStatus.DONE, "", counts, now
         run.done = run.total = counts.get("external_rows", len(keys))

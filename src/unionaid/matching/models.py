@@ -205,6 +205,12 @@ class MatchRun(models.Model):
     within the dataset's unit), run in the background with progress; cancel and retry."""
 
     FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
+    # stages: the run's own (members, records, writing) and the linkage's (linkage.STAGES)
+    STAGE_LABELS = {
+        "members": _("读取职工名册"), "records": _("读取外部记录"), "prepare": _("准备"),
+        "exact": _("身份证号精确比对"), "deterministic": _("姓名与出生日期比对"),
+        "probabilistic": _("概率比对"), "finish": _("整理结果"), "writing": _("写入结果"),
+    }
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices,
@@ -237,6 +243,10 @@ class MatchRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def stage_label(self) -> str:
+        return str(self.STAGE_LABELS.get(self.stage, self.stage))
 
     @property
     def percent(self) -> int:

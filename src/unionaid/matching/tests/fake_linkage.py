@@ -46,5 +46,5 @@ class FakeLink:
         review = cur.execute("SELECT count(*) FROM fake_review").fetchone()[0]
         rows = cur.execute(f"SELECT count(*) FROM {external}").fetchone()[0]
         return FakeResult("fake_matches", "fake_review", {
-            "external_rows": rows, "exact": exact, "probabilistic": 0, "review": review,
+            "external": rows, "exact": exact, "probabilistic": 0, "review": review,
             "unmatched": rows - exact - review})
