@@ -135,3 +135,15 @@ def test_the_command_line_imports_a_list(listed, cadres, source, union, private,
     dataset = Dataset.objects.get()
     assert dataset.status == DatasetStatus.LOADED
     assert dataset.records.count() == 3
+
+
+def test_a_messy_id_number_is_normalised_before_it_is_hashed(union, make_member, upload):
+    member = make_member(union.team_a)
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in member.id_number)
+    messy = f"{wide[:6]} {wide[6:14]} {wide[14:]}".lower()  # full-width, spaced, lower-case x
+    dataset = upload(f"姓名,身份证号\n {member.name} ,{messy}\n")
+    assert dataset.status == DatasetStatus.LOADED, dataset.message
+    record = dataset.records.get()
+    assert record.id_hash == member.id_number_hash
+    assert record.name == member.name
+    assert record.problems == []
