@@ -39,6 +39,9 @@ TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position_
                 "assigned_user")
 
 
+NOTHING = Q(pk__in=[])
+
+
 @dataclass(frozen=True)
 class Reach:
     """The pending tasks a user may decide now. ``positions``: the posts whose tasks they
@@ -83,6 +86,13 @@ def _reach(user, now) -> Reach:
                    step__user_position__org_unit_id__in=deciding_units)
         named |= theirs
         delegated[d] = (Q(assigned_position_id__in=via[d]) | theirs) if via[d] else theirs
+    if not ApprovalTask.objects.filter(assigned_user_id__in=[user.pk, *delegators],
+                                       status=TaskStatus.PENDING).exists():
+        # Nobody in reach has a named task waiting (the usual case): the list is the posts'
+        # alone, which PostgreSQL reads in order off task_position_todo_idx and stops after a
+        # page, instead of joining every pending task of the posts to sort them (1M-member
+        # benchmark: 0.8 ms instead of 7.4 for 508 tasks).
+        named = NOTHING
     return Reach(positions=positions, users=[user.pk, *delegators], named=named,
                  delegated=delegated)
 
