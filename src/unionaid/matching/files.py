@@ -1,0 +1,443 @@
+"""Reading another department's list (.csv, .xlsx, .xls) into a DuckDB table of raw text.
+
+A list is read once into a table with one VARCHAR column per canonical field found (see
+``CANONICAL``), the other columns kept by their header in ``extra`` (JSON text), and its
+position: ``row_no`` (1-based data row, counting neither title rows nor the header, numbered on
+across sheets), ``sheet`` and ``sheet_row`` (the row number as the spreadsheet shows it).
+``normalise.normalise_table`` then turns that raw text into comparable values in SQL.
+
+CSV goes straight into DuckDB's reader (all text); GB18030 and UTF-16 files are first
+transcoded, a chunk at a time, into a temporary UTF-8 file. Excel files are read with
+python-calamine: date cells become ISO text, whole numbers lose their ".0", and serial numbers
+stay as number text (``normalise`` reads serials in date columns).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
+
+from unionaid.core.errors import ServiceError
+from unionaid.core.spreadsheets import (
+    ReadLimits,
+    RowProblem,
+    SpreadsheetTooLarge,
+    check_csv_size,
+    check_xlsx,
+    guard_rows,
+)
+from unionaid.members.roster_files import (
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    RosterFileError,
+    detect_encoding,
+    long_number_message,
+    normalise_header,
+)
+
+__all__ = [
+    "CANONICAL",
+    "HEADERS",
+    "IDENTIFYING",
+    "DatasetFileError",
+    "LoadedFile",
+    "load_file",
+]
+
+CANONICAL = ("name", "id_number", "birth_date", "sex", "phone", "unit", "address",
+             "member_key", "amount", "date")
+#: A list must have a name column and one of these to be matched at all.
+IDENTIFYING = ("id_number", "birth_date", "phone")
+
+#: canonical field -> accepted header texts (compared after ``normalise_header``: no spaces,
+#: full-width folded, no "*", no trailing "(…)" note).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "职工姓名", "户主姓名", "申请人姓名", "申请人", "参保人姓名",
+             "患者姓名", "学生姓名", "考生姓名", "人员姓名", "权利人", "持证人姓名", "会员姓名"),
+    "id_number": ("身份证号", "身份证号码", "证件号码", "公民身份号码", "身份证", "证件号",
+                  "身份证件号码", "公民身份证号码", "社会保障号码", "身份证号(18位)"),
+    "birth_date": ("出生日期", "出生年月", "出生年月日", "生日"),
+    "sex": ("性别",),
+    "phone": ("手机号", "手机号码", "手机", "联系电话", "联系方式", "电话", "电话号码",
+              "移动电话"),
+    "unit": ("单位", "所在单位", "工作单位", "单位名称", "部门"),
+    "address": ("住址", "家庭住址", "地址", "户籍地址", "居住地址", "现住址", "联系地址",
+                "房屋坐落", "坐落"),
+    "member_key": ("工号", "编号", "member_id", "会员编号", "职工编号", "人员编号"),
+    "amount": ("金额", "自付金额", "个人自付", "自付费用", "个人自付金额", "救助金额",
+               "补助金额", "保障金额", "发放金额", "费用", "总费用", "医疗费用", "合计金额"),
+    "date": ("日期", "发生日期", "登记日期", "变更日期", "办理日期", "就诊日期", "出院日期",
+             "入院日期", "录取日期", "入学日期", "死亡日期", "认定日期", "发证日期",
+             "登记时间", "办理时间"),
+}
+_HEADER_TO_FIELD = {normalise_header(text).lower(): name
+                    for name, texts in HEADERS.items() for text in texts}
+HEADER_SEARCH_ROWS = 10
+EXTENSIONS = (".csv", ".xlsx", ".xls")
+_TRANSCODE_CHUNK = 4 << 20
+_LONG_NUMBER = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
+_PROBLEM_LIMIT = 1000
+
+
+class DatasetFileError(ServiceError):
+    """The list as a whole can't be read; the message is for people."""
+
+    default_code = "bad_file"
+
+
+@dataclass
+class LoadedFile:
+    table: str
+    rows: int
+    columns: dict[str, str]          # canonical field -> the header it came from
+    extra_columns: list[str]
+    header_row: int                  # 1-based sheet row of the header (of the first sheet)
+    sheets: list[str]
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass
+class _Header:
+    row: int                         # 1-based
+    fields: dict[str, int]           # canonical field -> column index
+    headers: dict[str, str]          # canonical field -> header text
+    extras: list[tuple[int, str]]    # (column index, header text) of the other columns
+    width: int
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _field_of(text: str, mapping: dict[str, str]) -> str | None:
+    if text in mapping:
+        return mapping[text]
+    return _HEADER_TO_FIELD.get(text.lower())
+
+
+def _find_header(rows: Iterator[tuple[int, list]], mapping: dict[str, str]) -> _Header | None:
+    """The first row (of the first ``HEADER_SEARCH_ROWS``) naming a name column and one of the
+    identifying columns; rows above it are titles."""
+    for row_number, values in rows:
+        fields: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        extras: list[tuple[int, str]] = []
+        for index, value in enumerate(values):
+            text = normalise_header(value)
+            if not text:
+                continue
+            name = _field_of(text, mapping)
+            if name is None or name in fields:
+                extras.append((index, text))
+                continue
+            fields[name], headers[name] = index, text
+        if "name" in fields and any(f in fields for f in IDENTIFYING):
+            width = max([*fields.values(), *(i for i, _t in extras)]) + 1
+            return _Header(row_number, fields, headers, _unique(extras, headers), width)
+        if row_number >= HEADER_SEARCH_ROWS:
+            break
+    return None
+
+
+def _unique(extras: list[tuple[int, str]], taken: dict[str, str]) -> list[tuple[int, str]]:
+    """Extra headers made unique (a list may repeat a header, or repeat a canonical one)."""
+    seen = set(taken.values())
+    out = []
+    for index, text in extras:
+        name, n = text, 1
+        while name in seen:
+            n += 1
+            name = f"{text}_{n}"
+        seen.add(name)
+        out.append((index, name))
+    return out
+
+
+def _no_header_error() -> DatasetFileError:
+    return DatasetFileError(_(
+        "没有找到可识别的表头：前 %(rows)s 行中应有“姓名”列，以及“身份证号”“出生日期”"
+        "“手机号”中的至少一列。如表头名称不同，请为该数据来源设置列对应关系。")
+        % {"rows": HEADER_SEARCH_ROWS}, code="no_identifying_columns")
+
+
+def _unreadable_error() -> DatasetFileError:
+    return DatasetFileError(_("文件无法读取，请确认是有效的 .xlsx、.xls 或 .csv 文件。"))
+
+
+def _check_mapping(mapping: dict[str, str]) -> None:
+    for header, name in mapping.items():
+        if name not in CANONICAL:
+            raise DatasetFileError(_("列对应关系中的“%(header)s”对应到了未知字段“%(field)s”。")
+                                   % {"header": header, "field": name}, code="bad_mapping")
+
+
+def load_file(con, path, table: str, *, mapping: dict[str, str] | None = None,
+              key_column: str | None = None, limits: ReadLimits | None = None) -> LoadedFile:
+    """Read the list at ``path`` into the DuckDB table ``table`` (replaced if it exists).
+
+    ``mapping`` (header text -> canonical field) overrides header recognition; ``key_column``
+    names the member-key column. Raises ``DatasetFileError`` (a ServiceError) when the file can't
+    be read or has no name column with an ID number, birth date or phone column, and
+    ``SpreadsheetTooLarge`` past ``limits``. Nothing is left in ``table`` on error."""
+    path = Path(path)
+    mapping = {normalise_header(k): v for k, v in (mapping or {}).items()}
+    _check_mapping(mapping)
+    if key_column:
+        mapping[normalise_header(key_column)] = "member_key"
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise DatasetFileError(_("只支持 .xlsx、.xls 和 .csv 文件。"), code="bad_extension")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        raise _unreadable_error() from None
+    try:
+        if suffix == ".csv":
+            if head.startswith((ZIP_MAGIC, OLE_MAGIC)):
+                raise DatasetFileError(_("文件内容不是 .csv 文本，可能是改了扩展名的 Excel 文件。"))
+            return _load_csv(con, path, table, mapping, limits)
+        if suffix == ".xlsx" and not head.startswith(ZIP_MAGIC):
+            raise DatasetFileError(_("文件内容不是 .xlsx 格式。"))
+        if suffix == ".xls" and not head.startswith((OLE_MAGIC, ZIP_MAGIC)):
+            raise DatasetFileError(_("文件内容不是 .xls 格式。"))
+        return _load_excel(con, path, table, mapping, limits, suffix)
+    except ServiceError:
+        con.cursor().execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+        raise
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    """A temporary UTF-8 copy of ``path``, written a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="unionaid-list-")
+    try:
+        with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
+            while chunk := src.read(_TRANSCODE_CHUNK):
+                dst.write(decoder.decode(chunk).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except (UnicodeDecodeError, OSError):
+        Path(name).unlink(missing_ok=True)
+        raise _unreadable_error() from None
+    return Path(name)
+
+
+def _head_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        lines = [line for _n, line in zip(range(HEADER_SEARCH_ROWS), fh, strict=False)]
+    yield from enumerate(csv.reader(io.StringIO("".join(lines)), delimiter=delimiter), start=1)
+
+
+def _delimiter(path: Path) -> str:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        text = "".join(line for _n, line in zip(range(HEADER_SEARCH_ROWS), fh, strict=False))
+    return max(",\t;", key=text.count)
+
+
+def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
+              limits: ReadLimits | None) -> LoadedFile:
+    if limits is not None:
+        check_csv_size(path, limits)
+    try:
+        encoding = detect_encoding(path)
+    except RosterFileError as exc:
+        raise DatasetFileError(exc.message) from None
+    source, temporary = path, None
+    if encoding not in ("utf-8", "utf-8-sig"):
+        source = temporary = _transcode(path, encoding)
+    try:
+        delimiter = _delimiter(source)
+        header = _find_header(_head_rows(source, delimiter), mapping)
+        if header is None:
+            raise _no_header_error()
+        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width))
+        # The BOM, if any, sits in the title or header line, which are skipped.
+        reader = (f"read_csv({_literal(str(source))}, header=false, skip={header.row}, "
+                  f"delim={_literal(delimiter)}, quote='\"', escape='\"', auto_detect=false, "
+                  f"columns={{{columns}}}, null_padding=true, strict_mode=false)")
+        raw = f"{table}__raw"
+        cur = con.cursor()
+        try:
+            cur.execute(f"CREATE OR REPLACE TABLE {_quote(raw)} AS SELECT * FROM {reader}")  # noqa: S608 - names and texts quoted
+        except Exception as exc:  # duckdb raises its own error classes for malformed text
+            raise DatasetFileError(_("文件无法按 CSV 格式读取：%(error)s")
+                                   % {"error": str(exc).splitlines()[0][:200]}) from None
+        return _finish(con, table, raw, header, header_rows={"": header.row},
+                       sheets=[""], problems=[], limits=limits, row_offset="rowid")
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+
+def _cell(value, *, long_number: bool) -> tuple[str, bool]:
+    """Cell as text; True when a long number (an ID) was ruined by Excel's number format."""
+    if value is None or value == "":
+        return "", False
+    if isinstance(value, str):
+        text = value.strip()
+        return text, long_number and bool(_LONG_NUMBER.fullmatch(text))
+    if isinstance(value, bool):
+        return ("是" if value else "否"), False
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value)), long_number and abs(value) >= 1e15
+        return repr(value), False
+    if isinstance(value, int):
+        return str(value), long_number and abs(value) >= 10**15 and len(str(abs(value))) > 15
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat(), False
+        return value.isoformat(), False
+    if isinstance(value, dt.date):
+        return value.isoformat(), False
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value), False
+    return str(value).strip(), False
+
+
+def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
+                limits: ReadLimits | None, suffix: str) -> LoadedFile:
+    if limits is not None and suffix == ".xlsx":
+        check_xlsx(path, limits)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception:
+        raise _unreadable_error() from None
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="unionaid-list-")
+    temporary = Path(name)
+    try:
+        # Sheets are appended into one CSV by canonical field; extras by header text.
+        fields: dict[str, str] = {}
+        extras: list[str] = []
+        sheets: list[str] = []
+        header_rows: dict[str, int] = {}
+        problems: list[RowProblem] = []
+        parts: list[tuple[str, _Header, list[list[str]], list[int]]] = []
+        for sheet_name in workbook.sheet_names:
+            try:
+                rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+            except Exception:
+                raise _unreadable_error() from None
+            if limits is not None:
+                rows = list(guard_rows(rows, limits))
+            header = _find_header(enumerate(rows[:HEADER_SEARCH_ROWS], start=1), mapping)
+            if header is None:
+                continue
+            sheets.append(sheet_name)
+            header_rows[sheet_name] = header.row
+            for name_, text in header.headers.items():
+                fields.setdefault(name_, text)
+            for _index, text in header.extras:
+                if text not in extras:
+                    extras.append(text)
+            id_index = header.fields.get("id_number")
+            data: list[list[str]] = []
+            numbers: list[int] = []
+            for offset, values in enumerate(rows[header.row:], start=header.row + 1):
+                texts = []
+                for index, value in enumerate(values[:header.width]):
+                    text, ruined = _cell(value, long_number=index == id_index)
+                    if ruined:
+                        if len(problems) < _PROBLEM_LIMIT:
+                            problems.append(RowProblem(offset, header.headers["id_number"],
+                                                       long_number_message()))
+                        text = ""
+                    texts.append(text)
+                if any(texts):
+                    data.append(texts)
+                    numbers.append(offset)
+            parts.append((sheet_name, header, data, numbers))
+        if not parts:
+            raise _no_header_error()
+        combined = _Header(row=parts[0][1].row,
+                           fields={n: i for i, n in enumerate(fields)},
+                           headers=fields,
+                           extras=[(len(fields) + i, t) for i, t in enumerate(extras)],
+                           width=len(fields) + len(extras))
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            for sheet_name, header, data, numbers in parts:
+                positions = [header.fields.get(n) for n in fields]
+                by_text = {t: i for i, t in header.extras}
+                positions += [by_text.get(t) for t in extras]
+                for texts, number in zip(data, numbers, strict=True):
+                    writer.writerow([sheet_name, number, *(
+                        texts[p] if p is not None and p < len(texts) else "" for p in positions)])
+        fd = -1
+        columns = ", ".join(["'sheet': 'VARCHAR'", "'sheet_row': 'BIGINT'",
+                             *(f"'c{i}': 'VARCHAR'" for i in range(combined.width))])
+        reader = (f"read_csv({_literal(str(temporary))}, header=false, delim=',', quote='\"', "
+                  f"escape='\"', auto_detect=false, columns={{{columns}}}, null_padding=true)")
+        raw = f"{table}__raw"
+        con.cursor().execute(f"CREATE OR REPLACE TABLE {_quote(raw)} AS SELECT * FROM {reader}")  # noqa: S608 - names and texts quoted
+        return _finish(con, table, raw, combined, header_rows=header_rows, sheets=sheets,
+                       problems=problems, limits=None, row_offset="sheet_row")
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            workbook.close()
+
+
+# --- both ----------------------------------------------------------------------------------
+
+
+def _finish(con, table: str, raw: str, header: _Header, *, header_rows: dict[str, int],
+            sheets: list[str], problems: list[RowProblem], limits: ReadLimits | None,
+            row_offset: str) -> LoadedFile:
+    cur = con.cursor()
+    try:
+        if row_offset == "rowid":  # CSV: one sheet; blank lines are not counted
+            position = f"rowid + 1 AS row_no, '' AS sheet, rowid + 1 + {header.row} AS sheet_row"
+            order = "rowid"
+        else:
+            position = ("row_number() OVER (ORDER BY rowid) AS row_no, sheet, sheet_row")
+            order = "rowid"
+        canonical = [f"nullif(trim(c{i}), '') AS {_quote(name)}"
+                     for name, i in header.fields.items()]
+        if header.extras:
+            pairs = ", ".join(f"{_literal(text)}, c{i}" for i, text in header.extras)
+            extra = f"json_object({pairs}) AS extra"
+        else:
+            extra = "'{}' AS extra"
+        not_blank = " OR ".join(f"nullif(trim(c{i}), '') IS NOT NULL" for i in range(header.width))
+        cur.execute(
+            f"CREATE OR REPLACE TABLE {_quote(table)} AS "  # noqa: S608 - names and texts quoted
+            f"SELECT * FROM (SELECT {position}, {', '.join([*canonical, extra])}, "
+            f"({not_blank}) AS _keep FROM {_quote(raw)} ORDER BY {order}) "
+            f"WHERE _keep")
+        cur.execute(f"ALTER TABLE {_quote(table)} DROP COLUMN _keep")
+        rows = cur.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0]  # noqa: S608 - names and texts quoted
+        if limits is not None and rows + max(header_rows.values()) > limits.max_rows:
+            cur.execute(f"DROP TABLE {_quote(table)}")
+            raise SpreadsheetTooLarge(
+                _("表格行数超过上限：每个文件最多 %(rows)s 行（含表头）。请把表格拆分成几个较小的文件后分别导入。")
+                % {"rows": f"{limits.max_rows:,}"})
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {_quote(raw)}")
+    return LoadedFile(table=table, rows=rows, columns=dict(header.headers),
+                      extra_columns=[text for _i, text in header.extras],
+                      header_row=header_rows[sheets[0]], sheets=sheets, problems=problems)
