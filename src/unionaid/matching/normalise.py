@@ -260,8 +260,8 @@ def row_problems(con, target: str, *, source: str | None = None,
         number = "s.sheet_row"
         join = f"JOIN {_ident(source)} s ON s.row_no = t.row_no"
     rows = con.cursor().execute(
-        f"SELECT {number}, code FROM (SELECT row_no, unnest(problems) AS code "  # noqa: S608 - names and texts quoted
-        f"FROM {_ident(target)} WHERE len(problems) > 0) t {join} "
-        f"ORDER BY t.row_no LIMIT {int(limit)}").fetchall()
+        f"SELECT {number}, code FROM (SELECT row_no, unnest(problems) AS code, "  # noqa: S608 - names and texts quoted
+        f"unnest(range(len(problems))) AS k FROM {_ident(target)} WHERE len(problems) > 0) t "
+        f"{join} ORDER BY t.row_no, t.k LIMIT {int(limit)}").fetchall()
     return [RowProblem(int(n), str(PROBLEM_COLUMNS[code]), str(PROBLEM_MESSAGES[code]))
             for n, code in rows]
