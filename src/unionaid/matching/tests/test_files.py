@@ -15,6 +15,8 @@ from unionaid.core.spreadsheets import ReadLimits, SpreadsheetTooLarge
 from unionaid.matching import files, normalise
 from unionaid.members.roster_files import normalise_header
 
+from .xls_writer import write_xls
+
 HEADER = ["姓名", "身份证号", "出生日期", "性别", "联系电话", "家庭住址", "所在单位", "备注"]
 ROWS = [
     ["张伟", "110105197605160010", "1976-05-16", "男", "13812345678", "太原市小店区1号", "车务段", "甲"],
@@ -204,6 +206,29 @@ def test_xlsx_two_sheets_title_rows_date_cells_and_serials(con, tmp_path):
     normalise.normalise_table(con, "ext", "ext_s")
     births = con.execute("SELECT birth FROM ext_s ORDER BY row_no").fetchall()
     assert births == [(dt.date(1976, 5, 16),), (dt.date(1980, 1, 2),), (dt.date(1976, 5, 16),)]
+
+
+def test_legacy_xls_with_a_title_row_two_sheets_and_date_cells(con, tmp_path):
+    # xlwt is not installed: tests/xls_writer.py writes a minimal BIFF8 workbook
+    path = tmp_path / "list.xls"
+    write_xls(path, {
+        "名单": [["2026年残疾人证名单"],
+                 ["姓名", "证件号码", "出生年月", "联系方式", "地址"],
+                 ["张伟", "110105197605160010", dt.date(1976, 5, 16), 13812345678, "太原市"],
+                 ["李娜", None, 29222, "139 1234 5678", None]],
+        "续表": [["姓名", "证件号码", "出生年月", "联系方式", "地址"],
+                 ["王强", "110105760516002", "1976年5月16日", None, None]],
+    })
+    loaded = files.load_file(con, path, "ext")
+    assert (loaded.sheets, loaded.header_row, loaded.rows) == (["名单", "续表"], 2, 3)
+    normalise.normalise_table(con, "ext", "ext_s")
+    rows = table_rows(con, "ext_s")
+    assert [(r["row_no"], r["name"], r["id18"], r["birth"], r["phone"]) for r in rows] == [
+        (1, "张伟", "110105197605160010", dt.date(1976, 5, 16), "13812345678"),
+        (2, "李娜", None, dt.date(1980, 1, 2), "13912345678"),
+        (3, "王强", "110105197605160029", dt.date(1976, 5, 16), None),
+    ]
+    assert [r["sheet_row"] for r in table_rows(con, "ext")] == [3, 4, 2]
 
 
 def test_xlsx_id_number_stored_as_a_number_is_reported_by_row(con, tmp_path):
