@@ -75,6 +75,9 @@ _ODD_SPACES = "\u3000\u00a0\u2002\u2003\u2009\u202f"
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + _ODD_SPACES
 _HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " " * len(_ODD_SPACES)
 _FULL_CLASS = r"[\x{FF01}-\x{FF5E}\x{3000}\x{00A0}\x{2002}\x{2003}\x{2009}\x{202F}]"
+_SPACES = r"[\s\x{200B}-\x{200D}\x{FEFF}]"
+_MESSY = _SPACES[:-1] + _FULL_CLASS[1:-1] + "]"
+_MESSY_NAME = _MESSY[:-1] + "•・‧∙⋅.]"
 PINYIN_TABLE: Final = "ua_pinyin"
 
 
@@ -99,11 +102,15 @@ MACROS: Final[tuple[str, ...]] = (
     # (translate() is slow, ~2 µs a row; most text has nothing to translate)
     f"ua_hw(s) AS CASE WHEN regexp_matches(s, {_sql(_FULL_CLASS)}) "
     f"THEN translate(s, {_sql(_FULL)}, {_sql(_HALF)}) ELSE s END",
-    # text with every space and invisible character removed
-    r"ua_nospace(s) AS regexp_replace(ua_hw(s), '[\s\x{200B}-\x{200D}\x{FEFF}]', '', 'g')",
+    # text with every space and invisible character removed. Each cleaner first asks one
+    # quick question (is there anything to clean?): most cells are clean, and replacing
+    # costs several times more than matching.
+    f"ua_nospace(s) AS CASE WHEN regexp_matches(s, {_sql(_MESSY)}) "
+    f"THEN regexp_replace(ua_hw(s), {_sql(_SPACES)}, '', 'g') ELSE s END",
     # ID number: spaces, dashes, dots and Excel's text apostrophe removed, x upper-cased
-    r"ua_id_clean(s) AS upper(regexp_replace(ua_nospace(s), "
-    r"'[-_.''\x{2010}-\x{2015}\x{2212}]', '', 'g'))",
+    "ua_id_clean(s) AS CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9X]') THEN s "
+    r"ELSE upper(regexp_replace(ua_nospace(s), '[-_.''\x{2010}-\x{2015}\x{2212}]', '', 'g')) "
+    "END",
     f"ua_check_char_n(n) AS {_check_char_sql('n')}",
     # (the lambda reads the 17 digits once; a macro argument is repeated where it is used)
     "ua_check_char(f17) AS list_transform([try_cast(f17 AS BIGINT)], "
@@ -116,11 +123,12 @@ MACROS: Final[tuple[str, ...]] = (
     "END",
     "ua_id_birth(id18) AS CASE WHEN substr(id18, 7, 4) >= '1900' THEN "
     "try_strptime(substr(id18, 7, 8), '%Y%m%d')::DATE END",
-    # n17: the first 17 digits as a BIGINT (normalise_table reads it once, in its own step)
-    "ua_id_ok_n(id18, n17) AS coalesce(id18 IS NOT NULL AND substr(id18, 1, 1) <> '0' "
-    "AND ua_check_char_n(n17) = substr(id18, 18, 1) "
-    "AND ua_id_birth(id18) <= current_date, false)",
-    "ua_id_ok(id18) AS ua_id_ok_n(id18, try_cast(substr(id18, 1, 17) AS BIGINT))",
+    # n17: the first 17 digits as a BIGINT, birth: ua_id_birth(id18) (normalise_table computes
+    # them once, in their own step)
+    "ua_id_ok_n(id18, n17, birth) AS coalesce(id18 IS NOT NULL AND substr(id18, 1, 1) <> '0' "
+    "AND ua_check_char_n(n17) = substr(id18, 18, 1) AND birth <= current_date, false)",
+    "ua_id_ok(id18) AS ua_id_ok_n(id18, try_cast(substr(id18, 1, 17) AS BIGINT), "
+    "ua_id_birth(id18))",
     "ua_id_sex(id18) AS CASE (ascii(substr(id18, 17, 1)) - 48) % 2 WHEN 1 THEN 'M' "
     "WHEN 0 THEN 'F' END",
     # dates: t is ua_nospace(text)
@@ -141,8 +149,9 @@ MACROS: Final[tuple[str, ...]] = (
     "ua_sex_text(s) AS MAP {'男': 'M', '男性': 'M', 'M': 'M', 'MALE': 'M', '1': 'M', "
     "'女': 'F', '女性': 'F', 'F': 'F', 'FEMALE': 'F', '2': 'F'}[upper(ua_nospace(s))]",
     # phone: spaces, dashes, brackets removed; of several numbers the first
-    r"ua_phone_clean(s) AS regexp_extract(regexp_replace(ua_hw(s), "
-    r"'[\s\x{200B}-\x{200D}\x{FEFF}\-()\x{2010}-\x{2015}]', '', 'g'), '^[^/,，、;；]*')",
+    "ua_phone_clean(s) AS CASE WHEN regexp_full_match(s, '1[3-9][0-9]{9}') THEN s "
+    r"ELSE regexp_extract(regexp_replace(ua_hw(s), "
+    r"'[\s\x{200B}-\x{200D}\x{FEFF}\-()\x{2010}-\x{2015}]', '', 'g'), '^[^/,，、;；]*') END",
     "ua_phone(c) AS CASE "
     r"WHEN regexp_full_match(c, '(?:\+?86|0086)?1[3-9][0-9]{9}') "
     "THEN right(c, 11) "
@@ -150,7 +159,8 @@ MACROS: Final[tuple[str, ...]] = (
     r"THEN '0' || regexp_extract(c, '^(?:\+86|0086)0?([1-9][0-9]{8,10})$', 1) "
     "WHEN regexp_full_match(c, '0[1-9][0-9]{8,10}|[2-9][0-9]{6,7}') THEN c END",
     # name: half-width, no spaces, one kind of middle dot (维吾尔族 names: 买买提·艾力)
-    r"ua_name(s) AS nullif(regexp_replace(ua_nospace(s), '[•・‧∙⋅.]', '·', 'g'), '')",
+    f"ua_name(s) AS nullif(CASE WHEN regexp_matches(s, {_sql(_MESSY_NAME)}) "
+    "THEN regexp_replace(ua_nospace(s), '[•・‧∙⋅.]', '·', 'g') ELSE s END, '')",
 )
 
 
@@ -197,8 +207,9 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
         return _ident(name) if name in present else "NULL::VARCHAR"
 
     member_key = f"nullif(trim({col('member_key')}), '')" if key else "NULL::VARCHAR"
+    stage = f"{target}__stage"
     sql = f"""
-    CREATE OR REPLACE TABLE {_ident(target)} AS
+    CREATE OR REPLACE TABLE {_ident(stage)} AS
     WITH raw AS (
         SELECT row_no::BIGINT AS row_no,
                {member_key} AS member_key,
@@ -215,23 +226,14 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
                ua_phone(phone_c) AS phone
         FROM raw
     ), step2 AS (
-        SELECT *, try_cast(substr(id18, 1, 17) AS BIGINT) AS n17 FROM step1
+        SELECT *, try_cast(substr(id18, 1, 17) AS BIGINT) AS n17, ua_id_birth(id18) AS id_birth
+        FROM step1
     ), step3 AS (
-        SELECT *, ua_id_ok_n(id18, n17) AS id_ok FROM step2
-    ), names AS (
-        SELECT DISTINCT name FROM raw WHERE name IS NOT NULL
-    ), chars AS (
-        SELECT name, i, substr(name, i::INTEGER, 1) AS ch
-        FROM (SELECT name, unnest(range(1, length(name) + 1)) AS i FROM names)
-    ), pinyin AS (
-        SELECT c.name, string_agg(coalesce(p.py, lower(c.ch)), ' ' ORDER BY c.i) AS name_py
-        FROM chars c LEFT JOIN {PINYIN_TABLE} p ON p.ch = c.ch
-        WHERE p.py IS NOT NULL OR regexp_full_match(c.ch, '[A-Za-z0-9]')
-        GROUP BY c.name
+        SELECT *, ua_id_ok_n(id18, n17, id_birth) AS id_ok FROM step2
     )
-    SELECT s.row_no, s.member_key, s.name, p.name_py,
+    SELECT s.row_no, s.member_key, s.name,
            s.id18, s.id_ok,
-           coalesce(s.birth_col, CASE WHEN s.id_ok THEN ua_id_birth(s.id18) END,
+           coalesce(s.birth_col, CASE WHEN s.id_ok THEN s.id_birth END,
                     ua_month(s.birth_t)) AS birth,
            coalesce(ua_sex_text(s.sex_raw), CASE WHEN s.id_ok THEN ua_id_sex(s.id18) END) AS sex,
            s.phone, s.address, s.unit,
@@ -243,10 +245,32 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
                     THEN 'birth_unreadable' END,
                CASE WHEN s.phone_c <> '' AND s.phone IS NULL THEN 'phone_unreadable' END
            ], lambda x: x IS NOT NULL) AS problems
-    FROM step3 s LEFT JOIN pinyin p ON p.name = s.name
-    ORDER BY s.row_no
+    FROM step3 s
     """  # noqa: S608 - names and texts quoted
-    con.cursor().execute(sql)
+    # The pinyin of each distinct name, joined on in a second pass: joined in the first, it
+    # made the whole statement run on one thread.
+    pinyin = f"""
+    CREATE OR REPLACE TABLE {_ident(target)} AS
+    WITH names AS (
+        SELECT DISTINCT name FROM {_ident(stage)} WHERE name IS NOT NULL
+    ), chars AS (
+        SELECT name, i, substr(name, i::INTEGER, 1) AS ch
+        FROM (SELECT name, unnest(range(1, length(name) + 1)) AS i FROM names)
+    ), pinyin AS (
+        SELECT c.name, string_agg(coalesce(p.py, lower(c.ch)), ' ' ORDER BY c.i) AS name_py
+        FROM chars c LEFT JOIN {PINYIN_TABLE} p ON p.ch = c.ch
+        WHERE p.py IS NOT NULL OR regexp_full_match(c.ch, '[A-Za-z0-9]')
+        GROUP BY c.name
+    )
+    SELECT s.row_no, s.member_key, s.name, p.name_py, s.* EXCLUDE (row_no, member_key, name)
+    FROM {_ident(stage)} s LEFT JOIN pinyin p ON p.name = s.name
+    """  # noqa: S608 - names and texts quoted
+    cur = con.cursor()
+    try:
+        cur.execute(sql)
+        cur.execute(pinyin)
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {_ident(stage)}")
 
 
 def row_problems(con, target: str, *, source: str | None = None,
