@@ -378,15 +378,17 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
                            width=len(fields) + len(extras))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
+            row_no = 0
             for sheet_name, header, data, numbers in parts:
                 positions = [header.fields.get(n) for n in fields]
                 by_text = {t: i for i, t in header.extras}
                 positions += [by_text.get(t) for t in extras]
                 for texts, number in zip(data, numbers, strict=True):
-                    writer.writerow([sheet_name, number, *(
+                    row_no += 1
+                    writer.writerow([row_no, sheet_name, number, *(
                         texts[p] if p is not None and p < len(texts) else "" for p in positions)])
         fd = -1
-        columns = ", ".join(["'sheet': 'VARCHAR'", "'sheet_row': 'BIGINT'",
+        columns = ", ".join(["'row_no': 'BIGINT'", "'sheet': 'VARCHAR'", "'sheet_row': 'BIGINT'",
                              *(f"'c{i}': 'VARCHAR'" for i in range(combined.width))])
         reader = (f"read_csv({_literal(str(temporary))}, header=false, delim=',', quote='\"', "
                   f"escape='\"', auto_detect=false, columns={{{columns}}}, null_padding=true)")
@@ -410,26 +412,24 @@ def _finish(con, table: str, raw: str, header: _Header, *, header_rows: dict[str
             row_offset: str) -> LoadedFile:
     cur = con.cursor()
     try:
-        if row_offset == "rowid":  # CSV: one sheet; blank lines are not counted
+        if row_offset == "rowid":
+            # CSV: one sheet, read in order (DuckDB keeps insertion order); the reader skips
+            # empty lines, so they are not counted; rows of empty cells are counted, then dropped
             position = f"rowid + 1 AS row_no, '' AS sheet, rowid + 1 + {header.row} AS sheet_row"
-            order = "rowid"
-        else:
-            position = ("row_number() OVER (ORDER BY rowid) AS row_no, sheet, sheet_row")
-            order = "rowid"
-        canonical = [f"nullif(trim(c{i}), '') AS {_quote(name)}"
-                     for name, i in header.fields.items()]
+        else:  # Excel: numbered while written, empty rows left out
+            position = "row_no, sheet, sheet_row"
+        # raw text as read (empty cells are NULL); normalise.py trims and cleans
+        canonical = [f"c{i} AS {_quote(name)}" for name, i in header.fields.items()]
         if header.extras:
             pairs = ", ".join(f"{_literal(text)}, c{i}" for i, text in header.extras)
             extra = f"json_object({pairs}) AS extra"
         else:
             extra = "'{}' AS extra"
-        not_blank = " OR ".join(f"nullif(trim(c{i}), '') IS NOT NULL" for i in range(header.width))
+        cells = ", ".join(f"c{i}" for i in range(header.width))
         cur.execute(
             f"CREATE OR REPLACE TABLE {_quote(table)} AS "  # noqa: S608 - names and texts quoted
-            f"SELECT * FROM (SELECT {position}, {', '.join([*canonical, extra])}, "
-            f"({not_blank}) AS _keep FROM {_quote(raw)} ORDER BY {order}) "
-            f"WHERE _keep")
-        cur.execute(f"ALTER TABLE {_quote(table)} DROP COLUMN _keep")
+            f"SELECT {position}, {', '.join([*canonical, extra])} FROM {_quote(raw)} "
+            f"WHERE coalesce({cells}) IS NOT NULL")
         rows = cur.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0]  # noqa: S608 - names and texts quoted
         if limits is not None and rows + max(header_rows.values()) > limits.max_rows:
             cur.execute(f"DROP TABLE {_quote(table)}")
