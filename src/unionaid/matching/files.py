@@ -41,8 +41,6 @@ from unionaid.core.spreadsheets import (
 from unionaid.members.roster_files import (
     OLE_MAGIC,
     ZIP_MAGIC,
-    RosterFileError,
-    detect_encoding,
     long_number_message,
     normalise_header,
 )
@@ -226,6 +224,26 @@ def load_file(con, path, table: str, *, mapping: dict[str, str] | None = None,
 # --- CSV -----------------------------------------------------------------------------------
 
 
+def _encoding(path: Path) -> str:
+    """utf-8-sig / utf-16 by BOM, utf-8 if the whole file decodes, else gb18030 — which is
+    checked while transcoding (``roster_files.detect_encoding`` would decode it twice)."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := fh.read(_TRANSCODE_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
 def _transcode(path: Path, encoding: str) -> Path:
     """A temporary UTF-8 copy of ``path``, written a chunk at a time."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -237,7 +255,8 @@ def _transcode(path: Path, encoding: str) -> Path:
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     except (UnicodeDecodeError, OSError):
         Path(name).unlink(missing_ok=True)
-        raise _unreadable_error() from None
+        raise DatasetFileError(_("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 .csv 文件。"),
+                               code="bad_encoding") from None
     return Path(name)
 
 
@@ -257,10 +276,7 @@ def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
               limits: ReadLimits | None) -> LoadedFile:
     if limits is not None:
         check_csv_size(path, limits)
-    try:
-        encoding = detect_encoding(path)
-    except RosterFileError as exc:
-        raise DatasetFileError(exc.message) from None
+    encoding = _encoding(path)
     source, temporary = path, None
     if encoding not in ("utf-8", "utf-8-sig"):
         source = temporary = _transcode(path, encoding)

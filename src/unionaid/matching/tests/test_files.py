@@ -65,6 +65,12 @@ def test_csv_in_each_encoding_reads_the_same(con, tmp_path, encoding):
     assert not list(tmp_path.glob("unionaid-list-*"))  # no temporary file beside it
 
 
+def test_excel_unicode_text_utf16_tab_separated(con, tmp_path):
+    path = write_csv(tmp_path / "list.csv", [HEADER, *ROWS], "utf-16", delimiter="\t")
+    files.load_file(con, path, "ext")
+    assert [r["name"] for r in table_rows(con, "ext")] == ["张伟", "李娜"]
+
+
 def test_gb18030_transcoding_leaves_no_temporary_file(con, tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     path = write_csv(tmp_path / "list.csv", [HEADER, *ROWS], "gb18030")
