@@ -131,20 +131,22 @@ def _field_of(text: str, mapping: dict[str, str]) -> str | None:
 
 def _find_header(rows: Iterator[tuple[int, list]], mapping: dict[str, str]) -> _Header | None:
     """The first row (of the first ``HEADER_SEARCH_ROWS``) naming a name column and one of the
-    identifying columns; rows above it are titles."""
+    identifying columns; rows above it are titles. A header named in ``mapping`` wins over a
+    recognised synonym for the same field; the first of two synonyms wins; the others are
+    extra columns."""
     for row_number, values in rows:
+        texts = [(index, normalise_header(value)) for index, value in enumerate(values)]
+        texts = [(index, text) for index, text in texts if text]
         fields: dict[str, int] = {}
         headers: dict[str, str] = {}
-        extras: list[tuple[int, str]] = []
-        for index, value in enumerate(values):
-            text = normalise_header(value)
-            if not text:
-                continue
+        for index, text in sorted(texts, key=lambda item: item[1] not in mapping):
             name = _field_of(text, mapping)
-            if name is None or name in fields:
-                extras.append((index, text))
-                continue
-            fields[name], headers[name] = index, text
+            if name is not None and name not in fields:
+                fields[name], headers[name] = index, text
+        fields = dict(sorted(fields.items(), key=lambda item: item[1]))
+        headers = {name: headers[name] for name in fields}
+        taken = set(fields.values())
+        extras = [(index, text) for index, text in texts if index not in taken]
         if "name" in fields and any(f in fields for f in IDENTIFYING):
             width = max([*fields.values(), *(i for i, _t in extras)]) + 1
             return _Header(row_number, fields, headers, _unique(extras, headers), width)
@@ -198,6 +200,16 @@ def load_file(con, path, table: str, *, mapping: dict[str, str] | None = None,
     _check_mapping(mapping)
     if key_column:
         mapping[normalise_header(key_column)] = "member_key"
+    loaded = _load(con, path, table, mapping, limits)
+    if key_column and loaded.columns.get("member_key") != normalise_header(key_column):
+        con.cursor().execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+        raise DatasetFileError(_("表头中没有找到会员编号列“%(column)s”。") % {"column": key_column},
+                               code="no_key_column")
+    return loaded
+
+
+def _load(con, path: Path, table: str, mapping: dict[str, str],
+          limits: ReadLimits | None) -> LoadedFile:
     suffix = path.suffix.lower()
     if suffix not in EXTENSIONS:
         raise DatasetFileError(_("只支持 .xlsx、.xls 和 .csv 文件。"), code="bad_extension")

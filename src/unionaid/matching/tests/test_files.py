@@ -139,6 +139,23 @@ def test_key_column_names_the_member_key(con, tmp_path):
     assert table_rows(con, "members")[0]["member_key"] == "A-001"
 
 
+def test_key_column_wins_over_a_recognised_key_header(con, tmp_path):
+    path = write_csv(tmp_path / "members.csv", [["工号", "姓名", "身份证号", "会员卡号"],
+                                                 ["7", "张伟", "110105197605160010", "K7"]])
+    loaded = files.load_file(con, path, "members", key_column="会员卡号")
+    assert loaded.columns["member_key"] == "会员卡号"
+    assert loaded.extra_columns == ["工号"]
+    assert table_rows(con, "members")[0]["member_key"] == "K7"
+    assert files.load_file(con, path, "members").columns["member_key"] == "工号"
+
+
+def test_a_missing_key_column_is_refused(con, tmp_path):
+    path = write_csv(tmp_path / "members.csv", [HEADER, *ROWS])
+    with pytest.raises(ServiceError, match="会员编号列“人员代码”"):
+        files.load_file(con, path, "members", key_column="人员代码")
+    assert not con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
+
+
 @pytest.mark.parametrize("header", [["姓名", "单位", "金额"], ["身份证号", "出生日期", "电话"],
                                     ["a", "b", "c"]])
 def test_a_list_without_identifying_columns_is_refused_in_chinese(con, tmp_path, header):

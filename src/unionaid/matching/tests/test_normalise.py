@@ -275,6 +275,11 @@ def test_homophones_have_the_same_pinyin(con):
         "zhang wei", "zhang wei", "zhang wei", "wang jing", "wang jing", "ou yang li", "lv nv"]
 
 
+def test_traditional_characters_have_the_pinyin_of_the_simplified_ones(con):
+    rows = run(con, [{"name": "張偉"}, {"name": "张伟"}, {"name": "陳麗華"}])
+    assert [r["name_py"] for r in rows] == ["zhang wei", "zhang wei", "chen li hua"]
+
+
 def test_polyphonic_characters_take_pypinyins_most_common_reading(con):
     # the same reading whatever the position, so the same character always agrees with itself
     rows = run(con, [{"name": "曾伟"}, {"name": "单芳"}, {"name": "乐乐"}])
