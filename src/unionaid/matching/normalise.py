@@ -132,7 +132,7 @@ MACROS: Final[tuple[str, ...]] = (
     "ua_id_sex(id18) AS CASE (ascii(substr(id18, 17, 1)) - 48) % 2 WHEN 1 THEN 'M' "
     "WHEN 0 THEN 'F' END",
     # dates: t is ua_nospace(text)
-    "ua_plausible(d) AS CASE WHEN year(d) BETWEEN 1900 AND year(current_date) THEN d END",
+    "ua_plausible(d) AS CASE WHEN d BETWEEN DATE '1900-01-01' AND current_date THEN d END",
     "ua_ymd(t, pattern) AS try_cast(regexp_extract(t, pattern, 1) || '-' || "
     "regexp_extract(t, pattern, 2) || '-' || regexp_extract(t, pattern, 3) AS DATE)",
     # DuckDB's own cast takes 1976-05-16, 1976/5/16 and ISO date-times, quickly; the rest

@@ -175,7 +175,8 @@ def test_excel_serial_number_is_read_from_the_epoch_1899_12_30(con):
     assert one(con, name="李四", birth_date="36526")["birth"] == dt.date(2000, 1, 1)
 
 
-@pytest.mark.parametrize("raw", ["1976-02-30", "19761340", "不详", "76.5.16", "0976-05-16"])
+@pytest.mark.parametrize("raw", ["1976-02-30", "19761340", "不详", "76.5.16", "0976-05-16",
+                                 "1899-12-31", f"{dt.date.today().year + 1}-01-01"])
 def test_unreadable_birth_date_is_reported(con, raw):
     row = one(con, name="李四", birth_date=raw)
     assert row["birth"] is None
