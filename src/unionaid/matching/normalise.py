@@ -207,9 +207,25 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
         return _ident(name) if name in present else "NULL::VARCHAR"
 
     member_key = f"nullif(trim({col('member_key')}), '')" if key else "NULL::VARCHAR"
-    stage = f"{target}__stage"
+    names = f"{target}__names"
+    # The pinyin of each distinct name first (a few hundred thousand at most), then every row
+    # in one pass that joins it on.
+    pinyin = f"""
+    CREATE OR REPLACE TABLE {_ident(names)} AS
+    WITH names AS (
+        SELECT DISTINCT ua_name({col('name')}) AS name FROM {_ident(source)}
+    ), chars AS (
+        SELECT name, i, substr(name, i::INTEGER, 1) AS ch
+        FROM (SELECT name, unnest(range(1, length(name) + 1)) AS i FROM names
+              WHERE name IS NOT NULL)
+    )
+    SELECT c.name, string_agg(coalesce(p.py, lower(c.ch)), ' ' ORDER BY c.i) AS name_py
+    FROM chars c LEFT JOIN {PINYIN_TABLE} p ON p.ch = c.ch
+    WHERE p.py IS NOT NULL OR regexp_full_match(c.ch, '[A-Za-z0-9]')
+    GROUP BY c.name
+    """  # noqa: S608 - names and texts quoted
     sql = f"""
-    CREATE OR REPLACE TABLE {_ident(stage)} AS
+    CREATE OR REPLACE TABLE {_ident(target)} AS
     WITH raw AS (
         SELECT row_no::BIGINT AS row_no,
                {member_key} AS member_key,
@@ -226,51 +242,36 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
                ua_phone(phone_c) AS phone
         FROM raw
     ), step2 AS (
-        SELECT *, try_cast(substr(id18, 1, 17) AS BIGINT) AS n17, ua_id_birth(id18) AS id_birth
+        SELECT *, try_cast(substr(id18, 1, 17) AS BIGINT) AS n17, ua_id_birth(id18) AS id_birth,
+               -- (read once, and only where needed: named twice below, it would be hoisted
+               -- and computed for every row)
+               CASE WHEN birth_col IS NULL AND birth_t <> '' THEN ua_month(birth_t) END
+                   AS birth_month
         FROM step1
     ), step3 AS (
         SELECT *, ua_id_ok_n(id18, n17, id_birth) AS id_ok FROM step2
     )
-    SELECT s.row_no, s.member_key, s.name,
+    SELECT s.row_no, s.member_key, s.name, p.name_py,
            s.id18, s.id_ok,
-           coalesce(s.birth_col, CASE WHEN s.id_ok THEN s.id_birth END,
-                    ua_month(s.birth_t)) AS birth,
+           coalesce(s.birth_col, CASE WHEN s.id_ok THEN s.id_birth END, s.birth_month) AS birth,
            coalesce(ua_sex_text(s.sex_raw), CASE WHEN s.id_ok THEN ua_id_sex(s.id18) END) AS sex,
            s.phone, s.address, s.unit,
            list_filter([
                CASE WHEN s.name IS NULL THEN 'name_missing' END,
                CASE WHEN s.id_c <> '' AND s.id18 IS NULL THEN 'id_unreadable' END,
                CASE WHEN s.id18 IS NOT NULL AND NOT s.id_ok THEN 'id_check_digit' END,
-               CASE WHEN s.birth_t <> '' AND s.birth_col IS NULL AND ua_month(s.birth_t) IS NULL
+               CASE WHEN s.birth_t <> '' AND s.birth_col IS NULL AND s.birth_month IS NULL
                     THEN 'birth_unreadable' END,
                CASE WHEN s.phone_c <> '' AND s.phone IS NULL THEN 'phone_unreadable' END
            ], lambda x: x IS NOT NULL) AS problems
-    FROM step3 s
-    """  # noqa: S608 - names and texts quoted
-    # The pinyin of each distinct name, joined on in a second pass: joined in the first, it
-    # made the whole statement run on one thread.
-    pinyin = f"""
-    CREATE OR REPLACE TABLE {_ident(target)} AS
-    WITH names AS (
-        SELECT DISTINCT name FROM {_ident(stage)} WHERE name IS NOT NULL
-    ), chars AS (
-        SELECT name, i, substr(name, i::INTEGER, 1) AS ch
-        FROM (SELECT name, unnest(range(1, length(name) + 1)) AS i FROM names)
-    ), pinyin AS (
-        SELECT c.name, string_agg(coalesce(p.py, lower(c.ch)), ' ' ORDER BY c.i) AS name_py
-        FROM chars c LEFT JOIN {PINYIN_TABLE} p ON p.ch = c.ch
-        WHERE p.py IS NOT NULL OR regexp_full_match(c.ch, '[A-Za-z0-9]')
-        GROUP BY c.name
-    )
-    SELECT s.row_no, s.member_key, s.name, p.name_py, s.* EXCLUDE (row_no, member_key, name)
-    FROM {_ident(stage)} s LEFT JOIN pinyin p ON p.name = s.name
+    FROM step3 s LEFT JOIN {_ident(names)} p ON p.name = s.name
     """  # noqa: S608 - names and texts quoted
     cur = con.cursor()
     try:
-        cur.execute(sql)
         cur.execute(pinyin)
+        cur.execute(sql)
     finally:
-        cur.execute(f"DROP TABLE IF EXISTS {_ident(stage)}")
+        cur.execute(f"DROP TABLE IF EXISTS {_ident(names)}")
 
 
 def row_problems(con, target: str, *, source: str | None = None,
