@@ -297,6 +297,9 @@ def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
         header = _find_header(_head_rows(source, delimiter), mapping)
         if header is None:
             raise _no_header_error()
+        if limits is not None and header.width > limits.max_columns:
+            raise SpreadsheetTooLarge(_("表格列数超过上限：最多 %(columns)s 列。请删除多余的列后再导入。")
+                                      % {"columns": f"{limits.max_columns:,}"})
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width))
         # The BOM, if any, sits in the title or header line, which are skipped.
         reader = (f"read_csv({_literal(str(source))}, header=false, skip={header.row}, "

@@ -188,6 +188,10 @@ def test_csv_past_the_row_limit_is_refused(con, tmp_path):
     with pytest.raises(SpreadsheetTooLarge):
         files.load_file(con, path, "ext", limits=limits)
     assert files.load_file(con, path, "ext", limits=ReadLimits(5, 50, 1 << 20)).rows == 4
+    with pytest.raises(SpreadsheetTooLarge, match="列数"):
+        files.load_file(con, path, "ext", limits=ReadLimits(5, 7, 1 << 20))
+    with pytest.raises(SpreadsheetTooLarge, match="文件太大"):
+        files.load_file(con, path, "ext", limits=ReadLimits(5, 50, 100))
 
 
 # --- Excel ---------------------------------------------------------------------------------
