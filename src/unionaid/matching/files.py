@@ -322,30 +322,29 @@ def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
 # --- Excel ---------------------------------------------------------------------------------
 
 
-def _cell(value, *, long_number: bool) -> tuple[str, bool]:
-    """Cell as text; True when a long number (an ID) was ruined by Excel's number format."""
-    if value is None or value == "":
-        return "", False
-    if isinstance(value, str):
-        text = value.strip()
-        return text, long_number and bool(_LONG_NUMBER.fullmatch(text))
+def _text(value) -> str:
+    """A cell that is not text, as text: whole numbers without ".0", dates as ISO text."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
-        return ("是" if value else "否"), False
+        return "是" if value else "否"
     if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value)), long_number and abs(value) >= 1e15
-        return repr(value), False
-    if isinstance(value, int):
-        return str(value), long_number and abs(value) >= 10**15 and len(str(abs(value))) > 15
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat(), False
-        return value.isoformat(), False
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
     if isinstance(value, dt.date):
-        return value.isoformat(), False
-    if isinstance(value, dt.time | dt.timedelta):
-        return str(value), False
-    return str(value).strip(), False
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _ruined(value) -> bool:
+    """An ID number that Excel kept as a number: past 15 digits they are lost (or shown as
+    1.10105E+17), so the cell can't be trusted."""
+    if isinstance(value, str):
+        return bool(_LONG_NUMBER.fullmatch(value.strip()))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return abs(value) >= 1e15
+    return False
 
 
 def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
@@ -386,16 +385,14 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
             id_index = header.fields.get("id_number")
             data: list[list[str]] = []
             numbers: list[int] = []
+            width = header.width
             for offset, values in enumerate(rows[header.row:], start=header.row + 1):
-                texts = []
-                for index, value in enumerate(values[:header.width]):
-                    text, ruined = _cell(value, long_number=index == id_index)
-                    if ruined:
-                        if len(problems) < _PROBLEM_LIMIT:
-                            problems.append(RowProblem(offset, header.headers["id_number"],
-                                                       long_number_message()))
-                        text = ""
-                    texts.append(text)
+                texts = [v.strip() if type(v) is str else _text(v) for v in values[:width]]
+                if id_index is not None and id_index < len(values) and _ruined(values[id_index]):
+                    if len(problems) < _PROBLEM_LIMIT:
+                        problems.append(RowProblem(offset, header.headers["id_number"],
+                                                   long_number_message()))
+                    texts[id_index] = ""
                 if any(texts):
                     data.append(texts)
                     numbers.append(offset)
