@@ -289,11 +289,15 @@ def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
     if limits is not None:
         check_csv_size(path, limits)
     encoding = _encoding(path)
-    source, temporary = path, None
+    source, temporaries = path, []
     if encoding not in ("utf-8", "utf-8-sig"):
-        source = temporary = _transcode(path, encoding)
+        source = _transcode(path, encoding)
+        temporaries.append(source)
     try:
         delimiter = _delimiter(source)
+        if _has_blank_lines(source):
+            source = _fill_blank_lines(source, delimiter)
+            temporaries.append(source)
         header = _find_header(_head_rows(source, delimiter), mapping)
         if header is None:
             raise _no_header_error()
@@ -315,8 +319,33 @@ def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
         return _finish(con, table, raw, header, header_rows={"": header.row},
                        sheets=[""], problems=[], limits=limits, row_offset="rowid")
     finally:
-        if temporary is not None:
+        for temporary in temporaries:
             temporary.unlink(missing_ok=True)
+
+
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
+def _has_blank_lines(path: Path) -> bool:
+    tail = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(_TRANSCODE_CHUNK):
+            if _BLANK_LINE.search(tail + chunk):
+                return True
+            tail = chunk[-2:]
+    return False
+
+
+def _fill_blank_lines(path: Path, delimiter: str) -> Path:
+    """A copy of ``path`` with each empty line holding one delimiter: DuckDB's reader skips
+    empty lines, which would shift the row numbers of every row below; a line of empty cells
+    is read, counted, then dropped. (Rare: a list saved by Excel has no empty lines.)"""
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="unionaid-list-")
+    filler = delimiter.encode()
+    with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
+        for line in src:
+            dst.write(filler + line if line in (b"\n", b"\r\n") else line)
+    return Path(name)
 
 
 # --- Excel ---------------------------------------------------------------------------------

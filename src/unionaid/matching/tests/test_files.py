@@ -96,6 +96,18 @@ def test_tab_separated_and_blank_rows(con, tmp_path):
     assert [(r["row_no"], r["name"]) for r in rows] == [(1, "张伟"), (3, "李娜")]
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_empty_lines_count_as_rows(con, tmp_path, newline):
+    path = tmp_path / "list.csv"
+    lines = ["", "名单", "", ",".join(HEADER), ",".join(ROWS[0]), "", "", ",".join(ROWS[1]), "", ""]
+    path.write_text(newline.join(lines), encoding="gb18030")
+    loaded = files.load_file(con, path, "ext")
+    assert loaded.header_row == 4
+    rows = table_rows(con, "ext")
+    assert [(r["row_no"], r["sheet_row"], r["name"]) for r in rows] == [
+        (1, 5, "张伟"), (4, 8, "李娜")]
+
+
 @pytest.mark.parametrize(("header", "field"), [
     ("公民身份号码", "id_number"), ("证件号码", "id_number"), ("身份证号码", "id_number"),
     ("出生年月", "birth_date"), ("手机号", "phone"), ("联系方式", "phone"), ("单位", "unit"),
