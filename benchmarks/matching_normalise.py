@@ -59,7 +59,8 @@ def write_list(con, path: Path, rows: int) -> None:
              ELSE name END AS 姓名,
         CASE h % 10
              WHEN 1 THEN translate(id18, '0123456789X', '０１２３４５６７８９ｘ')
-             WHEN 2 THEN substr(id18, 1, 6) || substr(id18, 9, 9)
+             WHEN 2 THEN CASE WHEN year(birth) < 2000 THEN substr(id18, 1, 6) || substr(id18, 9, 9)
+                              ELSE id18 END
              WHEN 3 THEN substr(id18, 1, 6) || ' ' || substr(id18, 7, 8) || ' ' || substr(id18, 15)
              WHEN 4 THEN lower(id18)
              WHEN 5 THEN ''
