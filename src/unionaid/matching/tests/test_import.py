@@ -35,11 +35,13 @@ def listed(union, make_member):
 
 @pytest.fixture
 def upload(cadres, source, union, private, django_capture_on_commit_callbacks):
-    def _upload(text: str, *, dry_run: bool = False, name: str = "dibao.csv") -> Dataset:
+    def _upload(content: str | bytes, *, dry_run: bool = False,
+                name: str = "dibao.csv") -> Dataset:
+        data = content.encode("utf-8") if isinstance(content, str) else content
         with django_capture_on_commit_callbacks(execute=True):
             dataset = services.dataset_upload(
                 actor=cadres.station_a, source=source, org_unit=union.station_a,
-                upload=SimpleUploadedFile(name, text.encode("utf-8")), dry_run=dry_run)
+                upload=SimpleUploadedFile(name, data), dry_run=dry_run)
         dataset.refresh_from_db()
         return dataset
 
@@ -147,3 +149,36 @@ def test_a_messy_id_number_is_normalised_before_it_is_hashed(union, make_member,
     assert record.id_hash == member.id_number_hash
     assert record.name == member.name
     assert record.problems == []
+
+
+def test_an_xlsx_with_a_title_row_and_two_sheets_is_loaded_by_sheet_and_row(
+        union, make_member, upload, tmp_path):
+    import openpyxl
+
+    first, second = make_member(union.team_a), make_member(union.team_a)
+    book = openpyxl.Workbook()
+    for sheet, member in ((book.active, first), (book.create_sheet(), second)):
+        sheet.title = "城区" if member is first else "郊区"
+        sheet.append(["2026年11月低保名单"])
+        sheet.append(["姓名", "公民身份号码", "联系电话", "家庭住址"])
+        sheet.append([member.name, member.id_number, member.phone, "某路1号"])
+    path = tmp_path / "dibao.xlsx"
+    book.save(path)
+    dataset = upload(path.read_bytes(), name="dibao.xlsx")
+    assert dataset.status == DatasetStatus.LOADED, dataset.message
+    records = list(dataset.records.order_by("row_no"))
+    assert [(r.row_no, r.sheet, r.sheet_row) for r in records] == [(1, "城区", 3), (2, "郊区", 3)]
+    assert [r.id_hash for r in records] == [first.id_number_hash, second.id_number_hash]
+
+
+def test_the_sources_column_mapping_names_headers_the_reader_does_not_know(
+        union, make_member, upload, source):
+    member = make_member(union.team_a)
+    source.column_mapping = {"救助对象": "name", "证照号": "id_number"}
+    source.save(update_fields=["column_mapping"])
+    dataset = upload(f"救助对象,证照号,救助金额\n{member.name},{member.id_number},500\n")
+    assert dataset.status == DatasetStatus.LOADED, dataset.message
+    assert dataset.columns["name"] == "救助对象"
+    record = dataset.records.get()
+    assert record.id_hash == member.id_number_hash
+    assert record.extras.get("救助金额", record.extras.get("amount")) == "500"
