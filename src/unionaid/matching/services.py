@@ -144,7 +144,10 @@ def dataset_upload(*, actor, source: Source, org_unit: OrgUnit, upload, title: s
     # numbers must not stay orphaned.
     try:
         with transaction.atomic():
+            # purged when due even if never imported: a checked upload keeps its file until
+            # then (loading moves the date to "loaded + retention")
             dataset = Dataset.objects.create(
+                purge_after=timezone.now() + dt.timedelta(days=source.retention_days),
                 source=source, org_unit=org_unit,
                 title=(title or "").replace("\x00", "").strip()[:200] or name,
                 file_name=name, stored_path=stored, uploaded_by=actor)

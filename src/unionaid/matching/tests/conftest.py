@@ -107,3 +107,9 @@ def make_match():
                                     reason="姓名、出生日期一致；电话不同")
 
     return _make
+
+
+@pytest.fixture
+def private_root(tmp_path, settings):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    return tmp_path

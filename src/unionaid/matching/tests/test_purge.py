@@ -82,3 +82,20 @@ def test_the_purge_is_registered_with_the_scheduler():
     job = job_or_none("matching.purge")
     assert job is not None
     assert job.func is jobs.purge
+
+
+def test_an_upload_never_imported_is_purged_with_its_file_when_due(cadres, source, union,
+                                                                    private_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    dataset = services.dataset_upload(
+        actor=cadres.station_a, source=source, org_unit=union.station_a,
+        upload=SimpleUploadedFile("a.csv", "姓名\n张三\n".encode()), enqueue=False)
+    stored = private_root / dataset.stored_path
+    assert stored.exists()
+    assert services.datasets_purge_expired()["datasets"] == 0
+    later = timezone.now() + dt.timedelta(days=source.retention_days, minutes=1)
+    assert services.datasets_purge_expired(now=later)["datasets"] == 1
+    assert not stored.exists()
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.PURGED
