@@ -182,3 +182,24 @@ def test_the_sources_column_mapping_names_headers_the_reader_does_not_know(
     record = dataset.records.get()
     assert record.id_hash == member.id_number_hash
     assert record.extras.get("救助金额", record.extras.get("amount")) == "500"
+
+
+def test_cancelling_a_running_import_writes_nothing(listed, cadres, source, union, private,
+                                                     monkeypatch):
+    from unionaid.matching import normalise
+
+    dataset = services.dataset_upload(
+        actor=cadres.station_a, source=source, org_unit=union.station_a,
+        upload=SimpleUploadedFile("dibao.csv", listed[2].encode()), enqueue=False)
+    real = normalise.normalise_table
+
+    def cancel_while_normalising(*args, **kwargs):
+        services.dataset_cancel(actor=cadres.station_a, dataset=Dataset.objects.get(pk=dataset.pk))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(normalise, "normalise_table", cancel_while_normalising)
+    assert loading.dataset_load_run(dataset.pk, dry_run=False)["status"] == "cancelled"
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.CANCELLED
+    assert not ExternalRecord.objects.exists()
+    assert not list(private.rglob("*.csv"))
