@@ -216,14 +216,10 @@ def dataset_runs(request, dataset_id: int):
 @router.post("/datasets/{dataset_id}/runs", response={202: RunOut, **WRITE_ERRORS},
              summary="与职工名册比对（后台运行；只比对发起人管辖范围内、该单位下的职工）")
 def run_start(request, dataset_id: int):
-    return Status(202, _dataset_action_run(request, dataset_id))
-
-
-def _dataset_action_run(request, dataset_id: int):
     dataset = selectors.dataset_get_for_user(user=request.auth, pk=dataset_id)
     run = services.match_run_start(actor=request.auth, dataset=dataset)
     run.refresh_from_db()
-    return run
+    return Status(202, run)
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, **READ_ERRORS},

@@ -158,3 +158,24 @@ def test_the_member_page_names_the_lists_the_worker_is_on(cadres, reviewed):
     body = client.get(f"/members/{member.pk}/").content.decode()
     assert 'id="summary-matching"' in body
     assert "十一月低保名单" in body
+
+
+def test_starting_a_run_from_the_dataset_page(cadres, union, make_dataset, make_record,
+                                              make_member):
+    member = make_member(union.team_a)
+    dataset = make_dataset(union.station_a, cadres.station_a)
+    make_record(dataset, person=member)
+    client = _client(cadres.station_a)
+    page = client.get(f"/matching/datasets/{dataset.pk}/").content.decode()
+    assert f'action="/matching/datasets/{dataset.pk}/run/"' in page
+    response = client.post(f"/matching/datasets/{dataset.pk}/run/")
+    run = dataset.runs.get()
+    assert response["Location"] == f"/matching/runs/{run.pk}/"
+    assert 'hx-trigger="every 1s"' in client.get(f"/matching/runs/{run.pk}/").content.decode()
+    # a second start while the first is queued: the message, back on the dataset page
+    again = client.post(f"/matching/datasets/{dataset.pk}/run/")
+    assert again["Location"] == f"/matching/datasets/{dataset.pk}/"
+    assert dataset.runs.count() == 1
+    assert _client(cadres.viewer_a).post(
+        f"/matching/datasets/{dataset.pk}/run/").status_code == 302
+    assert dataset.runs.count() == 1

@@ -133,12 +133,13 @@ def dataset_status(request, pk: int):
 
 
 def _dataset_action(request, pk: int, action, done_message: str):
+    """Run ``action`` on the dataset; its result, or None after showing the service's error."""
     dataset = or_404(selectors.dataset_get_for_user, user=request.user, pk=pk)
     try:
         result = action(actor=request.user, dataset=dataset)
     except ServiceError as exc:
         messages.error(request, exc.message)
-        return redirect("matching:dataset-detail", pk=dataset.pk)
+        return None
     messages.success(request, done_message)
     return result
 
@@ -168,6 +169,6 @@ def dataset_purge(request, pk: int):
 @require_POST
 def run_start(request, pk: int):
     run = _dataset_action(request, pk, services.match_run_start, _("比对已开始。"))
-    if hasattr(run, "pk"):
-        return redirect("matching:run-detail", pk=run.pk)
-    return run
+    if run is None:
+        return redirect("matching:dataset-detail", pk=pk)
+    return redirect("matching:run-detail", pk=run.pk)
