@@ -172,6 +172,12 @@ def dataset_confirm(request, dataset_id: int):
     return Status(202, _dataset_action(request, dataset_id, services.dataset_confirm))
 
 
+@router.post("/datasets/{dataset_id}/retry", response={202: DatasetOut, **WRITE_ERRORS},
+             summary="重试因系统错误失败的导入（文件仍保留时；否则 409 not_retryable，请重新上传）")
+def dataset_retry(request, dataset_id: int):
+    return Status(202, _dataset_action(request, dataset_id, services.dataset_retry))
+
+
 @router.post("/datasets/{dataset_id}/cancel", response={200: DatasetOut, **WRITE_ERRORS},
              summary="取消尚未导入的上传，或请求停止正在进行的导入")
 def dataset_cancel(request, dataset_id: int):

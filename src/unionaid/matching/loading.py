@@ -9,7 +9,8 @@ these lists and may still match on name, birth date and phone). A file that cann
 has no identifying columns, fails as a whole and nothing is written. A check (dry run) reads and
 normalises, reports the problems, writes no record and keeps the file for "import now".
 
-The uploaded file holds clear ID numbers: it is deleted once imported, failed or cancelled.
+The uploaded file holds clear ID numbers: it is deleted once imported, cancelled, or refused
+(unreadable); after a system failure it is kept for a retry until the retention purge.
 """
 
 from __future__ import annotations
@@ -237,9 +238,12 @@ def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None,
         _failed(dataset_id, exc.message)
         outcome["status"] = DatasetStatus.FAILED
     except Exception:
+        # not the file's fault: it is kept (until the retention purge) so the import can be
+        # retried without a second upload (services.dataset_retry)
         logger.exception("dataset %s failed to load", dataset_id)
-        _failed(dataset_id, _("导入失败：系统内部错误，请联系系统管理员。"))
+        _failed(dataset_id, _("导入失败：系统内部错误，可稍后重试或联系系统管理员。"))
         outcome["status"] = DatasetStatus.FAILED
+        keep_file = True
     else:
         if dry_run:
             Dataset.objects.filter(pk=dataset_id).update(

@@ -181,6 +181,24 @@ def dataset_confirm(*, actor, dataset: Dataset, enqueue: bool = True) -> Dataset
 
 
 @transaction.atomic
+def dataset_retry(*, actor, dataset: Dataset, enqueue: bool = True) -> Dataset:
+    """Import again a dataset whose import failed for a system error (its file was kept)."""
+    dataset = Dataset.objects.select_for_update().select_related("org_unit").get(pk=dataset.pk)
+    _require(actor, MANAGE, dataset.org_unit)
+    path = storage.dataset_file(dataset)
+    if dataset.status != DatasetStatus.FAILED or path is None or not path.exists():
+        raise Conflict(_("只有因系统错误失败、文件仍保留的导入可以重试，否则请重新上传。"),
+                       code="not_retryable")
+    dataset.status, dataset.message, dataset.cancel_requested = DatasetStatus.UPLOADED, "", False
+    dataset.save(update_fields=["status", "message", "cancel_requested"])
+    audit_record(actor=actor, action="matching.dataset_retry", target=dataset,
+                 org_unit_path=dataset.org_unit.path)
+    if enqueue:
+        transaction.on_commit(lambda: tasks.load_dataset.enqueue(dataset.pk, False))
+    return dataset
+
+
+@transaction.atomic
 def dataset_cancel(*, actor, dataset: Dataset) -> Dataset:
     """Cancel an upload not imported yet (its file is deleted), or ask a running import to
     stop (it stops at its next stage and writes nothing)."""

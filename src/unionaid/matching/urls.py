@@ -13,6 +13,7 @@ urlpatterns = [
     path("datasets/<int:pk>/", datasets.dataset_detail, name="dataset-detail"),
     path("datasets/<int:pk>/status/", datasets.dataset_status, name="dataset-status"),
     path("datasets/<int:pk>/confirm/", datasets.dataset_confirm, name="dataset-confirm"),
+    path("datasets/<int:pk>/retry/", datasets.dataset_retry, name="dataset-retry"),
     path("datasets/<int:pk>/cancel/", datasets.dataset_cancel, name="dataset-cancel"),
     path("datasets/<int:pk>/purge/", datasets.dataset_purge, name="dataset-purge"),
     path("datasets/<int:pk>/run/", datasets.run_start, name="run-start"),

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from unionaid.audit.models import AuditEvent
+from unionaid.core.errors import Conflict
 from unionaid.matching import loading, services
 from unionaid.matching.models import Dataset, DatasetStatus, ExternalRecord
 
@@ -100,7 +101,8 @@ def test_a_file_without_identifying_columns_fails_whole(upload, private):
     assert not list(private.rglob("*.csv"))
 
 
-def test_a_failure_while_writing_leaves_nothing_half_imported(listed, upload, monkeypatch):
+def _fail_while_writing(listed, upload, monkeypatch) -> Dataset:
+    """Import with the second batch of records failing to write."""
     monkeypatch.setattr(loading, "BATCH", 2)
     calls = {"n": 0}
     real = ExternalRecord.objects.bulk_create
@@ -112,10 +114,30 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(listed, upload, mo
         return real(objs, *args, **kwargs)
 
     monkeypatch.setattr(ExternalRecord.objects, "bulk_create", failing)
-    dataset = upload(listed[2])
+    return upload(listed[2])
+
+
+def test_a_failure_while_writing_leaves_nothing_half_imported(listed, upload, monkeypatch):
+    dataset = _fail_while_writing(listed, upload, monkeypatch)
     assert dataset.status == DatasetStatus.FAILED
     assert "系统内部错误" in dataset.message
     assert not ExternalRecord.objects.exists()
+
+
+def test_an_import_that_failed_for_a_system_error_can_be_retried(
+        listed, upload, monkeypatch, cadres, django_capture_on_commit_callbacks, private):
+    dataset = _fail_while_writing(listed, upload, monkeypatch)
+    assert dataset.status == DatasetStatus.FAILED
+    assert dataset.stored_path  # kept for the retry
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dataset_retry(actor=cadres.station_a, dataset=dataset)
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.LOADED
+    assert dataset.records.count() == 3
+    assert not list(private.rglob("*.csv"))
+    with pytest.raises(Conflict):
+        services.dataset_retry(actor=cadres.station_a, dataset=dataset)
 
 
 def test_a_cancelled_upload_is_not_loaded_and_its_file_goes(listed, cadres, source, union,

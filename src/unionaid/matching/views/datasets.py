@@ -110,6 +110,8 @@ def _dataset_context(request, dataset) -> dict:
         "can_confirm": (manage and dataset.status == DatasetStatus.UPLOADED and dataset.checked
                         and bool(dataset.stored_path)),
         "can_run": manage and dataset.status in (DatasetStatus.LOADED, DatasetStatus.MATCHED),
+        "can_retry": (manage and dataset.status == DatasetStatus.FAILED
+                      and bool(dataset.stored_path)),
         "can_cancel": manage and dataset.status in (DatasetStatus.UPLOADED,
                                                     DatasetStatus.LOADING),
         "can_purge": manage and dataset.status not in (DatasetStatus.PURGED, *dataset.ACTIVE),
@@ -148,6 +150,13 @@ def _dataset_action(request, pk: int, action, done_message: str):
 @require_POST
 def dataset_confirm(request, pk: int):
     _dataset_action(request, pk, services.dataset_confirm, _("已开始导入。"))
+    return redirect("matching:dataset-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def dataset_retry(request, pk: int):
+    _dataset_action(request, pk, services.dataset_retry, _("已重新开始导入。"))
     return redirect("matching:dataset-detail", pk=pk)
 
 
