@@ -20,8 +20,8 @@ from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, 
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.core.errors import NotFound
 from unionaid.matching import selectors, services
-from unionaid.matching.models import Decision, MatchStatus
-from unionaid.matching.selectors import MANAGE, REVIEW, VIEW
+from unionaid.matching.models import Decision, MatchStatus, SourceKind
+from unionaid.matching.selectors import CONFIG, MANAGE, REVIEW, VIEW
 from unionaid.org.selectors import unit_get_for_user
 
 router = Router(tags=["matching"])
@@ -60,6 +60,37 @@ class SourceOut(Schema):
 def source_list(request):
     _require(request.auth)
     return list(selectors.sources_visible_to(user=request.auth))
+
+
+class SourceIn(InputSchema):
+    kind: SourceKind
+    name: str = Field(..., min_length=1, max_length=100)
+    org_unit_id: int
+    retention_days: int = Field(..., ge=1, le=3650)
+    column_mapping: dict[str, str] = Field(default_factory=dict,
+                                           description="表头 → 字段（name、id_number …）")
+    is_active: bool = True
+
+
+def _source_save(request, payload: SourceIn, source=None):
+    unit = unit_get_for_user(user=request.auth, pk=payload.org_unit_id, perm=CONFIG)
+    return services.source_save(
+        actor=request.auth, source=source, org_unit=unit, kind=payload.kind, name=payload.name,
+        retention_days=payload.retention_days, column_mapping=payload.column_mapping,
+        is_active=payload.is_active)
+
+
+@router.post("/sources", response={201: SourceOut, **WRITE_ERRORS},
+             summary="新增数据来源（须有该单位的 matching.config）")
+def source_create(request, payload: SourceIn):
+    return Status(201, _source_save(request, payload))
+
+
+@router.put("/sources/{source_id}", response={200: SourceOut, **WRITE_ERRORS},
+            summary="修改数据来源（保留天数、列名对应、启用）")
+def source_update(request, source_id: int, payload: SourceIn):
+    source = selectors.source_get_for_user(user=request.auth, pk=source_id, perm=CONFIG)
+    return _source_save(request, payload, source)
 
 
 # -- datasets ------------------------------------------------------------------------------------

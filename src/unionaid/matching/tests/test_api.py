@@ -126,3 +126,21 @@ def test_dataset_and_run_actions_through_the_api(cadres, reviewed, as_token):
         f"/matching/datasets/{dataset.pk}/purge").status_code == 404
     assert as_token(cadres.viewer_a).post(
         f"/matching/datasets/{dataset.pk}/purge").status_code == 403
+
+
+def test_sources_are_created_and_changed_by_config_holders_only(cadres, union, source,
+                                                                 as_token):
+    body = {"kind": "admission", "name": "教育局录取名单", "org_unit_id": union.bureau.pk,
+            "retention_days": 120, "column_mapping": {"考生姓名": "name"}}
+    assert as_token(cadres.station_a).post("/matching/sources", body).status_code == 404
+    admin = as_token(cadres.bureau)
+    created = admin.post("/matching/sources", body)
+    assert created.status_code == 201
+    assert created.json()["column_mapping"] == {"考生姓名": "name"}
+    bad = admin.post("/matching/sources", {**body, "column_mapping": {"考生姓名": "salary"}})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_mapping"
+    changed = admin.put(f"/matching/sources/{source.pk}", {**body, "name": "低保（民政）",
+                                                          "kind": "dibao", "is_active": False})
+    assert changed.status_code == 200
+    assert changed.json()["is_active"] is False
