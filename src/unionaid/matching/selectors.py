@@ -158,3 +158,18 @@ def match_get_for_user(*, user, pk, perm: str = VIEW) -> Match:
         queryset=Match.objects.select_related("member__org_unit", "record", "dataset__source",
                                               "run", "decided_by"),
     )
+
+
+def linked_matches(*, dataset: Dataset | None = None, kinds: list[str] | None = None
+                   ) -> QuerySet[Match]:
+    """Every "this member is on that list" link, unscoped, for system work (the lead rules):
+    matched or confirmed matches of each dataset's current run whose record is still kept.
+    ``kinds``: only datasets of these source kinds (SourceKind values). Pages and the API go
+    through ``matches_visible_to`` instead."""
+    qs = Match.objects.filter(status__in=Match.LINKED, run=F("dataset__current_run"),
+                              record__isnull=False)
+    if dataset is not None:
+        qs = qs.filter(dataset=dataset)
+    if kinds:
+        qs = qs.filter(dataset__source__kind__in=kinds)
+    return qs.select_related("member__org_unit", "record", "dataset__source").order_by("pk")

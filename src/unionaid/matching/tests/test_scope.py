@@ -74,3 +74,18 @@ def test_sources_of_the_units_and_their_ancestors_are_visible(cadres, source, un
     assert set(selectors.sources_visible_to(user=cadres.station_b)) == {source, own_b}
     with pytest.raises(NotFound):
         selectors.source_get_for_user(user=cadres.station_a, pk=own_b.pk)
+
+
+def test_linked_matches_are_the_current_runs_matched_or_confirmed_with_their_record(
+        world, make_match, make_record):
+    from unionaid.matching.models import MatchStatus
+
+    bureau_set = world["bureau_set"]
+    assert list(selectors.linked_matches()) == []  # both are still in review
+    confirmed = make_match(bureau_set, make_record(bureau_set, person=world["member_a"]),
+                           world["member_a"], status=MatchStatus.CONFIRMED)
+    make_match(bureau_set, make_record(bureau_set, person=world["member_b"]),
+               world["member_b"], status=MatchStatus.REJECTED, run=confirmed.run)
+    assert list(selectors.linked_matches()) == [confirmed]
+    assert list(selectors.linked_matches(kinds=["medical"])) == []
+    assert list(selectors.linked_matches(kinds=["dibao"], dataset=bureau_set)) == [confirmed]
