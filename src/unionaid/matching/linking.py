@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import ServiceError
 from unionaid.matching import normalise
+from unionaid.matching.bulk import bulk_insert
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -44,6 +45,8 @@ from unionaid.matching.selectors import run_members
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
+MATCH_FIELDS = ["run", "dataset", "record", "member", "score", "method", "reason", "status",
+                "decided_by", "decided_at", "created_at"]
 RAW_COLUMNS = ("sheet", "member_key", "name", "id_number", "birth_date", "sex", "phone",
                "unit", "address", "id_key")
 
@@ -145,12 +148,14 @@ def write_matches(run: MatchRun, pairs: list[tuple], counts: dict) -> dict:
                              "decided_at")
                 if member in members}
         kept_rejected = kept_confirmed = 0
+        now = timezone.now()
         batch: list[Match] = []
         for record, member, score, method, reason, status in pairs:
             if record not in keys:
                 continue  # not a record of this dataset: never trust an engine's row id
             match = Match(run=run, dataset=dataset, record_id=record, member_id=member,
-                          score=score, method=method, reason=reason, status=status)
+                          score=score, method=method, reason=reason, status=status,
+                          created_at=now)
             kept = decisions.get((member, keys[record])) if keys[record] else None
             if kept is not None:
                 if kept[0] == Decision.REJECTED:
@@ -160,14 +165,13 @@ def write_matches(run: MatchRun, pairs: list[tuple], counts: dict) -> dict:
                 kept_confirmed += 1
             batch.append(match)
             if len(batch) >= BATCH:
-                Match.objects.bulk_create(batch)
+                bulk_insert(Match, batch, fields=MATCH_FIELDS)
                 batch = []
-        Match.objects.bulk_create(batch)
+        bulk_insert(Match, batch, fields=MATCH_FIELDS)
         counts = {**{k: int(v) for k, v in counts.items()}, "kept_rejected": kept_rejected,
                   "kept_confirmed": kept_confirmed}
         # the linkage names the external rows "external" (MATCHING_SPEC: "external rows")
         counts.setdefault("external_rows", counts.pop("external", len(keys)))
-        now = timezone.now()
         run.status, run.stage, run.counts, run.finished_at = RunStatus.DONE, "", counts, now
         run.done = run.total = counts.get("external_rows", len(keys))
         run.save(update_fields=["status", "stage", "counts", "finished_at", "done", "total"])

@@ -32,6 +32,7 @@ from unionaid.core import crypto
 from unionaid.core.errors import ServiceError
 from unionaid.core.spreadsheets import ReadLimits
 from unionaid.matching import files, normalise, storage
+from unionaid.matching.bulk import bulk_insert
 from unionaid.matching.models import PERSON_PURPOSE, Dataset, DatasetStatus, ExternalRecord
 from unionaid.matching.progress import Cancelled, RowProgress
 from unionaid.members.selectors import id_number_hash, phone_hash
@@ -44,6 +45,9 @@ PROBLEM_FIELDS = {"id_unreadable": "id_number", "id_check_digit": "id_number",
                   "birth_unreadable": "birth_date", "phone_unreadable": "phone",
                   "name_missing": "name"}
 EXTRA_FIELDS = ("amount", "date")
+RECORD_FIELDS = ["dataset", "row_no", "sheet", "sheet_row", "name", "id_number", "id_hash",
+                 "id_ok", "birth_date", "sex", "phone", "phone_hash", "address", "unit_name",
+                 "extra", "person_key", "problems"]
 
 
 def read_limits() -> ReadLimits:
@@ -153,6 +157,10 @@ def _record(dataset: Dataset, row: tuple, header_row: int, result: LoadResult,
     )
 
 
+def write_records(batch: list[ExternalRecord]) -> int:
+    return bulk_insert(ExternalRecord, batch, fields=RECORD_FIELDS)
+
+
 def read_dataset(*, dataset: Dataset, path, dry_run: bool, progress: RowProgress,
                  limits: ReadLimits | None) -> LoadResult:
     """Read, normalise and (unless ``dry_run``) write a dataset's records in one transaction."""
@@ -182,13 +190,11 @@ def read_dataset(*, dataset: Dataset, path, dry_run: bool, progress: RowProgress
             for row in rows:
                 batch.append(_record(dataset, row, loaded.header_row, result, loaded.columns))
                 if len(batch) >= BATCH:
-                    ExternalRecord.objects.bulk_create(batch)
-                    result.written += len(batch)
+                    result.written += write_records(batch)
                     batch = []
                     progress("writing", result.written, loaded.rows)
                     progress.check_cancel()
-            ExternalRecord.objects.bulk_create(batch)
-            result.written += len(batch)
+            result.written += write_records(batch)
             _finish_load(dataset, result)
         return result
     finally:
