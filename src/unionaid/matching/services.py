@@ -22,6 +22,7 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.matching import storage, tasks
+from unionaid.matching.leads.services import leads_raise_for_match
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -344,4 +345,6 @@ def match_decide(*, actor, match: Match, decision: str) -> Match:
                  org_unit_path=match.member.org_unit.path,
                  changes={"member": match.member_id, "dataset": match.dataset_id,
                           "score": match.score, "same_pair_elsewhere": others})
+    if decision == Decision.CONFIRMED:
+        leads_raise_for_match(match, actor=actor)
     return match
