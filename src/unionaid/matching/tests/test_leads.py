@@ -13,18 +13,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from conftest import make_role, make_staff
 from unionaid.archive.models import HardshipRecord, RecordStatus
-from unionaid.archive.services.records import record_enrol
-from unionaid.archive.tests.helpers_records import (  # noqa: F401 (fixtures)
-    approve_all,
-    archive,
-    clock,
-    people,
-    record_profile,
-)
 from unionaid.assistance.models import Application, ApplicationStatus
-from unionaid.assistance.services.catalog_load import catalog_load_defaults
 from unionaid.audit.models import AuditEvent
 from unionaid.core import rules
 from unionaid.core.errors import Conflict, NotFound, ServiceError
@@ -42,55 +32,16 @@ from unionaid.matching.models import (
     Source,
 )
 from unionaid.matching.tests.fake_linkage import FakeLink
+from unionaid.matching.tests.helpers_leads import (  # noqa: F401 (fixtures)
+    archive,
+    archived,
+    clock,
+    matched,
+    people,
+    record_profile,
+    world,
+)
 from unionaid.visits.models import FollowUp
-
-LEAD_PERMS = ["org.view", "members.view", "members.change", "matching.view", "matching.manage",
-              "matching.review", "assistance.view", "assistance.apply", "visits.view",
-              "visits.record", "archive.view", "archive.manage"]
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def world(union, archive, cadres):
-    catalog_load_defaults(actor=None)
-    role = make_role("lead_cadre", LEAD_PERMS)
-    return {"union": union, "archive": archive, "cadres": cadres,
-            "lead_a": make_staff("lead_a", union.station_a, [role], "线索干事"),
-            "lead_b": make_staff("lead_b", union.station_b, [role], "线索干事")}
-
-
-@pytest.fixture
-def matched(world, make_record, make_match):
-    """``matched(kind, member, extra)``: a loaded list of ``kind`` with one row for ``member``
-    carrying ``extra`` (the list's own columns), matched confidently; returns the match."""
-    sources: dict[str, Source] = {}
-
-    def _make(kind, member, extra, *, status=MatchStatus.MATCHED, dataset=None, title=None):
-        union, user = world["union"], world["cadres"].bureau
-        if dataset is None:
-            source = sources.get(kind) or Source.objects.create(
-                kind=kind, name=f"{kind} 名单", org_unit=union.bureau)
-            sources[kind] = source
-            dataset = Dataset.objects.create(
-                source=source, org_unit=union.bureau, title=title or f"2026年{kind}名单",
-                file_name="list.csv", status=DatasetStatus.LOADED, uploaded_by=user,
-                loaded_at=timezone.now())
-        record = make_record(dataset, person=member,
-                             extra=json.dumps(extra, ensure_ascii=False))
-        return make_match(dataset, record, member, status=status, score=0.99)
-
-    return _make
-
-
-def _archived(world, member, clock):
-    archive = world["archive"]
-    record_profile(archive, member, monthly="900")
-    record = record_enrol(actor=archive.filer, member=member)
-    return approve_all(archive, record, clock)
 
 
 def _codes(member) -> list[str]:
@@ -131,7 +82,7 @@ def test_medical_self_paid_above_the_line_raises_medical_aid_and_below_it_nothin
 def test_a_dibao_member_not_in_the_archive_gets_a_visit_and_an_enrolment_proposal(
         world, matched, make_member, clock):
     outside, inside = make_member(world["union"].team_a), make_member(world["union"].team_a)
-    _archived(world, inside, clock)
+    archived(world, inside, clock)
     leads.leads_raise(matched("dibao", outside, {}).run)
     leads.leads_raise(matched("dibao", inside, {}).run)
     assert _codes(outside) == ["dibao-enrol", "dibao-visit"]
@@ -140,19 +91,19 @@ def test_a_dibao_member_not_in_the_archive_gets_a_visit_and_an_enrolment_proposa
 
 def test_an_archived_household_with_two_homes_or_a_business_is_flagged_for_review(
         world, matched, make_member, clock):
-    archived, other = make_member(world["union"].team_a), make_member(world["union"].team_a)
-    _archived(world, archived, clock)
-    leads.leads_raise(matched("property", archived, {"房产套数": "2"}).run)
+    holder, other = make_member(world["union"].team_a), make_member(world["union"].team_a)
+    archived(world, holder, clock)
+    leads.leads_raise(matched("property", holder, {"房产套数": "2"}).run)
     leads.leads_raise(matched("property", other, {"房产套数": "3"}).run)
-    leads.leads_raise(matched("other", archived, {"企业名称": "某某商贸有限公司"}).run)
-    assert _codes(archived) == ["business-review", "property-review"]
+    leads.leads_raise(matched("other", holder, {"企业名称": "某某商贸有限公司"}).run)
+    assert _codes(holder) == ["business-review", "property-review"]
     assert _codes(other) == []  # not in the archive: nothing to cross-check
 
 
 def test_a_death_record_of_an_archived_member_proposes_closing_the_file(
         world, matched, make_member, clock):
     member = make_member(world["union"].team_a)
-    _archived(world, member, clock)
+    archived(world, member, clock)
     leads.leads_raise(matched("registry", member, {"变动类型": "出生"}).run)
     assert _codes(member) == []
     leads.leads_raise(matched("registry", member, {"变动类型": "死亡", "date": "2026-09-01"}).run)
@@ -331,7 +282,7 @@ def test_accepting_an_enrolment_lead_starts_the_enrolment_with_the_evidence(
 def test_accepting_a_review_lead_plans_a_recheck_of_the_archived_household(
         world, matched, make_member, clock):
     member = make_member(world["union"].team_a)
-    record = _archived(world, member, clock)
+    record = archived(world, member, clock)
     leads.leads_raise(matched("property", member, {"房产套数": "2"}).run)
     lead = leads.lead_accept(actor=world["lead_a"], lead=_lead(member, "property-review"))
     follow_up = FollowUp.objects.get(pk=lead.target_id)
@@ -341,7 +292,7 @@ def test_accepting_a_review_lead_plans_a_recheck_of_the_archived_household(
 
 def test_accepting_a_death_lead_closes_the_file(world, matched, make_member, clock):
     member = make_member(world["union"].team_a)
-    record = _archived(world, member, clock)
+    record = archived(world, member, clock)
     leads.leads_raise(matched("registry", member, {"变动类型": "死亡",
                                                    "date": "2026-09-01"}).run)
     leads.lead_accept(actor=world["lead_a"], lead=_lead(member, "death-close"))
