@@ -13,6 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,12 +23,13 @@ from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import CloseReason
 from unionaid.archive.services.records import record_close, record_enrol
 from unionaid.assistance.models import AssistanceItem
-from unionaid.assistance.services.applications import application_create_draft
+from unionaid.assistance.services.applications import application_create_draft, attachment_add
 from unionaid.assistance.services.catalog import calculate_amount
 from unionaid.audit.services import audit_record
 from unionaid.core import crypto, rules
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.matching.leads import facts as factlib
+from unionaid.matching.leads.evidence_pdf import evidence_pdf
 from unionaid.matching.models import (
     Lead,
     LeadAction,
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 RAISING = (MatchStatus.MATCHED, MatchStatus.CONFIRMED)
 MAX_REASON = 300
+BATCH = 1000  # matches per transaction when a run's leads are raised
 
 TARGET_APPLICATION = "assistance.application"
 TARGET_FOLLOW_UP = "visits.followup"
@@ -254,13 +257,19 @@ def _raise(matches: list[Match], *, actor, origin: dict) -> int:
 
 def leads_raise(run: MatchRun) -> int:
     """The leads of a finished run's confident and confirmed matches (called when the run is
-    written; safe to call again)."""
+    written; safe to call again), ``BATCH`` matches per transaction."""
     run = MatchRun.objects.select_related("dataset__source", "started_by").get(pk=run.pk)
-    matches = list(Match.objects.filter(run=run, status__in=RAISING, record__isnull=False)
-                   .select_related("record", "member", "dataset__source"))
-    with transaction.atomic():
-        return _raise(matches, actor=run.started_by,
-                      origin={"run": run.pk, "dataset": run.dataset_id})
+    if not _rules_for(run.dataset.source.kind):
+        return 0
+    qs = (Match.objects.filter(run=run, status__in=RAISING, record__isnull=False)
+          .select_related("record", "member", "dataset__source").order_by("pk"))
+    raised, after = 0, 0
+    while batch := list(qs.filter(pk__gt=after)[:BATCH]):
+        after = batch[-1].pk
+        with transaction.atomic():
+            raised += _raise(batch, actor=run.started_by,
+                             origin={"run": run.pk, "dataset": run.dataset_id})
+    return raised
 
 
 def leads_raise_for_match(match: Match, *, actor=None) -> int:
@@ -269,6 +278,16 @@ def leads_raise_for_match(match: Match, *, actor=None) -> int:
              .get(pk=match.pk))
     with transaction.atomic():
         return _raise([match], actor=actor, origin={"match": match.pk})
+
+
+def leads_forget_evidence(dataset) -> int:
+    """When a list is purged: dismissed leads from it drop their evidence snapshot (nobody
+    needs that proof any more; the rule, member, reason and ``evidence_key`` stay, so the same
+    evidence is still never raised again). Leads not handled yet keep it until they are; an
+    accepted lead's proof lives on in the application, visit or record it started. Inside the
+    purge's transaction."""
+    return (Lead.objects.filter(dataset=dataset, status=LeadStatus.DISMISSED)
+            .exclude(evidence="").update(evidence=""))
 
 
 # -- accepting and dismissing ----------------------------------------------------------------------
@@ -329,7 +348,29 @@ def _accept_application(*, actor, lead: Lead, note: str) -> tuple[str, int]:
         raise Conflict(exc.message, code="invalid_rule") from None
     application = application_create_draft(actor=actor, member=lead.member, item=item,
                                            facts=facts, reason=note)
+    materials = {m["name"] if isinstance(m, dict) else m for m in item.required_materials or []}
+    if lead.rule.material and lead.rule.material in materials:
+        attachment_add(actor=actor, application=application, material=lead.rule.material,
+                       uploaded_file=_evidence_file(lead, actor))
     return TARGET_APPLICATION, application.pk
+
+
+def _evidence_file(lead: Lead, actor) -> SimpleUploadedFile:
+    """The evidence as a PDF (数据比对核验单) standing for the rule's material."""
+    member = lead.member
+    lines = [
+        _("线索编号：%(n)s（%(rule)s）") % {"n": lead.pk, "rule": lead.rule.name},
+        _("职工：%(name)s（%(id)s，%(unit)s）") % {
+            "name": member.name, "id": member.id_number_masked, "unit": member.org_unit.name},
+        evidence_note(lead),
+        _("本核验单由系统根据外部数据比对结果生成，代替“%(m)s”。") % {"m": lead.rule.material},
+        _("采纳人：%(who)s　生成时间：%(at)s") % {
+            "who": getattr(actor, "display_name", "") or str(actor),
+            "at": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+    ]
+    data = evidence_pdf(str(_("数据比对核验单")), lines)
+    return SimpleUploadedFile(f"lead-{lead.pk}-evidence.pdf", data,
+                              content_type="application/pdf")
 
 
 def _due(lead: Lead, due_on: dt.date | None) -> dt.date:

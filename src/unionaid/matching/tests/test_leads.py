@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from unionaid.archive.models import HardshipRecord, RecordStatus
 from unionaid.assistance.models import Application, ApplicationStatus
+from unionaid.assistance.services.applications import application_precheck
 from unionaid.audit.models import AuditEvent
 from unionaid.core import rules
 from unionaid.core.errors import Conflict, NotFound, ServiceError
@@ -151,6 +152,20 @@ def test_raising_twice_or_a_reimport_of_the_same_list_raises_no_duplicate(
     assert leads.leads_raise(other_bill.run) == 1  # new evidence: a new lead
 
 
+def test_a_large_run_raises_its_leads_batch_by_batch(world, matched, make_member, make_record,
+                                                     make_match, monkeypatch):
+    monkeypatch.setattr(leads, "BATCH", 2)
+    members = [make_member(world["union"].team_a) for _ in range(5)]
+    first = matched("medical", members[0], {"amount": "9000"})
+    for member in members[1:]:
+        record = make_record(first.dataset, person=member,
+                             extra=json.dumps({"amount": "9000"}))
+        make_match(first.dataset, record, member, status=MatchStatus.MATCHED, run=first.run)
+    assert leads.leads_raise(first.run) == 5
+    assert leads.leads_raise(first.run) == 0
+    assert AuditEvent.objects.filter(action="matching.leads_raise").count() == 3
+
+
 def test_a_dismissed_lead_is_not_raised_again_for_the_same_evidence(world, matched, make_member):
     member = make_member(world["union"].team_a)
     match = matched("medical", member, {"amount": "9000"})
@@ -235,12 +250,19 @@ def test_accepting_an_education_lead_starts_a_prefilled_application_carrying_the
     assert "第 " in application.reason
     assert "兰州交通大学" in application.reason
     assert "录取通知书或在读证明" in application.reason
+    # the record stands for the admission letter: a PDF attached under that material
+    attachment = application.attachments.get()
+    assert attachment.material == "录取通知书或在读证明"
+    assert attachment.content_type == "application/pdf"
+    precheck = application_precheck(application=application)
+    assert not any("录取通知书" in problem for problem in precheck["problems"])
     assert AuditEvent.objects.filter(action="matching.lead_accept", target_id=str(lead.pk),
                                      actor_id=world["lead_a"].pk).exists()
     # accepting again changes nothing
     again = leads.lead_accept(actor=world["lead_a"], lead=lead)
     assert again.target_id == application.pk
     assert Application.objects.filter(member=member).count() == 1
+    assert application.attachments.count() == 1
 
 
 def test_accepting_a_medical_lead_prefills_the_self_paid_amount(world, matched, make_member):
@@ -374,3 +396,26 @@ def test_conversion_counts_raised_accepted_paid_and_the_days_from_data_to_money(
     assert figures["paid"] == 1
     assert figures["paid_amount"] == Decimal("5000")
     assert figures["days_to_money_median"] == 12
+
+
+# -- the retention purge ---------------------------------------------------------------------------
+
+def test_purging_a_list_drops_the_evidence_of_dismissed_leads_and_keeps_open_ones(
+        world, matched, make_member):
+    dismissed, open_ = make_member(world["union"].team_a), make_member(world["union"].team_a)
+    first = matched("medical", dismissed, {"amount": "9000"})
+    dataset = first.dataset
+    second = matched("medical", open_, {"amount": "8000"}, dataset=dataset)
+    leads.leads_raise(first.run)
+    leads.leads_raise(second.run)
+    leads.lead_dismiss(actor=world["lead_a"], lead=_lead(dismissed, "medical-dbjz"),
+                       reason="已报销")
+    services.dataset_purge(actor=world["cadres"].bureau, dataset=dataset)
+    gone, kept = _lead(dismissed, "medical-dbjz"), _lead(open_, "medical-dbjz")
+    assert gone.evidence == ""
+    assert gone.dismiss_reason == "已报销"
+    assert kept.evidence_data["facts"]["amount"] == 8000.0
+    assert kept.record_id is None  # the record itself is gone with the list
+    # the lead is still accepted from its kept evidence
+    lead = leads.lead_accept(actor=world["lead_a"], lead=kept)
+    assert Application.objects.get(pk=lead.target_id).facts["self_paid"] == "8000.00"
