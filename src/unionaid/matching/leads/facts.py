@@ -10,6 +10,7 @@ rules see (``assistance.facts.MEMBER_FACTS``: ``in_archive``, ``hardship_categor
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -107,6 +108,20 @@ def rule_inputs(record_facts: dict[str, Any], member_facts: dict[str, Any],
                 *, score: float) -> dict[str, Any]:
     return {**member_facts, **record_facts, "extra": Extra(record_facts.get("extra") or {}),
             "score": float(score)}
+
+
+def names_in(expression: str) -> set[str]:
+    """The names an expression reads (for knowing whether a rule needs the member's facts)."""
+    try:
+        tree = ast.parse((expression or "").strip() or "True", mode="eval")
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def needs_member(expressions) -> bool:
+    member_names = set(assistance_facts.MEMBER_FACTS)
+    return any(names_in(e) & member_names for e in expressions)
 
 
 def member_values(member) -> dict[str, Any]:

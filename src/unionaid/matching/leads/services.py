@@ -226,16 +226,23 @@ def _raise(matches: list[Match], *, actor, origin: dict) -> int:
     if not matches:
         return 0
     by_kind: dict[str, list[LeadRule]] = {}
+    needs_member: dict[str, bool] = {}
     member_facts: dict[int, dict] = {}
     candidates: list[Lead] = []
     for match in matches:
         kind = match.dataset.source.kind
         if kind not in by_kind:
             by_kind[kind] = _rules_for(kind)
+            needs_member[kind] = factlib.needs_member(
+                e for r in by_kind[kind]
+                for e in (r.condition, r.amount_expression, *r.item_facts.values()))
         if not by_kind[kind]:
             continue
         if match.member_id not in member_facts:
-            member_facts[match.member_id] = factlib.member_values(match.member)
+            # what the system knows of the member costs a few queries: read only when a rule
+            # of this kind of list asks for it
+            member_facts[match.member_id] = (
+                factlib.member_values(match.member) if needs_member[kind] else {})
         candidates += _leads_for_match(match, by_kind[kind], member_facts[match.member_id])
     if not candidates:
         return 0
