@@ -22,7 +22,11 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.matching import storage, tasks
-from unionaid.matching.leads.services import leads_forget_evidence, leads_raise_for_match
+from unionaid.matching.leads.services import (
+    leads_forget_evidence,
+    leads_raise_for_match,
+    leads_withdraw_for_match,
+)
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -348,4 +352,6 @@ def match_decide(*, actor, match: Match, decision: str) -> Match:
                           "score": match.score, "same_pair_elsewhere": others})
     if decision == Decision.CONFIRMED:
         leads_raise_for_match(match, actor=actor)
+    else:
+        leads_withdraw_for_match(match, actor=actor, person_key=person_key)
     return match

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -285,6 +286,23 @@ def leads_raise_for_match(match: Match, *, actor=None) -> int:
              .get(pk=match.pk))
     with transaction.atomic():
         return _raise([match], actor=actor, origin={"match": match.pk})
+
+
+def leads_withdraw_for_match(match: Match, *, actor, person_key: str = "") -> int:
+    """A match rejected in review (not the same person): the leads it raised that nobody has
+    handled yet are dismissed, with that reason, as are those of the same pair elsewhere."""
+    q = Q(match=match)
+    if person_key:
+        q |= Q(member_id=match.member_id, record__person_key=person_key)
+    pks = list(Lead.objects.filter(q, status=LeadStatus.RAISED).values_list("pk", flat=True))
+    if not pks:
+        return 0
+    Lead.objects.filter(pk__in=pks).update(
+        status=LeadStatus.DISMISSED, dismiss_reason=str(_("复核认定不是同一人")),
+        dismissed_by=actor, dismissed_at=timezone.now(), updated_at=timezone.now())
+    audit_record(actor=actor, action="matching.leads_withdraw", target_type="matching.lead",
+                 changes={"match": match.pk, "leads": pks})
+    return len(pks)
 
 
 def leads_forget_evidence(dataset) -> int:

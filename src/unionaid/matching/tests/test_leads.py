@@ -120,6 +120,17 @@ def test_review_matches_raise_nothing_until_confirmed_then_the_confirmation_rais
     assert _codes(member) == ["medical-dbjz"]
 
 
+def test_rejecting_a_match_in_review_dismisses_the_leads_it_raised(world, matched, make_member):
+    member = make_member(world["union"].team_a)
+    match = matched("medical", member, {"amount": "9000"})
+    leads.leads_raise(match.run)
+    services.match_decide(actor=world["cadres"].station_a, match=match, decision="rejected")
+    lead = _lead(member, "medical-dbjz")
+    assert lead.status == LeadStatus.DISMISSED
+    assert lead.dismiss_reason == "复核认定不是同一人"
+    assert AuditEvent.objects.filter(action="matching.leads_withdraw").exists()
+
+
 def test_a_finished_run_raises_its_leads(world, make_member, make_record, monkeypatch,
                                          django_capture_on_commit_callbacks):
     monkeypatch.setattr(linking, "_link", FakeLink())
