@@ -60,6 +60,9 @@ _RECORD_SAMPLE: dict[str, Any] = {
     "score": 1.0,
 }
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# a list's running row numbers: they change with the order of a re-import, so they are no
+# part of the evidence (nor of its key)
+SERIAL_HEADERS = {"序号", "序", "行号", "顺序号", "no", "no.", "#"}
 
 
 def known_names() -> set[str]:
@@ -100,7 +103,8 @@ def record_values(record: ExternalRecord, *, kind: str) -> dict[str, Any]:
     values.update(school=found["school"], education_level=found["education_level"],
                   event=found["event"], homes=_int(found["homes"]),
                   business=bool(found["business"]))
-    values["extra"] = {k: v for k, v in extra.items() if k not in ("amount", "date")}
+    values["extra"] = {k: v for k, v in extra.items()
+                       if k not in ("amount", "date") and k.strip().lower() not in SERIAL_HEADERS}
     return values
 
 

@@ -152,10 +152,11 @@ def test_a_finished_run_raises_its_leads(world, make_member, make_record, monkey
 def test_raising_twice_or_a_reimport_of_the_same_list_raises_no_duplicate(
         world, matched, make_member):
     member = make_member(world["union"].team_a)
-    first = matched("medical", member, {"amount": "9000", "date": "2026-08-01"})
+    first = matched("medical", member, {"amount": "9000", "date": "2026-08-01", "序号": "7"})
     assert leads.leads_raise(first.run) == 1
     assert leads.leads_raise(first.run) == 0
-    again = matched("medical", member, {"amount": "9000", "date": "2026-08-01"},
+    # the same list again, in another order (its running number changed)
+    again = matched("medical", member, {"amount": "9000", "date": "2026-08-01", "序号": "12"},
                     title="同一名单再次导入")
     assert leads.leads_raise(again.run) == 0
     assert Lead.objects.filter(member=member).count() == 1
