@@ -11,6 +11,7 @@ rules see (``assistance.facts.MEMBER_FACTS``: ``in_archive``, ``hardship_categor
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -82,6 +83,22 @@ def _money(text: str) -> float:
         return float(found.group()) if found else 0.0
 
 
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_DATE8 = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+
+
+def iso_date(text: str) -> str:
+    """``2026-09-01``, ``2026/9/1``, ``2026年9月1日``, ``20260901`` (a time after it ignored) →
+    ``2026-09-01``; anything else → ""."""
+    found = _DATE.match(text or "") or _DATE8.match(text or "")
+    if not found:
+        return ""
+    try:
+        return dt.date(*(int(g) for g in found.groups())).isoformat()
+    except ValueError:
+        return ""
+
+
 def _int(text: str) -> int:
     found = _NUMBER.search(text or "")
     return int(float(found.group())) if found else 0
@@ -97,7 +114,7 @@ def record_values(record: ExternalRecord, *, kind: str) -> dict[str, Any]:
         extra = {}
     extra = {str(k): str(v) for k, v in extra.items()}
     values: dict[str, Any] = {"source_kind": kind, "amount": _money(extra.get("amount", "")),
-                              "date": str(extra.get("date", ""))[:10]}
+                              "date": iso_date(str(extra.get("date", "")))}
     found = {name: next((extra[h] for h in headers if extra.get(h)), "")
              for name, headers in ALIASES.items()}
     values.update(school=found["school"], education_level=found["education_level"],

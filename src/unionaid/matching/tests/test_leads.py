@@ -23,6 +23,7 @@ from unionaid.funds.models import Budget, Disbursement, FundingSource
 from unionaid.matching import linking, services
 from unionaid.matching.leads import selectors as lead_selectors
 from unionaid.matching.leads import services as leads
+from unionaid.matching.leads.facts import iso_date
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -145,6 +146,15 @@ def test_a_finished_run_raises_its_leads(world, make_member, make_record, monkey
         run = services.match_run_start(actor=world["cadres"].station_a, dataset=dataset)
     assert _codes(member) == ["medical-dbjz"]
     assert Lead.objects.get(member=member).match.run_id == run.pk
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("2026-09-01", "2026-09-01"), ("2026/9/1", "2026-09-01"), ("2026年9月1日", "2026-09-01"),
+    ("20260901", "2026-09-01"), ("2026-09-01 00:00:00", "2026-09-01"), ("2026-13-01", ""),
+    ("", ""), ("不详", ""),
+])
+def test_the_record_date_is_read_in_the_usual_forms(text, iso):
+    assert iso_date(text) == iso
 
 
 # -- no duplicates ---------------------------------------------------------------------------------
@@ -328,7 +338,7 @@ def test_accepting_a_death_lead_closes_the_file(world, matched, make_member, clo
     member = make_member(world["union"].team_a)
     record = archived(world, member, clock)
     leads.leads_raise(matched("registry", member, {"变动类型": "死亡",
-                                                   "date": "2026-09-01"}).run)
+                                                   "date": "2026年9月1日"}).run)
     leads.lead_accept(actor=world["lead_a"], lead=_lead(member, "death-close"))
     record.refresh_from_db()
     assert record.status == RecordStatus.CLOSED
