@@ -45,6 +45,7 @@ from unionaid.audit.scoped import SCOPED_GETTERS
 from unionaid.core.errors import NotFound
 from unionaid.exports.models import ExportJob
 from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, FundingSource
+from unionaid.matching.models import Dataset, ExternalRecord, Match, MatchRun, Source
 from unionaid.members.models import ImportJob
 from unionaid.notifications.models import Notification
 from unionaid.visits.models import (
@@ -59,7 +60,7 @@ from unionaid.visits.models import (
 SRC = Path(__file__).resolve().parents[2]  # src/unionaid
 VIEW_PERMS = [
     "org.view", "members.view", "members.import", "assistance.view", "archive.view",
-    "archive.config", "visits.view", "funds.view",
+    "archive.config", "visits.view", "funds.view", "matching.view",
 ]
 
 
@@ -92,6 +93,16 @@ def world(union, make_member) -> World:
 
 def _member(w: World, inside: bool):
     return w.member(inside), {}
+
+
+def _lead(w: World, inside: bool):
+    # imported here: kept apart from the matching imports above (written in parallel)
+    from unionaid.matching.models import Lead, LeadRule
+
+    rule, _ = LeadRule.objects.get_or_create(code="scope-rule",
+                                             defaults={"name": "走访", "action": "visit"})
+    return Lead.objects.create(rule=rule, member=w.member(inside),
+                               evidence_key=f"scope-{inside}"), {}
 
 
 def _unit(w: World, inside: bool):
@@ -247,9 +258,40 @@ def _batch(w: World, inside: bool):
                                             created_by=w.other), {}
 
 
+def _source(w: World, inside: bool):
+    return Source.objects.create(kind="dibao", name="低保", org_unit=w.unit(inside)), {}
+
+
+def _dataset_for(w: World, inside: bool) -> Dataset:
+    source = Source.objects.create(kind="dibao", name="低保", org_unit=w.union.bureau)
+    return Dataset.objects.create(source=source, org_unit=w.unit(inside), title="名单",
+                                  file_name="a.csv", uploaded_by=w.other)
+
+
+def _dataset(w: World, inside: bool):
+    return _dataset_for(w, inside), {}
+
+
+def _run_for(w: World, inside: bool) -> MatchRun:
+    return MatchRun.objects.create(dataset=_dataset_for(w, inside), started_by=w.other)
+
+
+def _run(w: World, inside: bool):
+    return _run_for(w, inside), {}
+
+
+def _match(w: World, inside: bool):
+    run = _run_for(w, inside)
+    record = ExternalRecord.objects.create(dataset=run.dataset, row_no=1, name="某人")
+    return Match.objects.create(run=run, dataset=run.dataset, record=record,
+                                member=w.member(inside), score=0.9, method="probabilistic",
+                                status="review"), {}
+
+
 Make = Callable[[World, bool], tuple[object, dict]]
 SPECS: dict[str, Make] = {
     "member_get_for_user": _member,
+    "lead_get_for_user": _lead,
     "unit_get_for_user": _unit,
     "application_get_for_user": _application,
     "task_get_for_user": _task,
@@ -271,6 +313,10 @@ SPECS: dict[str, Make] = {
     "budget_get_for_user": _budget,
     "disbursement_get_for_user": _disbursement,
     "batch_get_for_user": _batch,
+    "source_get_for_user": _source,
+    "dataset_get_for_user": _dataset,
+    "run_get_for_user": _run,
+    "match_get_for_user": _match,
 }
 
 
@@ -353,7 +399,8 @@ def test_a_getter_answers_not_found_for_a_garbage_or_missing_id(name, world):
 
 # getters of a member's personal data: each read goes to the read log (audit.ReadEvent)
 READ_LOGGED = {"member_get_for_user", "application_get_for_user", "record_get_for_user",
-               "profile_get_for_user", "visit_get_for_user", "task_get_for_user"}
+               "profile_get_for_user", "visit_get_for_user", "task_get_for_user",
+               "match_get_for_user"}
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -371,3 +418,7 @@ def test_reads_of_personal_data_go_to_the_read_log(name, world):
                           str(inside.pk), "other")]
     else:
         assert reads == []
+
+
+# a lead shows the member's evidence: its read is logged too
+READ_LOGGED.add("lead_get_for_user")
