@@ -89,7 +89,7 @@ def test_the_rules_page_lists_the_defaults_and_a_bad_condition_shows_its_error(w
         "code": "bad-rule", "name": "坏规则", "condition": "amount >>> 1", "action": "visit",
         "due_days": 7, "order": 0})
     assert response.status_code == 400
-    assert "条件" in response.content.decode()
+    assert "规则无法计算" in response.content.decode()
     assert not LeadRule.objects.filter(code="bad-rule").exists()
     response = admin.post("/matching/lead-rules/new/", {
         "code": "gig-dibao", "name": "低保名单上的新就业形态劳动者 → 走访",
