@@ -139,3 +139,12 @@ def test_the_api_refuses_a_rule_with_a_bad_expression(world, as_token):
     codes = [rule["code"] for rule in api.get("/matching/leads/rules").json()]
     assert "medical-dbjz" in codes
     assert "x" not in codes
+
+
+def test_the_member_page_shows_the_open_leads_to_a_cadre_in_scope(world, lead):
+    body = _client(world["lead_a"]).get(f"/members/{lead.member_id}/").content.decode()
+    assert 'id="summary-leads"' in body
+    assert f"/matching/leads/{lead.pk}/" in body
+    leads.lead_dismiss(actor=world["lead_a"], lead=lead, reason="已处理")
+    body = _client(world["lead_a"]).get(f"/members/{lead.member_id}/").content.decode()
+    assert 'id="summary-leads"' not in body
