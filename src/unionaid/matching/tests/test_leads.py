@@ -242,6 +242,17 @@ def test_a_good_rule_is_saved_and_journaled_and_only_the_config_right_may_save(w
         leads.lead_rule_save(actor=world["lead_a"], code="y", name="y", action="visit")
 
 
+def test_a_rules_amount_expression_gives_the_leads_amount(world, matched, make_member):
+    leads.lead_rule_save(
+        actor=world["cadres"].bureau, code="rehab", name="康复治疗 → 康复治疗补助",
+        action="application", source_kinds=["disability"], condition="amount > 0",
+        item_code="yl-kfzl", item_facts={"self_paid": "amount"},
+        amount_expression="min(amount * 0.3, 3000)")
+    member = make_member(world["union"].team_a)
+    leads.leads_raise(matched("disability", member, {"amount": "4000"}).run)
+    assert _lead(member, "rehab").amount == Decimal("1200.00")
+
+
 def test_a_rule_that_fails_on_a_real_record_skips_it_instead_of_failing_the_run(
         world, matched, make_member):
     LeadRule.objects.create(code="div", name="除零", action="visit", condition="1 / homes > 0",
