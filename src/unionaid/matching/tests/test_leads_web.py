@@ -148,3 +148,20 @@ def test_the_member_page_shows_the_open_leads_to_a_cadre_in_scope(world, lead):
     leads.lead_dismiss(actor=world["lead_a"], lead=lead, reason="已处理")
     body = _client(world["lead_a"]).get(f"/members/{lead.member_id}/").content.decode()
     assert 'id="summary-leads"' not in body
+
+
+def test_a_visit_lead_is_accepted_on_the_page_with_its_due_date(world, matched, make_member):
+    from unionaid.visits.models import FollowUp
+
+    member = make_member(world["union"].team_a)
+    leads.leads_raise(matched("dibao", member, {}).run)
+    lead = Lead.objects.get(member=member, rule__code="dibao-visit")
+    client = _client(world["lead_a"])
+    assert 'name="due_on"' in client.get(f"/matching/leads/{lead.pk}/").content.decode()
+    response = client.post(f"/matching/leads/{lead.pk}/accept/", {"due_on": "2026-10-09"})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert FollowUp.objects.get(pk=lead.target_id).due_on.isoformat() == "2026-10-09"
+    body = client.get(f"/matching/leads/{lead.pk}/").content.decode()
+    assert "/visits/follow-ups/" in body
+    assert 'id="lead-accept"' not in body  # handled: no more buttons
