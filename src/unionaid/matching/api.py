@@ -20,6 +20,7 @@ from unionaid.core.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_page, 
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema, QuerySchema
 from unionaid.core.errors import NotFound
 from unionaid.matching import selectors, services
+from unionaid.matching.leads.api import router as leads_router
 from unionaid.matching.models import Decision, MatchStatus, SourceKind
 from unionaid.matching.selectors import CONFIG, MANAGE, REVIEW, VIEW
 from unionaid.org.selectors import unit_get_for_user
@@ -374,3 +375,7 @@ class DecisionOut(Schema):
 def match_decision(request, match_id: int, payload: DecisionIn):
     match = selectors.match_get_for_user(user=request.auth, pk=match_id, perm=REVIEW)
     return services.match_decide(actor=request.auth, match=match, decision=payload.decision)
+
+
+# -- leads (matching.leads.api) --------------------------------------------------------------------
+router.add_router("/leads", leads_router)

@@ -7,7 +7,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from unionaid.matching.models import Decision, Source, SourceKind
+from unionaid.matching.models import Decision, LeadAction, ReviewKind, Source, SourceKind
 from unionaid.matching.selectors import CONFIG, MANAGE, sources_visible_to
 from unionaid.org.forms import UnitChoiceField
 from unionaid.org.models import OrgUnit
@@ -80,3 +80,67 @@ class SourceForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=Decision.choices)
+
+
+# -- leads -----------------------------------------------------------------------------------------
+
+class LeadAcceptForm(forms.Form):
+    due_on = forms.DateField(label=_("办理期限"), required=False,
+                             widget=forms.DateInput(attrs={"type": "date"}),
+                             help_text=_("走访或复核的期限；留空按规则的天数。"))
+
+
+class LeadDismissForm(forms.Form):
+    reason = forms.CharField(label=_("排除原因"), max_length=300,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("请填写排除原因。")})
+
+
+class LeadRuleForm(forms.Form):
+    code = forms.CharField(label=_("编码"), max_length=40)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    description = forms.CharField(label=_("说明"), max_length=300, required=False)
+    source_kinds = forms.MultipleChoiceField(
+        label=_("适用的数据类别"), choices=SourceKind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("不选则适用于全部类别。"))
+    condition = forms.CharField(
+        label=_("条件"), max_length=300, initial="True",
+        help_text=_("例如 amount > 2000、not in_archive、in_archive and homes >= 2。"))
+    action = forms.ChoiceField(label=_("线索类型"), choices=LeadAction.choices)
+    item_code = forms.CharField(label=_("帮扶项目编码"), max_length=40, required=False,
+                                help_text=_("线索类型为帮扶申请时填写，例如 xx-jqzx。"))
+    item_facts = forms.CharField(
+        label=_("申请事项取值"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("每行一个：事项编码=表达式，例如 self_paid=amount。"))
+    amount_expression = forms.CharField(label=_("金额表达式"), max_length=300, required=False,
+                                        help_text=_("留空则按帮扶项目的标准计算。"))
+    material = forms.CharField(label=_("代替的证明材料"), max_length=60, required=False)
+    review_kind = forms.ChoiceField(label=_("复核方式"), required=False,
+                                    choices=[("", "—"), *ReviewKind.choices])
+    due_days = forms.IntegerField(label=_("办理期限（天）"), min_value=1, max_value=365,
+                                  initial=14)
+    order = forms.IntegerField(label=_("顺序"), min_value=0, max_value=1000, initial=0)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, rule=None, **kwargs):
+        if rule is not None and not args:
+            kwargs.setdefault("initial", {
+                "code": rule.code, "name": rule.name, "description": rule.description,
+                "source_kinds": rule.source_kinds, "condition": rule.condition,
+                "action": rule.action, "item_code": rule.item_code,
+                "item_facts": "\n".join(f"{k}={v}" for k, v in rule.item_facts.items()),
+                "amount_expression": rule.amount_expression, "material": rule.material,
+                "review_kind": rule.review_kind, "due_days": rule.due_days,
+                "order": rule.order, "is_active": rule.is_active})
+        super().__init__(*args, **kwargs)
+
+    def clean_item_facts(self) -> dict[str, str]:
+        facts: dict[str, str] = {}
+        for line in (self.cleaned_data.get("item_facts") or "").splitlines():
+            if not line.strip():
+                continue
+            name, sep, expression = line.partition("=")
+            if not sep or not name.strip() or not expression.strip():
+                raise forms.ValidationError(_("每行应为“事项编码=表达式”。"))
+            facts[name.strip()] = expression.strip()
+        return facts

@@ -27,6 +27,7 @@ from unionaid.audit.services import audit_record
 from unionaid.core.errors import ServiceError
 from unionaid.matching import normalise
 from unionaid.matching.bulk import bulk_insert
+from unionaid.matching.leads.services import leads_raise
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -212,6 +213,16 @@ def _claim(run_id: int) -> MatchRun | None:
         return run
 
 
+def _raise_leads(run: MatchRun) -> int:
+    """The run's leads (``matching.leads``), after its matches are written; a failure here is
+    logged and does not undo the run (raising again later is safe)."""
+    try:
+        return leads_raise(run)
+    except Exception:
+        logger.exception("raising the leads of run %s failed", run.pk)
+        return 0
+
+
 def match_run_execute(run_id: int, *, echo=None) -> dict:
     """Run one queued match run (the task ``run_match``, or the command line)."""
     run = _claim(run_id)
@@ -235,6 +246,7 @@ def match_run_execute(run_id: int, *, echo=None) -> dict:
         counts["members"] = members
         progress("writing", 0, len(pairs))
         counts = write_matches(run, pairs, counts)
+        counts["leads"] = _raise_leads(run)
     except Cancelled:
         _finish(run_id, RunStatus.CANCELLED)
         return {"run": run_id, "status": RunStatus.CANCELLED}

@@ -342,3 +342,13 @@ class PairDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}:{self.decision}"
+
+
+# Leads (线索) live in their own module; imported here so Django finds them as this app's models.
+from unionaid.matching.models_leads import (  # noqa: E402, F401
+    Lead,
+    LeadAction,
+    LeadRule,
+    LeadStatus,
+    ReviewKind,
+)

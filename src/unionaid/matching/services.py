@@ -22,6 +22,11 @@ from unionaid.accounts.access import access_for
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from unionaid.matching import storage, tasks
+from unionaid.matching.leads.services import (
+    leads_forget_evidence,
+    leads_raise_for_match,
+    leads_withdraw_for_match,
+)
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -224,6 +229,7 @@ def _purge(dataset: Dataset, *, actor, reason: str) -> int:
     """Delete a dataset's records (and its file); links keep their member and score, lose the
     record; undecided review items go. Inside the caller's transaction."""
     count = dataset.records.count()
+    leads_forget_evidence(dataset)
     Match.objects.filter(dataset=dataset, status=MatchStatus.REVIEW).delete()
     Match.objects.filter(dataset=dataset).update(record=None)
     ExternalRecord.objects.filter(dataset=dataset).delete()
@@ -382,4 +388,8 @@ def match_decide(*, actor, match: Match, decision: str) -> Match:
                  org_unit_path=match.member.org_unit.path,
                  changes={"member": match.member_id, "dataset": match.dataset_id,
                           "score": match.score, "same_pair_elsewhere": others})
+    if decision == Decision.CONFIRMED:
+        leads_raise_for_match(match, actor=actor)
+    else:
+        leads_withdraw_for_match(match, actor=actor, person_key=person_key)
     return match

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from unionaid.matching.views import datasets, runs
+from unionaid.matching.views import datasets, leads, runs
 
 app_name = "matching"
 urlpatterns = [
@@ -23,4 +23,11 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", runs.run_retry, name="run-retry"),
     path("review/", runs.review_queue, name="review"),
     path("matches/<int:pk>/decide/", runs.match_decide, name="match-decide"),
+    path("leads/", leads.lead_list, name="lead-list"),
+    path("leads/<int:pk>/", leads.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/accept/", leads.lead_accept, name="lead-accept"),
+    path("leads/<int:pk>/dismiss/", leads.lead_dismiss, name="lead-dismiss"),
+    path("lead-rules/", leads.rule_list, name="lead-rule-list"),
+    path("lead-rules/new/", leads.rule_edit, name="lead-rule-create"),
+    path("lead-rules/<int:pk>/", leads.rule_edit, name="lead-rule-edit"),
 ]

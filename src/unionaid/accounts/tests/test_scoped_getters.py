@@ -95,6 +95,16 @@ def _member(w: World, inside: bool):
     return w.member(inside), {}
 
 
+def _lead(w: World, inside: bool):
+    # imported here: kept apart from the matching imports above (written in parallel)
+    from unionaid.matching.models import Lead, LeadRule
+
+    rule, _ = LeadRule.objects.get_or_create(code="scope-rule",
+                                             defaults={"name": "走访", "action": "visit"})
+    return Lead.objects.create(rule=rule, member=w.member(inside),
+                               evidence_key=f"scope-{inside}"), {}
+
+
 def _unit(w: World, inside: bool):
     return w.unit(inside), {}
 
@@ -281,6 +291,7 @@ def _match(w: World, inside: bool):
 Make = Callable[[World, bool], tuple[object, dict]]
 SPECS: dict[str, Make] = {
     "member_get_for_user": _member,
+    "lead_get_for_user": _lead,
     "unit_get_for_user": _unit,
     "application_get_for_user": _application,
     "task_get_for_user": _task,
@@ -407,3 +418,7 @@ def test_reads_of_personal_data_go_to_the_read_log(name, world):
                           str(inside.pk), "other")]
     else:
         assert reads == []
+
+
+# a lead shows the member's evidence: its read is logged too
+READ_LOGGED.add("lead_get_for_user")
