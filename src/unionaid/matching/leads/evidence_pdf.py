@@ -1,71 +1,58 @@
-"""The evidence of an accepted lead as a one-page PDF (数据比对核验单), attached to the
-application it starts under the material the matched record stands for, so the worker need not
-bring that certificate.
+"""The evidence of an accepted lead as a PDF (数据比对核验单), attached to the application it
+starts under the material the matched record stands for, so the worker need not bring that
+certificate.
 
-Written by hand (no PDF library is a dependency): Chinese text in the Adobe-GB1 font every PDF
-reader ships (STSong-Light, CMap UniGB-UCS2-H: the text is UCS-2 big-endian), no embedded font,
-no scripts, one page; long lines wrap, lines past the page end are cut.
+ReportLab draws it: Chinese text in STSong-Light, the Adobe-GB1 CID font every PDF reader
+ships (nothing embedded, so the file stays a few kilobytes), lines wrapped to the page width
+and carried on to a new page when they run past the bottom.
 """
 
 from __future__ import annotations
 
-WIDTH, HEIGHT, MARGIN = 595, 842, 50
-SIZE, LEADING = 11, 17
-PER_LINE = (WIDTH - 2 * MARGIN) // SIZE  # full-width characters per line
-MAX_LINES = (HEIGHT - 2 * MARGIN) // LEADING - 2
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+FONT = "STSong-Light"
+WIDTH, HEIGHT = A4
+MARGIN = 50
+SIZE, LEADING, TITLE_SIZE = 11, 17, 16
+
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
-def _wrap(text: str) -> list[str]:
+def _wrap(text: str, width: float) -> list[str]:
+    """``text`` cut into lines no wider than ``width`` points (a character at a time: Chinese
+    has no spaces to break at)."""
     lines: list[str] = []
     for paragraph in str(text).splitlines() or [""]:
-        current, width = "", 0.0
+        current = ""
         for char in paragraph:
-            step = 0.5 if ord(char) < 128 else 1.0
-            if width + step > PER_LINE:
+            if current and pdfmetrics.stringWidth(current + char, FONT, SIZE) > width:
                 lines.append(current)
-                current, width = "", 0.0
+                current = ""
             current += char
-            width += step
         lines.append(current)
     return lines
 
 
-def _hex(text: str) -> str:
-    # UCS-2: characters outside the basic plane (rare in names) become a full-width "?"
-    return "".join(f"{ord(c) if ord(c) < 0x10000 else 0xFF1F:04X}" for c in text)
-
-
 def evidence_pdf(title: str, lines: list[str]) -> bytes:
-    wrapped = [line for text in lines for line in _wrap(text)][:MAX_LINES]
-    ops = [f"BT /F1 {SIZE + 5} Tf {MARGIN} {HEIGHT - MARGIN} Td <{_hex(title)}> Tj ET",
-           f"BT /F1 {SIZE} Tf {LEADING} TL {MARGIN} {HEIGHT - MARGIN - 2 * LEADING} Td"]
-    ops += [f"<{_hex(line)}> Tj T*" for line in wrapped]
-    ops.append("ET")
-    content = "\n".join(ops).encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] "
-         "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>").encode("ascii"),
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
-        b"/DescendantFonts [6 0 R] >>",
-        b"<< /Length " + str(len(content)).encode("ascii") + b" >>\nstream\n" + content
-        + b"\nendstream",
-        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo "
-        b"<< /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 7 0 R "
-        b"/DW 1000 /W [1 95 500] >>",
-        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
-        b"/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
-        b"/CapHeight 880 /StemV 93 >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode("ascii") + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
-    out += b"".join(f"{offset:010d} 00000 n \n".encode("ascii") for offset in offsets)
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-            .encode("ascii"))
-    return bytes(out)
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, pageCompression=0, invariant=True)
+    canvas.setTitle(title)
+    canvas.setFont(FONT, TITLE_SIZE)
+    canvas.drawString(MARGIN, HEIGHT - MARGIN, title)
+    y = HEIGHT - MARGIN - 2 * LEADING
+    canvas.setFont(FONT, SIZE)
+    for line in (part for text in lines for part in _wrap(text, WIDTH - 2 * MARGIN)):
+        if y < MARGIN:
+            canvas.showPage()
+            canvas.setFont(FONT, SIZE)
+            y = HEIGHT - MARGIN
+        canvas.drawString(MARGIN, y, line)
+        y -= LEADING
+    canvas.save()
+    return out.getvalue()
