@@ -1,0 +1,339 @@
+"""Linking an external list to the member roll (issue 12, 政策找职工), in DuckDB.
+
+Both inputs are DuckDB tables of schema S (``normalise.normalise_table``; the members' side has
+``member_key``), optionally with ``id_key`` (the exact stage's join key: in the Django path the
+keyed hash of the ID number; else ``id18``). Three stages, each on what the earlier ones left:
+
+1. **exact**: the same ID number (``id_key``). An ID that agrees while the names do not goes to
+   the review band: lists sometimes carry the householder's number on every row.
+2. **deterministic**: the same name and birth date, when no other member has both, and guarded:
+   no two valid ID numbers that differ, no sex that differs, not both phone and address
+   different, an ID number that is the same, missing or a typo of the member's.
+3. **probabilistic**: Splink 5 on DuckDB (Fellegi–Sunter; u from random sampling, m by EM on at
+   most ``max_em_pairs`` pairs) over name, name pinyin, birth date, sex, phone, address and an ID
+   comparison that knows the GB 11643 check digit: two numbers one digit (or one swap) apart are
+   a typo only when one of them fails its check digit; two valid numbers that differ are two
+   people. Then the guards: a household member (same phone and address) has another name, a
+   namesake (same name and birth year) another birth date — a pair whose names do not agree
+   (not the same, not the same pinyin, not close) or whose birth dates differ without the ID
+   numbers vouching for it is dropped whatever its score.
+
+One member per external row (the best; the exact stage first). Scores are 0–1 (the exact ID 1.0,
+name + birth 0.99, Splink's match probability for the rest); ``[review_threshold,
+match_threshold)`` is the review band. Every pair carries a Chinese reason: what agreed, then
+what did not (e.g. "姓名拼音一致（同音字）、出生日期一致、手机号一致；身份证号差一位（对方校验位不符，
+判为录入错误）").
+"""
+
+# SQL is composed here from table names the calling code chose (checked by _table) and from
+# fixed fragments; values from the lists never enter SQL text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+from splink import DuckDBAPI, Linker, SettingsCreator
+
+__all__ = ["METHODS", "LinkResult", "LinkSettings", "link"]
+
+METHODS = ("exact", "probabilistic")
+Progress = Callable[[str, int, int], None]
+
+# Stages reported to ``progress(stage, done, total)``; done/total count the stages.
+STAGES = ("prepare", "exact", "deterministic", "probabilistic", "finish")
+
+DETERMINISTIC_SCORE = 0.99
+EXACT_NAME_DIFFERS_SCORE = 0.6
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    match_threshold: float = 0.95      # >= : a confident match
+    review_threshold: float = 0.5      # [review, match): the review band
+    max_em_pairs: int = 2_000_000      # Splink's EM training works on at most this many pairs
+    u_pairs: int = 2_000_000           # random pairs for Splink's u estimate
+    seed: int = 20261207               # for Splink's sampling: same inputs, same result
+    probabilistic: bool = True         # False: the exact and deterministic stages only
+
+
+@dataclass
+class LinkResult:
+    matches: str            # DuckDB table: external_row, member_key, score, method, reason
+    review: str             # same columns: the uncertain band
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# -- SQL pieces, over two aliases (l = member, r = external row) ---------------------------
+
+def _id_relation(l: str = "{}_l", r: str = "{}_r") -> str:  # noqa: E741 - as Splink names them
+    """'same' | 'typo' | 'swap' | 'valid_differ' | 'differ', or NULL when one side has none.
+
+    ``l`` and ``r`` format a column name: "m.{}" in plain SQL, "{}_l" in a Splink comparison."""
+    both_ok = f"coalesce({l.format('id_ok')}, false) AND coalesce({r.format('id_ok')}, false)"
+    return f"""CASE
+        WHEN {l.format('id18')} IS NULL OR {r.format('id18')} IS NULL THEN NULL
+        WHEN {l.format('id18')} = {r.format('id18')} THEN 'same'
+        WHEN {both_ok} THEN 'valid_differ'
+        WHEN hamming({l.format('id18')}, {r.format('id18')}) = 1 THEN 'typo'
+        WHEN hamming({l.format('id18')}, {r.format('id18')}) = 2
+             AND damerau_levenshtein({l.format('id18')}, {r.format('id18')}) = 1 THEN 'swap'
+        ELSE 'differ' END"""
+
+
+def _name_relation(l: str = "{}_l", r: str = "{}_r") -> str:  # noqa: E741
+    return f"""CASE
+        WHEN {l.format('name')} IS NULL OR {r.format('name')} IS NULL THEN NULL
+        WHEN {l.format('name')} = {r.format('name')} THEN 'same'
+        WHEN {l.format('name_py')} = {r.format('name_py')} THEN 'pinyin'
+        WHEN jaro_winkler_similarity({l.format('name_py')}, {r.format('name_py')}) >= 0.88 THEN 'close'
+        ELSE 'differ' END"""
+
+
+def _reason_sql(l: str = "m.{}", r: str = "x.{}") -> str:  # noqa: E741
+    """The Chinese reason of a pair: what agreed, then '；' and what did not or is missing."""
+    idr, namer = _id_relation(l, r), _name_relation(l, r)
+    agreed = f"""concat_ws('、',
+        CASE {idr} WHEN 'same' THEN '身份证号一致' END,
+        CASE {namer} WHEN 'same' THEN '姓名一致' WHEN 'pinyin' THEN '姓名拼音一致（同音字）'
+                     WHEN 'close' THEN '姓名相近' END,
+        CASE WHEN {l.format('birth_any')} = {r.format('birth_any')} THEN '出生日期一致' END,
+        CASE WHEN {l.format('sex')} = {r.format('sex')} THEN '性别一致' END,
+        CASE WHEN {l.format('phone')} = {r.format('phone')} THEN '手机号一致' END,
+        CASE WHEN {l.format('address')} = {r.format('address')} THEN '住址一致'
+             WHEN jaro_winkler_similarity({l.format('address')}, {r.format('address')}) >= 0.9 THEN '住址相近' END)"""
+    other = f"""concat_ws('、',
+        CASE {idr}
+            WHEN 'typo' THEN '身份证号差一位（' || CASE WHEN NOT coalesce({r.format('id_ok')}, false)
+                THEN '对方' ELSE '会员名册' END || '校验位不符，判为录入错误）'
+            WHEN 'swap' THEN '身份证号两位颠倒（' || CASE WHEN NOT coalesce({r.format('id_ok')}, false)
+                THEN '对方' ELSE '会员名册' END || '校验位不符，判为录入错误）'
+            WHEN 'valid_differ' THEN '身份证号不同'
+            WHEN 'differ' THEN '身份证号不一致'
+            ELSE CASE WHEN {r.format('id18')} IS NULL THEN '对方无身份证号' END END,
+        CASE {namer} WHEN 'differ' THEN '姓名不同' END,
+        CASE WHEN {l.format('birth_any')} <> {r.format('birth_any')} THEN '出生日期不同' END,
+        CASE WHEN {l.format('sex')} <> {r.format('sex')} THEN '性别不同' END,
+        CASE WHEN {l.format('phone')} <> {r.format('phone')} THEN '手机号不同' END)"""
+    return f"""CASE WHEN {other} = '' THEN {agreed}
+                    WHEN {agreed} = '' THEN {other}
+                    ELSE {agreed} || '；' || {other} END"""
+
+
+_TABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def _table(name: str) -> str:
+    if not _TABLE_RE.fullmatch(name):
+        raise ValueError(f"not a table name: {name!r}")
+    return name
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {row[0] for row in con.cursor().execute(f"DESCRIBE {table}").fetchall()}
+
+
+def _prepare(con, source: str, target: str, *, key: bool) -> None:
+    cols = _columns(con, source)
+    id_key = "id_key" if "id_key" in cols else "id18"
+    member_key = "member_key" if key else "NULL::VARCHAR"
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE {target} AS
+        SELECT row_no AS unique_id, row_no, {member_key} AS member_key, name, name_py,
+               id18, coalesce(id_ok, false) AS id_ok, {id_key} AS id_key, birth, sex, phone,
+               address,
+               coalesce(birth, try_strptime(substr(id18, 7, 8), '%Y%m%d')::DATE) AS birth_any,
+               split_part(name_py, ' ', 1) AS surname_py
+        FROM {source}""")
+
+
+def _count(con, sql: str) -> int:
+    return con.cursor().execute(sql).fetchone()[0]
+
+
+def _exact(con, settings: LinkSettings) -> None:
+    name_ok = f"({_name_relation('m.{}', 'x.{}')}) IS DISTINCT FROM 'differ'"
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE _lk_pairs AS
+        SELECT x.row_no AS external_row, m.row_no AS member_row,
+               CAST(CASE WHEN {name_ok} THEN 1.0 ELSE {EXACT_NAME_DIFFERS_SCORE} END AS DOUBLE)
+                   AS score,
+               'exact' AS method
+        FROM _lk_x x JOIN _lk_m m ON x.id_key = m.id_key
+        QUALIFY row_number() OVER (PARTITION BY x.row_no
+                                   ORDER BY ({name_ok}) DESC, m.member_key, m.row_no) = 1""")
+
+
+def _deterministic(con) -> None:
+    idr = _id_relation("m.{}", "x.{}")
+    con.cursor().execute(f"""
+        INSERT INTO _lk_pairs
+        WITH unique_keys AS (
+            SELECT name, birth FROM _lk_m WHERE name IS NOT NULL AND birth IS NOT NULL
+            GROUP BY name, birth HAVING count(*) = 1)
+        SELECT x.row_no, m.row_no, CAST({DETERMINISTIC_SCORE} AS DOUBLE), 'exact'
+        FROM _lk_x x
+        JOIN unique_keys k ON x.name = k.name AND x.birth = k.birth
+        JOIN _lk_m m ON m.name = k.name AND m.birth = k.birth
+        WHERE x.row_no NOT IN (SELECT external_row FROM _lk_pairs)
+          AND coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
+          AND NOT coalesce(m.sex <> x.sex, false)
+          AND NOT (coalesce(m.phone <> x.phone, false) AND coalesce(m.address <> x.address,
+                                                                     false))""")
+
+
+def _splink_settings(settings: LinkSettings, n_members: int) -> SettingsCreator:
+    def level(sql, label, m, u, *, null=False):
+        if null:
+            return {"sql_condition": sql, "label_for_charts": label, "is_null_level": True}
+        return {"sql_condition": sql, "label_for_charts": label, "m_probability": m,
+                "u_probability": u}
+
+    def else_level(m, u):
+        return level("ELSE", "else", m, u)
+
+    idr, namer = _id_relation(), _name_relation()
+    comparisons = [
+        {"output_column_name": "name", "comparison_levels": [
+            level("name_l IS NULL OR name_r IS NULL", "null", 0, 0, null=True),
+            level(f"{namer} = 'same'", "same", 0.85, 0.0002),
+            level(f"{namer} = 'pinyin'", "pinyin", 0.08, 0.0003),
+            level(f"{namer} = 'close'", "close", 0.04, 0.01),
+            else_level(0.03, 0.99)]},
+        {"output_column_name": "birth", "comparison_levels": [
+            level("birth_any_l IS NULL OR birth_any_r IS NULL", "null", 0, 0, null=True),
+            level("birth_any_l = birth_any_r", "same", 0.97, 0.0001),
+            level("year(birth_any_l) = year(birth_any_r)", "year", 0.01, 0.03),
+            else_level(0.02, 0.97)]},
+        {"output_column_name": "sex", "comparison_levels": [
+            level("sex_l IS NULL OR sex_r IS NULL", "null", 0, 0, null=True),
+            level("sex_l = sex_r", "same", 0.99, 0.5),
+            else_level(0.01, 0.5)]},
+        {"output_column_name": "phone", "comparison_levels": [
+            level("phone_l IS NULL OR phone_r IS NULL", "null", 0, 0, null=True),
+            level("phone_l = phone_r", "same", 0.9, 0.0001),
+            else_level(0.1, 0.9999)]},
+        {"output_column_name": "address", "comparison_levels": [
+            level("address_l IS NULL OR address_r IS NULL", "null", 0, 0, null=True),
+            level("address_l = address_r", "same", 0.85, 0.0001),
+            level("jaro_winkler_similarity(address_l, address_r) >= 0.9", "close", 0.1, 0.01),
+            else_level(0.05, 0.99)]},
+        {"output_column_name": "id", "comparison_levels": [
+            level("id18_l IS NULL OR id18_r IS NULL", "null", 0, 0, null=True),
+            level(f"{idr} = 'same'", "same", 0.5, 1e-7),
+            level(f"{idr} IN ('typo', 'swap')", "typo", 0.45, 1e-6),
+            level(f"{idr} = 'valid_differ'", "valid_differ", 1e-5, 0.95),
+            else_level(0.05, 0.05)]},
+    ]
+    both_not_valid = "NOT (l.id_ok AND r.id_ok)"
+    return SettingsCreator(
+        link_type="link_only",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[
+            f"l.birth_any = r.birth_any AND l.surname_py = r.surname_py AND {both_not_valid}",
+            f"l.phone = r.phone AND {both_not_valid}",
+            f"l.name_py = r.name_py AND l.address = r.address AND {both_not_valid}",
+        ],
+        probability_two_random_records_match=min(0.5, 0.5 / max(n_members, 1)),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def _probabilistic(con, settings: LinkSettings) -> None:
+    # Candidates: external rows no earlier stage took. A row whose valid ID number matched no
+    # member can only be someone whose roll entry has no valid number: blocking says so.
+    con.cursor().execute("""
+        CREATE OR REPLACE TABLE _lk_xr AS
+        SELECT * FROM _lk_x WHERE row_no NOT IN (SELECT external_row FROM _lk_pairs)""")
+    n_members = _count(con, "SELECT count(*) FROM _lk_m")
+    if not _count(con, "SELECT count(*) FROM _lk_xr") or not n_members:
+        return
+    db_api = DuckDBAPI(con)
+    members = db_api.register("_lk_m", table_name="__lk_members")
+    rest = db_api.register("_lk_xr", table_name="__lk_external")
+    linker = Linker([members, rest], _splink_settings(settings, n_members),
+                    log_level=logging.WARNING)
+    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
+                                                     seed=settings.seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        "l.birth_any = r.birth_any AND l.surname_py = r.surname_py",
+        max_pairs=settings.max_em_pairs)
+    predictions = linker.inference.predict(
+        threshold_match_probability=settings.review_threshold, warning_mode="never")
+    # which side is the member: Splink orders the two inputs by its own names
+    table = predictions.physical_name
+    idr, namer = _id_relation("m.{}", "x.{}"), _name_relation("m.{}", "x.{}")
+    con.cursor().execute(f"""
+        INSERT INTO _lk_pairs
+        WITH pairs AS (
+            SELECT CASE WHEN p.source_dataset_l = '__lk_members' THEN p.unique_id_l
+                        ELSE p.unique_id_r END AS member_row,
+                   CASE WHEN p.source_dataset_l = '__lk_members' THEN p.unique_id_r
+                        ELSE p.unique_id_l END AS external_row,
+                   p.match_probability AS score
+            FROM {table} p)
+        SELECT x.row_no, m.row_no, CAST(least(greatest(p.score, 0.0), 1.0) AS DOUBLE), 'probabilistic'
+        FROM pairs p JOIN _lk_m m ON m.row_no = p.member_row
+                     JOIN _lk_xr x ON x.row_no = p.external_row
+        WHERE (({namer}) IN ('same', 'pinyin')
+               OR (({namer}) = 'close' AND ({idr}) IN ('same', 'typo', 'swap')))
+          AND coalesce(({idr}) NOT IN ('valid_differ', 'differ'), true)
+          AND (coalesce(m.birth_any = x.birth_any, true) OR ({idr}) IN ('same', 'typo', 'swap'))
+        QUALIFY row_number() OVER (PARTITION BY x.row_no ORDER BY p.score DESC, m.member_key,
+                                   m.row_no) = 1""")
+    predictions.drop_table_from_database_and_remove_from_cache()
+
+
+def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
+         settings: LinkSettings | None = None, progress: Progress | None = None) -> LinkResult:
+    """Link ``external`` to ``members`` (both schema S); see the module docstring."""
+    settings = settings or LinkSettings()
+
+    def step(stage: str) -> None:
+        if progress is not None:
+            progress(stage, STAGES.index(stage), len(STAGES))
+
+    step("prepare")
+    _prepare(con, _table(members), "_lk_m", key=True)
+    _prepare(con, _table(external), "_lk_x", key=False)
+    step("exact")
+    _exact(con, settings)
+    step("deterministic")
+    _deterministic(con)
+    if settings.probabilistic:
+        step("probabilistic")
+        _probabilistic(con, settings)
+    step("finish")
+    reason = _reason_sql()
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE _lk_scored AS
+        SELECT p.external_row, m.member_key, p.score, p.method, {reason} AS reason
+        FROM _lk_pairs p JOIN _lk_m m ON m.row_no = p.member_row
+                         JOIN _lk_x x ON x.row_no = p.external_row""")
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE link_matches AS
+        SELECT * FROM _lk_scored WHERE score >= {settings.match_threshold:.17g}
+        ORDER BY external_row""")
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE link_review AS
+        SELECT * FROM _lk_scored WHERE score < {settings.match_threshold:.17g}
+          AND score >= {settings.review_threshold:.17g}
+        ORDER BY external_row""")
+    by_method = dict(con.cursor().execute(
+        "SELECT method, count(*) FROM link_matches GROUP BY method").fetchall())
+    external_rows = _count(con, "SELECT count(*) FROM _lk_x")
+    matched = sum(by_method.values())
+    review = _count(con, "SELECT count(*) FROM link_review")
+    counts = {"external": external_rows, "exact": by_method.get("exact", 0),
+              "probabilistic": by_method.get("probabilistic", 0), "review": review,
+              "unmatched": external_rows - matched - review}
+    for table in ("_lk_pairs", "_lk_scored", "_lk_xr"):
+        con.cursor().execute(f"DROP TABLE IF EXISTS {table}")
+    if progress is not None:
+        progress("finish", len(STAGES), len(STAGES))
+    return LinkResult(matches="link_matches", review="link_review", counts=counts)
