@@ -31,7 +31,6 @@ what did not (e.g. "姓名拼音一致（同音字）、出生日期一致、手
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +55,7 @@ class LinkSettings:
     match_threshold: float = 0.95      # >= : a confident match
     review_threshold: float = 0.5      # [review, match): the review band
     max_em_pairs: int = 2_000_000      # Splink's EM training works on at most this many pairs
-    u_pairs: int = 2_000_000           # random pairs for Splink's u estimate
+    u_pairs: int = 500_000             # random pairs for Splink's u estimate
     seed: int = 20261207               # for Splink's sampling: same inputs, same result
     probabilistic: bool = True         # False: the exact and deterministic stages only
 
@@ -168,22 +167,36 @@ def _exact(con, settings: LinkSettings) -> None:
                                    ORDER BY ({name_ok}) DESC, m.member_key, m.row_no) = 1""")
 
 
+# The deterministic keys, each with what must not contradict it (besides the ID number and sex):
+# name + birth date (not both phone and address different), name + phone (birth dates do not
+# differ: a father and son of one name share a phone), name + address (birth dates and phones
+# do not differ).
+_DETERMINISTIC_KEYS = (
+    (("name", "birth"),
+     "NOT (coalesce(m.phone <> x.phone, false) AND coalesce(m.address <> x.address, false))"),
+    (("name", "phone"), "NOT coalesce(m.birth <> x.birth, false)"),
+    (("name", "address"),
+     "NOT coalesce(m.birth <> x.birth, false) AND NOT coalesce(m.phone <> x.phone, false)"),
+)
+
+
 def _deterministic(con) -> None:
+    """Exact name and one more field, when that pair is unique in the roll, guarded."""
     idr = _id_relation("m.{}", "x.{}")
-    con.cursor().execute(f"""
-        INSERT INTO _lk_pairs
-        WITH unique_keys AS (
-            SELECT name, birth FROM _lk_m WHERE name IS NOT NULL AND birth IS NOT NULL
-            GROUP BY name, birth HAVING count(*) = 1)
-        SELECT x.row_no, m.row_no, CAST({DETERMINISTIC_SCORE} AS DOUBLE), 'exact'
-        FROM _lk_x x
-        JOIN unique_keys k ON x.name = k.name AND x.birth = k.birth
-        JOIN _lk_m m ON m.name = k.name AND m.birth = k.birth
-        WHERE x.row_no NOT IN (SELECT external_row FROM _lk_pairs)
-          AND coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
-          AND NOT coalesce(m.sex <> x.sex, false)
-          AND NOT (coalesce(m.phone <> x.phone, false) AND coalesce(m.address <> x.address,
-                                                                     false))""")
+    for (a, b), guard in _DETERMINISTIC_KEYS:
+        con.cursor().execute(f"""
+            INSERT INTO _lk_pairs
+            WITH unique_keys AS (
+                SELECT {a}, {b} FROM _lk_m WHERE {a} IS NOT NULL AND {b} IS NOT NULL
+                GROUP BY {a}, {b} HAVING count(*) = 1)
+            SELECT x.row_no, m.row_no, CAST({DETERMINISTIC_SCORE} AS DOUBLE), 'exact'
+            FROM _lk_x x
+            JOIN unique_keys k ON x.{a} = k.{a} AND x.{b} = k.{b}
+            JOIN _lk_m m ON m.{a} = k.{a} AND m.{b} = k.{b}
+            WHERE x.row_no NOT IN (SELECT external_row FROM _lk_pairs)
+              AND coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
+              AND NOT coalesce(m.sex <> x.sex, false)
+              AND {guard}""")
 
 
 def _splink_settings(settings: LinkSettings, n_members: int) -> SettingsCreator:
@@ -247,22 +260,43 @@ def _splink_settings(settings: LinkSettings, n_members: int) -> SettingsCreator:
 def _probabilistic(con, settings: LinkSettings) -> None:
     # Candidates: external rows no earlier stage took. A row whose valid ID number matched no
     # member can only be someone whose roll entry has no valid number: blocking says so.
-    con.cursor().execute("""
+    # When every member has a valid number, such rows cannot match and stay out.
+    any_member_without_id = _count(con, "SELECT count(*) FROM _lk_m WHERE NOT id_ok") > 0
+    con.cursor().execute(f"""
         CREATE OR REPLACE TABLE _lk_xr AS
-        SELECT * FROM _lk_x WHERE row_no NOT IN (SELECT external_row FROM _lk_pairs)""")
+        SELECT * FROM _lk_x WHERE row_no NOT IN (SELECT external_row FROM _lk_pairs)
+          AND (NOT id_ok OR {any_member_without_id})""")
     n_members = _count(con, "SELECT count(*) FROM _lk_m")
     if not _count(con, "SELECT count(*) FROM _lk_xr") or not n_members:
         return
-    db_api = DuckDBAPI(con)
-    members = db_api.register("_lk_m", table_name="__lk_members")
-    rest = db_api.register("_lk_xr", table_name="__lk_external")
-    linker = Linker([members, rest], _splink_settings(settings, n_members),
-                    log_level=logging.WARNING)
-    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
-                                                     seed=settings.seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(
+    # Members who share a blocking key with a candidate row: the others cannot be compared.
+    con.cursor().execute("""
+        CREATE OR REPLACE TABLE _lk_mr AS
+        SELECT * FROM _lk_m WHERE row_no IN (
+            SELECT m.row_no FROM _lk_m m SEMI JOIN _lk_xr x
+                ON m.birth_any = x.birth_any AND m.surname_py = x.surname_py
+            UNION SELECT m.row_no FROM _lk_m m SEMI JOIN _lk_xr x ON m.phone = x.phone
+            UNION SELECT m.row_no FROM _lk_m m SEMI JOIN _lk_xr x
+                ON m.name_py = x.name_py AND m.address = x.address)""")
+    # Trained on the whole roll (u from random pairs must see the roll as it is, not the
+    # members picked for sharing a key with a candidate), used on the picked ones.
+    train_api = DuckDBAPI(con)
+    trainer = Linker([train_api.register("_lk_m", table_name="__lk_members"),
+                      train_api.register("_lk_xr", table_name="__lk_external")],
+                     _splink_settings(settings, n_members), log_level=None)
+    # one pass: the rare levels (an ID typo) never reach a per-level minimum, so chunking with
+    # early stopping would only repeat the query
+    trainer.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
+                                                      seed=settings.seed, num_chunks=1,
+                                                      min_count_per_level=None)
+    trainer.training.estimate_parameters_using_expectation_maximisation(
         "l.birth_any = r.birth_any AND l.surname_py = r.surname_py",
         max_pairs=settings.max_em_pairs)
+    model = trainer.misc.save_model_to_json()
+    predict_api = DuckDBAPI(con)
+    linker = Linker([predict_api.register("_lk_mr", table_name="__lk_members"),
+                     predict_api.register("_lk_xr", table_name="__lk_external")],
+                    model, log_level=None)
     predictions = linker.inference.predict(
         threshold_match_probability=settings.review_threshold, warning_mode="never")
     # which side is the member: Splink orders the two inputs by its own names
@@ -332,7 +366,7 @@ def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
     counts = {"external": external_rows, "exact": by_method.get("exact", 0),
               "probabilistic": by_method.get("probabilistic", 0), "review": review,
               "unmatched": external_rows - matched - review}
-    for table in ("_lk_pairs", "_lk_scored", "_lk_xr"):
+    for table in ("_lk_pairs", "_lk_scored", "_lk_xr", "_lk_mr"):
         con.cursor().execute(f"DROP TABLE IF EXISTS {table}")
     if progress is not None:
         progress("finish", len(STAGES), len(STAGES))
