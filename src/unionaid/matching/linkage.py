@@ -48,13 +48,14 @@ STAGES = ("prepare", "exact", "deterministic", "probabilistic", "finish")
 
 DETERMINISTIC_SCORE = 0.99
 EXACT_NAME_DIFFERS_SCORE = 0.6
+MIN_EM_PAIRS = 200
 
 
 @dataclass(frozen=True)
 class LinkSettings:
     match_threshold: float = 0.95      # >= : a confident match
     review_threshold: float = 0.5      # [review, match): the review band
-    max_em_pairs: int = 2_000_000      # Splink's EM training works on at most this many pairs
+    max_em_pairs: int = 250_000        # Splink's EM training works on at most this many pairs
     u_pairs: int = 500_000             # random pairs for Splink's u estimate
     seed: int = 20261207               # for Splink's sampling: same inputs, same result
     probabilistic: bool = True         # False: the exact and deterministic stages only
@@ -93,34 +94,42 @@ def _name_relation(l: str = "{}_l", r: str = "{}_r") -> str:  # noqa: E741
         ELSE 'differ' END"""
 
 
-def _reason_sql(l: str = "m.{}", r: str = "x.{}") -> str:  # noqa: E741
-    """The Chinese reason of a pair: what agreed, then '；' and what did not or is missing."""
-    idr, namer = _id_relation(l, r), _name_relation(l, r)
-    agreed = f"""concat_ws('、',
-        CASE {idr} WHEN 'same' THEN '身份证号一致' END,
-        CASE {namer} WHEN 'same' THEN '姓名一致' WHEN 'pinyin' THEN '姓名拼音一致（同音字）'
-                     WHEN 'close' THEN '姓名相近' END,
-        CASE WHEN {l.format('birth_any')} = {r.format('birth_any')} THEN '出生日期一致' END,
-        CASE WHEN {l.format('sex')} = {r.format('sex')} THEN '性别一致' END,
-        CASE WHEN {l.format('phone')} = {r.format('phone')} THEN '手机号一致' END,
-        CASE WHEN {l.format('address')} = {r.format('address')} THEN '住址一致'
-             WHEN jaro_winkler_similarity({l.format('address')}, {r.format('address')}) >= 0.9 THEN '住址相近' END)"""
-    other = f"""concat_ws('、',
-        CASE {idr}
-            WHEN 'typo' THEN '身份证号差一位（' || CASE WHEN NOT coalesce({r.format('id_ok')}, false)
-                THEN '对方' ELSE '会员名册' END || '校验位不符，判为录入错误）'
-            WHEN 'swap' THEN '身份证号两位颠倒（' || CASE WHEN NOT coalesce({r.format('id_ok')}, false)
-                THEN '对方' ELSE '会员名册' END || '校验位不符，判为录入错误）'
-            WHEN 'valid_differ' THEN '身份证号不同'
-            WHEN 'differ' THEN '身份证号不一致'
-            ELSE CASE WHEN {r.format('id18')} IS NULL THEN '对方无身份证号' END END,
-        CASE {namer} WHEN 'differ' THEN '姓名不同' END,
-        CASE WHEN {l.format('birth_any')} <> {r.format('birth_any')} THEN '出生日期不同' END,
-        CASE WHEN {l.format('sex')} <> {r.format('sex')} THEN '性别不同' END,
-        CASE WHEN {l.format('phone')} <> {r.format('phone')} THEN '手机号不同' END)"""
-    return f"""CASE WHEN {other} = '' THEN {agreed}
-                    WHEN {agreed} = '' THEN {other}
-                    ELSE {agreed} || '；' || {other} END"""
+def _relations_sql(l: str = "m.{}", r: str = "x.{}") -> str:  # noqa: E741
+    """Each field's relation in a pair, as columns, computed once for the reason."""
+    return f"""{_id_relation(l, r)} AS id_rel, {_name_relation(l, r)} AS name_rel,
+        {l.format('birth_any')} = {r.format('birth_any')} AS birth_eq,
+        {l.format('sex')} = {r.format('sex')} AS sex_eq,
+        {l.format('phone')} = {r.format('phone')} AS phone_eq,
+        CASE WHEN {l.format('address')} = {r.format('address')} THEN 'same'
+             WHEN jaro_winkler_similarity({l.format('address')}, {r.format('address')}) >= 0.9
+             THEN 'close' END AS address_rel,
+        {r.format('id18')} IS NULL AS r_no_id,
+        coalesce({r.format('id_ok')}, false) AS r_id_ok"""
+
+
+# The Chinese reason of a pair, from the columns of _relations_sql: what agreed, then '；' and
+# what did not agree or is missing.
+_AGREED_SQL = """concat_ws('、',
+    CASE id_rel WHEN 'same' THEN '身份证号一致' END,
+    CASE name_rel WHEN 'same' THEN '姓名一致' WHEN 'pinyin' THEN '姓名拼音一致（同音字）'
+                  WHEN 'close' THEN '姓名相近' END,
+    CASE WHEN birth_eq THEN '出生日期一致' END,
+    CASE WHEN sex_eq THEN '性别一致' END,
+    CASE WHEN phone_eq THEN '手机号一致' END,
+    CASE address_rel WHEN 'same' THEN '住址一致' WHEN 'close' THEN '住址相近' END)"""
+_OTHER_SQL = """concat_ws('、',
+    CASE id_rel
+        WHEN 'typo' THEN '身份证号差一位（' || CASE WHEN r_id_ok THEN '会员名册' ELSE '对方' END
+                         || '校验位不符，判为录入错误）'
+        WHEN 'swap' THEN '身份证号两位颠倒（' || CASE WHEN r_id_ok THEN '会员名册' ELSE '对方' END
+                         || '校验位不符，判为录入错误）'
+        WHEN 'valid_differ' THEN '身份证号不同'
+        WHEN 'differ' THEN '身份证号不一致'
+        ELSE CASE WHEN r_no_id THEN '对方无身份证号' END END,
+    CASE name_rel WHEN 'differ' THEN '姓名不同' END,
+    CASE WHEN NOT birth_eq THEN '出生日期不同' END,
+    CASE WHEN NOT sex_eq THEN '性别不同' END,
+    CASE WHEN NOT phone_eq THEN '手机号不同' END)"""
 
 
 _TABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
@@ -145,7 +154,9 @@ def _prepare(con, source: str, target: str, *, key: bool) -> None:
         SELECT row_no AS unique_id, row_no, {member_key} AS member_key, name, name_py,
                id18, coalesce(id_ok, false) AS id_ok, {id_key} AS id_key, birth, sex, phone,
                address,
-               coalesce(birth, try_strptime(substr(id18, 7, 8), '%Y%m%d')::DATE) AS birth_any,
+               CASE WHEN birth IS NULL AND id18 IS NOT NULL
+                    THEN try_strptime(substr(id18, 7, 8), '%Y%m%d')::DATE
+                    ELSE birth END AS birth_any,
                split_part(name_py, ' ', 1) AS surname_py
         FROM {source}""")
 
@@ -155,14 +166,24 @@ def _count(con, sql: str) -> int:
 
 
 def _exact(con, settings: LinkSettings) -> None:
+    """The same ID number; when the roll has it twice (it should not), the member whose name
+    agrees, then the lowest key."""
     name_ok = f"({_name_relation('m.{}', 'x.{}')}) IS DISTINCT FROM 'differ'"
+    score = (f"CAST(CASE WHEN {name_ok} THEN 1.0 ELSE {EXACT_NAME_DIFFERS_SCORE} END AS DOUBLE)"
+             " AS score")
+    con.cursor().execute("""
+        CREATE OR REPLACE TABLE _lk_dup_keys AS
+        SELECT id_key FROM _lk_m WHERE id_key IS NOT NULL GROUP BY id_key HAVING count(*) > 1""")
     con.cursor().execute(f"""
         CREATE OR REPLACE TABLE _lk_pairs AS
-        SELECT x.row_no AS external_row, m.row_no AS member_row,
-               CAST(CASE WHEN {name_ok} THEN 1.0 ELSE {EXACT_NAME_DIFFERS_SCORE} END AS DOUBLE)
-                   AS score,
-               'exact' AS method
+        SELECT x.row_no AS external_row, m.row_no AS member_row, {score}, 'exact' AS method
         FROM _lk_x x JOIN _lk_m m ON x.id_key = m.id_key
+        WHERE m.id_key NOT IN (SELECT id_key FROM _lk_dup_keys)""")
+    con.cursor().execute(f"""
+        INSERT INTO _lk_pairs
+        SELECT x.row_no, m.row_no, {score}, 'exact'
+        FROM _lk_x x JOIN _lk_m m ON x.id_key = m.id_key
+        WHERE m.id_key IN (SELECT id_key FROM _lk_dup_keys)
         QUALIFY row_number() OVER (PARTITION BY x.row_no
                                    ORDER BY ({name_ok}) DESC, m.member_key, m.row_no) = 1""")
 
@@ -180,23 +201,38 @@ _DETERMINISTIC_KEYS = (
 )
 
 
+def _rest(con) -> None:
+    """The external rows the later stages may still match: not matched, with a name, and —
+    when every member has a valid ID number — without a valid one (two valid numbers that
+    differ are two people, so a valid number the exact stage did not find matches no one)."""
+    any_member_without_id = _count(con, "SELECT count(*) FROM _lk_m WHERE NOT id_ok") > 0
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE _lk_rest AS
+        SELECT x.* FROM _lk_x x ANTI JOIN _lk_pairs p ON p.external_row = x.row_no
+        WHERE x.name IS NOT NULL AND (NOT x.id_ok OR {any_member_without_id})""")
+
+
 def _deterministic(con) -> None:
-    """Exact name and one more field, when that pair is unique in the roll, guarded."""
+    """Exact name and one more field, when that pair is unique in the roll, guarded; the first
+    key that holds wins."""
     idr = _id_relation("m.{}", "x.{}")
-    for (a, b), guard in _DETERMINISTIC_KEYS:
-        con.cursor().execute(f"""
-            INSERT INTO _lk_pairs
-            WITH unique_keys AS (
-                SELECT {a}, {b} FROM _lk_m WHERE {a} IS NOT NULL AND {b} IS NOT NULL
-                GROUP BY {a}, {b} HAVING count(*) = 1)
-            SELECT x.row_no, m.row_no, CAST({DETERMINISTIC_SCORE} AS DOUBLE), 'exact'
-            FROM _lk_x x
-            JOIN unique_keys k ON x.{a} = k.{a} AND x.{b} = k.{b}
+    candidates = []
+    for priority, ((a, b), guard) in enumerate(_DETERMINISTIC_KEYS):
+        candidates.append(f"""
+            SELECT x.row_no AS external_row, m.row_no AS member_row, {priority} AS priority
+            FROM _lk_rest x
+            JOIN (SELECT {a}, {b} FROM _lk_m WHERE {a} IS NOT NULL AND {b} IS NOT NULL
+                  GROUP BY {a}, {b} HAVING count(*) = 1) k
+              ON x.{a} = k.{a} AND x.{b} = k.{b}
             JOIN _lk_m m ON m.{a} = k.{a} AND m.{b} = k.{b}
-            WHERE x.row_no NOT IN (SELECT external_row FROM _lk_pairs)
-              AND coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
+            WHERE coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
               AND NOT coalesce(m.sex <> x.sex, false)
               AND {guard}""")
+    con.cursor().execute(f"""
+        INSERT INTO _lk_pairs
+        SELECT external_row, member_row, CAST({DETERMINISTIC_SCORE} AS DOUBLE), 'exact'
+        FROM ({" UNION ALL ".join(candidates)})
+        QUALIFY row_number() OVER (PARTITION BY external_row ORDER BY priority) = 1""")
 
 
 def _splink_settings(settings: LinkSettings, n_members: int) -> SettingsCreator:
@@ -258,14 +294,11 @@ def _splink_settings(settings: LinkSettings, n_members: int) -> SettingsCreator:
 
 
 def _probabilistic(con, settings: LinkSettings) -> None:
-    # Candidates: external rows no earlier stage took. A row whose valid ID number matched no
-    # member can only be someone whose roll entry has no valid number: blocking says so.
-    # When every member has a valid number, such rows cannot match and stay out.
-    any_member_without_id = _count(con, "SELECT count(*) FROM _lk_m WHERE NOT id_ok") > 0
-    con.cursor().execute(f"""
+    # Candidates: the rest no earlier stage took. A row whose valid ID number matched no member
+    # can only be someone whose roll entry has no valid number: blocking says so too.
+    con.cursor().execute("""
         CREATE OR REPLACE TABLE _lk_xr AS
-        SELECT * FROM _lk_x WHERE row_no NOT IN (SELECT external_row FROM _lk_pairs)
-          AND (NOT id_ok OR {any_member_without_id})""")
+        SELECT r.* FROM _lk_rest r ANTI JOIN _lk_pairs p ON p.external_row = r.row_no""")
     n_members = _count(con, "SELECT count(*) FROM _lk_m")
     if not _count(con, "SELECT count(*) FROM _lk_xr") or not n_members:
         return
@@ -278,8 +311,10 @@ def _probabilistic(con, settings: LinkSettings) -> None:
             UNION SELECT m.row_no FROM _lk_m m SEMI JOIN _lk_xr x ON m.phone = x.phone
             UNION SELECT m.row_no FROM _lk_m m SEMI JOIN _lk_xr x
                 ON m.name_py = x.name_py AND m.address = x.address)""")
-    # Trained on the whole roll (u from random pairs must see the roll as it is, not the
-    # members picked for sharing a key with a candidate), used on the picked ones.
+    # u is estimated on the whole roll (random pairs must see the roll as it is, not the
+    # members picked for sharing a key with a candidate); m by EM on the candidates' pairs that
+    # share a phone (mostly the same person, and the household members: the pairs that teach
+    # the model what tells them apart); the model then scores the picked members.
     train_api = DuckDBAPI(con)
     trainer = Linker([train_api.register("_lk_m", table_name="__lk_members"),
                       train_api.register("_lk_xr", table_name="__lk_external")],
@@ -289,14 +324,15 @@ def _probabilistic(con, settings: LinkSettings) -> None:
     trainer.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
                                                       seed=settings.seed, num_chunks=1,
                                                       min_count_per_level=None)
-    trainer.training.estimate_parameters_using_expectation_maximisation(
-        "l.birth_any = r.birth_any AND l.surname_py = r.surname_py",
-        max_pairs=settings.max_em_pairs)
-    model = trainer.misc.save_model_to_json()
     predict_api = DuckDBAPI(con)
     linker = Linker([predict_api.register("_lk_mr", table_name="__lk_members"),
                      predict_api.register("_lk_xr", table_name="__lk_external")],
-                    model, log_level=None)
+                    trainer.misc.save_model_to_json(), log_level=None)
+    # too few pairs teach EM nothing (and none make Splink raise): the starting m values stay
+    if _count(con, "SELECT count(*) FROM _lk_xr x JOIN _lk_mr m ON x.phone = m.phone") >= (
+            MIN_EM_PAIRS):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.phone = r.phone", max_pairs=settings.max_em_pairs)
     predictions = linker.inference.predict(
         threshold_match_probability=settings.review_threshold, warning_mode="never")
     # which side is the member: Splink orders the two inputs by its own names
@@ -338,17 +374,21 @@ def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
     step("exact")
     _exact(con, settings)
     step("deterministic")
+    _rest(con)
     _deterministic(con)
     if settings.probabilistic:
         step("probabilistic")
         _probabilistic(con, settings)
     step("finish")
-    reason = _reason_sql()
     con.cursor().execute(f"""
         CREATE OR REPLACE TABLE _lk_scored AS
-        SELECT p.external_row, m.member_key, p.score, p.method, {reason} AS reason
-        FROM _lk_pairs p JOIN _lk_m m ON m.row_no = p.member_row
-                         JOIN _lk_x x ON x.row_no = p.external_row""")
+        SELECT external_row, member_key, score, method,
+               CASE WHEN other = '' THEN agreed WHEN agreed = '' THEN other
+                    ELSE agreed || '；' || other END AS reason
+        FROM (SELECT *, {_AGREED_SQL} AS agreed, {_OTHER_SQL} AS other
+              FROM (SELECT p.external_row, m.member_key, p.score, p.method, {_relations_sql()}
+                    FROM _lk_pairs p JOIN _lk_m m ON m.row_no = p.member_row
+                                     JOIN _lk_x x ON x.row_no = p.external_row))""")
     con.cursor().execute(f"""
         CREATE OR REPLACE TABLE link_matches AS
         SELECT * FROM _lk_scored WHERE score >= {settings.match_threshold:.17g}
@@ -366,7 +406,7 @@ def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
     counts = {"external": external_rows, "exact": by_method.get("exact", 0),
               "probabilistic": by_method.get("probabilistic", 0), "review": review,
               "unmatched": external_rows - matched - review}
-    for table in ("_lk_pairs", "_lk_scored", "_lk_xr", "_lk_mr"):
+    for table in ("_lk_pairs", "_lk_scored", "_lk_xr", "_lk_mr", "_lk_rest", "_lk_dup_keys"):
         con.cursor().execute(f"DROP TABLE IF EXISTS {table}")
     if progress is not None:
         progress("finish", len(STAGES), len(STAGES))
