@@ -146,12 +146,18 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 
 def _prepare(con, source: str, target: str, *, key: bool) -> None:
+    """The columns the stages use. ``row_no`` here is an internal id (the source's row_no when
+    it is unique, else a numbering: a file of several sheets may repeat row numbers); the
+    source's is kept as ``source_row`` and reported."""
     cols = _columns(con, source)
     id_key = "id_key" if "id_key" in cols else "id18"
     member_key = "member_key" if key else "NULL::VARCHAR"
+    unique = _count(con, f"SELECT count(DISTINCT row_no) = count(*) FROM {source}")
+    internal = "row_no" if unique else "row_number() OVER (ORDER BY row_no)"
     con.cursor().execute(f"""
         CREATE OR REPLACE TABLE {target} AS
-        SELECT row_no AS unique_id, row_no, {member_key} AS member_key, name, name_py,
+        SELECT {internal} AS unique_id, {internal} AS row_no, row_no AS source_row,
+               {member_key} AS member_key, name, name_py,
                id18, coalesce(id_ok, false) AS id_ok, {id_key} AS id_key, birth, sex, phone,
                address,
                CASE WHEN birth IS NULL AND id18 IS NOT NULL
@@ -386,7 +392,8 @@ def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
                CASE WHEN other = '' THEN agreed WHEN agreed = '' THEN other
                     ELSE agreed || '；' || other END AS reason
         FROM (SELECT *, {_AGREED_SQL} AS agreed, {_OTHER_SQL} AS other
-              FROM (SELECT p.external_row, m.member_key, p.score, p.method, {_relations_sql()}
+              FROM (SELECT x.source_row AS external_row, m.member_key, p.score, p.method,
+                           {_relations_sql()}
                     FROM _lk_pairs p JOIN _lk_m m ON m.row_no = p.member_row
                                      JOIN _lk_x x ON x.row_no = p.external_row))""")
     con.cursor().execute(f"""

@@ -266,3 +266,14 @@ def test_it_refuses_a_table_name_that_is_not_one():
     con = duckdb.connect()
     with pytest.raises(ValueError, match="not a table name"):
         link(con, "members; DROP TABLE x", "external")
+
+
+def test_repeated_row_numbers_from_several_sheets_are_kept_apart():
+    con = duckdb.connect()
+    make_table(con, "members", [MEMBERS["alice"], MEMBERS["bob"]])
+    make_table(con, "external", [person("李静", BOB, sex="F"), person("张伟", ALICE, sex="M")])
+    con.execute("UPDATE external SET row_no = 1")  # row 1 of sheet 1 and row 1 of sheet 2
+    result = link(con, "members", "external", settings=LinkSettings(probabilistic=False))
+    rows = con.execute(f"SELECT external_row, member_key FROM {result.matches} "
+                       "ORDER BY member_key").fetchall()
+    assert rows == [(1, "M-ALICE"), (1, "M-BOB")]
