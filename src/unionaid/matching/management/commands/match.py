@@ -10,6 +10,7 @@ a non-zero exit."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -95,6 +96,9 @@ class Command(BaseCommand):
         for path in (out, review):
             if path and not Path(path).resolve().parent.is_dir():
                 raise CommandError(f"输出目录不存在：{Path(path).parent}")
+        # Splink reports its training at INFO and untrained levels at WARNING: the summary and
+        # the bar are what a person at the terminal needs
+        logging.getLogger("splink").setLevel(logging.ERROR)
         settings = LinkSettings(match_threshold=match_threshold,
                                 review_threshold=review_threshold)
         console = Console(stderr=True)
