@@ -49,6 +49,7 @@ STAGES = ("prepare", "exact", "deterministic", "probabilistic", "finish")
 DETERMINISTIC_SCORE = 0.99
 EXACT_NAME_DIFFERS_SCORE = 0.6
 MIN_EM_PAIRS = 200
+U_SAMPLE_MEMBERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -224,16 +225,16 @@ def _deterministic(con) -> None:
     idr = _id_relation("m.{}", "x.{}")
     candidates = []
     for priority, ((a, b), guard) in enumerate(_DETERMINISTIC_KEYS):
+        # the key must be unique in the roll: counted over every member holding it, before
+        # the guards look at the pair
         candidates.append(f"""
-            SELECT x.row_no AS external_row, m.row_no AS member_row, {priority} AS priority
-            FROM _lk_rest x
-            JOIN (SELECT {a}, {b} FROM _lk_m WHERE {a} IS NOT NULL AND {b} IS NOT NULL
-                  GROUP BY {a}, {b} HAVING count(*) = 1) k
-              ON x.{a} = k.{a} AND x.{b} = k.{b}
-            JOIN _lk_m m ON m.{a} = k.{a} AND m.{b} = k.{b}
-            WHERE coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
-              AND NOT coalesce(m.sex <> x.sex, false)
-              AND {guard}""")
+            SELECT external_row, member_row, {priority} AS priority FROM (
+                SELECT x.row_no AS external_row, m.row_no AS member_row,
+                       count(*) OVER (PARTITION BY x.row_no) AS holders,
+                       coalesce(({idr}) IN ('same', 'typo', 'swap'), true)
+                       AND NOT coalesce(m.sex <> x.sex, false) AND {guard} AS ok
+                FROM _lk_rest x JOIN _lk_m m ON m.{a} = x.{a} AND m.{b} = x.{b})
+            WHERE holders = 1 AND ok""")
     con.cursor().execute(f"""
         INSERT INTO _lk_pairs
         SELECT external_row, member_row, CAST({DETERMINISTIC_SCORE} AS DOUBLE), 'exact'
@@ -321,8 +322,13 @@ def _probabilistic(con, settings: LinkSettings) -> None:
     # members picked for sharing a key with a candidate); m by EM on the candidates' pairs that
     # share a phone (mostly the same person, and the household members: the pairs that teach
     # the model what tells them apart); the model then scores the picked members.
+    # (a random sample of the roll is the roll as far as u is concerned, and cheaper to pair)
+    con.cursor().execute(f"""
+        CREATE OR REPLACE TABLE _lk_ms AS
+        SELECT * FROM _lk_m USING SAMPLE reservoir({U_SAMPLE_MEMBERS} ROWS)
+        REPEATABLE ({settings.seed % 2_147_483_647})""")
     train_api = DuckDBAPI(con)
-    trainer = Linker([train_api.register("_lk_m", table_name="__lk_members"),
+    trainer = Linker([train_api.register("_lk_ms", table_name="__lk_members"),
                       train_api.register("_lk_xr", table_name="__lk_external")],
                      _splink_settings(settings, n_members), log_level=None)
     # one pass: the rare levels (an ID typo) never reach a per-level minimum, so chunking with
@@ -413,7 +419,8 @@ def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
     counts = {"external": external_rows, "exact": by_method.get("exact", 0),
               "probabilistic": by_method.get("probabilistic", 0), "review": review,
               "unmatched": external_rows - matched - review}
-    for table in ("_lk_pairs", "_lk_scored", "_lk_xr", "_lk_mr", "_lk_rest", "_lk_dup_keys"):
+    for table in ("_lk_pairs", "_lk_scored", "_lk_xr", "_lk_mr", "_lk_rest", "_lk_dup_keys",
+                  "_lk_ms"):
         con.cursor().execute(f"DROP TABLE IF EXISTS {table}")
     if progress is not None:
         progress("finish", len(STAGES), len(STAGES))

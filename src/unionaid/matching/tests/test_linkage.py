@@ -277,3 +277,19 @@ def test_repeated_row_numbers_from_several_sheets_are_kept_apart():
     rows = con.execute(f"SELECT external_row, member_key FROM {result.matches} "
                        "ORDER BY member_key").fetchall()
     assert rows == [(1, "M-ALICE"), (1, "M-BOB")]
+
+
+def test_a_name_and_birth_date_two_members_share_is_not_enough():
+    con = duckdb.connect()
+    born = dt.date(1988, 4, 4)
+    one = person("王伟", valid_id("140105", born, "011"), sex="M", phone="16211111111",
+                 member_key="M-ONE")
+    two = person("王伟", valid_id("140106", born, "013"), sex="M", phone="16222222222",
+                 member_key="M-TWO")
+    make_table(con, "members", [one, two])
+    make_table(con, "external", [person("王伟", None, born, "M"),                 # which one?
+                                 person("王伟", None, born, "M", "16222222222")])  # the phone says
+    result = link(con, "members", "external", settings=LinkSettings(probabilistic=False))
+    rows = con.execute(f"SELECT external_row, member_key, reason FROM {result.matches}"
+                       ).fetchall()
+    assert rows == [(2, "M-TWO", "姓名一致、出生日期一致、性别一致、手机号一致；对方无身份证号")]
