@@ -70,6 +70,7 @@ DAVE = valid_id("140108", dt.date(1990, 1, 20), "337")
 ERIN = valid_id("140109", dt.date(1970, 7, 7), "448")
 FRANK = valid_id("140110", dt.date(1982, 3, 4), "559")
 GRACE = valid_id("140121", dt.date(1979, 11, 30), "662")
+HELEN = valid_id("140122", dt.date(1986, 11, 18), "748")
 
 MEMBERS = {
     "alice": person("张伟", ALICE, sex="M", phone="16200000001", address="太原市小店区迎泽大街1号",
@@ -86,6 +87,8 @@ MEMBERS = {
                     member_key="M-FRANK"),
     "grace": person("杨婷", GRACE, sex="F", phone="16200000007", address="太原市清徐县学府街7号",
                     member_key="M-GRACE"),
+    "helen": person("李雯", HELEN, sex="F", phone="16200000008", address="太原市阳曲县康乐街8号",
+                    member_key="M-HELEN"),
 }
 
 EXTERNAL = {
@@ -114,6 +117,10 @@ EXTERNAL = {
     "namesake_same_day": person("杨婷", valid_id("141102", dt.date(1979, 11, 30), "664"),
                                 sex="F", phone="16299999998"),
 }
+
+
+EXTERNAL["twin_same_sound"] = person(  # 李文 and 李雯 read the same: a twin brother, no ID
+    "李文", None, dt.date(1986, 11, 18), "M", None, "太原市阳曲县康乐街8号")
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +194,8 @@ def test_a_homophone_name_matches_probabilistically(linked):
                            "对方无身份证号")
 
 
-@pytest.mark.parametrize("case", ["twin", "household", "namesake", "namesake_same_day"])
+@pytest.mark.parametrize("case", ["twin", "household", "namesake", "namesake_same_day",
+                                  "twin_same_sound"])
 def test_traps_do_not_match(linked, case):
     row = linked["rows"][case]
     assert row not in linked["matches"]
