@@ -176,8 +176,9 @@ def _stages(members: str, external: str) -> dict:
     for name, when in marks:
         at.setdefault(name, when)
     stage_s = {
-        "load": at["load"] - started,
+        "load": at["load"] - started,  # the process's start (Python, Django) is not in it
         "normalise": at["normalise"] - at["load"],
+        "prepare": at["before_exact"] - at["before_prepare"],
         "exact": at["before_deterministic"] - at["before_exact"],
         "deterministic": at["before_probabilistic"] - at["before_deterministic"],
         "probabilistic": at["before_finish"] - at["before_probabilistic"],

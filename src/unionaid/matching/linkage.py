@@ -155,8 +155,12 @@ def _prepare(con, source: str, target: str, *, key: bool) -> None:
     member_key = "member_key" if key else "NULL::VARCHAR"
     unique = _count(con, f"SELECT count(DISTINCT row_no) = count(*) FROM {source}")
     internal = "row_no" if unique else "row_number() OVER (ORDER BY row_no)"
+    # a view over the source when its row numbers serve as ids (no copy of a million rows);
+    # else a table, so that the numbering is made once
+    kind = "VIEW" if unique else "TABLE"
+    _drop(con, target)
     con.cursor().execute(f"""
-        CREATE OR REPLACE TABLE {target} AS
+        CREATE {kind} {target} AS
         SELECT {internal} AS unique_id, {internal} AS row_no, row_no AS source_row,
                {member_key} AS member_key, name, name_py,
                id18, coalesce(id_ok, false) AS id_ok, {id_key} AS id_key, birth, sex, phone,
@@ -166,6 +170,15 @@ def _prepare(con, source: str, target: str, *, key: bool) -> None:
                     ELSE birth END AS birth_any,
                split_part(name_py, ' ', 1) AS surname_py
         FROM {source}""")
+
+
+def _drop(con, name: str) -> None:
+    """Drop the table or view ``name`` if there is one (DuckDB wants the right kind named)."""
+    found = con.cursor().execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema()", [name]).fetchone()
+    if found:
+        con.cursor().execute(f"DROP {'VIEW' if found[0] == 'VIEW' else 'TABLE'} {name}")
 
 
 def _count(con, sql: str) -> int:
@@ -425,6 +438,8 @@ def link(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
     for table in ("_lk_pairs", "_lk_scored", "_lk_xr", "_lk_mr", "_lk_rest", "_lk_dup_keys",
                   "_lk_ms"):
         con.cursor().execute(f"DROP TABLE IF EXISTS {table}")
+    for relation in ("_lk_m", "_lk_x"):
+        _drop(con, relation)
     if progress is not None:
         progress("finish", len(STAGES), len(STAGES))
     return LinkResult(matches="link_matches", review="link_review", counts=counts)
