@@ -6,17 +6,25 @@ keyed hash of the ID number; else ``id18``). Three stages, each on what the earl
 
 1. **exact**: the same ID number (``id_key``). An ID that agrees while the names do not goes to
    the review band: lists sometimes carry the householder's number on every row.
-2. **deterministic**: the same name and birth date, when no other member has both, and guarded:
-   no two valid ID numbers that differ, no sex that differs, not both phone and address
-   different, an ID number that is the same, missing or a typo of the member's.
-3. **probabilistic**: Splink 5 on DuckDB (Fellegi–Sunter; u from random sampling, m by EM on at
-   most ``max_em_pairs`` pairs) over name, name pinyin, birth date, sex, phone, address and an ID
-   comparison that knows the GB 11643 check digit: two numbers one digit (or one swap) apart are
-   a typo only when one of them fails its check digit; two valid numbers that differ are two
-   people. Then the guards: a household member (same phone and address) has another name, a
-   namesake (same name and birth year) another birth date — a pair whose names do not agree
-   (not the same, not the same pinyin, not close) or whose birth dates differ without the ID
-   numbers vouching for it is dropped whatever its score.
+2. **deterministic**: the same name and one more field — birth date, else phone, else address —
+   when no other member holds that pair, and guarded: the ID numbers are the same, missing or
+   one a typo of the other (two valid numbers that differ are two people); sexes do not
+   differ; for name + birth date, not both phone and address differ; for name + phone, birth
+   dates do not differ (a father and son of one name share a phone); for name + address,
+   neither birth dates nor phones differ.
+3. **probabilistic**: Splink 5 on DuckDB (Fellegi–Sunter) for the rows still unmatched that can
+   match at all (a valid ID number the exact stage did not find matches no one when every
+   member has a valid one), against the members sharing a blocking key with them (birth date +
+   surname pinyin, phone, or name pinyin + address). u from random pairs of a random sample of
+   the roll, m by EM on the candidates' phone-sharing pairs (at most ``max_em_pairs``; the
+   starting m values stay when there are too few). Comparisons: name (same / same pinyin /
+   close), birth date, sex, phone, address and an ID comparison that knows the GB 11643 check
+   digit: two numbers one digit (or one swap) apart are a typo only when one of them fails its
+   check digit; two valid numbers that differ are two people. Then the guards, whatever the
+   score: the names agree (same or same pinyin; merely close only when the ID numbers vouch);
+   the ID numbers do not contradict; birth dates and sexes do not differ unless the ID numbers
+   vouch. A household member (same phone and address, another person) fails on the name or
+   the birth date, a namesake (same name and birth year) on the birth date.
 
 One member per external row (the best; the exact stage first). Scores are 0–1 (the exact ID 1.0,
 name + birth 0.99, Splink's match probability for the rest); ``[review_threshold,
