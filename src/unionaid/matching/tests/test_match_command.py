@@ -23,7 +23,8 @@ def lists(tmp_path_factory):
 
 
 def read(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
+    with path.open(encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames) == OUTPUT_COLUMNS
         return list(reader)

@@ -1,8 +1,8 @@
 """unionaid match MEMBERS EXTERNAL --out MATCHES.csv [--review FILE] [--member-key COLUMN]
 
 For offices that only have two files: matches an external list (.csv/.xls/.xlsx) to a member
-roll in an in-memory DuckDB — no database is opened. MATCHES.csv has one row per confident
-match: ``external_row`` (the 1-based data row of EXTERNAL, counting neither a title row nor the
+roll in an in-memory DuckDB — no database is opened. MATCHES.csv (UTF-8 with a BOM, for Excel)
+has one row per confident match: ``external_row`` (the 1-based data row of EXTERNAL, counting neither a title row nor the
 header), ``member_key``, ``score`` (0–1), ``method`` (exact | probabilistic), ``reason``;
 ``--review`` writes the uncertain band with the same columns. A progress bar on a terminal, a
 summary at the end; a file that cannot be read or has no member key column is a clear error and
@@ -10,8 +10,10 @@ a non-zero exit."""
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -50,12 +52,21 @@ def _safe_sql(column: str) -> str:
 
 
 def _copy_csv(con, table: str, path: Path) -> None:
-    target = str(path).replace("'", "''")
-    con.cursor().execute(f"""
-        COPY (SELECT external_row, {_safe_sql('member_key')} AS member_key,
-                     round(score, 4) AS score, method, reason
-              FROM {table} ORDER BY external_row)
-        TO '{target}' (FORMAT csv, HEADER true)""")  # noqa: S608 - our tables, quoted path
+    """The table as CSV, UTF-8 with a BOM (Excel then opens the Chinese correctly, as the
+    ledger exports do); DuckDB writes it, then the BOM goes in front."""
+    part = path.with_name(path.name + ".part")
+    target = str(part).replace("'", "''")
+    try:
+        con.cursor().execute(f"""
+            COPY (SELECT external_row, {_safe_sql('member_key')} AS member_key,
+                         round(score, 4) AS score, method, reason
+                  FROM {table} ORDER BY external_row)
+            TO '{target}' (FORMAT csv, HEADER true)""")  # noqa: S608 - our tables, quoted path
+        with path.open("wb") as out, part.open("rb") as src:
+            out.write(codecs.BOM_UTF8)
+            shutil.copyfileobj(src, out, 1 << 20)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 class Command(BaseCommand):
@@ -142,7 +153,7 @@ class Command(BaseCommand):
                 bar.update(task, completed=len(STEPS))
             except ServiceError as exc:
                 raise CommandError(exc.message) from None
-            except duckdb.IOException as exc:
+            except (duckdb.IOException, OSError) as exc:
                 raise CommandError(f"无法写出结果：{exc}") from None
             finally:
                 con.close()
