@@ -117,3 +117,14 @@ def test_a_bad_file_exits_non_zero_with_a_chinese_message(lists, tmp_path):
                    env_extra={"DATABASE_URL": "postgres://nobody@127.0.0.1:9/nowhere"})
     assert done.returncode != 0
     assert "找不到外部名单文件" in done.stderr
+
+
+def test_a_member_key_that_looks_like_a_formula_is_escaped(tmp_path):
+    data = synthetic.build(50, 40, seed=9)
+    data.members = [[f"=HYPERLINK({m[0]})", *m[1:]] for m in data.members]
+    paths = synthetic.write(tmp_path, data)
+    out = tmp_path / "m.csv"
+    call_command("match", str(paths["members"]), str(paths["external"]), out=str(out))
+    keys = {r["member_key"] for r in read(out)}
+    assert keys
+    assert all(k.startswith("'=HYPERLINK(") for k in keys)
