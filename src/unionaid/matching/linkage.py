@@ -362,7 +362,8 @@ def _probabilistic(con, settings: LinkSettings) -> None:
     predict_api = DuckDBAPI(con)
     linker = Linker([predict_api.register("_lk_mr", table_name="__lk_members"),
                      predict_api.register("_lk_xr", table_name="__lk_external")],
-                    trainer.misc.save_model_to_json(), log_level=None)
+                    trainer.misc.save_model_to_json(), log_level=None,
+                    validate_settings=False)  # the trainer validated the same settings
     # too few pairs teach EM nothing (and none make Splink raise): the starting m values stay
     if _count(con, "SELECT count(*) FROM _lk_xr x JOIN _lk_mr m ON x.phone = m.phone") >= (
             MIN_EM_PAIRS):
