@@ -37,6 +37,14 @@ from unionaid.org.selectors import units_visible_to
 
 TODO_RELATED = ("case__org_unit", "case__applicant", "step", "assigned_position__org_unit",
                 "assigned_user")
+# A row shows the applicant's name: their encrypted fields are neither read nor decrypted (a
+# page of 50 decrypted some 120 values it never showed).
+TODO_DEFERRED = ("case__applicant__id_number", "case__applicant__id_number_hash",
+                 "case__applicant__phone", "case__applicant__phone_hash",
+                 "case__applicant__bank_account")
+
+
+NOTHING = Q(pk__in=[])
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,13 @@ def _reach(user, now) -> Reach:
                    step__user_position__org_unit_id__in=deciding_units)
         named |= theirs
         delegated[d] = (Q(assigned_position_id__in=via[d]) | theirs) if via[d] else theirs
+    if not ApprovalTask.objects.filter(assigned_user_id__in=[user.pk, *delegators],
+                                       status=TaskStatus.PENDING).exists():
+        # Nobody in reach has a named task waiting (the usual case): the list is the posts'
+        # alone, which PostgreSQL reads in order off task_position_todo_idx and stops after a
+        # page, instead of joining every pending task of the posts to sort them (1M-member
+        # benchmark: 0.8 ms instead of 7.4 for 508 tasks).
+        named = NOTHING
     return Reach(positions=positions, users=[user.pk, *delegators], named=named,
                  delegated=delegated)
 
@@ -130,7 +145,8 @@ def todo_slice(qs: QuerySet[ApprovalTask], start: int, stop: int) -> list[Approv
     head = list(qs.values_list("pk", "is_overdue")[start:stop])
     if not head:
         return []
-    tasks = ApprovalTask.objects.select_related(*TODO_RELATED).in_bulk([pk for pk, _o in head])
+    tasks = (ApprovalTask.objects.select_related(*TODO_RELATED).defer(*TODO_DEFERRED)
+             .in_bulk([pk for pk, _o in head]))
     rows = []
     for pk, overdue in head:
         task = tasks.get(pk)

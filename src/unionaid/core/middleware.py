@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -34,6 +36,32 @@ class RequestContextMiddleware:
         if getattr(request, "device_vault_secret_sent", False):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+SESSION_TOUCHED_KEY = "_touched"
+
+
+class SessionTouchMiddleware:
+    """The idle timeout (``SESSION_COOKIE_AGE`` after the last request) without writing the
+    session row on every request: a signed-in session is saved, and its expiry moved on, at most
+    once every ``SESSION_TOUCH_SECONDS`` (60). The timeout is thus exact to within that minute.
+
+    ``SESSION_SAVE_EVERY_REQUEST`` did the same with an UPDATE and a commit per page: under load
+    (issue 11's serve benchmark) a write, and its WAL flush, on every read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.every = getattr(settings, "SESSION_TOUCH_SECONDS", 60)
+
+    def __call__(self, request):
+        session = request.session
+        if session.session_key:  # a session the browser already has (never make one here)
+            now = int(time.time())
+            last = session.get(SESSION_TOUCHED_KEY)  # loads it: gone if it had expired
+            if session.session_key and (not isinstance(last, int)
+                                        or not 0 <= now - last < self.every):
+                session[SESSION_TOUCHED_KEY] = now  # modified: saved with a new expiry
+        return self.get_response(request)
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):

@@ -101,3 +101,29 @@ def test_login_pages_contain_no_inline_script_or_style(client, db):
     html = client.get("/accounts/login/").content.decode()
     assert "<script>" not in html
     assert "style=" not in html
+
+
+def test_a_session_is_written_at_most_once_a_minute_and_its_expiry_moves_on(personas):
+    from django.contrib.sessions.models import Session
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        client = _login(personas.team_cadre)
+        assert client.get("/").status_code == 200
+        key = client.session.session_key
+        first = Session.objects.get(session_key=key).expire_date
+        clock.move_to(start + dt.timedelta(seconds=30))
+        assert client.get("/").status_code == 200
+        assert Session.objects.get(session_key=key).expire_date == first  # not written again
+        clock.move_to(start + dt.timedelta(seconds=61))
+        assert client.get("/").status_code == 200
+        moved = Session.objects.get(session_key=key).expire_date
+    assert moved - first >= dt.timedelta(seconds=60)
+
+
+def test_an_expired_session_cookie_makes_no_new_session(db, client):
+    from django.contrib.sessions.models import Session
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = "gone0000000000000000000000000000"
+    assert client.get("/healthz").status_code == 200
+    assert not Session.objects.exists()

@@ -43,7 +43,8 @@ def test_the_todo_list_costs_a_fixed_number_of_queries(chain):
         labels = [(t.case.applicant.name, t.case.org_unit.name, str(t.assigned_position),
                    t.step.name) for t in rows]
     assert len(rows) == len(labels) == 5
-    assert len(ctx.captured_queries) == 3
+    # delegations, posts, "any named task waiting?", the list
+    assert len(ctx.captured_queries) == 4
 
 
 def test_the_timeline_shows_each_step_who_decided_and_what_waits(chain):
@@ -131,3 +132,18 @@ def test_the_todo_page_and_api_show_the_same_tasks_as_the_list(chain, client):
     html = client.get("/approvals/todo/").content.decode()
     assert [pk for pk in want if f'id="task-{pk}"' in html] == want
     assert html.index(f'id="task-{want[0]}"') < html.index(f'id="task-{want[-1]}"')
+
+
+def test_a_todo_page_decrypts_nothing_it_does_not_show(chain, monkeypatch):
+    from unionaid.core import crypto
+
+    for _ in range(3):
+        chain.start()
+    user = type(chain.station_officer).objects.get(pk=chain.station_officer.pk)
+    calls = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: calls.append(token) or real(token))
+    rows = selectors.todo_slice(selectors.todo_for_user(user=user), 0, 50)
+    assert [t.case.applicant.name for t in rows]
+    assert len(rows) == 3
+    assert calls == []

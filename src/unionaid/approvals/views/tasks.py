@@ -30,6 +30,7 @@ from unionaid.approvals.selectors import (
     todo_slice,
     todo_units_for_user,
 )
+from unionaid.approvals.views.todo_table import todo_table_rows
 from unionaid.core.errors import ServiceError
 from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.org.selectors import level_names
@@ -87,11 +88,12 @@ def todo(request):
                       request.GET.get("page"), fetch=todo_slice)
     rows = todo_rows(page.rows)
     carried = form.carried()
+    filter_qs = urlencode(carried)
     return render(request, "approvals/todo.html", {
-        "page": page, "rows": rows, "any_batch": any(r["batchable"] for r in rows),
+        "page": page, "rows": rows, "row_html": todo_table_rows(rows, filter_qs=filter_qs), "any_batch": any(r["batchable"] for r in rows),
         "reviews": list(fast_track_reviews_for_user(user=request.user, reach=reach)[:50]),
-        "batch_form": BatchForm(), "filter_form": form, "filter_qs": urlencode(carried),
-        "page_base": urlencode(carried), "filtered": bool(carried),
+        "batch_form": BatchForm(), "filter_form": form, "filter_qs": filter_qs,
+        "page_base": filter_qs, "filtered": bool(carried),
         "more_filters": bool(set(carried) - {"q"}),
     })
 
