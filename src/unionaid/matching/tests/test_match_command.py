@@ -90,7 +90,7 @@ def test_a_roll_without_a_member_key_column_is_a_clear_error(lists, tmp_path):
 
 
 def test_spark_is_refused_clearly(lists, tmp_path):
-    with pytest.raises(CommandError, match="pyspark"):
+    with pytest.raises(CommandError, match="暂不支持 --engine spark"):
         call_command("match", str(lists["members"]), str(lists["external"]),
                      out=str(tmp_path / "m.csv"), engine="spark")
 

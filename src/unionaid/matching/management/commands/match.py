@@ -95,7 +95,7 @@ class Command(BaseCommand):
                review_threshold=LinkSettings.review_threshold, **options):
         started = time.perf_counter()
         if engine == "spark":
-            raise CommandError("暂不支持 --engine spark：本机没有安装 pyspark，请使用 duckdb。")
+            raise CommandError("暂不支持 --engine spark（Spark 比对尚未实现），请使用默认的 duckdb。")
         if not 0 <= review_threshold <= match_threshold <= 1:
             raise CommandError("阈值应满足 0 ≤ 待复核阈值 ≤ 匹配阈值 ≤ 1。")
         for label, path in (("职工名册", members), ("外部名单", external)):
