@@ -57,7 +57,6 @@ STAGES = ("prepare", "exact", "deterministic", "probabilistic", "finish")
 DETERMINISTIC_SCORE = 0.99
 EXACT_NAME_DIFFERS_SCORE = 0.6
 MIN_EM_PAIRS = 200
-U_SAMPLE_MEMBERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,7 @@ class LinkSettings:
     review_threshold: float = 0.5      # [review, match): the review band
     max_em_pairs: int = 250_000        # Splink's EM training works on at most this many pairs
     u_pairs: int = 500_000             # random pairs for Splink's u estimate
+    u_sample_members: int = 100_000    # ... drawn from a sample of this many members
     seed: int = 20261207               # for Splink's sampling: same inputs, same result
     probabilistic: bool = True         # False: the exact and deterministic stages only
 
@@ -345,11 +345,13 @@ def _probabilistic(con, settings: LinkSettings) -> None:
     # members picked for sharing a key with a candidate); m by EM on the candidates' pairs that
     # share a phone (mostly the same person, and the household members: the pairs that teach
     # the model what tells them apart); the model then scores the picked members.
-    # (a random sample of the roll is the roll as far as u is concerned, and cheaper to pair)
+    # (a random sample of the roll is the roll as far as u is concerned, and cheaper to pair;
+    # drawn by hashing the row id, so the same on every run whatever the threads do)
+    share = min(1.0, settings.u_sample_members / n_members)
     con.cursor().execute(f"""
         CREATE OR REPLACE TABLE _lk_ms AS
-        SELECT * FROM _lk_m USING SAMPLE reservoir({U_SAMPLE_MEMBERS} ROWS)
-        REPEATABLE ({settings.seed % 2_147_483_647})""")
+        SELECT * FROM _lk_m
+        WHERE hash(row_no, {settings.seed}) % 1000000 < {round(share * 1_000_000)}""")
     train_api = DuckDBAPI(con)
     trainer = Linker([train_api.register("_lk_ms", table_name="__lk_members"),
                       train_api.register("_lk_xr", table_name="__lk_external")],

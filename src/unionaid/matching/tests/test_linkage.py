@@ -301,3 +301,18 @@ def test_a_name_and_birth_date_two_members_share_is_not_enough():
     rows = con.execute(f"SELECT external_row, member_key, reason FROM {result.matches}"
                        ).fetchall()
     assert rows == [(2, "M-TWO", "姓名一致、出生日期一致、性别一致、手机号一致；对方无身份证号")]
+
+
+def test_the_same_lists_give_the_same_result_every_time():
+    def run():
+        con = duckdb.connect()
+        members = list(MEMBERS.values()) + background(31, 400, "bg")
+        external = list(EXTERNAL.values()) + background(32, 300, "ext")
+        make_table(con, "members", members)
+        make_table(con, "external", external)
+        # a sample of the roll for u, as on a large roll
+        result = link(con, "members", "external", settings=LinkSettings(u_sample_members=150))
+        return con.execute(f"SELECT * FROM {result.matches} UNION ALL "
+                           f"SELECT * FROM {result.review} ORDER BY ALL").fetchall()
+
+    assert run() == run()
