@@ -28,6 +28,7 @@ from unionaid.core.errors import ServiceError
 from unionaid.matching import normalise
 from unionaid.matching.bulk import bulk_insert
 from unionaid.matching.leads.services import leads_raise
+from unionaid.matching.linkage import link
 from unionaid.matching.models import (
     Dataset,
     DatasetStatus,
@@ -53,11 +54,7 @@ RAW_COLUMNS = ("sheet", "member_key", "name", "id_number", "birth_date", "sex", 
 
 
 def _link(con, members: str, external: str, progress: Callable[[str, int, int], None]):
-    # A genuine lazy load: linkage.py (issue 12) is written in parallel with this module and
-    # lands on main separately; importing it on the first run keeps every other page, the
-    # imports and the review working without it. Move this import to the top once merged.
-    from unionaid.matching.linkage import link  # noqa: PLC0415
-
+    """``linkage.link`` (the tests put a stand-in here)."""
     return link(con, members, external, progress=progress)
 
 

@@ -298,4 +298,7 @@ def test_rotation_finds_every_lookup_hash_from_the_fields_themselves():
         ("members.member", "id_number"): ("id_number_hash", "member.id_number"),
         ("members.member", "phone"): ("phone_hash", "member.phone"),
         ("members.householdmember", "id_number"): ("id_number_hash", "member.id_number"),
+        # other departments' lists, hashed the members' way so the exact stage joins on hashes
+        ("matching.externalrecord", "id_number"): ("id_hash", "member.id_number"),
+        ("matching.externalrecord", "phone"): ("phone_hash", "member.phone"),
     }

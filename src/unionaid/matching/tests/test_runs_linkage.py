@@ -1,18 +1,12 @@
 """The whole Django path with the real engines: upload → load → match run through
-``linkage.link`` → Match rows and the review band, the household and namesake traps held.
-
-NEEDS linkage.py (issue 12, written in parallel): until it is merged this module is skipped by
-``importorskip`` below; once merged it runs with the rest (no change needed here)."""
+``linkage.link`` → Match rows and the review band, the household and namesake traps held."""
 
 from __future__ import annotations
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from unionaid.matching import services
 from unionaid.matching.models import Match, MatchMethod, MatchStatus, RunStatus
-
-pytest.importorskip("unionaid.matching.linkage", reason="needs linkage.py (issue 12)")
 
 
 def test_a_list_is_matched_end_to_end_and_the_household_is_not_the_worker(
