@@ -245,7 +245,9 @@ def test_rights_held_over_another_station_do_not_reach_the_member(
     visit(archive, member, "2026-09-20")
     response = page(client, viewers["elsewhere"], member)
     assert response.status_code == 200  # members.view over station A
-    assert response.context["summary"] == {"archive": None, "visits": None, "assistance": None}
+    summary = response.context["summary"]
+    assert {"archive", "visits", "assistance"} <= set(summary)  # and whatever else registers
+    assert set(summary.values()) == {None}
     html = response.content.decode()
     assert 'id="member-summary"' not in html
     assert "深度困难" not in html
