@@ -116,3 +116,19 @@ def test_the_runs_duckdb_never_spills_clear_data_to_disk(cadres, loaded, monkeyp
                                    enqueue=False)
     linking.match_run_execute(run.pk)
     assert settings_seen == [""], f"DuckDB may spill clear personal data into {settings_seen}"
+
+
+# 6. a NUL character in a cell (seen in lists exported by old systems) reaches the plain text
+#    columns (name, unit_name, sheet): PostgreSQL refuses it, the whole import fails as a
+#    "system error" that a retry repeats for ever. Normalise should drop control characters.
+def test_a_nul_character_in_a_name_does_not_fail_the_import(cadres, source, union, private_root,
+                                                           django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = "姓名,身份证号,单位\n张\x00三,110105197605160010,某\x00段\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset = services.dataset_upload(
+            actor=cadres.station_a, source=source, org_unit=union.station_a,
+            upload=SimpleUploadedFile("dibao.csv", text.encode("utf-8")), dry_run=False)
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.LOADED, dataset.message
