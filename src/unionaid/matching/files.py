@@ -21,11 +21,11 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
@@ -38,6 +38,7 @@ from unionaid.core.spreadsheets import (
     check_xlsx,
     guard_rows,
 )
+from unionaid.matching import storage
 from unionaid.matching.headers import (
     CANONICAL,
     HEADER_SEARCH_ROWS,
@@ -66,6 +67,8 @@ EXTENSIONS = (".csv", ".xlsx", ".xls")
 _TRANSCODE_CHUNK = 4 << 20
 _LONG_NUMBER = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
 _PROBLEM_LIMIT = 1000
+# DuckDB's default line limit is 2 MB; an Excel row may be longer (many long cells)
+_MAX_LINE_SIZE = 64 << 20
 
 
 class DatasetFileError(ServiceError):
@@ -183,7 +186,7 @@ def _encoding(path: Path) -> str:
 def _transcode(path: Path, encoding: str) -> Path:
     """A temporary UTF-8 copy of ``path``, written a chunk at a time."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    fd, name = tempfile.mkstemp(suffix=".csv", prefix="unionaid-list-")
+    fd, name = storage.mkstemp(".csv")
     try:
         with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
             while chunk := src.read(_TRANSCODE_CHUNK):
@@ -232,14 +235,10 @@ def _load_csv(con, path: Path, table: str, mapping: dict[str, str],
         # The BOM, if any, sits in the title or header line, which are skipped.
         reader = (f"read_csv({_literal(str(source))}, header=false, skip={header.row}, "
                   f"delim={_literal(delimiter)}, quote='\"', escape='\"', auto_detect=false, "
-                  f"columns={{{columns}}}, null_padding=true, strict_mode=false)")
+                  f"columns={{{columns}}}, null_padding=true, strict_mode=false, "
+                  f"max_line_size={_MAX_LINE_SIZE})")
         raw = f"{table}__raw"
-        cur = con.cursor()
-        try:
-            cur.execute(f"CREATE OR REPLACE TABLE {_quote(raw)} AS SELECT * FROM {reader}")  # noqa: S608 - names and texts quoted
-        except Exception as exc:  # duckdb raises its own error classes for malformed text
-            raise DatasetFileError(_("文件无法按 CSV 格式读取：%(error)s")
-                                   % {"error": str(exc).splitlines()[0][:200]}) from None
+        _read_raw(con, raw, reader, _("文件无法按 CSV 格式读取：%(error)s"))
         return _finish(con, table, raw, header, header_rows={"": header.row},
                        sheets=[""], problems=[], limits=limits, row_offset="rowid")
     finally:
@@ -264,7 +263,7 @@ def _fill_blank_lines(path: Path, delimiter: str) -> Path:
     """A copy of ``path`` with each empty line holding one delimiter: DuckDB's reader skips
     empty lines, which would shift the row numbers of every row below; a line of empty cells
     is read, counted, then dropped. (Rare: a list saved by Excel has no empty lines.)"""
-    fd, name = tempfile.mkstemp(suffix=".csv", prefix="unionaid-list-")
+    fd, name = storage.mkstemp(".csv")
     filler = delimiter.encode()
     with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
         for line in src:
@@ -308,7 +307,7 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception:
         raise _unreadable_error() from None
-    fd, name = tempfile.mkstemp(suffix=".csv", prefix="unionaid-list-")
+    fd, name = storage.mkstemp(".csv")
     temporary = Path(name)
     try:
         # Sheets are appended into one CSV by canonical field; extras by header text.
@@ -372,9 +371,10 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
         columns = ", ".join(["'row_no': 'BIGINT'", "'sheet': 'VARCHAR'", "'sheet_row': 'BIGINT'",
                              *(f"'c{i}': 'VARCHAR'" for i in range(combined.width))])
         reader = (f"read_csv({_literal(str(temporary))}, header=false, delim=',', quote='\"', "
-                  f"escape='\"', auto_detect=false, columns={{{columns}}}, null_padding=true)")
+                  f"escape='\"', auto_detect=false, columns={{{columns}}}, null_padding=true, "
+                  f"max_line_size={_MAX_LINE_SIZE})")
         raw = f"{table}__raw"
-        con.cursor().execute(f"CREATE OR REPLACE TABLE {_quote(raw)} AS SELECT * FROM {reader}")  # noqa: S608 - names and texts quoted
+        _read_raw(con, raw, reader, _("表格内容无法读取：%(error)s"))
         return _finish(con, table, raw, combined, header_rows=header_rows, sheets=sheets,
                        problems=problems, limits=None, row_offset="sheet_row")
     finally:
@@ -386,6 +386,33 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
 
 
 # --- both ----------------------------------------------------------------------------------
+
+
+def duckdb_error_text(exc: BaseException) -> str:
+    """The part of a DuckDB error fit for a person or a log: its first line, cut short.
+    DuckDB's later lines quote the offending input ("Original Line: …"), which is a row of
+    clear personal data."""
+    lines = str(exc).splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+def log_failure(logger, message: str, *args, exc: BaseException) -> None:
+    """Log a job's unexpected failure. A DuckDB error is logged by its first line only, without
+    a traceback (whose text would quote the clear row); others with their traceback."""
+    if isinstance(exc, duckdb.Error):
+        logger.error(message + " (%s: %s)", *args, type(exc).__name__, duckdb_error_text(exc))
+    else:
+        logger.error(message, *args, exc_info=exc)
+
+
+def _read_raw(con, raw: str, reader: str, message: str) -> None:
+    """Read ``reader`` into the table ``raw``; a DuckDB error becomes a ``DatasetFileError``
+    holding only the first line of its text (the rest quotes the row)."""
+    try:
+        con.cursor().execute(f"CREATE OR REPLACE TABLE {_quote(raw)} AS SELECT * FROM {reader}")  # noqa: S608 - names and texts quoted
+    except Exception as exc:  # duckdb raises its own error classes for malformed text
+        raise DatasetFileError(message % {"error": duckdb_error_text(exc)}) from None
+
 
 
 def _finish(con, table: str, raw: str, header: Header, *, header_rows: dict[str, int],

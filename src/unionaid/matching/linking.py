@@ -4,12 +4,15 @@
 Both sides are built as schema-S tables (MATCHING_SPEC) through ``normalise.normalise_table``,
 the same normalisation the command line uses. Member ID numbers, phones and the records'
 encrypted fields are decrypted in this worker's memory only (never written to disk: DuckDB
-runs in memory). The exact stage joins on ``id_key``, the keyed hash both sides already store
-(``Member.id_number_hash``, ``ExternalRecord.id_hash``, same purpose).
+runs in memory with spilling switched off, ``storage.duckdb_connect``). The exact stage joins
+on ``id_key``, the keyed hash both sides already store (``Member.id_number_hash``,
+``ExternalRecord.id_hash``, same purpose).
 
 Kept decisions are applied as the matches are written: a pair a cadre rejected never appears
 again; one they confirmed is written confirmed. Progress goes to the run row; a cancel asked
-stops the run at its next progress report, and nothing is written.
+stops the run at its next progress report, and nothing is written. A worker whose run was
+cancelled as stale (presumed dead) and retried by another writes nothing either: it checks the
+run is still running on its own attempt (``MatchRun.attempts``) before each write.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-import duckdb
 import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from unionaid.audit.services import audit_record
 from unionaid.core.errors import ServiceError
-from unionaid.matching import normalise
+from unionaid.matching import files, normalise, storage
 from unionaid.matching.bulk import bulk_insert
 from unionaid.matching.leads.services import leads_raise
 from unionaid.matching.linkage import link
@@ -128,8 +130,10 @@ def write_matches(run: MatchRun, pairs: list[tuple], counts: dict) -> dict:
     """Write a run's matches with the kept decisions applied, mark it done and the dataset
     matched, journal it — one transaction. Returns the run's counts."""
     with transaction.atomic():
+        mine = run.attempts
         run = MatchRun.objects.select_for_update().get(pk=run.pk)
-        if run.cancel_requested:
+        # cancelled, or cancelled as stale and taken over by a retry: this worker writes nothing
+        if run.cancel_requested or run.status != RunStatus.RUNNING or run.attempts != mine:
             raise Cancelled()
         dataset = Dataset.objects.select_for_update().select_related("org_unit").get(
             pk=run.dataset_id)
@@ -180,9 +184,12 @@ def write_matches(run: MatchRun, pairs: list[tuple], counts: dict) -> dict:
     return counts
 
 
-def _finish(run_id: int, status: str, error: str = "") -> None:
+def _finish(run_id: int, attempt: int, status: str, error: str = "") -> None:
+    """End this worker's attempt; a run since cancelled as stale or retried is left alone."""
     with transaction.atomic():
         run = MatchRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING or run.attempts != attempt:
+            return
         run.status, run.error, run.finished_at, run.stage = status, error[:500], timezone.now(), ""
         run.save(update_fields=["status", "error", "finished_at", "stage"])
         dataset = Dataset.objects.select_for_update().get(pk=run.dataset_id)
@@ -215,8 +222,8 @@ def _raise_leads(run: MatchRun) -> int:
     logged and does not undo the run (raising again later is safe)."""
     try:
         return leads_raise(run)
-    except Exception:
-        logger.exception("raising the leads of run %s failed", run.pk)
+    except Exception as exc:
+        files.log_failure(logger, "raising the leads of run %s failed", run.pk, exc=exc)
         return 0
 
 
@@ -225,8 +232,9 @@ def match_run_execute(run_id: int, *, echo=None) -> dict:
     run = _claim(run_id)
     if run is None:
         return {"run": run_id, "skipped": True}
-    progress = RowProgress(MatchRun, run_id, echo=echo)
-    con = duckdb.connect()
+    progress = RowProgress(MatchRun, run_id, echo=echo,
+                           alive={"status": RunStatus.RUNNING, "attempts": run.attempts})
+    con = storage.duckdb_connect()
     try:
         if run.dataset.status != DatasetStatus.MATCHING:
             raise ServiceError(_("数据已被清除或尚未导入，无法比对。"), code="dataset_not_loaded")
@@ -245,14 +253,15 @@ def match_run_execute(run_id: int, *, echo=None) -> dict:
         counts = write_matches(run, pairs, counts)
         counts["leads"] = _raise_leads(run)
     except Cancelled:
-        _finish(run_id, RunStatus.CANCELLED)
+        _finish(run_id, run.attempts, RunStatus.CANCELLED)
         return {"run": run_id, "status": RunStatus.CANCELLED}
     except ServiceError as exc:
-        _finish(run_id, RunStatus.FAILED, exc.message)
+        _finish(run_id, run.attempts, RunStatus.FAILED, exc.message)
         return {"run": run_id, "status": RunStatus.FAILED}
-    except Exception:
-        logger.exception("match run %s failed", run_id)
-        _finish(run_id, RunStatus.FAILED, _("比对失败：系统内部错误，可稍后重试或联系系统管理员。"))
+    except Exception as exc:
+        files.log_failure(logger, "match run %s failed", run_id, exc=exc)
+        _finish(run_id, run.attempts, RunStatus.FAILED,
+                _("比对失败：系统内部错误，可稍后重试或联系系统管理员。"))
         return {"run": run_id, "status": RunStatus.FAILED}
     finally:
         progress.close()

@@ -21,7 +21,6 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import duckdb
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -164,7 +163,7 @@ def write_records(batch: list[ExternalRecord]) -> int:
 def read_dataset(*, dataset: Dataset, path, dry_run: bool, progress: RowProgress,
                  limits: ReadLimits | None) -> LoadResult:
     """Read, normalise and (unless ``dry_run``) write a dataset's records in one transaction."""
-    con = duckdb.connect()
+    con = storage.duckdb_connect()
     try:
         progress("reading", 0, 0)
         normalise.install(con)
@@ -206,11 +205,14 @@ def _finish_load(dataset: Dataset, result: LoadResult) -> None:
     """Mark the dataset loaded with its retention deadline and journal it (in the import's
     transaction: the records and their journal entry commit together)."""
     now = timezone.now()
-    Dataset.objects.filter(pk=dataset.pk).update(
+    # a load cancelled meanwhile (as stale: its worker presumed dead) writes nothing
+    updated = Dataset.objects.filter(pk=dataset.pk, status=DatasetStatus.LOADING).update(
         status=DatasetStatus.LOADED, stage="", done=result.written, total=result.written,
         row_count=result.written, problem_count=result.problem_count, problems=result.problems,
         columns=result.columns, loaded_at=now, message="",
         purge_after=now + dt.timedelta(days=dataset.source.retention_days))
+    if not updated:
+        raise Cancelled()
     audit_record(actor=dataset.uploaded_by, action="matching.dataset_load", target=dataset,
                  org_unit_path=dataset.org_unit.path,
                  changes={"records": result.written, "problems": result.problem_count,
@@ -223,13 +225,15 @@ def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None,
     which may lift the size limits). A dataset not waiting (a second delivery, a cancelled
     upload) is left alone."""
     claimed = Dataset.objects.filter(pk=dataset_id, status=DatasetStatus.UPLOADED).update(
-        status=DatasetStatus.LOADING, stage="reading", done=0, total=0, cancel_requested=False)
+        status=DatasetStatus.LOADING, stage="reading", done=0, total=0, cancel_requested=False,
+        started_at=timezone.now())
     if not claimed:
         return {"dataset": dataset_id, "skipped": True}
     dataset = Dataset.objects.select_related("source", "org_unit", "uploaded_by").get(
         pk=dataset_id)
     path = storage.dataset_file(dataset)
-    progress = RowProgress(Dataset, dataset_id, echo=echo)
+    progress = RowProgress(Dataset, dataset_id, echo=echo,
+                           alive={"status": DatasetStatus.LOADING})
     keep_file = False
     outcome: dict = {"dataset": dataset_id}
     try:
@@ -238,21 +242,22 @@ def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None,
         result = read_dataset(dataset=dataset, path=path, dry_run=dry_run, progress=progress,
                               limits=None if unlimited else read_limits())
     except Cancelled:
-        Dataset.objects.filter(pk=dataset_id).update(status=DatasetStatus.CANCELLED, stage="")
+        Dataset.objects.filter(pk=dataset_id, status=DatasetStatus.LOADING).update(
+            status=DatasetStatus.CANCELLED, stage="")
         outcome["status"] = DatasetStatus.CANCELLED
     except ServiceError as exc:
         _failed(dataset_id, exc.message)
         outcome["status"] = DatasetStatus.FAILED
-    except Exception:
+    except Exception as exc:
         # not the file's fault: it is kept (until the retention purge) so the import can be
         # retried without a second upload (services.dataset_retry)
-        logger.exception("dataset %s failed to load", dataset_id)
+        files.log_failure(logger, "dataset %s failed to load", dataset_id, exc=exc)
         _failed(dataset_id, _("导入失败：系统内部错误，可稍后重试或联系系统管理员。"))
         outcome["status"] = DatasetStatus.FAILED
         keep_file = True
     else:
         if dry_run:
-            Dataset.objects.filter(pk=dataset_id).update(
+            Dataset.objects.filter(pk=dataset_id, status=DatasetStatus.LOADING).update(
                 status=DatasetStatus.UPLOADED, checked=True, stage="", done=result.rows,
                 total=result.rows, row_count=result.rows, problem_count=result.problem_count,
                 problems=result.problems, columns=result.columns)
@@ -268,6 +273,6 @@ def dataset_load_run(dataset_id: int, *, dry_run: bool, echo=None,
 
 
 def _failed(dataset_id: int, message: str) -> None:
-    Dataset.objects.filter(pk=dataset_id).update(status=DatasetStatus.FAILED, stage="",
-                                                 message=message[:500])
+    Dataset.objects.filter(pk=dataset_id, status=DatasetStatus.LOADING).update(
+        status=DatasetStatus.FAILED, stage="", message=message[:500])
 

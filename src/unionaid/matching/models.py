@@ -110,6 +110,8 @@ class Dataset(models.Model):
     current_run = models.ForeignKey("MatchRun", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name=_("当前比对"))
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # when a worker took the import (a load "in progress" long past it lost its worker)
+    started_at = models.DateTimeField(_("开始导入时间"), null=True, blank=True)
     loaded_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
     purge_after = models.DateTimeField(_("到期清除时间"), null=True, blank=True)
     purged_at = models.DateTimeField(_("清除时间"), null=True, blank=True)
@@ -300,6 +302,11 @@ class Match(models.Model):
             models.Index(fields=["run", "status"], name="match_run_status_idx"),
             models.Index(fields=["status", "member"], name="match_status_member_idx"),
         ]
+        # one match per record and run (a worker presumed dead must not write a second copy);
+        # a purged dataset's matches keep no record
+        constraints = [models.UniqueConstraint(fields=["run", "record"],
+                                               condition=models.Q(record__isnull=False),
+                                               name="match_run_record_uniq")]
 
     def __str__(self) -> str:
         return f"{self.member_id}~{self.record_id}"

@@ -24,8 +24,13 @@ class Cancelled(Exception):
 
 class RowProgress:
     def __init__(self, model: type[Model], pk: int, *, interval: float = 0.5,
-                 echo: Callable[[str, int, int], None] | None = None):
+                 echo: Callable[[str, int, int], None] | None = None,
+                 alive: dict | None = None):
+        """``alive``: field values the row keeps while this worker owns the job (its status,
+        its attempt); once the row no longer has them (cancelled as stale, retried by another
+        worker) the job is cancelled too."""
         self.model, self.pk, self.interval, self.echo = model, pk, interval, echo
+        self.alive = alive or {}
         self.side = None
         self.last = 0.0
         self.in_transaction = False
@@ -45,7 +50,8 @@ class RowProgress:
         self.check_cancel()
 
     def check_cancel(self) -> None:
-        if self.model.objects.filter(pk=self.pk, cancel_requested=True).exists():
+        if not self.model.objects.filter(pk=self.pk, cancel_requested=False,
+                                         **self.alive).exists():
             raise Cancelled()
 
     def _side_update(self, stage: str, done: int, total: int) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from unionaid.core.errors import Conflict, NotFound, PermissionDenied, ServiceEr
 from unionaid.matching import storage, tasks
 from unionaid.matching.leads.services import (
     leads_forget_evidence,
+    leads_raise,
     leads_raise_for_match,
     leads_withdraw_for_match,
 )
@@ -215,6 +217,8 @@ def dataset_cancel(*, actor, dataset: Dataset) -> Dataset:
         dataset.status = DatasetStatus.CANCELLED
         dataset.save(update_fields=["status"])
         storage.delete_dataset_file(dataset)
+    elif dataset.status == DatasetStatus.LOADING and _stale(dataset.started_at):
+        _end_stale_load(dataset)
     elif dataset.status == DatasetStatus.LOADING:
         dataset.cancel_requested = True
         dataset.save(update_fields=["cancel_requested"])
@@ -223,6 +227,16 @@ def dataset_cancel(*, actor, dataset: Dataset) -> Dataset:
     audit_record(actor=actor, action="matching.dataset_cancel", target=dataset,
                  org_unit_path=dataset.org_unit.path, changes={"status": dataset.status})
     return dataset
+
+
+def _end_stale_load(dataset: Dataset) -> None:
+    """An import "in progress" long past MATCHING_STALE_MINUTES lost its worker: cancelled at
+    once, its file (clear ID numbers) deleted. A worker still alive writes nothing after this
+    (``loading`` checks the status). Inside the caller's transaction, the row locked."""
+    dataset.status, dataset.stage = DatasetStatus.CANCELLED, ""
+    dataset.message = _("导入进程已中断，已取消；请重新上传。")
+    dataset.save(update_fields=["status", "stage", "message"])
+    storage.delete_dataset_file(dataset)
 
 
 def _purge(dataset: Dataset, *, actor, reason: str) -> int:
@@ -260,6 +274,22 @@ def datasets_purge_expired(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The scheduler's retention purge: every dataset past ``purge_after``, one transaction
     each (a busy one waits for the next run). Returns counts, no personal data."""
     now = now or timezone.now()
+    minutes = getattr(settings, "MATCHING_STALE_MINUTES", 360)
+    stale = list(Dataset.objects.filter(status=DatasetStatus.LOADING).filter(
+        Q(started_at__isnull=True) | Q(started_at__lt=now - dt.timedelta(minutes=minutes)))
+        .values_list("pk", flat=True))
+    ended = 0
+    for pk in stale:
+        with transaction.atomic():
+            dataset = (Dataset.objects.select_for_update().select_related("org_unit")
+                       .filter(pk=pk, status=DatasetStatus.LOADING).first())
+            if dataset is None or not _stale(dataset.started_at):
+                continue
+            _end_stale_load(dataset)
+            audit_record(actor=None, action="matching.dataset_cancel", target=dataset,
+                         org_unit_path=dataset.org_unit.path,
+                         changes={"status": dataset.status, "reason": "stale"})
+            ended += 1
     due = list(Dataset.objects.filter(purge_after__lte=now).exclude(
         status__in=[DatasetStatus.PURGED, *Dataset.ACTIVE]).values_list("pk", flat=True))
     datasets = records = 0
@@ -272,7 +302,27 @@ def datasets_purge_expired(*, now: dt.datetime | None = None) -> dict[str, int]:
                 continue
             records += _purge(dataset, actor=None, reason="retention")
             datasets += 1
-    return {"datasets": datasets, "records": records}
+    return {"datasets": datasets, "records": records, "stale_loads": ended,
+            "orphan_files": storage.sweep_orphans(now=now)}
+
+
+def leads_catch_up() -> dict[str, int]:
+    """The scheduler's catch-up: raise again the leads of every current run's linked matches.
+    A run's leads are raised as it is written, and a failure there is only logged (the run is
+    kept); raising again is idempotent (a lead never repeats), so this finishes what failed."""
+    runs = raised = failed = 0
+    for run in (MatchRun.objects.filter(status=RunStatus.DONE,
+                                        pk__in=Dataset.objects.filter(
+                                            status=DatasetStatus.MATCHED)
+                                        .values("current_run"))
+                .order_by("pk")):
+        try:
+            raised += leads_raise(run)
+        except Exception:
+            logger.error("catching up the leads of run %s failed", run.pk, exc_info=True)
+            failed += 1
+        runs += 1
+    return {"runs": runs, "leads": raised, "failed": failed}
 
 
 # -- runs ------------------------------------------------------------------------------------------
@@ -375,21 +425,28 @@ def match_decide(*, actor, match: Match, decision: str) -> Match:
     match.save(update_fields=["status", "decided_by", "decided_at"])
     person_key = match.record.person_key if match.record is not None else ""
     others = 0
+    same_pair: list[int] = []
     if person_key:
         PairDecision.objects.update_or_create(
             member=match.member, person_key=person_key,
             defaults={"decision": decision, "match": match, "decided_by": actor,
                       "decided_at": now})
-        others = (Match.objects.filter(member=match.member, record__person_key=person_key,
-                                       status__in=[MatchStatus.REVIEW, MatchStatus.MATCHED])
-                  .exclude(pk=match.pk)
-                  .update(status=decision, decided_by=actor, decided_at=now))
+        same_pair = list(Match.objects.filter(
+            member=match.member, record__person_key=person_key,
+            status__in=[MatchStatus.REVIEW, MatchStatus.MATCHED])
+            .exclude(pk=match.pk).values_list("pk", flat=True))
+        others = Match.objects.filter(pk__in=same_pair).update(
+            status=decision, decided_by=actor, decided_at=now)
     audit_record(actor=actor, action=f"matching.match_{decision}", target=match,
                  org_unit_path=match.member.org_unit.path,
                  changes={"member": match.member_id, "dataset": match.dataset_id,
                           "score": match.score, "same_pair_elsewhere": others})
     if decision == Decision.CONFIRMED:
         leads_raise_for_match(match, actor=actor)
+        # the same pair's other matches, confirmed with it, raise their leads too (a lead
+        # never repeats: the same evidence raises nothing twice)
+        for other in Match.objects.filter(pk__in=same_pair).order_by("pk"):
+            leads_raise_for_match(other, actor=actor)
     else:
         leads_withdraw_for_match(match, actor=actor, person_key=person_key)
     return match

@@ -109,6 +109,13 @@ def make_match():
     return _make
 
 
+@pytest.fixture(autouse=True)
+def _private_media_root(tmp_path_factory, settings):
+    """Temporary copies of lists (``storage.tmp_dir``) go under PRIVATE_MEDIA_ROOT: a private
+    one per test, never the project's var/."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
 @pytest.fixture
 def private_root(tmp_path, settings):
     settings.PRIVATE_MEDIA_ROOT = tmp_path

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 REGISTERED = {"approvals.escalate", "archive.recheck_remind", "archive.watch_refresh",
               "assistance.storage_sweep", "audit.backup", "audit.verify", "exports.cleanup",
-              "matching.purge", "notifications.send_due", "portal.login_codes_purge", "portal.login_codes_send"}
+              "matching.leads_catch_up", "matching.purge", "notifications.send_due", "portal.login_codes_purge", "portal.login_codes_send"}
 # The backup cannot copy the test's in-memory database inside its transaction; its job runs in
 # test_the_backup_job_writes_a_backup on a file database (audit/tests/test_backups.py covers
 # both kinds of database).
