@@ -132,3 +132,15 @@ def test_a_nul_character_in_a_name_does_not_fail_the_import(cadres, source, unio
             upload=SimpleUploadedFile("dibao.csv", text.encode("utf-8")), dry_run=False)
     dataset.refresh_from_db()
     assert dataset.status == DatasetStatus.LOADED, dataset.message
+
+
+# 7. core.rules (the lead rules' evaluator) lets an expression call methods of its values:
+#    ``school.ljust(10**10)`` passes the "few whitelisted functions" and allocates gigabytes —
+#    in the web process when the rule is checked on save, in the worker on every record.
+@pytest.mark.parametrize("expression", ["len('x'.ljust(10**6)) > 0",
+                                        "len(school.ljust(10**6)) > 0"])
+def test_a_rule_cannot_call_methods_of_its_values(expression):
+    from unionaid.core import rules
+
+    with pytest.raises(rules.RuleError):
+        rules.evaluate(expression, {"school": ""})
