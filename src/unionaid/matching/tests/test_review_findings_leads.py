@@ -28,3 +28,20 @@ def test_the_same_bill_resent_with_an_extra_column_raises_no_second_lead(
                     title="同一名单再次报送")
     assert leads.leads_raise(again.run) == 0
     assert Lead.objects.filter(member=member).count() == 1
+
+
+def test_a_station_level_config_admin_cannot_rewrite_the_federations_lead_rules(world):
+    import pytest
+
+    from conftest import make_role, make_staff
+    from unionaid.core.errors import NotFound, PermissionDenied
+    from unionaid.matching.models import LeadRule
+
+    station_admin = make_staff("station_cfg", world["union"].station_a,
+                               [make_role("station-config", ["matching.view",
+                                                             "matching.config"])])
+    rule = LeadRule.objects.filter(action="visit").first()
+    with pytest.raises((PermissionDenied, NotFound)):
+        leads.lead_rule_save(actor=station_admin, rule=rule, code=rule.code, name=rule.name,
+                             action=rule.action, condition="True",
+                             source_kinds=rule.source_kinds, due_days=rule.due_days)
