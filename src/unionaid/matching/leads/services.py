@@ -44,6 +44,7 @@ from unionaid.matching.models import (
 )
 from unionaid.matching.models_leads import EVIDENCE_PURPOSE
 from unionaid.matching.selectors import CONFIG, MANAGE, VIEW
+from unionaid.org.selectors import covers_whole_tree
 from unionaid.visits.services.followups import follow_up_create
 
 logger = logging.getLogger(__name__)
@@ -64,9 +65,15 @@ def _invalid(field: str, message: str) -> ServiceError:
 
 # -- rules -----------------------------------------------------------------------------------------
 
+def may_edit_rules(actor) -> bool:
+    """The lead rules apply to the whole federation: editing them needs ``matching.config``
+    over every root unit (a station's config admin maintains the station's sources only)."""
+    return covers_whole_tree(user=actor, perm=CONFIG)
+
+
 def _require_config(actor) -> None:
-    if actor is not None and not access_for(actor).has_perm(CONFIG):
-        raise PermissionDenied(_("您无权维护线索规则。"))
+    if actor is not None and not may_edit_rules(actor):
+        raise PermissionDenied(_("线索规则对全系统生效，须由具有全局比对配置权限的管理员维护。"))
 
 
 def _clean_item(action: str, item_code: str, item_facts, amount_expression: str,
@@ -156,11 +163,15 @@ def lead_rule_save(*, actor, code: str, name: str, action: str, condition: str =
 # -- raising ---------------------------------------------------------------------------------------
 
 def _evidence_key(rule: LeadRule, match: Match, record_facts: dict) -> str:
-    """Rule + list kind + the external person + the record's distinguishing facts: the same
-    evidence in a re-import of the list gives the same key (the row number is left out)."""
+    """Rule + list kind + the external person + the facts the rule reads (its condition, amount
+    expression and item facts) with the amount and date: the same evidence in a re-import of
+    the list gives the same key, whatever other columns (an export date, a remark) changed."""
     person = match.record.person_key or f"m{match.member_id}"
-    facts = json.dumps(record_facts, ensure_ascii=False, sort_keys=True)
-    return crypto.blind_index(f"{rule.pk}|{person}|{facts}", purpose=EVIDENCE_PURPOSE)
+    kind = match.dataset.source.kind
+    read = factlib.key_facts(record_facts, [rule.condition, rule.amount_expression,
+                                            *(rule.item_facts or {}).values()])
+    facts = json.dumps(read, ensure_ascii=False, sort_keys=True)
+    return crypto.blind_index(f"{rule.pk}|{kind}|{person}|{facts}", purpose=EVIDENCE_PURPOSE)
 
 
 def _amount(rule: LeadRule, inputs: dict) -> Decimal | None:
@@ -190,7 +201,7 @@ def _evidence(match: Match, record_facts: dict) -> dict:
     record, dataset = match.record, match.dataset
     return {"dataset": dataset.title, "dataset_id": dataset.pk,
             "source": dataset.source.name, "kind": dataset.source.kind,
-            "row": record.row_no, "sheet": record.sheet, "name": record.name,
+            "row": record.sheet_row or record.row_no, "sheet": record.sheet, "name": record.name,
             "facts": record_facts, "reason": match.reason, "score": round(match.score, 4),
             "method": match.method}
 
