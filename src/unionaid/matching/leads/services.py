@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import CloseReason
+from unionaid.archive.selectors.records import household_open_record
 from unionaid.archive.services.records import record_close, record_enrol
-from unionaid.assistance.models import AssistanceItem
+from unionaid.assistance.selectors import item_by_code
 from unionaid.assistance.services.applications import application_create_draft, attachment_add
 from unionaid.assistance.services.catalog import calculate_amount
 from unionaid.audit.services import audit_record
@@ -80,7 +80,7 @@ def _clean_item(action: str, item_code: str, item_facts, amount_expression: str,
                 material: str) -> tuple[str, dict[str, str], str, str]:
     if action != LeadAction.APPLICATION:
         return "", {}, "", ""
-    item = AssistanceItem.objects.filter(code=(item_code or "").strip()).first()
+    item = item_by_code(item_code)
     if item is None:
         raise _invalid("item_code", _("帮扶项目编码“%(c)s”不存在。") % {"c": item_code})
     if not isinstance(item_facts, dict):
@@ -180,7 +180,7 @@ def _amount(rule: LeadRule, inputs: dict) -> Decimal | None:
         if rule.amount_expression:
             value = Decimal(str(factlib.evaluate(rule.amount_expression, inputs)))
         else:
-            item = AssistanceItem.objects.filter(code=rule.item_code).first()
+            item = item_by_code(rule.item_code)
             if item is None:
                 return None
             value, _steps = calculate_amount(item=item, facts=_item_facts(rule, inputs))
@@ -374,7 +374,7 @@ def _inputs(lead: Lead) -> dict:
 
 
 def _accept_application(*, actor, lead: Lead, note: str) -> tuple[str, int]:
-    item = AssistanceItem.objects.filter(code=lead.rule.item_code).first()
+    item = item_by_code(lead.rule.item_code)
     if item is None:
         raise Conflict(_("线索规则所指的帮扶项目“%(c)s”已不存在。") % {"c": lead.rule.item_code},
                        code="item_missing")
@@ -426,7 +426,7 @@ def _accept_enrolment(*, actor, lead: Lead, note: str) -> tuple[str, int]:
 
 
 def _accept_review(*, actor, lead: Lead, note: str, owner, due_on) -> tuple[str, int]:
-    record = open_record_in_household(lead.member, lock=False)
+    record = household_open_record(member=lead.member)
     if record is None:
         raise Conflict(_("该职工家庭没有在档的困难职工档案，无需复核。"), code="no_record")
     if lead.rule.review_kind == ReviewKind.CLOSE:
