@@ -152,6 +152,17 @@ def item_get(*, pk) -> AssistanceItem:
     return item
 
 
+def item_by_code(code: str) -> AssistanceItem | None:
+    """The catalog item of ``code`` (active or not), or None (for other domains' rules)."""
+    return AssistanceItem.objects.filter(code=(code or "").strip()).first()
+
+
+def paid_applications(*, ids) -> QuerySet[Application]:
+    """Of the applications ``ids`` (a list or a ``values("…")`` subquery), the paid ones: for
+    figures counted in the database (no scope: the caller's ids are in its user's scope)."""
+    return Application.objects.filter(pk__in=ids, status=ApplicationStatus.PAID)
+
+
 # -- the member page's summary ----------------------------------------------------------------
 
 # Decided in the member's favour: approved, paid, or paid and reversed (the decision stands and

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -399,6 +399,14 @@ def subject_payment(*, subject_kind: str, subject_id: int) -> dict | None:
         return None
     return {"paid_at": paid.paid_at, "amount": paid.amount,
             "account_tail": masking.bank_account_tail(paid.member.bank_account)}
+
+
+def first_payment_dates(*, subject_kind: str, subject_ids) -> dict[int, object]:
+    """subject id -> when its money was first paid, for the subjects ``subject_ids`` (a list or
+    a ``values("…")`` subquery) that have a payment (for conversion figures)."""
+    return dict(Disbursement.objects.filter(
+        subject_kind=subject_kind, subject_id__in=subject_ids, paid_at__isnull=False)
+        .values("subject_id").annotate(first=Min("paid_at")).values_list("subject_id", "first"))
 
 
 TRACE_FOUND_MAX = 50  # the search lists this many payments; narrow it down for more

@@ -76,7 +76,10 @@ _ODD_SPACES = "\u3000\u00a0\u2002\u2003\u2009\u202f"
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + _ODD_SPACES
 _HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " " * len(_ODD_SPACES)
 _FULL_CLASS = r"[\x{FF01}-\x{FF5E}\x{3000}\x{00A0}\x{2002}\x{2003}\x{2009}\x{202F}]"
-_SPACES = r"[\s\x{200B}-\x{200D}\x{FEFF}]"
+# (with the control characters: a NUL, seen in lists exported by old systems, is refused by
+# PostgreSQL's text columns)
+_CONTROL = r"[\x{00}-\x{1F}\x{7F}]"
+_SPACES = r"[\s\x{00}-\x{1F}\x{7F}\x{200B}-\x{200D}\x{FEFF}]"
 _MESSY = _SPACES[:-1] + _FULL_CLASS[1:-1] + "]"
 _MESSY_NAME = _MESSY[:-1] + "•・‧∙⋅.]"
 _FULL_NUM = "０１２３４５６７８９ＸｘＴ＋－．／：（）" + _ODD_SPACES
@@ -113,6 +116,9 @@ MACROS: Final[tuple[str, ...]] = (
     f"ua_hw_num(s) AS translate(s, {_sql(_FULL_NUM)}, {_sql(_HALF_NUM)})",
     f"ua_nospace_num(s) AS CASE WHEN regexp_matches(s, {_sql(_MESSY)}) "
     f"THEN regexp_replace(ua_hw_num(s), {_sql(_SPACES)}, '', 'g') ELSE s END",
+    # free text that keeps its spaces (the unit): control characters removed
+    f"ua_text(s) AS CASE WHEN regexp_matches(s, {_sql(_CONTROL)}) "
+    f"THEN regexp_replace(s, {_sql(_CONTROL)}, '', 'g') ELSE s END",
     # ID number: spaces, dashes, dots and Excel's text apostrophe removed, x upper-cased
     "ua_id_clean(s) AS CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9X]') THEN s "
     r"ELSE upper(regexp_replace(ua_nospace_num(s), '[-_.''\x{2010}-\x{2015}\x{2212}]', '', 'g')) "
@@ -143,8 +149,12 @@ MACROS: Final[tuple[str, ...]] = (
     # (Excel serial numbers, 19760516, 1976年5月16日, 1976.5.16, with or without a time) are
     # rewritten as 1976-5-16 and cast. (strptime with a list of formats, or a regular
     # expression with groups, costs ten times more.)
+    # A year and month (1976.05, 1976.5, 1976-5, 1976年5月) or a bare year is not a date (ua_month
+    # and birth_year read them); Excel serials count from 5 digits only (10000 = 1927-05-18),
+    # so that neither is read as a serial (1976.05 would be 1905-05-29).
     "ua_date(t) AS ua_plausible(coalesce(try_cast(t AS DATE), CASE "
-    r"WHEN regexp_full_match(t, '[0-9]{1,5}(\.[0-9]+)?') "
+    r"WHEN regexp_full_match(t, '[12][0-9]{3}([-/.年][0-9]{1,2}月?|年)?') THEN NULL "
+    r"WHEN regexp_full_match(t, '[1-9][0-9]{4}(\.[0-9]+)?') "
     "THEN DATE '1899-12-30' + floor(try_cast(t AS DOUBLE))::INTEGER "
     r"WHEN regexp_full_match(t, '[12][0-9]{7}(T?[0-9]{1,2}:[0-9:.]+)?') "
     "THEN try_cast(substr(t, 1, 4) || '-' || substr(t, 5, 2) || '-' || substr(t, 7, 2) AS DATE) "
@@ -246,7 +256,7 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
                {col('sex')} AS sex_raw,
                ua_phone_clean({col('phone')}) AS phone_c,
                nullif(ua_nospace({col('address')}), '') AS address,
-               nullif(trim({col('unit')}), '') AS unit
+               nullif(trim(ua_text({col('unit')})), '') AS unit
         FROM {_ident(source)}
     ), step1 AS (
         SELECT *, ua_id18(id_c) AS id18, ua_date(birth_t) AS birth_col,
@@ -257,25 +267,39 @@ def normalise_table(con, source: str, target: str, *, key: bool = False) -> None
                -- (read once, and only where needed: named twice below, it would be hoisted
                -- and computed for every row)
                CASE WHEN birth_col IS NULL AND birth_t <> '' THEN ua_month(birth_t) END
-                   AS birth_month
+                   AS birth_month,
+               CASE WHEN birth_col IS NULL AND regexp_full_match(birth_t, '[12][0-9]{{3}}年?')
+                   THEN try_cast(substr(birth_t, 1, 4) AS INTEGER) END AS birth_year
         FROM step1
     ), step3 AS (
         SELECT *, ua_id_ok_n(id18, n17, id_birth) AS id_ok FROM step2
+    ), step4 AS (
+        -- a year and month takes its day from a valid ID number of that month, else the 1st;
+        -- a bare year only confirms a valid ID number of that year (else it is unreadable)
+        SELECT *, coalesce(
+                   CASE WHEN birth_month IS NOT NULL AND NOT (id_ok AND
+                             date_trunc('month', id_birth) = birth_month) THEN birth_month END,
+                   CASE WHEN birth_year IS NOT NULL AND id_ok AND year(id_birth) = birth_year
+                        THEN id_birth END) AS birth_part,
+               birth_month IS NULL AND NOT coalesce(birth_year IS NOT NULL AND id_ok
+                                                    AND year(id_birth) = birth_year, false)
+                   AS birth_bad
+        FROM step3
     )
     SELECT s.row_no, s.member_key, s.name, p.name_py,
            s.id18, s.id_ok,
-           coalesce(s.birth_col, CASE WHEN s.id_ok THEN s.id_birth END, s.birth_month) AS birth,
+           coalesce(s.birth_col, s.birth_part, CASE WHEN s.id_ok THEN s.id_birth END) AS birth,
            coalesce(ua_sex_text(s.sex_raw), CASE WHEN s.id_ok THEN ua_id_sex(s.id18) END) AS sex,
            s.phone, s.address, s.unit,
            list_filter([
                CASE WHEN s.name IS NULL THEN 'name_missing' END,
                CASE WHEN s.id_c <> '' AND s.id18 IS NULL THEN 'id_unreadable' END,
                CASE WHEN s.id18 IS NOT NULL AND NOT s.id_ok THEN 'id_check_digit' END,
-               CASE WHEN s.birth_t <> '' AND s.birth_col IS NULL AND s.birth_month IS NULL
+               CASE WHEN s.birth_t <> '' AND s.birth_col IS NULL AND s.birth_bad
                     THEN 'birth_unreadable' END,
                CASE WHEN s.phone_c <> '' AND s.phone IS NULL THEN 'phone_unreadable' END
            ], lambda x: x IS NOT NULL) AS problems
-    FROM step3 s LEFT JOIN {_ident(names)} p ON p.name = s.name
+    FROM step4 s LEFT JOIN {_ident(names)} p ON p.name = s.name
     """  # noqa: S608 - names and texts quoted
     cur = con.cursor()
     try:

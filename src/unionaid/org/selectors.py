@@ -7,6 +7,14 @@ from unionaid.core.access import SCOPE_ALL, SCOPE_SELF, SCOPE_UNIT_AND_BELOW, ac
 from unionaid.org.models import OrgLevel, OrgUnit
 
 
+def covers_whole_tree(*, user, perm: str) -> bool:
+    """Does ``user`` hold ``perm`` over every root unit, i.e. over the whole installation?
+    (Settings that apply everywhere, such as the lead rules, need it.)"""
+    access = access_for(user)
+    roots = list(OrgUnit.objects.get_root_nodes())
+    return bool(roots) and all(access.covers_unit(perm, root) for root in roots)
+
+
 def level_names() -> dict[int, str]:
     return dict(OrgLevel.objects.values_list("depth", "name"))
 

@@ -23,6 +23,7 @@ from unionaid.approvals.models import (
     TaskStatus,
     WorkdayOverride,
 )
+from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import (
     CategoryRules,
     DibaoStandard,
@@ -110,6 +111,11 @@ def record_cases(record_ids: list[int]) -> dict[int, list[ApprovalCase]]:
                  .select_related("flow_version__flow").order_by("started_at", "pk")):
         out[case.subject_id].append(case)
     return out
+
+
+def household_open_record(*, member) -> HardshipRecord | None:
+    """The open record held by anyone in ``member``'s household, if any (no lock: a read)."""
+    return open_record_in_household(member, lock=False)
 
 
 def record_history(*, member) -> list[HardshipRecord]:

@@ -24,3 +24,16 @@ def test_unknown_names_are_reported_when_saving():
     check_syntax("amount <= 2000", {"amount"})
     with pytest.raises(RuleError):
         check_syntax("amout <= 2000", {"amount"})
+
+
+@pytest.mark.parametrize("expression", ["school.upper() == ''", "'x'.ljust(5) != ''",
+                                        "4000000 ** 4000000 > 0", "2 ** 1000 > 0",
+                                        "(10 ** 100) ** 2 > 0"])
+def test_methods_and_huge_powers_are_refused(expression):
+    with pytest.raises(RuleError):
+        evaluate(expression, {"school": ""})
+
+
+def test_small_powers_still_work():
+    assert evaluate("amount ** 0.5", {"amount": 9}) == 3.0
+    assert evaluate("2 ** 10", {}) == 1024

@@ -140,6 +140,38 @@ def names_in(expression: str) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
+def key_facts(record_facts: dict[str, Any], expressions) -> dict[str, Any]:
+    """The record facts that ``expressions`` read, with the amount and date always: what makes
+    two rows "the same evidence" for a rule. Of ``extra`` only the columns named as
+    ``extra['…']``; an expression that reads ``extra`` any other way takes it all."""
+    names = {"amount", "date"}
+    columns: set[str] = set()
+    whole_extra = False
+    for expression in expressions:
+        try:
+            tree = ast.parse((expression or "").strip() or "True", mode="eval")
+        except SyntaxError:
+            continue
+        named = set()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                    and node.value.id == "extra" and isinstance(node.slice, ast.Constant)):
+                columns.add(str(node.slice.value))
+                named.add(id(node.value))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+                if node.id == "extra" and id(node) not in named:
+                    whole_extra = True
+    out = {k: v for k, v in record_facts.items() if k in names and k != "extra"}
+    extra = record_facts.get("extra") or {}
+    if whole_extra:
+        out["extra"] = dict(extra)
+    elif columns:
+        out["extra"] = {c: extra.get(c, "") for c in sorted(columns)}
+    return out
+
+
 def needs_member(expressions) -> bool:
     member_names = set(assistance_facts.MEMBER_FACTS)
     return any(names_in(e) & member_names for e in expressions)

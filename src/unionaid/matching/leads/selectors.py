@@ -11,12 +11,12 @@ from __future__ import annotations
 import statistics
 from decimal import Decimal
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from unionaid.accounts.access import access_for
-from unionaid.assistance.models import Application, ApplicationStatus
+from unionaid.assistance.selectors import paid_applications
 from unionaid.audit.scoped import get_in_scope, scoped_getter
-from unionaid.funds.models import Disbursement
+from unionaid.funds.selectors import first_payment_dates
 from unionaid.matching.leads.services import TARGET_APPLICATION
 from unionaid.matching.models import Lead, LeadRule, LeadStatus
 from unionaid.matching.selectors import VIEW
@@ -59,25 +59,25 @@ def lead_rule_get(*, pk) -> LeadRule | None:
 
 def conversion(*, user) -> dict:
     """Leads raised, accepted and paid in the user's scope, the money paid, and the days from
-    data (the list loaded) to money (the payment of the application the lead started)."""
+    data (the list loaded) to money (the payment of the application the lead started). Counted
+    in the database; only the paid applications' dates are read (for the median)."""
     leads = Lead.objects.filter(_leads_q(user, VIEW))
-    raised = leads.count()
-    accepted = leads.filter(status=LeadStatus.ACCEPTED).count()
-    dismissed = leads.filter(status=LeadStatus.DISMISSED).count()
-    started = dict(leads.filter(status=LeadStatus.ACCEPTED, target_kind=TARGET_APPLICATION)
+    counts = leads.aggregate(
+        raised=Count("pk"), accepted=Count("pk", filter=Q(status=LeadStatus.ACCEPTED)),
+        dismissed=Count("pk", filter=Q(status=LeadStatus.DISMISSED)))
+    raised, accepted = counts["raised"], counts["accepted"]
+    started = leads.filter(status=LeadStatus.ACCEPTED, target_kind=TARGET_APPLICATION)
+    paid = paid_applications(ids=started.values("target_id"))
+    money = paid.aggregate(n=Count("pk"), total=Sum("amount"))
+    paid_ids = paid.values("pk")
+    paid_on = first_payment_dates(subject_kind=SUBJECT_APPLICATION, subject_ids=paid_ids)
+    data_at = dict(started.filter(target_id__in=paid_ids, data_at__isnull=False)
                    .values_list("target_id", "data_at"))
-    paid_apps = dict(Application.objects.filter(pk__in=list(started),
-                                                status=ApplicationStatus.PAID)
-                     .values_list("pk", "amount"))
-    paid_on = dict(Disbursement.objects.filter(
-        subject_kind=SUBJECT_APPLICATION, subject_id__in=list(paid_apps), paid_at__isnull=False)
-        .values("subject_id").annotate(first=Min("paid_at")).values_list("subject_id", "first"))
-    days = sorted(max(0, (paid_on[pk] - started[pk]).days) for pk in paid_apps
-                  if pk in paid_on and started.get(pk) is not None)
+    days = sorted(max(0, (paid_on[pk] - data_at[pk]).days) for pk in paid_on if pk in data_at)
     return {
-        "raised": raised, "accepted": accepted, "dismissed": dismissed,
-        "open": raised - accepted - dismissed, "paid": len(paid_apps),
-        "paid_amount": sum(paid_apps.values(), Decimal("0.00")),
+        "raised": raised, "accepted": accepted, "dismissed": counts["dismissed"],
+        "open": raised - accepted - counts["dismissed"], "paid": money["n"],
+        "paid_amount": money["total"] or Decimal("0.00"),
         "accept_rate": round(accepted / raised, 3) if raised else None,
         "days_to_money_median": statistics.median(days) if days else None,
         "days_to_money_max": days[-1] if days else None,

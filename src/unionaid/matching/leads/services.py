@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
-from unionaid.archive.household import open_record_in_household
 from unionaid.archive.models import CloseReason
+from unionaid.archive.selectors.records import household_open_record
 from unionaid.archive.services.records import record_close, record_enrol
-from unionaid.assistance.models import AssistanceItem
+from unionaid.assistance.selectors import item_by_code
 from unionaid.assistance.services.applications import application_create_draft, attachment_add
 from unionaid.assistance.services.catalog import calculate_amount
 from unionaid.audit.services import audit_record
@@ -44,6 +44,7 @@ from unionaid.matching.models import (
 )
 from unionaid.matching.models_leads import EVIDENCE_PURPOSE
 from unionaid.matching.selectors import CONFIG, MANAGE, VIEW
+from unionaid.org.selectors import covers_whole_tree
 from unionaid.visits.services.followups import follow_up_create
 
 logger = logging.getLogger(__name__)
@@ -64,16 +65,22 @@ def _invalid(field: str, message: str) -> ServiceError:
 
 # -- rules -----------------------------------------------------------------------------------------
 
+def may_edit_rules(actor) -> bool:
+    """The lead rules apply to the whole federation: editing them needs ``matching.config``
+    over every root unit (a station's config admin maintains the station's sources only)."""
+    return covers_whole_tree(user=actor, perm=CONFIG)
+
+
 def _require_config(actor) -> None:
-    if actor is not None and not access_for(actor).has_perm(CONFIG):
-        raise PermissionDenied(_("您无权维护线索规则。"))
+    if actor is not None and not may_edit_rules(actor):
+        raise PermissionDenied(_("线索规则对全系统生效，须由具有全局比对配置权限的管理员维护。"))
 
 
 def _clean_item(action: str, item_code: str, item_facts, amount_expression: str,
                 material: str) -> tuple[str, dict[str, str], str, str]:
     if action != LeadAction.APPLICATION:
         return "", {}, "", ""
-    item = AssistanceItem.objects.filter(code=(item_code or "").strip()).first()
+    item = item_by_code(item_code)
     if item is None:
         raise _invalid("item_code", _("帮扶项目编码“%(c)s”不存在。") % {"c": item_code})
     if not isinstance(item_facts, dict):
@@ -156,11 +163,15 @@ def lead_rule_save(*, actor, code: str, name: str, action: str, condition: str =
 # -- raising ---------------------------------------------------------------------------------------
 
 def _evidence_key(rule: LeadRule, match: Match, record_facts: dict) -> str:
-    """Rule + list kind + the external person + the record's distinguishing facts: the same
-    evidence in a re-import of the list gives the same key (the row number is left out)."""
+    """Rule + list kind + the external person + the facts the rule reads (its condition, amount
+    expression and item facts) with the amount and date: the same evidence in a re-import of
+    the list gives the same key, whatever other columns (an export date, a remark) changed."""
     person = match.record.person_key or f"m{match.member_id}"
-    facts = json.dumps(record_facts, ensure_ascii=False, sort_keys=True)
-    return crypto.blind_index(f"{rule.pk}|{person}|{facts}", purpose=EVIDENCE_PURPOSE)
+    kind = match.dataset.source.kind
+    read = factlib.key_facts(record_facts, [rule.condition, rule.amount_expression,
+                                            *(rule.item_facts or {}).values()])
+    facts = json.dumps(read, ensure_ascii=False, sort_keys=True)
+    return crypto.blind_index(f"{rule.pk}|{kind}|{person}|{facts}", purpose=EVIDENCE_PURPOSE)
 
 
 def _amount(rule: LeadRule, inputs: dict) -> Decimal | None:
@@ -169,7 +180,7 @@ def _amount(rule: LeadRule, inputs: dict) -> Decimal | None:
         if rule.amount_expression:
             value = Decimal(str(factlib.evaluate(rule.amount_expression, inputs)))
         else:
-            item = AssistanceItem.objects.filter(code=rule.item_code).first()
+            item = item_by_code(rule.item_code)
             if item is None:
                 return None
             value, _steps = calculate_amount(item=item, facts=_item_facts(rule, inputs))
@@ -190,7 +201,7 @@ def _evidence(match: Match, record_facts: dict) -> dict:
     record, dataset = match.record, match.dataset
     return {"dataset": dataset.title, "dataset_id": dataset.pk,
             "source": dataset.source.name, "kind": dataset.source.kind,
-            "row": record.row_no, "sheet": record.sheet, "name": record.name,
+            "row": record.sheet_row or record.row_no, "sheet": record.sheet, "name": record.name,
             "facts": record_facts, "reason": match.reason, "score": round(match.score, 4),
             "method": match.method}
 
@@ -363,7 +374,7 @@ def _inputs(lead: Lead) -> dict:
 
 
 def _accept_application(*, actor, lead: Lead, note: str) -> tuple[str, int]:
-    item = AssistanceItem.objects.filter(code=lead.rule.item_code).first()
+    item = item_by_code(lead.rule.item_code)
     if item is None:
         raise Conflict(_("线索规则所指的帮扶项目“%(c)s”已不存在。") % {"c": lead.rule.item_code},
                        code="item_missing")
@@ -415,7 +426,7 @@ def _accept_enrolment(*, actor, lead: Lead, note: str) -> tuple[str, int]:
 
 
 def _accept_review(*, actor, lead: Lead, note: str, owner, due_on) -> tuple[str, int]:
-    record = open_record_in_household(lead.member, lock=False)
+    record = household_open_record(member=lead.member)
     if record is None:
         raise Conflict(_("该职工家庭没有在档的困难职工档案，无需复核。"), code="no_record")
     if lead.rule.review_kind == ReviewKind.CLOSE:

@@ -192,6 +192,32 @@ def test_year_and_month_only_gives_the_first_of_the_month_unless_the_id_says(con
     assert all(r["problems"] == [] for r in rows)
 
 
+def test_year_and_month_disagreeing_with_the_id_gives_the_first_of_its_month(con):
+    row = one(con, name="李四", birth_date="1980.3", id_number=ID)
+    assert row["birth"] == dt.date(1980, 3, 1)
+    assert row["problems"] == []
+
+
+def test_a_bare_year_confirms_the_id_or_is_unreadable(con):
+    rows = run(con, [{"name": "李四", "birth_date": "1976", "id_number": ID},
+                     {"name": "李四", "birth_date": "1976年", "id_number": ID},
+                     {"name": "李四", "birth_date": "1980", "id_number": ID},
+                     {"name": "李四", "birth_date": "1976"}])
+    assert [r["birth"] for r in rows] == [dt.date(1976, 5, 16), dt.date(1976, 5, 16),
+                                          dt.date(1976, 5, 16), None]
+    assert [r["problems"] for r in rows] == [[], [], ["birth_unreadable"], ["birth_unreadable"]]
+
+
+@pytest.mark.parametrize("raw", ["9999", "1234.5"])
+def test_short_numbers_are_no_excel_serials(con, raw):
+    assert one(con, name="李四", birth_date=raw)["problems"] == ["birth_unreadable"]
+
+
+def test_control_characters_are_removed_from_names_units_and_addresses(con):
+    row = one(con, name="张\x00三", unit="某\x00机务段\x07", address="北京市\x1f朝阳区")
+    assert (row["name"], row["unit"], row["address"]) == ("张三", "某机务段", "北京市朝阳区")
+
+
 def test_birth_column_wins_over_the_id_and_the_id_fills_a_missing_one(con):
     rows = run(con, [{"name": "张伟", "id_number": ID, "birth_date": "1976-05-17"},
                      {"name": "张伟", "id_number": ID}])

@@ -51,7 +51,7 @@ def lead_list(request):
     return render(request, "matching/lead_list.html", {
         "page": page, "status": status, "statuses": LeadStatus.choices,
         "figures": selectors.conversion(user=user),
-        "can_config": access_for(user).has_perm(CONFIG),
+        "can_config": services.may_edit_rules(user),
     })
 
 
@@ -127,7 +127,7 @@ def rule_list(request):
     _require(request.user, VIEW)
     return render(request, "matching/leadrule_list.html", {
         "rules": selectors.lead_rules(),
-        "can_config": access_for(request.user).has_perm(CONFIG),
+        "can_config": services.may_edit_rules(request.user),
         "facts": factlib.RECORD_FACTS,
     })
 
@@ -136,6 +136,8 @@ def rule_list(request):
 @require_http_methods(["GET", "POST"])
 def rule_edit(request, pk: int | None = None):
     _require(request.user, CONFIG)
+    if not services.may_edit_rules(request.user):  # the rules apply to the whole federation
+        raise Http404()
     rule = None
     if pk is not None:
         rule = selectors.lead_rule_get(pk=pk)
