@@ -65,6 +65,7 @@ __all__ = [
 
 EXTENSIONS = (".csv", ".xlsx", ".xls")
 _TRANSCODE_CHUNK = 4 << 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LONG_NUMBER = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
 _PROBLEM_LIMIT = 1000
 # DuckDB's default line limit is 2 MB; an Excel row may be longer (many long cells)
@@ -327,8 +328,9 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
             header = find_header(enumerate(rows[:HEADER_SEARCH_ROWS], start=1), mapping)
             if header is None:
                 continue
-            sheets.append(sheet_name)
-            header_rows[sheet_name] = header.row
+            shown = _CONTROL.sub("", sheet_name)  # a control character .xls allows
+            sheets.append(shown)
+            header_rows[shown] = header.row
             for name_, text in header.headers.items():
                 fields.setdefault(name_, text)
             for _index, text in header.extras:
@@ -348,7 +350,7 @@ def _load_excel(con, path: Path, table: str, mapping: dict[str, str],
                 if any(texts):
                     data.append(texts)
                     numbers.append(offset)
-            parts.append((sheet_name, header, data, numbers))
+            parts.append((shown, header, data, numbers))
         if not parts:
             raise _no_header_error()
         combined = Header(row=parts[0][1].row,

@@ -321,3 +321,11 @@ def test_row_problems_carry_the_row_number_the_spreadsheet_shows(con, tmp_path):
     problems = normalise.row_problems(con, "ext_s", source="ext")
     assert [(p.row_number, p.column) for p in problems] == [
         (4, "身份证号"), (4, "出生日期"), (4, "手机号"), (5, "姓名")]
+
+
+def test_a_control_character_in_a_sheet_name_is_dropped(con, tmp_path):
+    path = tmp_path / "list.xls"
+    write_xls(path, {"名\x07单": [["姓名", "证件号码"], ["张伟", "110105197605160010"]]})
+    loaded = files.load_file(con, path, "ext")
+    assert loaded.sheets == ["名单"]
+    assert con.execute("SELECT DISTINCT sheet FROM ext").fetchall() == [("名单",)]
