@@ -29,8 +29,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -66,6 +68,14 @@ Progress = Callable[[str, int, int], None]
 # used by any stage)
 _COLUMNS = ("unique_id", "row_no", "source_row", "member_key", "name", "name_py", "id18",
             "id_ok", "id_key", "birth", "sex", "phone", "address", "birth_any", "surname_py")
+_LOG4J2 = """rootLogger.level = %s
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %%d{HH:mm:ss} %%p %%c{1}: %%m%%n%%ex
+"""
 _VIEWS = ("_sk_m", "_sk_x", "_sk_pairs", "_sk_rest", "_sk_xr", "_sk_mr", "_sk_ms",
           "_sk_scored", "_sk_dup_keys")
 
@@ -135,13 +145,22 @@ def spark_session(master: str | None = None) -> SparkSession:
     if master is not None:
         builder = builder.master(master)
     if master is not None and master.startswith("local"):
-        # a handful of partitions: the default 200 costs seconds of scheduling per query here
+        # a handful of partitions: the default 200 costs seconds of scheduling per query here;
+        # the JVM's own start-up chatter off the terminal; no spark-warehouse/ in the cwd
+        scratch = Path(tempfile.gettempdir()) / "unionaid-spark"
+        scratch.mkdir(exist_ok=True)
+        log_config = scratch / "log4j2.properties"
+        log_config.write_text(_LOG4J2 % os.environ.get("SPARK_LOG_LEVEL", "error"),
+                              encoding="utf-8")
         builder = (builder.config("spark.sql.shuffle.partitions", LOCAL_SHUFFLE_PARTITIONS)
                    .config("spark.default.parallelism", LOCAL_SHUFFLE_PARTITIONS)
                    .config("spark.driver.memory",
-                           os.environ.get("SPARK_DRIVER_MEMORY", "2g")))
+                           os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
+                   .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+                   .config("spark.driver.extraJavaOptions",
+                           f"-Dlog4j2.configurationFile=file:{log_config}"))
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "ERROR"))
+    session.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "error").upper())
     return session
 
 
