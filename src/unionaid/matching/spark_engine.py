@@ -26,10 +26,12 @@ given; ``master`` or ``SPARK_MASTER`` names a cluster's. The temporary views are
 
 from __future__ import annotations
 
+import atexit
 import copy
 import dataclasses
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -63,6 +65,11 @@ __all__ = ["LOCAL_MASTER", "link_spark", "spark_session", "spark_sql"]
 
 LOCAL_MASTER = "local[2]"
 LOCAL_SHUFFLE_PARTITIONS = 4
+# On one machine: a handful of shuffle partitions (the default 200 costs seconds of scheduling
+# per query), and no adaptive execution — it re-plans every stage at run time, which on one
+# machine's data costs more than it saves (10,000 x 10,000: 83 s with it, 47 s without, load 4)
+_LOCAL_SQL_CONF = {"spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS),
+                   "spark.sql.adaptive.enabled": "false"}
 Progress = Callable[[str, int, int], None]
 
 # Columns sent to Spark (schema S after linkage's preparation; `unit` and `problems` are not
@@ -146,24 +153,24 @@ def spark_session(master: str | None = None) -> SparkSession:
     if master is not None:
         builder = builder.master(master)
     if master is not None and master.startswith("local"):
-        # a handful of partitions: the default 200 costs seconds of scheduling per query here;
         # the JVM's own start-up chatter off the terminal; no spark-warehouse/ in the cwd
-        scratch = Path(tempfile.gettempdir()) / "unionaid-spark"
-        scratch.mkdir(exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix="unionaid-spark-"))  # this process's own
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
         log_config = scratch / "log4j2.properties"
         log_config.write_text(_LOG4J2 % os.environ.get("SPARK_LOG_LEVEL", "error"),
                               encoding="utf-8")
-        # adaptive execution re-plans every stage at run time: on one machine's data that costs
-        # more than it saves (10,000 x 10,000: 83 s with it, 47 s without, load ~4)
-        builder = (builder.config("spark.sql.shuffle.partitions", LOCAL_SHUFFLE_PARTITIONS)
-                   .config("spark.sql.adaptive.enabled", "false")
-                   .config("spark.default.parallelism", LOCAL_SHUFFLE_PARTITIONS)
+        builder = (builder.config("spark.default.parallelism", LOCAL_SHUFFLE_PARTITIONS)
                    .config("spark.driver.memory",
                            os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
                    .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
                    .config("spark.driver.extraJavaOptions",
                            f"-Dlog4j2.configurationFile=file:{log_config}"))
     session = builder.getOrCreate()
+    if session.sparkContext.master.startswith("local"):  # also a local master from spark-submit
+        given = session.sparkContext.getConf()
+        for key, value in _LOCAL_SQL_CONF.items():
+            if not given.contains(key):
+                session.conf.set(key, value)
     logging.getLogger("py4j").setLevel(logging.WARNING)  # its INFO: every connection it closes
     session.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "error").upper())
     return session

@@ -129,3 +129,12 @@ def test_without_pyspark_the_command_says_what_to_install(monkeypatch, tmp_path)
     monkeypatch.setattr(spark_engine, "SparkSession", None)
     with pytest.raises(CommandError, match="pyspark"):
         call_command("match", "m.csv", "x.csv", engine="spark", out=str(tmp_path / "o.csv"))
+
+
+def test_the_local_session_is_small_quiet_and_has_splinks_jar(spark):
+    assert spark.sparkContext.master == spark_engine.LOCAL_MASTER
+    assert spark.conf.get("spark.sql.shuffle.partitions") == str(
+        spark_engine.LOCAL_SHUFFLE_PARTITIONS)
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
+    assert spark.conf.get("spark.ui.enabled") == "false"
+    assert "scala-udf-similarity" in spark.conf.get("spark.jars")
