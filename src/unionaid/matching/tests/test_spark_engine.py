@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
 from unionaid.matching import spark_engine, synthetic
 from unionaid.matching.linkage import STAGES
@@ -123,12 +123,6 @@ def test_the_hamming_translation_counts_differing_characters(spark):
     assert spark.sql(f"SELECT {sql}").collect()[0][0] == 2
     sql = spark_engine.spark_sql("hamming('abc', 'abcd')")
     assert spark.sql(f"SELECT {sql}").collect()[0][0] is None
-
-
-def test_without_pyspark_the_command_says_what_to_install(monkeypatch, tmp_path):
-    monkeypatch.setattr(spark_engine, "SparkSession", None)
-    with pytest.raises(CommandError, match="pyspark"):
-        call_command("match", "m.csv", "x.csv", engine="spark", out=str(tmp_path / "o.csv"))
 
 
 def test_the_local_session_is_small_quiet_and_has_splinks_jar(spark):
