@@ -49,7 +49,6 @@ from unionaid.matching.linkage import (
     EXACT_NAME_DIFFERS_SCORE,
     MIN_EM_PAIRS,
     STAGES,
-    U_SAMPLE_MEMBERS,
     LinkResult,
     LinkSettings,
 )
@@ -64,6 +63,9 @@ except ImportError:  # pragma: no cover - exercised where pyspark is absent
 __all__ = ["LOCAL_MASTER", "link_spark", "spark_session", "spark_sql"]
 
 LOCAL_MASTER = "local[2]"
+# the roll's sample for Splink's u estimate, when LinkSettings does not say (linkage on wt-link
+# moved it from a module constant into LinkSettings.u_sample_members)
+U_SAMPLE_MEMBERS = 100_000
 LOCAL_SHUFFLE_PARTITIONS = 4
 # On one machine: a handful of shuffle partitions (the default 200 costs seconds of scheduling
 # per query), and no adaptive execution — it re-plans every stage at run time, which on one
@@ -185,6 +187,15 @@ def _view(spark, name: str, sql: str) -> DataFrame:
     return df
 
 
+def _drop(con, name: str) -> None:
+    """Drop the DuckDB table or view ``name`` (linkage's preparation makes either)."""
+    found = con.cursor().execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema()", [name]).fetchone()
+    if found:
+        con.cursor().execute(f"DROP {'VIEW' if found[0] == 'VIEW' else 'TABLE'} {name}")
+
+
 def _to_spark_df(spark, con, table: str) -> DataFrame:
     arrow = con.cursor().sql(f"SELECT {', '.join(_COLUMNS)} FROM {table}").to_arrow_table()
     if spark.version.startswith("3."):
@@ -264,12 +275,14 @@ def _probabilistic(spark, settings: LinkSettings, n_members: int) -> None:
             UNION SELECT m.row_no FROM _sk_m m LEFT SEMI JOIN _sk_xr x
                 ON m.name_py = x.name_py AND m.address = x.address) k
         ON k.row_no = m.row_no""")
-    # u on a random sample of the roll (the whole roll when it is small), as linkage does; the
-    # sample is drawn by a seeded hash so that it does not depend on the partitioning
-    if n_members > U_SAMPLE_MEMBERS:
+    # u on a random sample of the roll (the whole roll when it is small), as linkage does: by
+    # hashing the row id, so the same on every run whatever the partitioning (Spark's hash is
+    # not DuckDB's: above the sample size the two engines sample different members)
+    share = min(1.0, getattr(settings, "u_sample_members", U_SAMPLE_MEMBERS) / n_members)
+    if share < 1.0:
         _view(spark, "_sk_ms", f"""
-            SELECT * FROM _sk_m ORDER BY xxhash64(unique_id, {settings.seed}), unique_id
-            LIMIT {U_SAMPLE_MEMBERS}""")
+            SELECT * FROM _sk_m
+            WHERE pmod(xxhash64(row_no, {settings.seed}), 1000000) < {round(share * 1_000_000)}""")
     else:
         spark.table("_sk_m").createOrReplaceTempView("_sk_ms")
     train_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
@@ -282,7 +295,8 @@ def _probabilistic(spark, settings: LinkSettings, n_members: int) -> None:
     predict_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
     linker = Linker([predict_api.register("_sk_mr", table_name="__lk_members"),
                      predict_api.register("_sk_xr", table_name="__lk_external")],
-                    trainer.misc.save_model_to_json(), log_level=None)
+                    trainer.misc.save_model_to_json(), log_level=None,
+                    validate_settings=False)  # the trainer validated the same settings
     if _count(spark, "SELECT count(*) FROM _sk_xr x JOIN _sk_mr m ON x.phone = m.phone") >= (
             MIN_EM_PAIRS):
         linker.training.estimate_parameters_using_expectation_maximisation(
@@ -311,7 +325,8 @@ def _probabilistic(spark, settings: LinkSettings, n_members: int) -> None:
                    OR (({namer}) = 'close' AND ({idr}) IN ('same', 'typo', 'swap')))
               AND coalesce(({idr}) NOT IN ('valid_differ', 'differ'), true)
               AND (coalesce(m.birth_any = x.birth_any, true)
-                   OR ({idr}) IN ('same', 'typo', 'swap')))
+                   OR ({idr}) IN ('same', 'typo', 'swap'))
+              AND (NOT coalesce(m.sex <> x.sex, false) OR ({idr}) IN ('same', 'typo', 'swap')))
         WHERE rank = 1""")
     _add_pairs(spark, pairs)
     predictions.drop_table_from_database_and_remove_from_cache()
@@ -356,7 +371,7 @@ def link_spark(con: duckdb.DuckDBPyConnection, members: str, external: str, *,
     external_rows = con.cursor().execute("SELECT count(*) FROM _sk_x").fetchone()[0]
     for table in ("_sk_m", "_sk_x"):
         _to_spark_df(spark, con, table).persist().createOrReplaceTempView(table)
-        con.cursor().execute(f"DROP TABLE {table}")
+        _drop(con, table)
     try:
         step("exact")
         _exact(spark)

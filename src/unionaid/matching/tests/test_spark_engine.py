@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(shutil.which("java") is None,
 
 
 def read(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:  # with or without a BOM
         return list(csv.DictReader(fh))
 
 
@@ -77,8 +77,8 @@ def test_spark_finds_the_confident_matches_duckdb_finds(runs):
 
 
 def test_the_files_are_the_same_format(runs):
-    assert (runs["out"] / "spark.csv").read_text(encoding="utf-8").splitlines()[0] == (
-        (runs["out"] / "duckdb.csv").read_text(encoding="utf-8").splitlines()[0])
+    assert (runs["out"] / "spark.csv").read_bytes().splitlines()[0] == (
+        (runs["out"] / "duckdb.csv").read_bytes().splitlines()[0])
     by_pair = {(r["external_row"], r["member_key"]): r for r in runs["duckdb"]}
     same = [(r, by_pair[(r["external_row"], r["member_key"])]) for r in runs["spark"]
             if (r["external_row"], r["member_key"]) in by_pair]
