@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unionaid.core.errors import ServiceError
 from unionaid.core.spreadsheets import FORMULA_STARTS
-from unionaid.matching import files, normalise
+from unionaid.matching import files, normalise, spark_engine
 from unionaid.matching.linkage import LinkSettings, link
 
 OUTPUT_COLUMNS = ("external_row", "member_key", "score", "method", "reason")
@@ -82,7 +82,9 @@ class Command(BaseCommand):
         parser.add_argument("--member-key", dest="member_key",
                             help="职工名册中工号所在列的列名（默认识别 工号 / 编号 / member_id）")
         parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
-                            help="比对引擎，默认 duckdb")
+                            help="比对引擎，默认 duckdb；spark 用于全国性的大名单")
+        parser.add_argument("--spark-master", dest="spark_master",
+                            help="Spark 集群地址（默认取 SPARK_MASTER，否则本机 local[2]）")
         parser.add_argument("--match-threshold", type=float,
                             default=LinkSettings.match_threshold,
                             help="不低于此分数判为匹配（默认 %(default)s）")
@@ -91,11 +93,11 @@ class Command(BaseCommand):
                             help="不低于此分数、低于匹配分数的进入待复核（默认 %(default)s）")
 
     def handle(self, *args, members, external, out, review=None, member_key=None,
-               engine="duckdb", match_threshold=LinkSettings.match_threshold,
+               engine="duckdb", spark_master=None, match_threshold=LinkSettings.match_threshold,
                review_threshold=LinkSettings.review_threshold, **options):
         started = time.perf_counter()
-        if engine == "spark":
-            raise CommandError("暂不支持 --engine spark（Spark 比对尚未实现），请使用默认的 duckdb。")
+        if engine == "spark" and spark_engine.SparkSession is None:
+            raise CommandError("未安装 pyspark，无法使用 --engine spark：请安装 unionaid[spark]。")
         if not 0 <= review_threshold <= match_threshold <= 1:
             raise CommandError("阈值应满足 0 ≤ 待复核阈值 ≤ 匹配阈值 ≤ 1。")
         for label, path in (("职工名册", members), ("外部名单", external)):
@@ -144,8 +146,13 @@ class Command(BaseCommand):
                     if stage_done < stages:  # the last call says the linkage is done
                         step(stage)
 
-                result = link(con, "members_s", "external_s", settings=settings,
-                              progress=on_link)
+                if engine == "spark":
+                    result = spark_engine.link_spark(con, "members_s", "external_s",
+                                                     settings=settings, progress=on_link,
+                                                     master=spark_master)
+                else:
+                    result = link(con, "members_s", "external_s", settings=settings,
+                                  progress=on_link)
                 step("write")
                 _copy_csv(con, result.matches, Path(out))
                 if review:
