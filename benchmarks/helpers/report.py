@@ -109,6 +109,8 @@ def merge(results_dir: Path, machine: dict, runs: list[dict], when: str) -> dict
                           "serve_member_ratio": SERVE_MEMBER_RATIO,
                           "serve_todo_page_per_s": SERVE_TODO_PAGE_PER_S},
               "runs": [by_db[k] for k in sorted(by_db)]}
+    if previous.get("match"):
+        merged["match"] = previous["match"]  # the match suite has its own entry (no database)
     path.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n")
     return merged
 
@@ -297,7 +299,95 @@ def markdown(merged: dict) -> str:
     return "\n".join(lines)
 
 
+def merge_match(results_dir: Path, machine: dict, run: dict, when: str) -> dict:
+    """Put a match-suite run under ``match`` (it uses no database); a ``--cases`` run keeps the
+    other cases of the last run of the same size."""
+    path = results_dir / "results.json"
+    merged = json.loads(path.read_text()) if path.exists() else {"targets": {}, "runs": []}
+    run["machine"], run["ran_at"] = machine, when
+    for case in run["cases"].values():
+        _stamp(case, machine, when)
+    old = merged.get("match")
+    if old and (old.get("size"), old.get("prob_size")) == (run["size"], run["prob_size"]):
+        run["cases"] = {**old.get("cases", {}), **run["cases"]}
+    merged["match"] = run
+    path.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n")
+    return merged
+
+
+def match_markdown(run: dict) -> list[str]:
+    from helpers.matching import (
+        AIM_S,
+        F1_TARGET,
+        PRECISION_TARGET,
+        PROB_TARGET_S,
+        TARGET_GB,
+        TARGET_S,
+    )
+
+    m = run["machine"]
+    mix = run.get("mix", {})
+    lines = [f"## unionaid match — {run['size']:,} members × {run['size']:,} external rows "
+             "(no database)", "",
+             f"Last run {run['ran_at']} on {m['cpu_model']}, {m['nproc']} CPUs, "
+             f"{m['memory_gib']} GiB RAM. Synthetic lists (`unionaid.matching.synthetic`, seed "
+             f"{run['seed']}): external rows {mix.get('member', '?'):,} members written messily, "
+             f"{mix.get('household', '?'):,} household members and {mix.get('namesake', '?'):,} "
+             f"namesakes of members (traps), {mix.get('other', '?'):,} other people. Each "
+             "measurement is one fresh process under /usr/bin/time -v.", "",
+             "| measurement | wall s | peak MB | load avg before–after | target | met | "
+             "run (date · commit · machine) |",
+             "|---|---:|---:|---:|---|:-:|---|"]
+    cases = run["cases"]
+
+    def load(c):
+        return "–".join(str(x) for x in c.get("load_avg", []))
+
+    a = cases.get("anchor")
+    if a:
+        inside = (f" (inside: load {a.get('load_s')} s, join {a.get('join_s')} s, "
+                  f"{a.get('pairs', 0):,} pairs)") if a.get("load_s") is not None else ""
+        lines.append(f"| anchor: DuckDB loads both CSVs and joins on the ID column{inside} | "
+                     f"{a['seconds']} | {a['peak_mb']} | {load(a)} | – | – | {_run_cell(a)} |")
+    c = cases.get("match")
+    if c:
+        gb = (c.get("peak_mb") or 0) / 1024
+        lines.append(f"| `unionaid match` MEMBERS EXTERNAL --out --review | {c['seconds']} | "
+                     f"{c['peak_mb']} | {load(c)} | ≤ {TARGET_S:g} s (aim {AIM_S:g} s), "
+                     f"≤ {TARGET_GB:g} GB | "
+                     f"{_ok(c['status'] == 0 and c['seconds'] <= TARGET_S and gb <= TARGET_GB)} | "
+                     f"{_run_cell(c)} |")
+    p = cases.get("probabilistic")
+    if p:
+        stages = ", ".join(f"{k} {v} s" for k, v in p.get("stages_s", {}).items())
+        lines.append(
+            f"| probabilistic stage alone, {run['prob_size']:,} × {run['prob_size']:,} "
+            f"(Splink on {p.get('splink_external_rows', '?'):,} external × "
+            f"{p.get('splink_member_rows', '?'):,} member rows; whole process: {stages}) | "
+            f"{p.get('probabilistic_s')} | {p['peak_mb']} | {load(p)} | ≤ {PROB_TARGET_S:g} s | "
+            f"{_ok(p['status'] == 0 and (p.get('probabilistic_s') or 1e9) <= PROB_TARGET_S)} | "
+            f"{_run_cell(p)} |")
+    acc = (c or {}).get("accuracy")
+    if acc:
+        lines += ["", "| accuracy of MATCHES.csv against the truth | precision | recall | F1 | "
+                  "true pairs | false matches | missed | households matched | namesakes "
+                  "matched | met |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+                  f"| default settings | {acc['precision']} | {acc['recall']} | {acc['f1']} | "
+                  f"{acc['true_pairs']:,} | {acc['fp']:,} | {acc['fn']:,} | "
+                  f"{acc['households_matched']} | {acc['namesakes_matched']} | "
+                  f"{_ok(acc['f1'] >= F1_TARGET and acc['precision'] >= PRECISION_TARGET)} |",
+                  "", f"Targets: F1 ≥ {F1_TARGET}, precision ≥ {PRECISION_TARGET}. "
+                  f"The command said: {c.get('summary', '')}"]
+    failed = [f"{k} (exit {v['status']}): {v.get('stderr', '')[-300:]}" for k, v in cases.items()
+              if v.get("status")]
+    if failed:
+        lines += ["", "❌ FAILED: " + " | ".join(failed)]
+    return [*lines, ""]
+
+
 def write_markdown(results_dir: Path, merged: dict) -> str:
     text = markdown(merged)
+    if merged.get("match"):
+        text = "\n".join([text.rstrip("\n"), "", *match_markdown(merged["match"])])
     (results_dir / "results.md").write_text(text)
     return text

@@ -12,6 +12,9 @@
     unionaid keys rotate               re-encrypt personal data with the active key
     unionaid backup [--keep N]         back up the database (one file + .sha256, never the keys)
     unionaid restore FILE              restore a backup into an empty database, then check it
+    unionaid match MEMBERS EXTERNAL --out MATCHES.csv [--review FILE]
+                                       match another department's list to the member roll
+                                       (two files in, no database needed)
     unionaid serve                     the web app, task worker and scheduler (production)
     unionaid scheduler                 run the periodic jobs at their times (定时任务)
     unionaid <any manage.py command>   e.g. unionaid migrate, unionaid runserver
