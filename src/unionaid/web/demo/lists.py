@@ -75,8 +75,6 @@ class _Roll:
 
     def __init__(self, *, members: Sequence[Member], stations: Sequence[OrgUnit],
                  reserved: set[int], rng: random.Random):
-        self.rng = rng
-        self.stations = list(stations)
         depth = 2 * OrgUnit.steplen
         by_path = {s.path: s.pk for s in stations}
         in_archive = set(HardshipRecord.objects.filter(status__in=OPEN_STATUSES)
