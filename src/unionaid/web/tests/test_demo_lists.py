@@ -103,6 +103,10 @@ def test_the_personas_see_the_lists_their_rights_and_scope_allow(demo, client):
     station_cadre = User.objects.get(username="station_cadre")
     station = OrgUnit.objects.filter(depth=2).order_by("path").first()
     assert access_for(station_cadre).covers_unit("matching.review", station)
+    workshop_cadre = access_for(User.objects.get(username="workshop_cadre"))
+    assert workshop_cadre.has_perm("matching.view")  # sees their members' leads
+    assert not workshop_cadre.has_perm("matching.review")
+    assert not workshop_cadre.has_perm("matching.manage")
     ours = Lead.objects.filter(member__org_unit__path__startswith=station.path)
     theirs = Lead.objects.exclude(member__org_unit__path__startswith=station.path)
     assert ours.exists()
