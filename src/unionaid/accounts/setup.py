@@ -39,12 +39,17 @@ ADMIN_ROLES: dict[str, tuple[str, list[str]]] = {
 # role editor afterwards (none of them is an admin duty).
 _CADRE = ["org.view", "members.view", "members.change", "members.consent", "assistance.view",
           "assistance.apply", "visits.view", "visits.record", "archive.view", "archive.manage"]
+# Matching (政策找职工): a 工会干事 sees the leads and matches of their units' members and reviews
+# the uncertain ones; the 帮扶工作管理员 also imports and matches lists, handles the leads, and
+# keeps the sources and lead rules.
 WORK_ROLES: dict[str, tuple[str, list[str], str]] = {
-    "work_cadre": ("工会干事", _CADRE, DataScope.UNIT_AND_BELOW),
+    "work_cadre": ("工会干事", [*_CADRE, "matching.view", "matching.review"],
+                   DataScope.UNIT_AND_BELOW),
     "work_aid_admin": (
         "帮扶工作管理员",
         [*_CADRE, "members.import", "members.export", "assistance.catalog", "visits.campaign",
-         "archive.config"],
+         "archive.config", "matching.view", "matching.manage", "matching.review",
+         "matching.config"],
         DataScope.UNIT_AND_BELOW,
     ),
     "work_finance": ("工会财务", ["org.view", "funds.view", "funds.manage", "funds.confirm",

@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from unionaid.accounts import services as account_services
 from unionaid.accounts.access import access_for
 from unionaid.accounts.models import Assignment, Position, Role, User
 from unionaid.accounts.passwords import generate_password
@@ -70,6 +71,29 @@ def test_every_step_is_journaled():
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"union.setup", "org.levels_define", "org.create", "role.save", "position.create",
             "user.create", "assignment.grant"} <= actions
+
+
+MATCHING = ("matching.view", "matching.review", "matching.manage", "matching.config")
+
+
+@pytest.mark.parametrize(("code", "granted"), [
+    # a 工会干事 sees the leads and matches of their units and reviews the uncertain ones
+    ("work_cadre", {"matching.view", "matching.review"}),
+    # the 帮扶工作管理员 also imports and matches lists, handles leads, keeps sources and rules
+    ("work_aid_admin", set(MATCHING)),
+    ("work_finance", set()),
+])
+def test_the_starter_work_roles_carry_the_fitting_matching_rights(code, granted):
+    _setup()
+    root = OrgUnit.objects.get()
+    role = Role.objects.get(code=code)
+    post = account_services.position_create(actor=None, org_unit=root, name=role.name,
+                                            roles=[role])
+    holder = account_services.user_create(actor=None, username=f"{code}_holder",
+                                          password=ADMIN_PASSWORD)
+    account_services.assignment_grant(actor=None, user=holder, position=post)
+    access = access_for(User.objects.get(pk=holder.pk))
+    assert {perm for perm in MATCHING if access.covers_unit(perm, root)} == granted
 
 
 @pytest.mark.parametrize("existing", ["user", "unit"])

@@ -1,5 +1,6 @@
-"""Build the whole demo union in one transaction: tree, roles, posts, personas, members, and the
-三助 chain (catalog, approval flows, budgets, applications in every state)."""
+"""Build the whole demo union in one transaction: tree, roles, posts, personas, members, the
+三助 chain (catalog, approval flows, budgets, applications in every state), the hardship work,
+and other departments' lists matched to the roll with the leads they raise (政策找职工)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from unionaid.web.demo.applications import (
 from unionaid.web.demo.casework import Cast
 from unionaid.web.demo.chain import ChainSetup, build_chain
 from unionaid.web.demo.hardship import HardshipStats, build_hardship
+from unionaid.web.demo.lists import ListStats, build_lists
 from unionaid.web.demo.tree import DemoTree, build_tree
 
 DEFAULT_MEMBERS = 5000
@@ -43,6 +45,7 @@ class DemoResult:
     chain: ChainSetup = field(default_factory=ChainSetup)
     applications: ApplicationStats = field(default_factory=ApplicationStats)
     hardship: HardshipStats = field(default_factory=HardshipStats)
+    lists: ListStats = field(default_factory=ListStats)
     seconds: float = 0.0
 
     @property
@@ -75,7 +78,7 @@ def persona_units(tree: DemoTree) -> dict[str, OrgUnit]:
 @transaction.atomic
 def build_demo(
     *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, with_logins: bool = True,
-    applications: int = DEFAULT_APPLICATIONS, visits: int = DEFAULT_VISITS,
+    applications: int = DEFAULT_APPLICATIONS, visits: int = DEFAULT_VISITS, lists: bool = True,
 ) -> DemoResult:
     """Create the demo union. Raises ``DemoNotEmptyError`` if any OrgUnit exists.
 
@@ -83,7 +86,8 @@ def build_demo(
     a station cadre) but no TOTP devices; ``members=0`` builds the tree, staff, catalog, flows
     and budgets only; ``applications`` is how many applications to file besides the worker
     persona's own (limited by the active members); ``visits`` how many home visits the
-    campaign records (the hardship archive grows from them).
+    campaign records (the hardship archive grows from them); ``lists`` whether to import and
+    match the other departments' lists (after the archive: their cross-checks read it).
     """
     started = time.perf_counter()
     if not is_empty():
@@ -127,10 +131,17 @@ def build_demo(
                                    workshop=units["workshop_cadre"], worker=users.get("worker"),
                                    seed=seed)
     hardship = HardshipStats()
+    team_members = [m for m in saved if m.org_unit_id == units["team_cadre"].pk]
     if saved and visits > 0:
-        team_members = [m for m in saved if m.org_unit_id == units["team_cadre"].pk]
         hardship = build_hardship(tree=tree, users=users, unit_staff=unit_staff, members=saved,
                                   cast=cast, team_members=team_members, seed=seed, visits=visits)
+    matched = ListStats()
+    if saved and lists:
+        # the worker persona and the team's two workers left for a first visit stay off the lists
+        reserved = {saved[0].pk, *(m.pk for m in team_members[-2:])}
+        matched = build_lists(root=tree.root, stations=tree.stations,
+                              admin=users["bureau_cadre"], members=saved, reserved=reserved,
+                              seed=seed)
     if with_logins:
         staff.create_demo_devices(users[u] for u in ("sysadmin", "secadmin", "auditadmin"))
     audit_record(
@@ -139,10 +150,11 @@ def build_demo(
         changes={"members": stats.members, "household": stats.household,
                  "consents": stats.consents, "seed": seed, "units": len(tree.units),
                  "items": chain.items, "applications": filed.total,
-                 "visits": hardship.visits, "hardship_records": hardship.records},
+                 "visits": hardship.visits, "hardship_records": hardship.records,
+                 "lists": matched.datasets, "leads": matched.leads},
     )
     return DemoResult(
         tree=tree, users=users, members=stats.members, household=stats.household,
         consents=stats.consents, chain=chain, applications=filed, hardship=hardship,
-        seconds=time.perf_counter() - started,
+        lists=matched, seconds=time.perf_counter() - started,
     )

@@ -27,8 +27,11 @@ DEMO_DEVICE_NAME = "demo"
 MEMBER_CADRE = ["members.view", "members.change", "members.consent", "org.view"]
 # Cadres see and file assistance applications (代办) in their data scope.
 # … and visit homes, record household profiles and file hardship-archive enrolments.
+# … and see the leads (线索) and matches of their members that other departments' lists raise.
 ASSISTANCE_CADRE = [*MEMBER_CADRE, "assistance.view", "assistance.apply", "visits.view",
-                    "visits.record", "archive.view", "archive.manage"]
+                    "visits.record", "archive.view", "archive.manage", "matching.view"]
+# Import and match lists, handle leads, and review the uncertain matches of their scope.
+MATCHING_CADRE = ["matching.manage", "matching.review"]
 
 # code: (name, permissions, data scope)
 ROLES: dict[str, tuple[str, list[str], str]] = {
@@ -38,12 +41,14 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     "bureau_cadre": (
         "路局帮扶干事",
         [*ASSISTANCE_CADRE, "members.reveal", "members.export", "members.import",
-         "assistance.catalog", "visits.campaign", "archive.config"],
+         "assistance.catalog", "visits.campaign", "archive.config", *MATCHING_CADRE,
+         "matching.config"],
         DataScope.ALL,
     ),
     "station_cadre": (
         "站段帮扶干事",
-        [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage", "visits.campaign"],
+        [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage", "visits.campaign",
+         *MATCHING_CADRE],
         DataScope.UNIT_AND_BELOW,
     ),
     "workshop_cadre": ("车间干事", ASSISTANCE_CADRE, DataScope.UNIT_AND_BELOW),
@@ -106,12 +111,15 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("auditadmin", "audit_admin", "路局工会·审计管理员", "bureau audit admin",
             "审计日志（只读）", "the audit journal (read-only)"),
     Persona("bureau_cadre", "bureau_cadre", "路局工会·帮扶干事", "bureau assistance cadre",
-            "全局职工与帮扶申请，可查看完整证件号、导入导出；维护帮扶项目与审批流程，办理路局审批",
+            "全局职工与帮扶申请，可查看完整证件号、导入导出；维护帮扶项目与审批流程，办理路局审批；"
+            "导入外部数据比对名单，维护数据来源与线索规则",
             "all members and applications; may reveal IDs, import, export; edits the catalog "
-            "and flows; decides the 路局 step"),
+            "and flows; decides the 路局 step; imports other departments' lists, edits their "
+            "sources and the lead rules"),
     Persona("station_cadre", "station_cadre", "太原车务段·站段工会帮扶干事", "station cadre",
-            "本站段及以下的职工、组织与帮扶申请；办理站段审核",
-            "members, units and applications of their 站段 subtree; decides the 站段 step"),
+            "本站段及以下的职工、组织与帮扶申请；办理站段审核；处理本站段职工的比对线索与待复核结果",
+            "members, units and applications of their 站段 subtree; decides the 站段 step; "
+            "handles the leads and reviews the uncertain matches of their members"),
     Persona("workshop_cadre", "workshop_cadre", "车间工会干事", "workshop cadre",
             "本车间及以下的职工与帮扶申请；办理车间初审（可批量）",
             "members and applications of their 车间 subtree; decides the 车间 step (in batches)"),

@@ -50,8 +50,10 @@ def _private_media(settings, tmp_path):
 
 @pytest.fixture
 def demo():
-    """Tree, staff, members, catalog, flows and budgets; no applications (see test_demo_chain)."""
-    return run("demo", "--members", "300", "--seed", "7", "--applications", "0", "--visits", "0")
+    """Tree, staff, members, catalog, flows and budgets; no applications (see test_demo_chain),
+    no lists (test_demo_lists)."""
+    return run("demo", "--members", "300", "--seed", "7", "--applications", "0", "--visits", "0",
+               "--no-lists")
 
 
 def children(unit):

@@ -44,7 +44,7 @@ def _private_media(settings, tmp_path):
 def chain():
     out = StringIO()
     call_command("demo", "--members", "300", "--seed", "7", "--applications", "40", "--visits", "0",
-                 stdout=out, skip_checks=True)
+                 "--no-lists", stdout=out, skip_checks=True)
     return out.getvalue()
 
 

@@ -14,7 +14,9 @@ MAX_VISITS = 3000
 class Command(BaseCommand):
     help = (
         "Build a synthetic railway-bureau union (org tree, roles, persona logins, members, the "
-        "assistance catalog, approval flows, budgets and applications in every state). "
+        "assistance catalog, approval flows, budgets, applications in every state, home visits "
+        "and a hardship archive, and other departments' lists matched to the roll with their "
+        "leads). "
         "Refuses to run on a database that already has an org tree."
     )
 
@@ -33,9 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--visits", type=int, default=DEFAULT_VISITS,
                             help=f"home visits the demo campaign records (default "
                             f"{DEFAULT_VISITS}, at most {MAX_VISITS})")
+        parser.add_argument("--no-lists", action="store_true",
+                            help="leave out the other departments' lists (低保, medical bills, "
+                            "admissions, deaths, property), their matches and leads")
 
     def handle(self, *args, if_empty=False, members=DEFAULT_MEMBERS, seed=DEFAULT_SEED,
-               applications=DEFAULT_APPLICATIONS, visits=DEFAULT_VISITS, **opts):
+               applications=DEFAULT_APPLICATIONS, visits=DEFAULT_VISITS, no_lists=False,
+               **opts):
         if members < 0:
             raise CommandError("--members must be 0 or more")
         if not 0 <= applications <= MAX_APPLICATIONS:
@@ -44,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(f"--visits must be between 0 and {MAX_VISITS}")
         try:
             result = build_demo(members=members, seed=seed, applications=applications,
-                                visits=visits)
+                                visits=visits, lists=not no_lists)
         except DemoNotEmptyError:
             if if_empty:
                 self.stdout.write("数据库已有组织数据，跳过演示数据。 (database not empty, demo skipped)")
@@ -76,5 +82,10 @@ class Command(BaseCommand):
             f"{hardship.records}: 在档 {hardship.active}, 公示/审批中 "
             f"{hardship.records - hardship.active - hardship.exited}, "
             f"已脱困 {hardship.exited}, 再次建档 {hardship.re_enrolled}."
+        )
+        lists = result.lists
+        self.stdout.write(
+            f"外部数据 (lists) {lists.datasets}, {lists.rows} 行 (rows): 比对成功 (matched) "
+            f"{lists.matched}, 待复核 (review) {lists.review}; 线索 (leads) {lists.leads}."
         )
         self.stdout.write("登录账号见 (logins): manage.py demo_logins")
