@@ -309,3 +309,17 @@ def test_a_duplicate_id_number_in_scope_keeps_the_plain_answer(
     assert response.json()["code"] == "duplicate_id_number"
     assert response.json()["message"] == "该身份证号已登记为职工。"
     assert not AuditEvent.objects.filter(action="member.duplicate_id_number").exists()
+
+
+def test_a_list_page_decrypts_no_bank_account(personas, spread, as_session, monkeypatch):
+    from unionaid.core import crypto
+
+    accounts = {m.bank_account for m in Member.objects.all()} - {""}
+    assert accounts  # the spread has a bank account to leave alone
+    seen = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: seen.append(real(token)) or seen[-1])
+    items = as_session(personas.team_cadre).get("/members").json()["items"]
+    assert [item["id"] for item in items] == [spread["team_a"].pk]
+    assert seen  # the ID number and phone were decrypted to be masked
+    assert not accounts & set(seen)
