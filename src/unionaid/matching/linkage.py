@@ -323,6 +323,34 @@ def _splink_settings(settings: LinkSettings, n_members: int) -> SettingsCreator:
     )
 
 
+def splink_predict(make_api, *, sample: str, members: str, external: str, model,
+                   settings: LinkSettings, em_pairs: int):
+    """Splink's part of the probabilistic stage, the same on every backend (``make_api()``
+    gives a fresh DuckDBAPI or SparkAPI): u estimated on ``sample`` (a share of the roll)
+    against ``external`` in one pass (the rare levels, an ID typo, never reach a per-level
+    minimum, so chunking with early stopping would only repeat the query); then the trained
+    model on ``members`` × ``external``, m by EM on their pairs that share a phone when there
+    are ``MIN_EM_PAIRS`` of them (``em_pairs``: too few teach EM nothing, and none make Splink
+    raise: the starting m values stay); the predictions down to the review threshold."""
+    train_api = make_api()
+    trainer = Linker([train_api.register(sample, table_name="__lk_members"),
+                      train_api.register(external, table_name="__lk_external")],
+                     model, log_level=None)
+    trainer.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
+                                                      seed=settings.seed, num_chunks=1,
+                                                      min_count_per_level=None)
+    predict_api = make_api()
+    linker = Linker([predict_api.register(members, table_name="__lk_members"),
+                     predict_api.register(external, table_name="__lk_external")],
+                    trainer.misc.save_model_to_json(), log_level=None,
+                    validate_settings=False)  # the trainer validated the same settings
+    if em_pairs >= MIN_EM_PAIRS:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.phone = r.phone", max_pairs=settings.max_em_pairs)
+    return linker.inference.predict(threshold_match_probability=settings.review_threshold,
+                                    warning_mode="never")
+
+
 def _probabilistic(con, settings: LinkSettings) -> None:
     # Candidates: the rest no earlier stage took. A row whose valid ID number matched no member
     # can only be someone whose roll entry has no valid number: blocking says so too.
@@ -352,27 +380,11 @@ def _probabilistic(con, settings: LinkSettings) -> None:
         CREATE OR REPLACE TABLE _lk_ms AS
         SELECT * FROM _lk_m
         WHERE hash(row_no, {settings.seed}) % 1000000 < {round(share * 1_000_000)}""")
-    train_api = DuckDBAPI(con)
-    trainer = Linker([train_api.register("_lk_ms", table_name="__lk_members"),
-                      train_api.register("_lk_xr", table_name="__lk_external")],
-                     _splink_settings(settings, n_members), log_level=None)
-    # one pass: the rare levels (an ID typo) never reach a per-level minimum, so chunking with
-    # early stopping would only repeat the query
-    trainer.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
-                                                      seed=settings.seed, num_chunks=1,
-                                                      min_count_per_level=None)
-    predict_api = DuckDBAPI(con)
-    linker = Linker([predict_api.register("_lk_mr", table_name="__lk_members"),
-                     predict_api.register("_lk_xr", table_name="__lk_external")],
-                    trainer.misc.save_model_to_json(), log_level=None,
-                    validate_settings=False)  # the trainer validated the same settings
-    # too few pairs teach EM nothing (and none make Splink raise): the starting m values stay
-    if _count(con, "SELECT count(*) FROM _lk_xr x JOIN _lk_mr m ON x.phone = m.phone") >= (
-            MIN_EM_PAIRS):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            "l.phone = r.phone", max_pairs=settings.max_em_pairs)
-    predictions = linker.inference.predict(
-        threshold_match_probability=settings.review_threshold, warning_mode="never")
+    em_pairs = _count(con, "SELECT count(*) FROM _lk_xr x JOIN _lk_mr m ON x.phone = m.phone")
+    predictions = splink_predict(lambda: DuckDBAPI(con), sample="_lk_ms", members="_lk_mr",
+                                 external="_lk_xr",
+                                 model=_splink_settings(settings, n_members), settings=settings,
+                                 em_pairs=em_pairs)
     # which side is the member: Splink orders the two inputs by its own names
     table = predictions.physical_name
     idr, namer = _id_relation("m.{}", "x.{}"), _name_relation("m.{}", "x.{}")

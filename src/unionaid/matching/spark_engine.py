@@ -47,7 +47,6 @@ from unionaid.matching import linkage
 from unionaid.matching.linkage import (
     DETERMINISTIC_SCORE,
     EXACT_NAME_DIFFERS_SCORE,
-    MIN_EM_PAIRS,
     STAGES,
     LinkResult,
     LinkSettings,
@@ -55,7 +54,6 @@ from unionaid.matching.linkage import (
 
 try:  # the spark extra is optional: production's offline kit carries the core dependencies
     from pyspark.sql import DataFrame, SparkSession
-    from splink import Linker
     from splink.backends.spark import SparkAPI, similarity_jar_location
 except ImportError:  # pragma: no cover - exercised where pyspark is absent
     SparkSession = None
@@ -285,24 +283,11 @@ def _probabilistic(spark, settings: LinkSettings, n_members: int) -> None:
             WHERE pmod(xxhash64(row_no, {settings.seed}), 1000000) < {round(share * 1_000_000)}""")
     else:
         spark.table("_sk_m").createOrReplaceTempView("_sk_ms")
-    train_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
-    trainer = Linker([train_api.register("_sk_ms", table_name="__lk_members"),
-                      train_api.register("_sk_xr", table_name="__lk_external")],
-                     _spark_settings(settings, n_members), log_level=None)
-    trainer.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs,
-                                                      seed=settings.seed, num_chunks=1,
-                                                      min_count_per_level=None)
-    predict_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
-    linker = Linker([predict_api.register("_sk_mr", table_name="__lk_members"),
-                     predict_api.register("_sk_xr", table_name="__lk_external")],
-                    trainer.misc.save_model_to_json(), log_level=None,
-                    validate_settings=False)  # the trainer validated the same settings
-    if _count(spark, "SELECT count(*) FROM _sk_xr x JOIN _sk_mr m ON x.phone = m.phone") >= (
-            MIN_EM_PAIRS):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            "l.phone = r.phone", max_pairs=settings.max_em_pairs)
-    predictions = linker.inference.predict(
-        threshold_match_probability=settings.review_threshold, warning_mode="never")
+    em_pairs = _count(spark, "SELECT count(*) FROM _sk_xr x JOIN _sk_mr m ON x.phone = m.phone")
+    predictions = linkage.splink_predict(
+        lambda: SparkAPI(spark_session=spark, break_lineage_method="persist"),
+        sample="_sk_ms", members="_sk_mr", external="_sk_xr",
+        model=_spark_settings(settings, n_members), settings=settings, em_pairs=em_pairs)
     idr = spark_sql(linkage._id_relation("m.{}", "x.{}"))
     namer = spark_sql(linkage._name_relation("m.{}", "x.{}"))
     pairs = spark.sql(f"""
