@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "unionaid.notifications",
     "unionaid.funds",
     "unionaid.approvals",
+    "unionaid.stats",
+    "unionaid.checks",
     "unionaid.assistance",
     "unionaid.visits",
     "unionaid.archive",
