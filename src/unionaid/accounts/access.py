@@ -30,9 +30,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import BigIntegerField, Q
+from django.db.models import BigIntegerField, Exists, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from unionaid.accounts.permissions import (
     SCOPE_BREADTH,
@@ -40,6 +42,7 @@ from unionaid.accounts.permissions import (
     DataScope,
     admin_duties,
 )
+from unionaid.core import memo
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Access:
     position_labels: tuple[str, ...] = field(default=())
     # (position id, label) of every post held when this access was computed
     positions: tuple[tuple[int, str], ...] = field(default=())
+    # a confirmed second-factor device (TOTP): whoever turned it on is asked for it
+    has_device: bool = False
 
     def held_position_label(self, position_id: int) -> str | None:
         """The label of ``position_id`` if the user holds that (active) post, else None."""
@@ -163,7 +168,8 @@ def _compute(user, at) -> tuple[Access, datetime | None, int | None]:
         .filter(position__is_active=True, position__org_unit__is_closed=False)
         .select_related("position__org_unit")
         .prefetch_related("position__roles")
-        .annotate(access_stamp=_STAMP_SQL)
+        .annotate(access_stamp=_STAMP_SQL,
+                  has_device=Exists(TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)))
         .order_by("pk")
     )
     grants: list[Grant] = []
@@ -171,8 +177,10 @@ def _compute(user, at) -> tuple[Access, datetime | None, int | None]:
     positions: list[tuple[int, str]] = []
     boundaries: list[datetime] = []
     stamp = None
+    has_device = None
     for assignment in assignments:
         stamp = assignment.access_stamp
+        has_device = assignment.has_device
         if assignment.starts_at > at:
             boundaries.append(assignment.starts_at)
             continue
@@ -205,6 +213,10 @@ def _compute(user, at) -> tuple[Access, datetime | None, int | None]:
     access = Access(
         user_id=user.pk, member_id=user.member_id, grants=tuple(grants),
         position_labels=tuple(labels), positions=tuple(positions),
+        # kept with the rights: a device's writes change the stamp too (migration 0006); read
+        # with the posts, or on its own for a user who holds none
+        has_device=(user_has_device(user, confirmed=True) if has_device is None
+                    else has_device),
     )
     return access, min(boundaries, default=None), stamp
 
@@ -227,10 +239,14 @@ def cached_access(user, *, stamp=None, read_stamp=None) -> Access:
     if hit is not None:
         if stamp is None and read_stamp is not None:
             stamp = read_stamp()
+        memo.note_stamp(stamp)
         key = (stamp, user.is_active, user.member_id)
         if stamp is not None and hit[0] == key and (hit[2] is None or now < hit[2]):
             return hit[1]
+    elif stamp is not None:
+        memo.note_stamp(stamp)
     access, valid_until, seen = _compute(user, now)
+    memo.note_stamp(seen)
     if seen is not None:
         if len(_CACHE) >= CACHE_MAX_USERS:
             _CACHE.clear()

@@ -44,4 +44,5 @@ class AccessMiddleware:
 
 
 def needs_second_factor(user) -> bool:
-    return bool(access_for(user).duties) or user_has_device(user, confirmed=True)
+    access = access_for(user)
+    return bool(access.duties) or access.has_device

@@ -74,19 +74,21 @@ class TodoQuery(QuerySchema):
 
 
 class TodoItemOut(Schema):
-    id: int
+    """A ``selectors.TodoRow``, the amount to the fen."""
+
+    id: int = Field(..., alias="pk")
     case_id: int
-    subject_kind: str = Field(..., alias="case.subject_kind")
-    subject_id: int = Field(..., alias="case.subject_id")
+    subject_kind: str
+    subject_id: int
     item_code: str = ""
     amount: Decimal | None = None
-    applicant_name: str = Field(..., alias="case.applicant.name")
-    org_unit_name: str = Field(..., alias="case.org_unit.name")
-    step: str = Field(..., alias="step.name")
+    applicant_name: str
+    org_unit_name: str
+    step: str
     order: int
     assignee: str
-    allow_batch: bool = Field(..., alias="step.allow_batch")
-    fast_track: bool = Field(..., alias="case.fast_track")
+    allow_batch: bool
+    fast_track: bool
     created_at: dt.datetime
     due_at: dt.datetime | None
     is_overdue: bool
@@ -103,10 +105,8 @@ class TodoOut(Schema):
 def todo(request, response: HttpResponse, filters: Query[TodoQuery]):
     page = keyset_page(selectors.todo_for_user(user=request.auth), cursor=filters.cursor,
                        limit=filters.limit, fetch=selectors.todo_slice)
-    for task in page.items:
-        task.item_code = str(task.case.facts.get("item_code", ""))
-        task.amount = _amount(task.case.facts)
-        task.assignee = assignees.task_assignee_label(task)
+    for row in page.items:
+        row.amount = _amount({"amount": row.amount})
     _no_store(response)
     return {"items": page.items, "next_cursor": page.next_cursor,
             "next": next_link(request, page.next_cursor)}

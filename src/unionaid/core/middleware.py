@@ -7,11 +7,12 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
-from unionaid.core import context, masking
+from unionaid.core import context, masking, memo
 
 
 class RequestContextMiddleware:
-    """Makes the client IP available to services (for the audit journal) during a request.
+    """Makes the client IP available to services (for the audit journal) during a request,
+    and starts the request's near-static lookups (``core.memo``) afresh.
 
     Also: a page that carries the user's device-vault secret (``request.device_vault_secret_sent``,
     set by the ``device_vault_secret`` template tag of base.html) is sent ``private, no-store``,
@@ -29,9 +30,11 @@ class RequestContextMiddleware:
                 path=request.path[:255],
             )
         )
+        kept = memo.begin_request(read_only=request.method in ("GET", "HEAD"))
         try:
             response = self.get_response(request)
         finally:
+            memo.end_request(kept)
             context.reset(token)
         if getattr(request, "device_vault_secret_sent", False):
             patch_cache_control(response, private=True, no_store=True)

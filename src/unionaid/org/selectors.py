@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from unionaid.audit.scoped import get_in_scope, scoped_getter
+from unionaid.core import memo
 from unionaid.core.access import SCOPE_ALL, SCOPE_SELF, SCOPE_UNIT_AND_BELOW, access_for
 from unionaid.org.models import OrgLevel, OrgUnit
 
@@ -16,7 +17,10 @@ def covers_whole_tree(*, user, perm: str) -> bool:
 
 
 def level_names() -> dict[int, str]:
-    return dict(OrgLevel.objects.values_list("depth", "name"))
+    """{depth: "站段"}; kept under the access stamp (``core.memo``), which its table's writes
+    change."""
+    return dict(memo.kept("org.level_names",
+                          lambda: dict(OrgLevel.objects.values_list("depth", "name"))))
 
 
 def units_visible_to(*, user, perm: str = "org.view") -> QuerySet[OrgUnit]:

@@ -3,11 +3,14 @@ from __future__ import annotations
 from django.utils.functional import SimpleLazyObject
 
 from unionaid.accounts.access import ANONYMOUS, access_for
+from unionaid.core import memo
 from unionaid.org.models import UnionProfile
 
 
 def _union_name() -> str:
-    return UnionProfile.objects.values_list("name", flat=True).first() or ""
+    """Kept under the access stamp (``core.memo``), which the profile's writes change."""
+    return memo.kept("org.union_name", lambda: UnionProfile.objects.values_list(
+        "name", flat=True).first() or "")
 
 
 def access(request):

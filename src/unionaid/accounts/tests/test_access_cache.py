@@ -196,14 +196,14 @@ def test_without_a_stamp_row_nothing_is_cached(cadre):
     user = next_request(cadre)
     with CaptureQueriesContext(connection) as ctx:
         assert user.access.has_perm("members.view")
-    assert len(ctx.captured_queries) == 2  # posts (with the missing stamp), their roles
+    assert len(ctx.captured_queries) == 2  # posts (with the missing stamp, and devices), their roles
 
 
 def test_the_first_request_costs_what_it_did_without_the_cache(cadre):
     user = next_request(cadre)
     with CaptureQueriesContext(connection) as ctx:
         assert user.access.has_perm("members.view")
-    assert len(ctx.captured_queries) == 2  # posts with the stamp, their roles
+    assert len(ctx.captured_queries) == 2  # posts with the stamp and devices, their roles
 
 
 def test_ending_a_post_locks_only_the_assignment_row(cadre):

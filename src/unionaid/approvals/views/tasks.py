@@ -36,34 +36,30 @@ from unionaid.core.http import apply_service_error, cheap_page, or_404
 from unionaid.org.selectors import level_names
 
 
-def subject_labels(cases) -> dict[int, str]:
-    """Labels of the cases' subjects by case id: one ``labels`` call (one query) per kind."""
+def subject_labels(rows) -> dict[int, str]:
+    """Labels of the rows' case subjects by case id (``subject_kind``, ``subject_id`` and
+    ``case_id`` of a ``TodoRow`` or the ``subject_kind``, ``subject_id`` and ``pk`` of a case):
+    one ``labels`` call (one query) per kind."""
     by_kind: dict[str, list] = {}
-    for case in cases:
-        by_kind.setdefault(case.subject_kind, []).append(case)
+    for row in rows:
+        by_kind.setdefault(row.subject_kind, []).append(row)
     out = {}
     for kind, group in by_kind.items():
-        labels = (registry.subject_handler(kind).labels({c.subject_id for c in group})
+        labels = (registry.subject_handler(kind).labels({r.subject_id for r in group})
                   if registry.has_subject(kind) else {})
-        for case in group:
-            out[case.pk] = labels.get(case.subject_id) or f"{kind}#{case.subject_id}"
+        for row in group:
+            case_id = getattr(row, "case_id", None) or row.pk
+            out[case_id] = labels.get(row.subject_id) or f"{kind}#{row.subject_id}"
     return out
 
 
-def todo_rows(tasks) -> list[dict]:
-    """What a to-do row shows; the labels of a whole page come from one query per kind."""
-    labels = subject_labels([t.case for t in tasks])
-    return [{
-        "task": task,
-        "url": reverse("approvals:task-detail", args=[task.pk]),
-        "applicant": task.case.applicant.name,
-        "unit": task.case.org_unit.name,
-        "subject": labels[task.case.pk],
-        "amount": (task.case.facts or {}).get("amount"),
-        "fast_track": task.case.fast_track,
-        "assignee": assignees.task_assignee_label(task),
-        "batchable": task.step.allow_batch,
-    } for task in tasks]
+def todo_rows(rows) -> list[dict]:
+    """What a to-do row shows (``TodoRow`` of ``todo_slice``); the labels of a whole page
+    come from one query per kind."""
+    labels = subject_labels(rows)
+    base = reverse("approvals:task-detail", args=[0])[:-2]  # ".../tasks/" (reverse once)
+    return [{"task": row, "url": f"{base}{row.pk}/", "subject": labels[row.case_id]}
+            for row in rows]
 
 
 def _filter_form(request) -> TodoFilterForm:
@@ -90,7 +86,7 @@ def todo(request):
     carried = form.carried()
     filter_qs = urlencode(carried)
     return render(request, "approvals/todo.html", {
-        "page": page, "rows": rows, "row_html": todo_table_rows(rows, filter_qs=filter_qs), "any_batch": any(r["batchable"] for r in rows),
+        "page": page, "rows": rows, "row_html": todo_table_rows(rows, filter_qs=filter_qs), "any_batch": any(r["task"].allow_batch for r in rows),
         "reviews": list(fast_track_reviews_for_user(user=request.user, reach=reach)[:50]),
         "batch_form": BatchForm(), "filter_form": form, "filter_qs": filter_qs,
         "page_base": filter_qs, "filtered": bool(carried),
