@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from unionaid.accounts.access import access_for
@@ -31,6 +32,7 @@ from unionaid.approvals.models import (
 )
 from unionaid.approvals.skips import skip_reason
 from unionaid.audit.scoped import get_in_scope, scoped_getter
+from unionaid.core import memo
 from unionaid.core.masking import looks_like_identifier
 from unionaid.org.models import OrgUnit
 from unionaid.org.selectors import units_visible_to
@@ -234,7 +236,12 @@ class TodoFilter:
 
 def todo_item_choices() -> list[tuple[str, str]]:
     """(value, label) of every item a to-do may be filtered by: each registered kind, and each
-    key of a kind ("帮扶 · 临时救助（TEMP）")."""
+    key of a kind ("帮扶 · 临时救助（TEMP）"). Kept per language under the access stamp
+    (``core.memo``): the domains' catalogs change it (e.g. assistance migration 0007)."""
+    return list(memo.kept(f"approvals.todo_item_choices:{get_language()}", _item_choices))
+
+
+def _item_choices() -> list[tuple[str, str]]:
     out = []
     for subject in registry.subjects():
         out.append((subject.kind, str(subject.title)))

@@ -66,3 +66,4 @@ def test_a_post_request_never_uses_a_kept_value(rf):
         assert len(calls) == 2
     finally:
         memo.end_request(tokens)
+
