@@ -131,8 +131,17 @@ def findings_concerning(*, user, kind: str, ids: list) -> list[Finding]:
 
 # -- samples ----------------------------------------------------------------------------------
 
+def _sample_scope(user) -> Q:
+    """A sample drawn over ``user``'s units, or holding a case of one of them (a station
+    auditor reviews their cases of a sample drawn over the bureau)."""
+    rights = access_for(user)
+    return rights.scope_q(VIEW, unit_field="org_unit") | Q(
+        pk__in=SampledCase.objects.filter(rights.scope_q(VIEW, unit_field="org_unit"))
+        .values("sample_id"))
+
+
 def samples_visible_to(*, user) -> QuerySet[Sample]:
-    return (Sample.objects.filter(access_for(user).scope_q(VIEW, unit_field="org_unit"))
+    return (Sample.objects.filter(_sample_scope(user))
             .select_related("org_unit", "drawn_by")
             .annotate(case_count=Count("cases"),
                       reviewed=Count("cases", filter=~Q(cases__outcome=ReviewOutcome.PENDING)),
@@ -143,7 +152,8 @@ def samples_visible_to(*, user) -> QuerySet[Sample]:
 @scoped_getter
 def sample_get_for_user(*, user, pk) -> Sample:
     return get_in_scope(user=user, queryset=Sample.objects.select_related("org_unit", "drawn_by"),
-                        pk=pk, target_type="checks.sample", perm=VIEW)
+                        pk=pk, target_type="checks.sample", perm=VIEW,
+                        scope=_sample_scope(user))
 
 
 def sample_cases(*, user, sample: Sample) -> QuerySet[SampledCase]:

@@ -197,6 +197,8 @@ def search(request):
             flagged[d.pk] = list(hits.values())
     rows = [(d, flagged.get(d.pk, [])) for d in found[: funds_selectors.TRACE_FOUND_MAX]] \
         if found is not None else None
+    if form.is_bound:  # the page shows the criteria again, never the ID number
+        form = TraceFindForm({k: v for k, v in request.POST.items() if k != "id_number"})
     return render(request, "checks/search.html", {
         "form": form, "rows": rows,
         "more": found is not None and len(found) > funds_selectors.TRACE_FOUND_MAX,
