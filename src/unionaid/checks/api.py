@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from unionaid.checks import selectors, services
 from unionaid.checks.models import FindingStatus, ReviewOutcome, SampleRule
@@ -250,7 +250,7 @@ def sample_draw(request, payload: SampleIn):
               if k in ("percent", "min_amount", "item", "date_from", "date_to") and v is not None}
     sample = services.sample_draw(actor=user, population=payload.population, rule=payload.rule,
                                   unit=unit, params=params, seed=payload.seed)
-    return 201, _sample_full(user, selectors.sample_get_for_user(user=user, pk=sample.pk))
+    return Status(201, _sample_full(user, selectors.sample_get_for_user(user=user, pk=sample.pk)))
 
 
 @router.get("/samples/{sample_id}", response={200: SampleOut, 403: ErrorOut, **READ_ERRORS},

@@ -121,7 +121,8 @@ def test_it_flags_one_account_paid_for_two_members(union, make_member, living, p
     assert finding.amount == Decimal("1700")
     assert finding.unit_path == union.bureau.path  # both stations: the bureau's auditor's
     assert {r.id for r in finding.records if r.kind == "members.member"} == {first.pk, second.pk}
-    assert account not in str(finding.evidence) and account not in finding.fingerprint
+    assert account not in str(finding.evidence)
+    assert account not in finding.fingerprint
     assert finding.evidence["收款职工数"] == 2
     # a station auditor's run keeps nothing that reaches another station
     assert found(payments.find_shared_accounts, paths=[union.station_a.path])[0].unit_path \
@@ -358,7 +359,8 @@ def test_a_run_stores_the_shared_account_once_and_resolves_it_when_gone(union, m
     checks_run(actor=None, keys=["assistance.shared_account"], now=NOW)
     checks_run(actor=None, keys=["assistance.shared_account"], now=NOW)
     finding = Finding.objects.get(check_key="assistance.shared_account")
-    assert finding.status == FindingStatus.OPEN and finding.org_unit == union.team_a
+    assert finding.status == FindingStatus.OPEN
+    assert finding.org_unit == union.team_a
 
     member_services.member_update(actor=registrar, member=first,
                                   bank_account="6222020200119999999")

@@ -29,7 +29,8 @@ def test_checks_are_listed_with_counts_in_scope(findings, auditors, as_token):
 
 def test_without_the_right_the_api_answers_403(findings, personas, as_token):
     response = as_token(personas.station_cadre).get("/checks")
-    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_findings_and_one_finding_in_scope(findings, auditors, as_session):
@@ -38,22 +39,26 @@ def test_findings_and_one_finding_in_scope(findings, auditors, as_session):
     assert [r["summary"] for r in rows] == ["疑点1"]
     assert api.get("/checks/test.nothing/findings").json()["code"] == "not_found"
     inside = api.get(f"/checks/findings/{findings['fp-1'].pk}")
-    assert inside.status_code == 200 and inside.json()["evidence"] == {"依据": "第1条"}
+    assert inside.status_code == 200
+    assert inside.json()["evidence"] == {"依据": "第1条"}
     assert ReadEvent.objects.get().channel == "api"
     outside = api.get(f"/checks/findings/{findings['fp-2'].pk}")
-    assert outside.status_code == 404 and outside.json()["code"] == "not_found"
+    assert outside.status_code == 404
+    assert outside.json()["code"] == "not_found"
 
 
 def test_explain_and_reopen_through_the_api(findings, auditors, as_token):
     api = as_token(auditors["station"])
     pk = findings["fp-1"].pk
     bad = api.post(f"/checks/findings/{pk}/explain", {"text": " "})
-    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "validation_error"
     assert api.post(f"/checks/findings/{pk}/reopen", {}).json()["code"] == "not_explained"
     done = api.post(f"/checks/findings/{pk}/explain", {"text": "已核实"})
     assert done.status_code == 200
     body = done.json()
-    assert body["status"] == FindingStatus.EXPLAINED and body["explained_by"]
+    assert body["status"] == FindingStatus.EXPLAINED
+    assert body["explained_by"]
     assert [n["kind"] for n in body["notes"]] == ["explain"]
     again = api.post(f"/checks/findings/{pk}/reopen", {"text": "再查"})
     assert again.json()["status"] == FindingStatus.OPEN
@@ -69,7 +74,7 @@ def test_a_read_only_auditor_may_not_explain(findings, auditors, as_token):
 def test_run_samples_and_reviews_through_the_api(union, planted, cases, auditors, as_token):
     planted.append(found(union.team_a, 1))
     api = as_token(auditors["station"])
-    [result] = [r for r in api.post("/checks/run", {"key": "test.planted"}).json()]
+    [result] = list(api.post("/checks/run", {"key": "test.planted"}).json())
     assert result == {"key": "test.planted", "found": 1, "new": 1, "resolved": 0}
     cases.extend([case(union.team_a, 1), case(union.team_a, 2)])
     drawn = api.post("/checks/samples", {"rule": "random", "population": "test.cases",
@@ -77,7 +82,8 @@ def test_run_samples_and_reviews_through_the_api(union, planted, cases, auditors
                                                  "percent": 50, "seed": 7})
     assert drawn.status_code == 201, drawn.json()
     body = drawn.json()
-    assert body["seed"] == 7 and len(body["cases"]) == 1
+    assert body["seed"] == 7
+    assert len(body["cases"]) == 1
     outside = api.post("/checks/samples", {"rule": "random", "population": "test.cases",
                                                    "org_unit_id": union.station_b.pk,
                                                    "percent": 50})
@@ -85,7 +91,8 @@ def test_run_samples_and_reviews_through_the_api(union, planted, cases, auditors
     case_id = body["cases"][0]["id"]
     reviewed = api.post(f"/checks/cases/{case_id}/review",
                         {"outcome": "issue", "note": "金额不符"})
-    assert reviewed.status_code == 200 and reviewed.json()["outcome"] == "issue"
+    assert reviewed.status_code == 200
+    assert reviewed.json()["outcome"] == "issue"
     assert SampledCase.objects.get(pk=case_id).note == "金额不符"
     assert [s["id"] for s in api.get("/checks/samples").json()] == [body["id"]]
     assert api.get(f"/checks/samples/{body['id']}").json()["cases"][0]["outcome"] \

@@ -3,7 +3,6 @@ missing ones resolved (never deleted), runs scoped, explanations and samples jou
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -46,7 +45,8 @@ def test_a_rerun_does_not_duplicate_and_keeps_the_explanation(union, planted, au
     assert (result.found, result.new) == (1, 0)
     finding.refresh_from_db()
     assert Finding.objects.count() == 1
-    assert finding.status == FindingStatus.EXPLAINED and finding.summary == "疑点1（更新）"
+    assert finding.status == FindingStatus.EXPLAINED
+    assert finding.summary == "疑点1（更新）"
 
 
 def test_a_finding_no_longer_found_is_resolved_and_comes_back_explained(union, planted,
@@ -59,11 +59,13 @@ def test_a_finding_no_longer_found_is_resolved_and_comes_back_explained(union, p
     [result] = run()
     assert result.resolved == 1
     finding.refresh_from_db()
-    assert finding.status == FindingStatus.RESOLVED and finding.resolved_at is not None
+    assert finding.status == FindingStatus.RESOLVED
+    assert finding.resolved_at is not None
     planted.append(found(union.team_a, 1))
     run()
     finding.refresh_from_db()
-    assert finding.status == FindingStatus.EXPLAINED and finding.explanation == "已核实"
+    assert finding.status == FindingStatus.EXPLAINED
+    assert finding.explanation == "已核实"
 
 
 def test_a_station_run_resolves_and_stores_nothing_outside_the_station(union, planted,
@@ -77,7 +79,8 @@ def test_a_station_run_resolves_and_stores_nothing_outside_the_station(union, pl
     statuses = dict(Finding.objects.values_list("fingerprint", "status"))
     assert statuses == {"fp-1": FindingStatus.RESOLVED, "fp-2": FindingStatus.OPEN}
     event = AuditEvent.objects.filter(action="checks.run").latest("id")
-    assert event.actor_id == auditors["station"].pk and event.changes["resolved"] == 1
+    assert event.actor_id == auditors["station"].pk
+    assert event.changes["resolved"] == 1
 
 
 def test_an_unknown_check_is_not_found(auditors):
@@ -106,7 +109,8 @@ def test_explain_and_reopen_are_kept_and_journaled(union, planted, auditors):
     services.finding_explain(actor=auditors["bureau"], finding=finding, text="夫妻共用账户")
     services.finding_reopen(actor=auditors["station"], finding=finding, text="材料不全")
     finding.refresh_from_db()
-    assert finding.status == FindingStatus.OPEN and finding.explained_at is None
+    assert finding.status == FindingStatus.OPEN
+    assert finding.explained_at is None
     notes = list(FindingNote.objects.values_list("kind", "text", "created_by"))
     assert notes == [("explain", "夫妻共用账户", auditors["bureau"].pk),
                      ("reopen", "材料不全", auditors["station"].pk)]
@@ -119,7 +123,8 @@ def test_explain_and_reopen_are_kept_and_journaled(union, planted, auditors):
 def test_the_nightly_job_runs_every_check_over_the_whole_tree(union, planted):
     planted.extend([found(union.team_a, 1), found(union.team_b, 2)])
     job = job_or_none("checks.run_all")
-    assert job is not None and job.default_schedule == "30 2 * * *"
+    assert job is not None
+    assert job.default_schedule == "30 2 * * *"
     summary = job.func(now=timezone.now())
     assert "发现疑点" in summary
     assert set(Finding.objects.filter(check_key="test.planted")
@@ -143,10 +148,12 @@ def test_a_random_sample_is_reproducible_from_its_seed(union, cases, auditors):
     def ids(sample):
         return list(sample.cases.values_list("subject_id", flat=True))
 
-    assert len(ids(first)) == 4 and ids(first) == ids(again) != ids(other)
+    assert len(ids(first)) == 4
+    assert ids(first) == ids(again) != ids(other)
     assert first.population_size == 40
     event = AuditEvent.objects.filter(action="checks.sample_draw").order_by("id").first()
-    assert event.changes["seed"] == 1234 and event.changes["drawn"] == 4
+    assert event.changes["seed"] == 1234
+    assert event.changes["drawn"] == 4
 
 
 def test_rule_samples_take_every_matching_case_in_the_unit(union, cases, auditors):
@@ -213,4 +220,3 @@ def test_random_draw_takes_the_ceiling_of_the_share():
                              seed=1)) == 1
     assert len(services.draw(items, rule=SampleRule.RANDOM, params={"percent": "100"},
                              seed=1)) == 7
-    assert dt  # the module's datetime import is used by other tests' helpers

@@ -38,7 +38,8 @@ def test_the_list_counts_only_findings_in_scope(two_findings, auditors, client_f
     page = client_for(auditors["station"]).get("/checks/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert "测试核查" in body and 'href="/checks/"' in body  # in the nav too
+    assert "测试核查" in body
+    assert 'href="/checks/"' in body
     section = body[body.index('id="check-testplanted"'):]
     assert '<span data-count="open">1</span>' in section
     bureau = client_for(auditors["bureau"]).get("/checks/").content.decode()
@@ -47,7 +48,8 @@ def test_the_list_counts_only_findings_in_scope(two_findings, auditors, client_f
 
 def test_a_check_page_lists_its_findings_in_scope(two_findings, auditors, client_for):
     body = client_for(auditors["station"]).get("/checks/test.planted/").content.decode()
-    assert "疑点1" in body and "疑点2" not in body
+    assert "疑点1" in body
+    assert "疑点2" not in body
     assert client_for(auditors["station"]).get("/checks/test.nothing/").status_code == 404
 
 
@@ -61,7 +63,8 @@ def test_a_finding_page_is_journaled_and_out_of_scope_is_not_found(two_findings,
     client = client_for(auditors["station"])
     inside, outside = findings["fp-1"], findings["fp-2"]
     page = client.get(f"/checks/findings/{inside.pk}/")
-    assert page.status_code == 200 and "第1条" in page.content.decode()
+    assert page.status_code == 200
+    assert "第1条" in page.content.decode()
     read = ReadEvent.objects.get()
     assert (read.actor_id, read.member_id, read.target_type, read.target_id, read.channel) == (
         auditors["station"].pk, member.pk, "checks.finding", str(inside.pk), "page")
@@ -79,9 +82,11 @@ def test_an_auditor_explains_a_finding_from_its_page(two_findings, auditors, cli
     response = client.post(f"/checks/findings/{finding.pk}/explain/", {"text": "系夫妻共用账户"})
     assert response.status_code == 302
     finding.refresh_from_db()
-    assert finding.status == FindingStatus.EXPLAINED and finding.explained_by == auditors["station"]
+    assert finding.status == FindingStatus.EXPLAINED
+    assert finding.explained_by == auditors["station"]
     page = client.get(f"/checks/findings/{finding.pk}/").content.decode()
-    assert "系夫妻共用账户" in page and "重新打开" in page
+    assert "系夫妻共用账户" in page
+    assert "重新打开" in page
     client.post(f"/checks/findings/{finding.pk}/reopen/", {"text": "需补材料"})
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN
@@ -114,11 +119,13 @@ def test_drawing_and_reviewing_a_sample_from_the_pages(union, cases, auditors, c
     sample = Sample.objects.get()
     station = client_for(auditors["station"])
     page = station.get(f"/checks/samples/{sample.pk}/").content.decode()
-    assert "案例1" in page and "案例2" not in page  # a station auditor sees their cases only
+    assert "案例1" in page
+    assert "案例2" not in page
     mine = SampledCase.objects.get(subject_id=1)
     station.post(f"/checks/cases/{mine.pk}/review/", {"outcome": "ok", "note": ""})
     mine.refresh_from_db()
-    assert mine.outcome == "ok" and mine.reviewer == auditors["station"]
+    assert mine.outcome == "ok"
+    assert mine.reviewer == auditors["station"]
     theirs = SampledCase.objects.get(subject_id=2)
     assert station.post(f"/checks/cases/{theirs.pk}/review/",
                         {"outcome": "ok"}).status_code == 404
@@ -140,7 +147,8 @@ def test_search_by_id_number_is_posted_and_shows_the_findings(union, planted, au
     assert client.get("/checks/search/").status_code == 200
     response = client.post("/checks/search/", {"id_number": member.id_number})
     body = response.content.decode()
-    assert f'href="/funds/trace/{payment.pk}/"' in body and "疑点7" in body
+    assert f'href="/funds/trace/{payment.pk}/"' in body
+    assert "疑点7" in body
     assert member.id_number not in body
     event = AuditEvent.objects.get(action="funds.trace_search")
     assert member.id_number not in str(event.changes)
