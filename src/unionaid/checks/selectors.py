@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from unionaid.audit.reads import read_record
 from unionaid.audit.scoped import get_in_scope, scoped_getter
@@ -154,6 +155,19 @@ def sample_get_for_user(*, user, pk) -> Sample:
     return get_in_scope(user=user, queryset=Sample.objects.select_related("org_unit", "drawn_by"),
                         pk=pk, target_type="checks.sample", perm=VIEW,
                         scope=_sample_scope(user))
+
+
+PARAM_LABELS = {"percent": _("抽取比例（%）"), "min_amount": _("金额不低于（元）"),
+                "item": _("帮扶项目"), "date_from": _("发放日期自"), "date_to": _("发放日期至")}
+
+
+def sample_rule_in_words(sample: Sample) -> list[tuple[str, str]]:
+    """The sample's rule parameters for people: (label, value), an item by its name."""
+    population = registry.population_or_none(sample.population)
+    items = dict(population.items()) if population and "item" in sample.params else {}
+    return [(str(PARAM_LABELS.get(key, key)),
+             items.get(value, value) if key == "item" else str(value))
+            for key, value in sample.params.items()]
 
 
 def sample_cases(*, user, sample: Sample) -> QuerySet[SampledCase]:

@@ -40,6 +40,7 @@ from unionaid.org.models import OrgUnit
 
 TEXT_MAX = 2000
 SAMPLE_MAX = 500  # cases in one sample; narrow the rule for more
+CHUNK = 500  # fingerprints or ids in one IN (…): SQLite limits a statement's parameters
 
 
 def _require(actor, perm: str) -> None:
@@ -58,7 +59,10 @@ class RunResult:
 
 
 def _units_by_path(paths: set[str]) -> dict[str, int]:
-    return dict(OrgUnit.objects.filter(path__in=list(paths)).values_list("path", "pk"))
+    paths_list = sorted(paths)
+    return {path: pk for start in range(0, len(paths_list), CHUNK)
+            for path, pk in OrgUnit.objects.filter(path__in=paths_list[start:start + CHUNK])
+            .values_list("path", "pk")}
 
 
 def _in_paths_q(paths: list[str] | None):
@@ -76,8 +80,11 @@ def _store(check: registry.Check, found: list[registry.Found], *, paths, now) ->
     for item in found:
         by_fp.setdefault(item.fingerprint[:128], item)
     units = _units_by_path({f.unit_path for f in by_fp.values()})
-    existing = {f.fingerprint: f for f in Finding.objects.select_for_update()
-                .filter(check_key=check.key, fingerprint__in=list(by_fp))}
+    fingerprints = list(by_fp)
+    existing = {f.fingerprint: f
+                for start in range(0, len(fingerprints), CHUNK)
+                for f in Finding.objects.select_for_update().filter(
+                    check_key=check.key, fingerprint__in=fingerprints[start:start + CHUNK])}
     new = 0
     for fp, item in by_fp.items():
         unit_id = units.get(item.unit_path)
@@ -104,8 +111,9 @@ def _store(check: registry.Check, found: list[registry.Found], *, paths, now) ->
              .filter(_in_paths_q(paths), check_key=check.key,
                      status__in=[FindingStatus.OPEN, FindingStatus.EXPLAINED])
              .values_list("pk", "fingerprint") if fp not in by_fp]
-    resolved = Finding.objects.filter(pk__in=stale).update(status=FindingStatus.RESOLVED,
-                                                           resolved_at=now)
+    resolved = sum(Finding.objects.filter(pk__in=stale[start:start + CHUNK])
+                   .update(status=FindingStatus.RESOLVED, resolved_at=now)
+                   for start in range(0, len(stale), CHUNK))
     return RunResult(key=check.key, found=len(by_fp), new=new, resolved=resolved)
 
 

@@ -149,6 +149,7 @@ def sample_detail(request, pk: int):
     return render(request, "checks/sample_detail.html", {
         "sample": sample, "cases": selectors.sample_cases(user=request.user, sample=sample),
         "population": registry.population_or_none(sample.population),
+        "rule_in_words": selectors.sample_rule_in_words(sample),
         "review_form": ReviewForm(), "may_review": _may_review(request),
     })
 

@@ -43,17 +43,15 @@ class Paid:
 def paid_rows(*, paths: list[str] | None) -> list[Paid]:
     """Every paid disbursement (status paid) of an application whose unit is under ``paths``,
     oldest payment first. Two queries (applications, then their payments)."""
-    apps = {a.pk: a for a in Application.objects.filter(paths_q(paths)).filter(
-        pk__in=Disbursement.objects.filter(subject_kind=SUBJECT_KIND,
-                                           status=DisbursementStatus.PAID).values("subject_id"))
-        .select_related("member__org_unit", "item__category", "org_unit")}
-    rows = [Paid(disbursement_id=d.pk, amount=d.amount, paid_at=d.paid_at, batch_id=d.batch_id,
+    payments = Disbursement.objects.filter(subject_kind=SUBJECT_KIND,
+                                           status=DisbursementStatus.PAID, paid_at__isnull=False)
+    in_scope = Application.objects.filter(paths_q(paths))
+    apps = {a.pk: a for a in in_scope.filter(pk__in=payments.values("subject_id"))
+            .select_related("member__org_unit", "item__category", "org_unit")}
+    return [Paid(disbursement_id=d.pk, amount=d.amount, paid_at=d.paid_at, batch_id=d.batch_id,
                  application=apps[d.subject_id])
-            for d in Disbursement.objects.filter(subject_kind=SUBJECT_KIND,
-                                                 status=DisbursementStatus.PAID,
-                                                 subject_id__in=list(apps))
-            .order_by("paid_at", "pk") if d.paid_at is not None]
-    return rows
+            for d in payments.filter(subject_id__in=in_scope.values("pk")).order_by("paid_at", "pk")
+            if d.subject_id in apps]
 
 
 def item_max(item: AssistanceItem) -> Decimal | None:

@@ -51,18 +51,19 @@ def find_self_decisions(*, paths, now):
     """A step of an application's case decided (approved, rejected or returned) by the person
     who filed it, by the applicant or a member of their household, or two steps of one case
     decided by one person (unless the flow allows it)."""
-    tasks = list(ApprovalTask.objects.filter(
+    decided = ApprovalTask.objects.filter(
         paths_q(paths, "case__org_unit"), case__subject_kind=SUBJECT_KIND,
         status__in=DECIDED, decided_by__isnull=False)
-        .select_related("case__org_unit", "case__flow_version__flow", "decided_by")
-        .order_by("case_id", "order", "pk"))
+    tasks = list(decided.select_related("case__org_unit", "case__flow_version__flow",
+                                        "decided_by").order_by("case_id", "order", "pk"))
     by_case: dict[int, list[ApprovalTask]] = defaultdict(list)
     for task in tasks:
         by_case[task.case_id].append(task)
     pairs = {(t.decided_by.member_id, t.case.applicant_id) for t in tasks
              if t.decided_by.member_id and t.decided_by.member_id != t.case.applicant_id}
     household = _household_pairs(pairs)
-    apps = {a.case_id: a for a in Application.objects.filter(case_id__in=list(by_case))
+    apps = {a.case_id: a for a in Application.objects.filter(
+        case_id__in=decided.values("case_id"))
             .select_related("member", "item")}
     for case_id, case_tasks in by_case.items():
         case, app = case_tasks[0].case, apps.get(case_id)

@@ -120,6 +120,8 @@ def test_drawing_and_reviewing_a_sample_from_the_pages(union, cases, auditors, c
     station = client_for(auditors["station"])
     page = station.get(f"/checks/samples/{sample.pk}/").content.decode()
     assert "案例1" in page
+    assert "帮扶项目：项目甲" in page  # the rule in words, never its codes
+    assert "item=" not in page
     assert "案例2" not in page
     mine = SampledCase.objects.get(subject_id=1)
     station.post(f"/checks/cases/{mine.pk}/review/", {"outcome": "ok", "note": ""})
