@@ -130,6 +130,23 @@ def findings_concerning(*, user, kind: str, ids: list) -> list[Finding]:
     return found
 
 
+def findings_by_payment(*, user, payments) -> dict[int, list[Finding]]:
+    """payment id -> the open or explained findings in ``user``'s scope that name the payment
+    or are about its member (for the auditor's search results)."""
+    by_payment = findings_concerning(user=user, kind="funds.disbursement",
+                                     ids=[d.pk for d in payments])
+    by_member = findings_concerning(user=user, kind="members.member",
+                                    ids=[d.member_id for d in payments])
+    flagged = {}
+    for d in payments:
+        hits = {f.pk: f for f in by_payment if any(
+            r.get("kind") == "funds.disbursement" and str(r.get("id")) == str(d.pk)
+            for r in f.records)}
+        hits.update({f.pk: f for f in by_member if f.member_id == d.member_id})
+        flagged[d.pk] = list(hits.values())
+    return flagged
+
+
 # -- samples ----------------------------------------------------------------------------------
 
 def _sample_scope(user) -> Q:

@@ -185,17 +185,7 @@ def search(request):
     found = flagged = None
     if form.is_valid():
         found = funds_selectors.trace_search(user=request.user, **form.cleaned_data)
-        flagged = {}
-        by_payment = selectors.findings_concerning(
-            user=request.user, kind="funds.disbursement", ids=[d.pk for d in found])
-        by_member = selectors.findings_concerning(
-            user=request.user, kind="members.member", ids=[d.member_id for d in found])
-        for d in found:
-            hits = {f.pk: f for f in by_payment if any(
-                r.get("kind") == "funds.disbursement" and str(r.get("id")) == str(d.pk)
-                for r in f.records)}
-            hits.update({f.pk: f for f in by_member if f.member_id == d.member_id})
-            flagged[d.pk] = list(hits.values())
+        flagged = selectors.findings_by_payment(user=request.user, payments=found)
     rows = [(d, flagged.get(d.pk, [])) for d in found[: funds_selectors.TRACE_FOUND_MAX]] \
         if found is not None else None
     if form.is_bound:  # the page shows the criteria again, never the ID number
