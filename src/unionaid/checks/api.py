@@ -4,7 +4,7 @@
 ``POST /checks/run`` runs them (or ``{"key": …}``) over the caller's scope;
 ``GET /checks/{key}/findings?status=`` a check's findings; ``GET /findings/{id}`` one finding
 (its read journaled); ``POST /findings/{id}/explain`` and ``/reopen`` (``checks.review``);
-``GET /samples``, ``POST /samples`` (draw), ``GET /samples/{id}`` with its cases,
+``GET /populations`` what samples may draw from, ``GET /samples``, ``POST /samples`` (draw), ``GET /samples/{id}`` with its cases,
 ``POST /cases/{id}/review``. Without ``checks.view``: 403 ``permission_denied``; a finding,
 sample or case outside the scope, or an unknown check: 404 ``not_found``; bad input: 422
 ``validation_error``; reopening an unexplained finding: 409 ``not_explained``; a rule that
@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from ninja import Field, Router, Schema, Status
 
-from unionaid.checks import selectors, services
+from unionaid.checks import registry, selectors, services
 from unionaid.checks.models import FindingStatus, ReviewOutcome, SampleRule
 from unionaid.core.access import access_for
 from unionaid.core.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema
@@ -200,8 +200,28 @@ def sample_list(request):
     return [_sample(s) for s in selectors.samples_visible_to(user=_viewer(request))[:LIST_MAX]]
 
 
+class ItemOut(Schema):
+    code: str
+    name: str
+
+
+class PopulationOut(Schema):
+    key: str
+    label: str
+    items: list[ItemOut]
+
+
+@router.get("/populations", response={200: list[PopulationOut], 401: ErrorOut, 403: ErrorOut},
+            summary="可抽查的案例来源及其项目")
+def population_list(request):
+    _viewer(request)
+    return [{"key": p.key, "label": str(p.label),
+             "items": [{"code": code, "name": name} for code, name in p.items()]}
+            for p in registry.populations()]
+
+
 class SampleIn(InputSchema):
-    population: str = Field("assistance.paid", max_length=60)
+    population: str = Field(..., max_length=60, description="案例来源（已登记的来源键）")
     rule: SampleRule
     org_unit_id: int
     percent: Decimal | None = Field(None, description="随机抽取的比例（0–100）")

@@ -77,6 +77,9 @@ def test_run_samples_and_reviews_through_the_api(union, planted, cases, auditors
     [result] = list(api.post("/checks/run", {"key": "test.planted"}).json())
     assert result == {"key": "test.planted", "found": 1, "new": 1, "resolved": 0}
     cases.extend([case(union.team_a, 1), case(union.team_a, 2)])
+    [population] = [p for p in api.get("/checks/populations").json() if p["key"] == "test.cases"]
+    assert population["items"] == [{"code": "it-a", "name": "项目甲"},
+                                   {"code": "it-b", "name": "项目乙"}]
     drawn = api.post("/checks/samples", {"rule": "random", "population": "test.cases",
                                                  "org_unit_id": union.station_a.pk,
                                                  "percent": 50, "seed": 7})
