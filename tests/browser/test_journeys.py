@@ -305,6 +305,25 @@ def test_auditor_traces_a_payment_and_the_audit_admin_reads_the_journal(browse):
     auditor.click(form.locator("button[type=submit]"))
     assert re.match(r"/funds/trace/\d+/", auditor.path), auditor.text()[:300]
 
+    # The auditor's checks (issue 13): run them over their scope, open a check, draw a sample.
+    auditor.go("/checks/")
+    auditor.click(auditor.page.get_by_role("button", name="立即核查"))
+    assert "核查完成" in auditor.text(), auditor.text()[:300]
+    auditor.click(auditor.page.locator("main #checks h2 a").first)
+    assert re.match(r"/checks/[a-z_]+\.[a-z_]+/", auditor.path)
+    auditor.go("/checks/samples/")
+    form = auditor.page.locator("#sample-draw")
+    form.locator("select[name=unit]").select_option(index=1)
+    form.locator("select[name=rule]").select_option("random")
+    form.locator("input[name=percent]").fill("50")
+    auditor.click(form.locator("button[type=submit]"))
+    assert re.match(r"/checks/samples/\d+/", auditor.path), auditor.text()[:300]
+    auditor.go("/checks/search/")
+    form = auditor.page.locator("#checks-find")
+    form.locator("input[name=name]").fill(paid.member.name[:1])
+    auditor.click(form.locator("button[type=submit]"))
+    assert auditor.page.locator("#found a[href^='/funds/trace/']").count() >= 1
+
     admin = browse(None)
     admin.login_with_code("auditadmin")
     admin.go("/audit/")

@@ -57,7 +57,8 @@ WORK_ROLES: dict[str, tuple[str, list[str], str]] = {
     "work_cashier": ("工会出纳", ["org.view", "funds.view", "funds.confirm", "assistance.view"],
                      DataScope.UNIT_AND_BELOW),
     "work_auditor": ("审计人员", ["org.view", "trace.view", "members.view", "assistance.view",
-                                  "visits.view", "archive.view"], DataScope.UNIT_AND_BELOW),
+                                  "visits.view", "archive.view", "checks.view", "checks.review"],
+                     DataScope.UNIT_AND_BELOW),
 }
 MAX_LEVELS = 10
 

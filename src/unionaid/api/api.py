@@ -13,6 +13,7 @@ from unionaid.api.auth import AUTH
 from unionaid.approvals.api import router as approvals_router
 from unionaid.archive.api import router as archive_router
 from unionaid.assistance.api import router as assistance_router
+from unionaid.checks.api import router as checks_router
 from unionaid.core.errors import ServiceError
 from unionaid.exports.api import router as exports_router
 from unionaid.funds.api import router as funds_router
@@ -106,6 +107,7 @@ def _register_routers() -> None:
     api.add_router("/v1/notifications", notifications_router)
     api.add_router("/v1/exports", exports_router)
     api.add_router("/v1/schedules", schedules_router)
+    api.add_router("/v1/checks", checks_router)
 
 
 _register_routers()

@@ -42,6 +42,7 @@ from unionaid.archive.models import (
 from unionaid.assistance.models import Application, AssistanceCategory, AssistanceItem
 from unionaid.audit.models import AuditEvent, ReadEvent
 from unionaid.audit.scoped import SCOPED_GETTERS
+from unionaid.checks.models import Finding, Sample, SampledCase
 from unionaid.core.errors import NotFound
 from unionaid.exports.models import ExportJob
 from unionaid.funds.models import Budget, Disbursement, DisbursementBatch, FundingSource
@@ -60,7 +61,7 @@ from unionaid.visits.models import (
 SRC = Path(__file__).resolve().parents[2]  # src/unionaid
 VIEW_PERMS = [
     "org.view", "members.view", "members.import", "assistance.view", "archive.view",
-    "archive.config", "visits.view", "funds.view", "matching.view",
+    "archive.config", "visits.view", "funds.view", "matching.view", "checks.view",
 ]
 
 
@@ -288,6 +289,29 @@ def _match(w: World, inside: bool):
                                 status="review"), {}
 
 
+def _finding(w: World, inside: bool):
+    now = timezone.now()
+    return Finding.objects.create(check_key="test.scope", fingerprint=f"scope-{inside}",
+                                  org_unit=w.unit(inside), member=w.member(inside),
+                                  summary="疑点", first_seen_at=now, last_seen_at=now), {}
+
+
+def _sample_for(w: World, inside: bool) -> Sample:
+    return Sample.objects.create(population="test.cases", rule="item", seed=1,
+                                 org_unit=w.unit(inside), drawn_at=timezone.now(),
+                                 drawn_by=w.other)
+
+
+def _sample(w: World, inside: bool):
+    return _sample_for(w, inside), {}
+
+
+def _sampled_case(w: World, inside: bool):
+    return SampledCase.objects.create(sample=_sample_for(w, inside), subject_kind="test.case",
+                                      subject_id=1, org_unit=w.unit(inside),
+                                      member=w.member(inside), label="案例"), {}
+
+
 Make = Callable[[World, bool], tuple[object, dict]]
 SPECS: dict[str, Make] = {
     "member_get_for_user": _member,
@@ -317,6 +341,9 @@ SPECS: dict[str, Make] = {
     "dataset_get_for_user": _dataset,
     "run_get_for_user": _run,
     "match_get_for_user": _match,
+    "finding_get_for_user": _finding,
+    "sample_get_for_user": _sample,
+    "sampled_case_get_for_user": _sampled_case,
 }
 
 
@@ -400,7 +427,7 @@ def test_a_getter_answers_not_found_for_a_garbage_or_missing_id(name, world):
 # getters of a member's personal data: each read goes to the read log (audit.ReadEvent)
 READ_LOGGED = {"member_get_for_user", "application_get_for_user", "record_get_for_user",
                "profile_get_for_user", "visit_get_for_user", "task_get_for_user",
-               "match_get_for_user"}
+               "match_get_for_user", "finding_get_for_user", "sampled_case_get_for_user"}
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

@@ -66,7 +66,7 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     # The auditor (审计人员) reads any payment's chain; not one of the three admin duties.
     "auditor": (
         "审计人员", ["org.view", "trace.view", "members.view", "assistance.view", "visits.view",
-                     "archive.view"], DataScope.ALL,
+                     "archive.view", "checks.view", "checks.review"], DataScope.ALL,
     ),
 }
 
