@@ -429,3 +429,17 @@ def test_the_api_exports_a_ledger_within_the_scope(ledger, as_token, union):
     refused = api.get(url(kind="budgets", start=f"{YEAR - 1}-06-01", end=END.isoformat()))
     assert refused.status_code == 400
     assert refused.json()["code"] == "invalid_period"
+
+
+def test_the_archive_ledgers_page_points_funds_readers_to_these_ledgers(union, client):
+    both = make_staff("both", union.station_a, [make_role(
+        "archive-and-funds", ["org.view", "archive.view", "funds.view"])])
+    archive_only = make_staff("archive_only", union.station_a, [make_role(
+        "archive-only", ["org.view", "archive.view"])])
+    link = f'href="{reverse("assistance:ledgers")}"'
+    client.force_login(both)
+    assert link in client.get(reverse("archive:ledgers")).content.decode()
+    client.force_login(archive_only)
+    page = client.get(reverse("archive:ledgers"))
+    assert page.status_code == 200
+    assert link not in page.content.decode()
