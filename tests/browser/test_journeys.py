@@ -294,6 +294,14 @@ def test_finance_makes_and_exports_a_batch_and_the_cashier_confirms_it(browse):
     assert "尚未确认" not in cashier.page.locator("#batch-confirmed-by").inner_text()
     assert "已确认发放" in cashier.text()
 
+    # The finance office files the payment ledger upward (帮扶资金发放台账): the funds pages'
+    # 台账 tab, the whole scope for this year, masked.
+    finance.go("/funds/batches/")
+    finance.click("a[href='/assistance/ledgers/']")
+    with finance.page.expect_download() as download:
+        finance.page.locator("#funds-ledger-form button[type=submit]").first.click()
+    assert "帮扶资金发放台账" in download.value.suggested_filename
+
 
 def test_auditor_traces_a_payment_and_the_audit_admin_reads_the_journal(browse):
     paid = Application.objects.filter(status=ApplicationStatus.PAID).first()

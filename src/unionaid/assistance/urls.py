@@ -1,6 +1,6 @@
 from django.urls import path
 
-from unionaid.assistance.views import applications, attachments, catalog
+from unionaid.assistance.views import applications, attachments, catalog, ledgers
 
 app_name = "assistance"
 urlpatterns = [
@@ -25,4 +25,6 @@ urlpatterns = [
     path("catalog/new/", catalog.item_edit, name="item-create"),
     path("catalog/<int:pk>/", catalog.item_edit, name="item-edit"),
     path("catalog/<int:pk>/trial/", catalog.item_trial, name="item-trial"),
+    path("ledgers/", ledgers.ledgers, name="ledgers"),
+    path("ledgers/export/", ledgers.ledger_export, name="ledger-export"),
 ]

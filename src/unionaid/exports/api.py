@@ -34,7 +34,8 @@ def _download_url(job: ExportJob) -> str | None:
 class ExportCreateIn(InputSchema):
     kind: str = Field(..., max_length=20,
                       description="导出内容（各业务登记的导出类型），如 members 职工名册、"
-                                  "archive_ledger 困难职工档案台账、visits_ledger 走访台账；"
+                                  "archive_ledger 困难职工档案台账、visits_ledger 走访台账、"
+                                  "payment_ledger 帮扶资金发放台账、budget_ledger 预算执行台账；"
                                   "未登记的类型返回 unknown_kind")
     unit_id: int | None = Field(None, description="该单位及其下级；不填为管辖范围内全部")
     q: str = Field("", max_length=100, description="职工名册：姓名前缀（不接受身份证号、手机号）")
