@@ -18,6 +18,7 @@ urlpatterns = [
     path("matching/", include("unionaid.matching.urls")),
     path("exports/", include("unionaid.exports.urls")),
     path("schedules/", include("unionaid.schedules.urls")),
+    path("stats/", include("unionaid.stats.urls")),
     path("me/", include("unionaid.portal.urls")),
     path("logins/", include("unionaid.portal.activation_urls")),  # how workers get in
     path("notifications/", include("unionaid.notifications.urls")),
