@@ -36,7 +36,10 @@ def _params(request) -> dict:
         params.update(fact=first.key, dims=["org"],
                       measures=[m.key for m in first.measures[:2]])
     elif not params["measures"]:
-        info = selectors.fact_info(params["fact"])
+        try:
+            info = selectors.fact_info(params["fact"])
+        except StatsInputError:
+            return params  # statistic() says what is wrong
         params["measures"] = [m.key for m in info.measures[:2]]
     return params
 
@@ -78,11 +81,16 @@ def _chart_data(stat) -> dict:
 @login_required
 def statistic_page(request):
     _require(request)
-    params = _params(request)
     error = None
+    try:
+        params = _params(request)
+    except StatsInputError as exc:  # a malformed unit
+        params = {"fact": "", "dims": [], "measures": [], "filters": {}, "unit": None}
+        error = exc.message
     stat = None
     try:
-        stat = selectors.statistic(actor=request.user, **params)
+        if error is None:
+            stat = selectors.statistic(actor=request.user, **params)
     except StatsInputError as exc:
         error = exc.message
     except NotFound:
@@ -111,8 +119,8 @@ def statistic_page(request):
 @login_required
 def statistic_export(request):
     _require(request)
-    params = _params(request)
     try:
+        params = _params(request)
         stat = selectors.statistic(actor=request.user, **params)
     except (StatsInputError, NotFound):
         raise Http404() from None

@@ -44,6 +44,10 @@ def test_the_page_shows_the_table_chart_and_drill_down_within_scope(readers):
     # an unknown measure is said on the page, nothing is counted
     response = client.get("/stats/", {"fact": "applications", "measures": "income"})
     assert "没有这项统计指标" in response.content.decode()
+    for query in ({"fact": "salaries"}, {"fact": "applications", "unit": "x"}):
+        response = client.get("/stats/", query)
+        assert response.status_code == 200
+        assert 'class="alert alert-warning"' in response.content.decode()
 
 
 def test_the_export_is_an_xlsx_with_a_native_chart_and_is_journaled(readers):
