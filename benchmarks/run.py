@@ -128,9 +128,10 @@ def run_child(args, db: str, suite: str = "members", reuse: bool | None = None
 
 def suite_cases(suite: str) -> tuple[str, ...]:
     from helpers import assistance, matching, serve, worker
+    from helpers import stats as stats_suite
 
     return {"members": worker.CASES, "assistance": assistance.CASES, "serve": serve.CASES,
-            "match": matching.CASES,
+            "match": matching.CASES, "stats": stats_suite.CASES,
             "all": worker.CASES + assistance.CASES + serve.CASES + matching.CASES}[suite]
 
 
@@ -146,7 +147,8 @@ def run_match(args, machine: dict) -> dict:
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--suite", choices=["members", "assistance", "serve", "match", "all"],
+    parser.add_argument("--suite", choices=["members", "assistance", "serve", "match", "stats",
+                                            "all"],
                         default="all")
     parser.add_argument("--match-size", type=int, default=1_000_000,
                         help="members and external rows of the match suite (each)")
@@ -154,6 +156,10 @@ def parse(argv=None):
                         help="members and external rows of the match suite's probabilistic "
                         "stage measurement (each)")
     parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--stats-records", type=int, default=10_000_000,
+                        help="applications' records bulk-loaded into the statistics store")
+    parser.add_argument("--stats-members", type=int, default=1_000_000,
+                        help="distinct members over the statistics suite's records")
     parser.add_argument("--history", type=int, default=1_000_000,
                         help="historical applications of the assistance suite")
     parser.add_argument("--approvals", type=int, default=1000,
@@ -193,7 +199,13 @@ def main(argv=None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     if args.child:
         only = tuple(filter(None, args.cases.split(",")))
-        if args.suite == "serve":
+        if args.suite == "stats":
+            from helpers import stats as stats_suite
+
+            stats_suite.run(db=args.db, records=args.stats_records, members=args.stats_members,
+                            seed=args.seed, samples=args.samples, warmup=args.warmup,
+                            out=args.out)
+        elif args.suite == "serve":
             from helpers import serve
 
             serve.run(db=args.db, members=args.members, history=args.history, seed=args.seed,
@@ -228,6 +240,8 @@ def main(argv=None) -> int:
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in dbs and not postgres_reachable():
         dbs.remove("postgres")
+    if args.suite == "stats":
+        return run_stats(args, dbs, machine_info())
     suites = ["members", "assistance", "serve"] if args.suite == "all" else [args.suite]
     suites = [s for s in suites if not only or only & set(suite_cases(s))]
     machine = machine_info()  # before the run: the commit measured, not the results written
@@ -259,6 +273,65 @@ def main(argv=None) -> int:
         print("nothing to run")
         return 1
     return 0
+
+
+STATS_PG_NAME = os.environ.get("BENCH_STATS_PG_NAME", "ua_stats_bench")
+STATS_SQLITE = Path(os.environ.get("BENCH_STATS_SQLITE", "/tmp/ua_stats_bench.sqlite3"))
+
+
+def run_stats(args, dbs: list[str], machine: dict) -> int:
+    """The statistics suite, on its own databases (never unionaid_bench): a fresh one per run.
+    Results: results/stats.json and results/stats.md."""
+    runs, failed = {}, []
+    for db in dbs:
+        if db == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{STATS_SQLITE}{suffix}").unlink(missing_ok=True)
+            url = f"sqlite:///{STATS_SQLITE}"
+        else:
+            with _pg_admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{STATS_PG_NAME}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{STATS_PG_NAME}"')
+            url = f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{STATS_PG_NAME}"
+        out = DATA / f"result-{db}-stats.json"
+        out.unlink(missing_ok=True)
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
+               "DEBUG": "0", "LOG_LEVEL": "WARNING", "UNIONAID_VAR_DIR": str(DATA / "var"),
+               **bench_keys(DATA, f"stats-{db}", fresh=True)}
+        cmd = [sys.executable, __file__, "--child", "--suite", "stats", "--db", db,
+               "--stats-records", str(args.stats_records), "--stats-members",
+               str(args.stats_members), "--seed", str(args.seed), "--samples",
+               str(args.samples), "--warmup", str(args.warmup), "--out", str(out)]
+        status = subprocess.run(cmd, env=env, cwd=ROOT).returncode
+        if out.exists():
+            runs[db] = json.loads(out.read_text())
+        if status:
+            failed.append(f"{db}/stats (exit status {status})")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = {"when": when, "machine": machine, "runs": runs}
+    (args.results / "stats.json").write_text(json.dumps(report, indent=2, default=str))
+    lines = [f"# Statistics suite ({when}, commit {machine['commit']}, {machine['nproc']} cores, "
+             f"load {machine['load_avg_start']})", ""]
+    for run in runs.values():
+        lines += [f"## {run['database']}: {run['records']:,} records, {run['members']:,} "
+                  f"members, {run.get('cells', 0):,} cells", "",
+                  "| query | rows | from | p50 ms | p95 ms | load before |",
+                  "|---|---|---|---|---|---|"]
+        for key, lat in run["latency"].items():
+            target = "✅" if lat["p95_ms"] <= 300 else "❌"
+            lines.append(f"| {key} | {lat['rows']} | {lat['source']} | {lat['p50_ms']} | "
+                         f"{lat['p95_ms']} {target} | {run['load_avg'].get('before_' + key)} |")
+        pay = run.get("new_payment", {})
+        lines += ["", f"New payment: one refresh {pay.get('refresh_ms')} ms, shows: "
+                  f"{pay.get('shows')}; within {pay.get('worst_case_s')} s at worst (job every "
+                  f"minute). Timings: {run['timings']}. Invariants ok: "
+                  f"{run['invariants']['ok']}.", ""]
+    (args.results / "stats.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0 if runs else 1
 
 
 def match_ok(match: dict) -> bool:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("exports/", include("unionaid.exports.urls")),
     path("schedules/", include("unionaid.schedules.urls")),
     path("checks/", include("unionaid.checks.urls")),
+    path("stats/", include("unionaid.stats.urls")),
     path("me/", include("unionaid.portal.urls")),
     path("logins/", include("unionaid.portal.activation_urls")),  # how workers get in
     path("notifications/", include("unionaid.notifications.urls")),

@@ -9,6 +9,8 @@
     unionaid dataset import FILE       load another department's list (--source, --unit, --as)
     unionaid dataset match ID          match a loaded list against the member roll (--as)
     unionaid dataset purge             delete lists past their retention period
+    unionaid stats rebuild             rebuild the statistics store (统计) from the records
+    unionaid stats refresh             count what changed since the last refresh
     unionaid keys rotate               re-encrypt personal data with the active key
     unionaid backup [--keep N]         back up the database (one file + .sha256, never the keys)
     unionaid restore FILE              restore a backup into an empty database, then check it
@@ -37,6 +39,8 @@ ALIASES = {
     ("dataset", "import"): ["matching_import"],
     ("dataset", "match"): ["matching_run"],
     ("dataset", "purge"): ["matching_purge"],
+    ("stats", "rebuild"): ["stats_rebuild"],
+    ("stats", "refresh"): ["stats_refresh"],
 }
 
 

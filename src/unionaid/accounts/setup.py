@@ -43,21 +43,22 @@ _CADRE = ["org.view", "members.view", "members.change", "members.consent", "assi
 # the uncertain ones; the 帮扶工作管理员 also imports and matches lists, handles the leads, and
 # keeps the sources and lead rules.
 WORK_ROLES: dict[str, tuple[str, list[str], str]] = {
-    "work_cadre": ("工会干事", [*_CADRE, "matching.view", "matching.review"],
+    "work_cadre": ("工会干事", [*_CADRE, "matching.view", "matching.review", "stats.view"],
                    DataScope.UNIT_AND_BELOW),
     "work_aid_admin": (
         "帮扶工作管理员",
         [*_CADRE, "members.import", "members.export", "assistance.catalog", "visits.campaign",
          "archive.config", "matching.view", "matching.manage", "matching.review",
-         "matching.config"],
+         "matching.config", "stats.view"],
         DataScope.UNIT_AND_BELOW,
     ),
     "work_finance": ("工会财务", ["org.view", "funds.view", "funds.manage", "funds.confirm",
-                                  "assistance.view"], DataScope.UNIT_AND_BELOW),
+                                  "assistance.view", "stats.view"], DataScope.UNIT_AND_BELOW),
     "work_cashier": ("工会出纳", ["org.view", "funds.view", "funds.confirm", "assistance.view"],
                      DataScope.UNIT_AND_BELOW),
     "work_auditor": ("审计人员", ["org.view", "trace.view", "members.view", "assistance.view",
-                                  "visits.view", "archive.view", "checks.view", "checks.review"],
+                                  "visits.view", "archive.view", "checks.view", "checks.review",
+                                  "stats.view"],
                      DataScope.UNIT_AND_BELOW),
 }
 MAX_LEVELS = 10

@@ -22,6 +22,7 @@ from unionaid.members.api import router as members_router
 from unionaid.notifications.api import router as notifications_router
 from unionaid.org.api import router as org_router
 from unionaid.schedules.api import router as schedules_router
+from unionaid.stats.api import router as stats_router
 from unionaid.visits.api import router as visits_router
 
 api = NinjaAPI(
@@ -108,6 +109,7 @@ def _register_routers() -> None:
     api.add_router("/v1/exports", exports_router)
     api.add_router("/v1/schedules", schedules_router)
     api.add_router("/v1/checks", checks_router)
+    api.add_router("/v1/stats", stats_router)
 
 
 _register_routers()

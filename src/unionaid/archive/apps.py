@@ -21,13 +21,14 @@ class ArchiveConfig(AppConfig):
             "archive.config": _("维护低保标准、认定规则与工作日"),
         }, order=50)
         from unionaid.approvals.registry import register_subject
-        from unionaid.archive import export_kinds, facts, jobs, panels, visit_state
+        from unionaid.archive import export_kinds, facts, jobs, panels, stat_facts, visit_state
         from unionaid.archive.approval_subject import EnrolmentSubject, ExitSubject
         from unionaid.members.panels import register_member_action, register_member_panel
 
         register_subject(EnrolmentSubject())
         register_subject(ExitSubject())
         facts.register()
+        stat_facts.register()
         export_kinds.register()
         visit_state.register()
         jobs.register()

@@ -21,7 +21,7 @@ class AssistanceConfig(AppConfig):
         from django.core.signals import request_finished
 
         from unionaid.approvals.registry import register_subject
-        from unionaid.assistance import checks, export_kinds, jobs, panels, storage
+        from unionaid.assistance import checks, export_kinds, jobs, panels, stat_facts, storage
         from unionaid.assistance.approval_subject import ApplicationSubject
         from unionaid.assistance.disbursement_subject import ApplicationDisbursementSubject
         from unionaid.funds import subjects as disbursement_subjects
@@ -34,6 +34,7 @@ class AssistanceConfig(AppConfig):
         jobs.register()
         checks.register()
         export_kinds.register()
+        stat_facts.register()
         # Files of rolled-back uploads are deleted after the request, outside its transaction.
         request_finished.connect(storage.flush_discarded_quietly,
                                  dispatch_uid="unionaid.assistance.storage.flush_discarded")

@@ -21,9 +21,10 @@ class VisitsConfig(AppConfig):
         }, order=40)
         from unionaid.assistance.facts import register_member_fact_provider
         from unionaid.members.panels import register_member_action, register_member_panel
-        from unionaid.visits import panels
+        from unionaid.visits import panels, stat_facts
         from unionaid.visits.facts import member_household_facts
 
         register_member_fact_provider(member_household_facts)
+        stat_facts.register()
         register_member_panel(panels.PANEL)
         register_member_action(panels.ACTION)

@@ -42,13 +42,13 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
         "路局帮扶干事",
         [*ASSISTANCE_CADRE, "members.reveal", "members.export", "members.import",
          "assistance.catalog", "visits.campaign", "archive.config", *MATCHING_CADRE,
-         "matching.config"],
+         "matching.config", "stats.view"],
         DataScope.ALL,
     ),
     "station_cadre": (
         "站段帮扶干事",
         [*ASSISTANCE_CADRE, "members.export", "members.import", "org.manage", "visits.campaign",
-         *MATCHING_CADRE],
+         *MATCHING_CADRE, "stats.view"],
         DataScope.UNIT_AND_BELOW,
     ),
     "workshop_cadre": ("车间干事", ASSISTANCE_CADRE, DataScope.UNIT_AND_BELOW),
@@ -56,7 +56,8 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     "intake_cadre": ("站段帮扶代办员", ASSISTANCE_CADRE, DataScope.UNIT_AND_BELOW),
     "finance": (
         "路局财务",
-        ["org.view", "funds.view", "funds.manage", "funds.confirm", "assistance.view"],
+        ["org.view", "funds.view", "funds.manage", "funds.confirm", "assistance.view",
+         "stats.view"],
         DataScope.ALL,
     ),
     # The checker of the four-eyes rule (四眼原则): confirms batches someone else made and exported.
@@ -66,7 +67,8 @@ ROLES: dict[str, tuple[str, list[str], str]] = {
     # The auditor (审计人员) reads any payment's chain; not one of the three admin duties.
     "auditor": (
         "审计人员", ["org.view", "trace.view", "members.view", "assistance.view", "visits.view",
-                     "archive.view", "checks.view", "checks.review"], DataScope.ALL,
+                     "archive.view", "checks.view", "checks.review", "stats.view"],
+        DataScope.ALL,
     ),
 }
 
