@@ -7,20 +7,11 @@ take them in POST bodies) are masked there by the same redactor as the applicati
 (``unionaid.core.logging``), and so is the error log.
 """
 
-import os
-
 from gunicorn.glogging import Logger
 
 from unionaid.core.logging import RedactPersonalData
 
 wsgi_app = "config.wsgi:application"
-# Threads in each worker process: a request that writes (every read of personal data writes its
-# read-log row) waits for PostgreSQL's commit to reach the disk, about 4 ms on this project's
-# test machine, and a sync worker sits idle meanwhile; with threads, the process serves other
-# requests during that wait (and keeps client connections alive). Each thread holds its own
-# database connection: workers × threads connections in all.
-worker_class = "gthread"
-threads = int(os.environ.get("UNIONAID_WEB_THREADS", "4"))
 accesslog = "-"  # to stdout, for the service manager's journal
 # No runtime control socket (~/.gunicorn/gunicorn.ctl): systemd starts and stops unionaid, and
 # two app servers on one machine would share the path.
