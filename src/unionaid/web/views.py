@@ -10,6 +10,7 @@ from unionaid.accounts.access import access_for
 from unionaid.approvals.selectors import todo_for_user
 from unionaid.funds.selectors import funds_todos
 from unionaid.schedules.selectors import schedule_todos
+from unionaid.web.dashboard import charts_for, figures_for
 from unionaid.web.selectors import dashboard_for
 
 # The to-do badge on the home page counts this far ("99+"): enough to say "there is work".
@@ -28,6 +29,7 @@ def home(request):
         todo_count = todo_for_user(user=request.user).order_by()[: TODO_CAP + 1].count()
     return render(request, "web/home.html", {
         "dashboard": dashboard_for(user=request.user),
+        "charts": charts_for(user=request.user), "figures": figures_for(user=request.user),
         "todo_count": todo_count, "todo_cap": TODO_CAP, "funds_todos": money_todos,
         # the system admin's to-do: failed scheduled runs to acknowledge, jobs not run on time
         "schedule_todos": schedule_todos(user=request.user),

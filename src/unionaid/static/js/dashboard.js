@@ -1,0 +1,54 @@
+/* The home dashboard: one ECharts chart per card, its data from the json_script block beside it
+   (no inline script: the CSP forbids it); a unit's bar opens that unit's breakdown; the print
+   button prints the page (the print stylesheet shows the tables instead of the charts). */
+(function () {
+  "use strict";
+  function openTables() {
+    document.querySelectorAll(".dashboard-table").forEach(function (d) { d.open = true; });
+  }
+  window.addEventListener("beforeprint", openTables);  // the browser's own print too
+  var print = document.getElementById("print-report");
+  if (print) {
+    print.addEventListener("click", function () { openTables(); window.print(); });
+  }
+  if (typeof echarts === "undefined") { return; }
+  document.querySelectorAll("[data-chart]").forEach(function (holder) {
+    var source = document.getElementById(holder.getAttribute("data-chart"));
+    if (!source) { return; }
+    var data = JSON.parse(source.textContent);
+    var chart = echarts.init(holder, null, { renderer: "canvas" });
+    var option;
+    if (data.kind === "pie") {
+      option = {
+        tooltip: { trigger: "item", confine: true },
+        legend: { type: "scroll", bottom: 0 },
+        series: [{ type: "pie", radius: ["35%", "65%"], data: data.categories.map(function (c, i) {
+          return { name: c, value: data.series[0].data[i] };
+        }) }]
+      };
+    } else {
+      option = {
+        tooltip: { trigger: "axis", confine: true },
+        legend: { type: "scroll", bottom: 0 },
+        grid: { left: 8, right: 8, top: 16, bottom: 48, containLabel: true },
+        xAxis: { type: "category", data: data.categories, axisLabel: { hideOverlap: true } },
+        yAxis: data.series.length > 1 && data.kind === "line"
+          ? [{ type: "value" }, { type: "value" }] : { type: "value" },
+        series: data.series.map(function (s, i) {
+          return {
+            name: s.name, data: s.data,
+            type: data.kind === "line" ? "line" : "bar",
+            stack: data.kind === "stack" ? "total" : undefined,
+            yAxisIndex: data.kind === "line" && data.series.length > 1 ? Math.min(i, 1) : 0
+          };
+        })
+      };
+    }
+    chart.setOption(option);
+    chart.on("click", function (params) {
+      var url = data.drill && data.drill[params.dataIndex];
+      if (url) { window.location.href = url; }
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  });
+})();
