@@ -4,6 +4,8 @@
 - no sideways scroll: ``document.documentElement.scrollWidth <= clientWidth``;
 - no raw template syntax in the page text (``{%``, ``{{``, ``{#``: an unclosed or multi-line
   Django comment is printed as text);
+- no tab of a one-line tab bar (``.nav.flex-nowrap``) squeezed until its name breaks over two
+  lines (the bar scrolls sideways instead);
 - on a Chinese page, no English phrase: a visible text node holding two or more ASCII words in a
   row, unless the phrase is on the allow-list below; and no code shown as text (a rule such as
   ``amount <= 2000``, a journal action code such as ``funds.batch.confirm``).
@@ -61,7 +63,18 @@ PAGE_FACTS_JS = """() => {
     visible.push(text);
   }
   const root = document.documentElement;
-  return {lang: root.lang, raw: raw, visible: visible,
+  const brokenTabs = [];
+  for (const link of document.querySelectorAll(".nav.flex-nowrap .nav-link")) {
+    const texts = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                            .map(r => Math.round(r.top)));
+      if (lines.size > 1) { brokenTabs.push(link.textContent.trim()); break; }
+    }
+  }
+  return {lang: root.lang, raw: raw, visible: visible, brokenTabs: brokenTabs,
           scrollWidth: root.scrollWidth, clientWidth: root.clientWidth};
 }"""
 
@@ -175,6 +188,8 @@ class Browse:
             wide = self.page.evaluate(WIDEST_JS)
             problems.append(f"sideways scroll: page {facts['scrollWidth']}px wide in a "
                             f"{facts['clientWidth']}px window; widest: {wide}")
+        if facts["brokenTabs"]:
+            problems.append(f"tab names broken over two lines: {facts['brokenTabs'][:6]}")
         raw = RAW_TEMPLATE.findall(facts["raw"])
         if raw:
             lines = [line.strip() for line in facts["raw"].splitlines()

@@ -55,6 +55,22 @@ AGE_BANDS = {"lt30": gettext_lazy("30岁以下"), "30": gettext_lazy("30–39岁
              "60": gettext_lazy("60岁及以上")}
 
 
+# Dimensions whose values have an order of their own (the others sort by their key: paths,
+# periods, codes).
+DIMENSION_ORDER = {"age_band": {key: i for i, key in enumerate(AGE_BANDS)}}
+
+
+def _row_order(dims: list[str]) -> Callable:
+    """The sort key of a (keys, sums) row: 30岁以下 before 30–39岁, not after 50–59岁."""
+    def key(row) -> tuple:
+        out = []
+        for d in dims:
+            order = DIMENSION_ORDER.get(d, {})
+            out.append((order.get(row[0][d], len(order)), row[0][d]))
+        return tuple(out)
+    return key
+
+
 def _choices(choices) -> Callable:
     return lambda values: {str(k): str(v) for k, v in choices}
 
@@ -378,7 +394,7 @@ def statistic(*, actor, fact: str, dims: list[str], measures: list[str],
                               filters=filters)
         source = "records"
     raw = [({d: str(v) for d, v in keys.items()}, sums) for keys, sums in raw]
-    raw.sort(key=lambda kv: tuple(kv[0][d] for d in dims))
+    raw.sort(key=_row_order(dims))
     labels = _labels(fact, dims, raw, anchors)
     units = {}
     if ORG in dims:

@@ -34,6 +34,7 @@ from unionaid.matching.leads.selectors import conversion
 from unionaid.matching.selectors import VIEW as LEADS_VIEW
 from unionaid.stats.selectors import PERM as STATS_VIEW
 from unionaid.stats.selectors import statistic
+from unionaid.stats.templatetags.stats import figure
 
 COUNT_CAP = 99
 
@@ -127,7 +128,7 @@ def _chart(user, spec: ChartSpec, *, year: int) -> Chart | None:
     chart.drill = [_stats_link(fact, [dim], measures, year, unit=row.unit_id)
                    if dim == "org" and row.unit_id else None for row in stat.rows]
     chart.headers = [str(m.label) for m in stat.measures]
-    chart.rows = [(row.labels[dim], [str(row.values[m.key]) for m in stat.measures])
+    chart.rows = [(row.labels[dim], [figure(row.values[m.key]) for m in stat.measures])
                   for row in stat.rows]
     return chart
 

@@ -3,6 +3,17 @@
    button prints the page (the print stylesheet shows the tables instead of the charts). */
 (function () {
   "use strict";
+  // Every category's name under its bar: turned aslant when they do not fit side by side
+  // (ECharts otherwise drops the ones that overlap, leaving most bars unnamed).
+  function categoryLabels(holder, categories) {
+    var longest = categories.reduce(function (n, c) { return Math.max(n, String(c).length); }, 1);
+    var fits = holder.clientWidth / Math.max(categories.length, 1) >= longest * 12 + 12;
+    return { interval: 0, rotate: fits ? 0 : 40, width: 96, overflow: "truncate" };
+  }
+  // Room on the left for the first aslant name (the grid's containLabel leaves it cut off).
+  function gridFor(labels) {
+    return { left: labels.rotate ? 56 : 8, right: 8, top: 16, bottom: 48, containLabel: true };
+  }
   function openTables() {
     document.querySelectorAll(".dashboard-table").forEach(function (d) { d.open = true; });
   }
@@ -30,8 +41,9 @@
       option = {
         tooltip: { trigger: "axis", confine: true },
         legend: { type: "scroll", bottom: 0 },
-        grid: { left: 8, right: 8, top: 16, bottom: 48, containLabel: true },
-        xAxis: { type: "category", data: data.categories, axisLabel: { hideOverlap: true } },
+        grid: gridFor(categoryLabels(holder, data.categories)),
+        xAxis: { type: "category", data: data.categories,
+                axisLabel: categoryLabels(holder, data.categories) },
         yAxis: data.series.length > 1 && data.kind === "line"
           ? [{ type: "value" }, { type: "value" }] : { type: "value" },
         series: data.series.map(function (s, i) {
@@ -49,6 +61,12 @@
       var url = data.drill && data.drill[params.dataIndex];
       if (url) { window.location.href = url; }
     });
-    window.addEventListener("resize", function () { chart.resize(); });
+    window.addEventListener("resize", function () {
+      if (data.kind !== "pie") {
+        var labels = categoryLabels(holder, data.categories);
+        chart.setOption({ grid: gridFor(labels), xAxis: { axisLabel: labels } });
+      }
+      chart.resize();
+    });
   });
 })();

@@ -88,3 +88,13 @@ def test_figures_count_the_to_do_and_link_to_their_lists(readers):
     assert figures["todo"].url == "/approvals/todo/"
     assert figures["overdue"].url == "/approvals/todo/?overdue=1"
     assert int(figures["todo"].value.rstrip("+")) >= int(figures["overdue"].value.rstrip("+"))
+
+
+def test_the_tables_under_the_charts_show_the_figures_as_the_statistics_page_does(demo):
+    """Amounts with thousands separators and two decimals (100,416.00, not 100416.00)."""
+    root = OrgUnit.objects.get_root_nodes().get()
+    user = _reader("dash_figures", root, DataScope.ALL)
+    values = [v for c in charts_for(user=user, year=timezone.localdate().year)
+              for _label, row in c.rows for v in row]
+    assert any("," in v for v in values), values
+    assert not [v for v in values if re.fullmatch(r"\d{4,}(\.\d+)?", v)], values

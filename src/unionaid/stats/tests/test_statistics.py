@@ -120,6 +120,15 @@ def test_two_breakdowns_and_a_filter_read_the_records_and_still_agree(readers):
                             for k, v in expected.items()}
 
 
+def test_age_bands_come_youngest_first(readers):
+    stat = statistic(actor=readers.bureau, fact="applications", dims=["age_band", "sex"],
+                     measures=["cases"])
+    bands = list(dict.fromkeys(r.keys["age_band"] for r in stat.rows))
+    assert "lt30" in bands, bands
+    assert len(bands) >= 3, bands  # the applicants span several bands
+    assert bands == sorted(bands, key=["lt30", "30", "40", "50", "60", ""].index)
+
+
 def test_payments_agree_with_the_ledger_and_the_budgets(readers):
     stat = statistic(actor=readers.bureau, fact="payments", dims=["funding_source"],
                      measures=["payments", "amount_paid", "people"])
