@@ -44,14 +44,20 @@
         grid: gridFor(categoryLabels(holder, data.categories)),
         xAxis: { type: "category", data: data.categories,
                 axisLabel: categoryLabels(holder, data.categories) },
+        // two measures of different units (件 and 元) on a line chart: one scale each, named
         yAxis: data.series.length > 1 && data.kind === "line"
-          ? [{ type: "value" }, { type: "value" }] : { type: "value" },
+          ? data.series.slice(0, 2).map(function (s, i) {
+            return { type: "value", name: s.name, nameTextStyle: { align: i ? "right" : "left" },
+                     splitLine: { show: i === 0 } };
+          })
+          : { type: "value" },
         series: data.series.map(function (s, i) {
           return {
             name: s.name, data: s.data,
             type: data.kind === "line" ? "line" : "bar",
             stack: data.kind === "stack" ? "total" : undefined,
-            yAxisIndex: data.kind === "line" && data.series.length > 1 ? Math.min(i, 1) : 0
+            yAxisIndex: data.kind === "line" && data.series.length > 1 ? Math.min(i, 1) : 0,
+            symbolSize: data.categories.length === 1 ? 10 : 4
           };
         })
       };
